@@ -6,6 +6,7 @@
 
 mod diagnostic;
 mod line_index;
+pub mod render;
 mod rule;
 pub mod suggest;
 mod text;
