@@ -1,1 +1,27 @@
-//! Work in progress: see the crate description.
+//! The project layer under every analyzer: `commerce.toml` ([`Config`]), project discovery
+//! ([`Project`]), the [`FileSystem`] trait analyzers read through ([`OsFs`], [`MemoryFs`]), the
+//! gitignore-aware file [`Inventory`] and the files changed against a base ref
+//! ([`changed_files`]).
+//!
+//! Paths: [`OsFs`] lists absolute paths; [`MemoryFs`] lists paths as stored. [`Inventory`] and
+//! [`ChangedFile`] hold paths relative to the project root; [`Project::display_path`] renders
+//! any of them the way reports do (relative, `/` separators).
+
+mod config;
+mod fs;
+mod git;
+mod inventory;
+mod project;
+
+pub use config::{
+    Config, ConfigError, ConfigErrorKind, ContractsConfig, CycleLevel, Dialect, DurationError,
+    FrontendConfig, Gate, GatesConfig, MAX_CONFIG_BYTES, MigrationsConfig, RuleLevel, RuleSetting,
+    SuiteConfig, default_suites, parse_duration,
+};
+pub use fs::{FileSystem, Listing, ListingError, MemoryFs, OsFs};
+pub use git::{ChangeStatus, ChangedFile, GitError, changed_files};
+pub use inventory::{
+    DEFAULT_MAX_FILE_BYTES, Inventory, InventoryOptions, SkipReason, SkippedFile, inventory,
+    inventory_with,
+};
+pub use project::{CONFIG_FILE_NAME, Project, ProjectError};

@@ -1,0 +1,362 @@
+//! `commerce.toml`: the project's configuration, every section optional.
+//!
+//! ```toml
+//! [frontend]   roots = ["web"]   tsconfig = "web/tsconfig.json"   routes = "web/app"   type_only_cycles = "warn"
+//! [contracts]  specs = ["openapi/*.yaml"]   base = "origin/main"   routes = ["crates/*/src/**/*.rs"]
+//! [migrations] dir = "migrations"   dialect = "postgres"   lint_from = "20240101000000"
+//! [suites.fast] tags = ["unit"]   budget = "60s"
+//! [gates]      fail_on = ["test", "contract-drift", "render", "p95"]   p95_regression_pct = 10
+//! [rules]      "migrations/prefer-bigint-over-int" = "off"
+//! ```
+//!
+//! Parsing is strict: an unknown key, a value of the wrong type or an unknown level is a
+//! [`ConfigError`] that points at the offending text and suggests the nearest valid key.
+
+mod duration;
+mod error;
+mod locate;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use commerce_diagnostics::{LineIndex, Severity, SourcePosition, SourceRange, TextRange};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
+use toml::Spanned;
+
+pub use duration::{DurationError, parse_duration};
+pub use error::{ConfigError, ConfigErrorKind};
+
+/// A larger file is surely not a configuration file; the cap also keeps every offset in
+/// `u32` range.
+pub const MAX_CONFIG_BYTES: usize = 1 << 20;
+
+/// The parsed and validated `commerce.toml`; [`Config::default`] when there is none.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    pub frontend: FrontendConfig,
+    pub contracts: ContractsConfig,
+    pub migrations: MigrationsConfig,
+    /// Test suites by name; [`default_suites`] when the file configures none.
+    pub suites: BTreeMap<String, SuiteConfig>,
+    pub gates: GatesConfig,
+    /// Only a parsed file has rule settings, because each keeps its place in that file.
+    rules: Vec<RuleSetting>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        ConfigFile::default().into_config(&LineIndex::new(""))
+    }
+}
+
+impl Config {
+    /// Parses the text of a `commerce.toml`; `path` is only used in error messages.
+    ///
+    /// # Errors
+    /// On a TOML syntax error, an unknown section or key, a value of the wrong type or an
+    /// invalid value (unknown level, bad duration, bad glob, negative percentage), or a text
+    /// over [`MAX_CONFIG_BYTES`].
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        if text.len() > MAX_CONFIG_BYTES {
+            return Err(ConfigError::too_large(path, text.len(), MAX_CONFIG_BYTES));
+        }
+        let file: ConfigFile =
+            toml::from_str(text).map_err(|error| ConfigError::from_toml(&error, text, path))?;
+        Ok(file.into_config(&LineIndex::new(text)))
+    }
+
+    /// Every `[rules]` entry in file order, with where its key is, so a layer that knows the
+    /// rule registry can report an unknown rule id at `file:line:column`.
+    pub fn rule_levels(&self) -> &[RuleSetting] {
+        &self.rules
+    }
+
+    /// The level `commerce.toml` sets for a rule, if any.
+    pub fn rule_level(&self, id: &str) -> Option<RuleLevel> {
+        self.rules
+            .iter()
+            .find(|setting| setting.id == id)
+            .map(|setting| setting.level)
+    }
+}
+
+/// The suites used when `commerce.toml` defines none: `fast` (unit tests, 60 s budget) and
+/// `integration`.
+pub fn default_suites() -> BTreeMap<String, SuiteConfig> {
+    BTreeMap::from([
+        (
+            "fast".to_owned(),
+            SuiteConfig {
+                tags: vec!["unit".to_owned()],
+                budget: Some(Duration::from_secs(60)),
+            },
+        ),
+        (
+            "integration".to_owned(),
+            SuiteConfig {
+                tags: vec!["integration".to_owned()],
+                budget: None,
+            },
+        ),
+    ])
+}
+
+/// `commerce.toml` as written: the serde schema that [`Config`] is validated from.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ConfigFile {
+    frontend: FrontendConfig,
+    contracts: ContractsConfig,
+    migrations: MigrationsConfig,
+    suites: BTreeMap<String, SuiteConfig>,
+    gates: GatesConfig,
+    rules: BTreeMap<Spanned<String>, Spanned<RuleLevel>>,
+}
+
+impl ConfigFile {
+    fn into_config(self, index: &LineIndex) -> Config {
+        let suites = if self.suites.is_empty() {
+            default_suites()
+        } else {
+            self.suites
+        };
+        let mut rules: Vec<RuleSetting> = self
+            .rules
+            .into_iter()
+            .map(|(id, level)| RuleSetting::new(id, *level.get_ref(), index))
+            .collect();
+        rules.sort_by_key(|setting| setting.range.start());
+        Config {
+            frontend: self.frontend,
+            contracts: self.contracts,
+            migrations: self.migrations,
+            suites,
+            gates: self.gates,
+            rules,
+        }
+    }
+}
+
+/// `[frontend]`: the TypeScript/React side.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FrontendConfig {
+    /// Directories holding frontend sources, relative to the project root; empty means the
+    /// whole project.
+    pub roots: Vec<String>,
+    /// The `tsconfig.json` whose `paths`/`baseUrl` resolve imports; `None` looks for one in
+    /// each root.
+    pub tsconfig: Option<String>,
+    /// The file-system routes directory (e.g. `web/app`).
+    pub routes: Option<String>,
+    /// How to report import cycles that exist only through type-only imports.
+    pub type_only_cycles: CycleLevel,
+}
+
+/// The level of `frontend.type_only_cycles`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CycleLevel {
+    Off,
+    Info,
+    #[default]
+    Warn,
+    Error,
+}
+
+impl CycleLevel {
+    /// The severity to report with; `None` when the check is off.
+    pub const fn severity(self) -> Option<Severity> {
+        match self {
+            CycleLevel::Off => None,
+            CycleLevel::Info => Some(Severity::Info),
+            CycleLevel::Warn => Some(Severity::Warning),
+            CycleLevel::Error => Some(Severity::Error),
+        }
+    }
+}
+
+/// `[contracts]`: OpenAPI specs and where the routes live in code.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ContractsConfig {
+    /// Globs of OpenAPI files, relative to the project root; validated at load.
+    #[serde(deserialize_with = "globs")]
+    pub specs: Vec<String>,
+    /// The git ref whose specs are the baseline for drift (e.g. `origin/main`).
+    pub base: Option<String>,
+    /// Globs of Rust files that define axum routers; validated at load.
+    #[serde(deserialize_with = "globs")]
+    pub routes: Vec<String>,
+}
+
+/// `[migrations]`: the SQL migrations directory.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MigrationsConfig {
+    /// Relative to the project root.
+    pub dir: String,
+    pub dialect: Dialect,
+    /// Migrations older than this version are not linted (they already ran in production).
+    pub lint_from: Option<String>,
+}
+
+impl Default for MigrationsConfig {
+    fn default() -> Self {
+        Self {
+            dir: "migrations".to_owned(),
+            dialect: Dialect::default(),
+            lint_from: None,
+        }
+    }
+}
+
+/// The SQL dialect of the migrations.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dialect {
+    #[default]
+    Postgres,
+    Sqlite,
+}
+
+/// `[suites.<name>]`: a named selection of tests.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SuiteConfig {
+    /// Test tags the suite runs.
+    pub tags: Vec<String>,
+    /// Wall-clock budget (`"60s"`, `"2m"`, `"500ms"`); `None` is unbounded.
+    #[serde(deserialize_with = "duration")]
+    pub budget: Option<Duration>,
+}
+
+/// `[gates]`: what fails a merge.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GatesConfig {
+    /// The kinds of finding that fail the gate; every [`Gate`] by default.
+    pub fail_on: Vec<Gate>,
+    /// The p95 latency increase over the baseline, in percent, above which `p95` fails.
+    #[serde(deserialize_with = "percentage")]
+    pub p95_regression_pct: f64,
+}
+
+impl Default for GatesConfig {
+    fn default() -> Self {
+        Self {
+            fail_on: Gate::ALL.to_vec(),
+            p95_regression_pct: 10.0,
+        }
+    }
+}
+
+/// One kind of finding that can fail the gate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Gate {
+    /// A test that passes on the base fails now.
+    Test,
+    /// A breaking change to an OpenAPI contract.
+    ContractDrift,
+    /// A page that rendered on the base fails to render now.
+    Render,
+    /// A p95 latency regression above `p95_regression_pct`.
+    P95,
+    /// An analyzer finding at error severity.
+    Analyzer,
+}
+
+impl Gate {
+    pub const ALL: [Gate; 5] = [
+        Gate::Test,
+        Gate::ContractDrift,
+        Gate::Render,
+        Gate::P95,
+        Gate::Analyzer,
+    ];
+}
+
+/// The level a `[rules]` entry sets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleLevel {
+    Off,
+    Info,
+    Warning,
+    Error,
+}
+
+impl RuleLevel {
+    /// The severity to report with; `None` when the rule is off.
+    pub const fn severity(self) -> Option<Severity> {
+        match self {
+            RuleLevel::Off => None,
+            RuleLevel::Info => Some(Severity::Info),
+            RuleLevel::Warning => Some(Severity::Warning),
+            RuleLevel::Error => Some(Severity::Error),
+        }
+    }
+}
+
+/// One `[rules]` entry and where its key is written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleSetting {
+    pub id: String,
+    pub level: RuleLevel,
+    /// The byte range of the key (with its quotes) in `commerce.toml`.
+    pub range: TextRange,
+    pub source_range: SourceRange,
+}
+
+impl RuleSetting {
+    fn new(id: Spanned<String>, level: RuleLevel, index: &LineIndex) -> Self {
+        let range = TextRange::from_usize_range(id.span());
+        Self {
+            id: id.into_inner(),
+            level,
+            range,
+            source_range: index.source_range(range),
+        }
+    }
+
+    /// Where the key starts, 1-based.
+    pub fn position(&self) -> SourcePosition {
+        self.source_range.start
+    }
+}
+
+fn globs<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    let patterns = Vec::<String>::deserialize(deserializer)?;
+    if let Some((pattern, error)) = patterns
+        .iter()
+        .find_map(|pattern| Some((pattern, globset::Glob::new(pattern).err()?)))
+    {
+        return Err(D::Error::custom(format!(
+            "`{pattern}` is not a valid glob: {}",
+            error.kind()
+        )));
+    }
+    Ok(patterns)
+}
+
+fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Duration>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    parse_duration(&text).map(Some).map_err(D::Error::custom)
+}
+
+fn percentage<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+    let value = f64::deserialize(deserializer)?;
+    if value.is_finite() && value >= 0.0 {
+        Ok(value)
+    } else {
+        Err(D::Error::custom(format!(
+            "`{value}` is not a percentage; write a number of 0 or more, e.g. `10`"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests;
