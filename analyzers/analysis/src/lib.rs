@@ -1,1 +1,208 @@
-//! Work in progress: see the crate description.
+//! The facade every front end calls: the CLI today, the language server and the runner later.
+//!
+//! [`Analysis`] knows every rule, applies the `[rules]` levels of `commerce.toml`, checks files in
+//! parallel and drives the fix engine. It never fails on bad input: unreadable, oversized or
+//! unparsable files and panicking rules all become diagnostics.
+
+mod analyzer;
+mod fix;
+mod levels;
+mod rules;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use commerce_codemods::ContentHashes;
+use commerce_diagnostics::render::Sources;
+use commerce_diagnostics::{Diagnostic, RuleMeta, RuleRegistry, sort_and_dedup};
+use commerce_project::{ChangeStatus, FileSystem, Inventory, Project};
+use rayon::prelude::*;
+
+pub use analyzer::Analyzer;
+pub use fix::FixRequest;
+
+/// What to check.
+#[derive(Debug, Clone, Default)]
+pub struct CheckRequest {
+    /// Files or directories, relative to the project root or absolute; empty means everything.
+    pub paths: Vec<PathBuf>,
+    /// Analyzers to run; empty means all.
+    pub only: Vec<Analyzer>,
+    /// Check only files changed since the merge base with this ref.
+    pub base: Option<String>,
+}
+
+/// Everything a check found, with what is needed to render and fix it.
+#[derive(Debug)]
+pub struct CheckResult {
+    pub diagnostics: Vec<Diagnostic>,
+    /// The text of every checked file, keyed by project-relative path.
+    pub sources: Sources,
+    /// Content hashes at analysis time, so fixes never overwrite a file changed since.
+    pub hashes: ContentHashes,
+    pub files_checked: usize,
+    pub analyzers: Vec<Analyzer>,
+    pub elapsed: Duration,
+}
+
+/// Setup problems the user must fix before anything can be checked.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalysisError {
+    #[error(transparent)]
+    Config(#[from] commerce_project::ConfigError),
+    #[error(transparent)]
+    Git(#[from] commerce_project::GitError),
+}
+
+/// Every rule of every analyzer, the rule levels of one project, and the checks themselves.
+#[derive(Debug)]
+pub struct Analysis {
+    registry: RuleRegistry,
+    levels: levels::RuleLevels,
+}
+
+/// Every rule the tool knows, whatever the project's configuration.
+pub fn all_rules() -> Vec<RuleMeta> {
+    let mut rules = rules::rules();
+    rules.extend(
+        analyzer::Analyzer::ALL
+            .iter()
+            .flat_map(|analyzer| analyzer.rules()),
+    );
+    rules
+}
+
+impl Analysis {
+    /// The analysis for `project`; fails when `[rules]` names a rule that does not exist.
+    pub fn new(project: &Project) -> Result<Self, AnalysisError> {
+        let registry = RuleRegistry::new(all_rules());
+        project.check_rule_ids(&registry)?;
+        let levels = levels::RuleLevels::from_config(project.config());
+        Ok(Self { registry, levels })
+    }
+
+    pub fn registry(&self) -> &RuleRegistry {
+        &self.registry
+    }
+
+    /// Checks the project's files (or the requested subset) with the requested analyzers.
+    pub fn check(
+        &self,
+        project: &Project,
+        fs: &dyn FileSystem,
+        request: &CheckRequest,
+    ) -> Result<CheckResult, AnalysisError> {
+        let started = Instant::now();
+        let analyzers = analyzer::selected(&request.only);
+        let inventory = self.inventory(project, fs, request)?;
+
+        let mut diagnostics = Vec::new();
+        let mut sources = Sources::default();
+        let mut hashes = ContentHashes::default();
+        let checked: Vec<_> = inventory
+            .files
+            .par_iter()
+            .filter(|path| analyzers.iter().any(|analyzer| analyzer.wants(path)))
+            .map(|path| self.check_one(project, fs, path, &analyzers))
+            .collect();
+        let files_checked = checked.len();
+        for file in checked {
+            diagnostics.extend(file.diagnostics);
+            if let Some(text) = file.text {
+                hashes.record(&file.path, text.as_bytes());
+                sources.insert(file.path, text);
+            }
+        }
+        diagnostics.extend(rules::file_too_large::skipped_file_diagnostics(
+            &inventory.skipped,
+        ));
+        sort_and_dedup(&mut diagnostics);
+        Ok(CheckResult {
+            diagnostics,
+            sources,
+            hashes,
+            files_checked,
+            analyzers,
+            elapsed: started.elapsed(),
+        })
+    }
+
+    /// The diagnostics of one file's text, with the project's rule levels applied. Panics in a
+    /// rule become a `commerce/internal-error` diagnostic.
+    pub fn check_text(&self, path: &Path, text: &str, analyzers: &[Analyzer]) -> Vec<Diagnostic> {
+        let mut diagnostics = Vec::new();
+        for analyzer in analyzers.iter().filter(|analyzer| analyzer.wants(path)) {
+            match rules::internal_error::catch_rule_panic(|| analyzer.check_file(path, text)) {
+                Ok(found) => diagnostics.extend(found),
+                Err(panic_message) => diagnostics.push(rules::internal_error::panic_diagnostic(
+                    *analyzer,
+                    path,
+                    &panic_message,
+                )),
+            }
+        }
+        self.levels.apply(&mut diagnostics);
+        diagnostics
+    }
+
+    fn inventory(
+        &self,
+        project: &Project,
+        fs: &dyn FileSystem,
+        request: &CheckRequest,
+    ) -> Result<Inventory, AnalysisError> {
+        let root = project.root();
+        let paths: Vec<PathBuf> = request
+            .paths
+            .iter()
+            .map(|path| {
+                if path.is_absolute() {
+                    path.clone()
+                } else {
+                    root.join(path)
+                }
+            })
+            .collect();
+        let mut inventory = commerce_project::inventory(fs, root, &paths);
+        if let Some(base) = &request.base {
+            let changed: std::collections::HashSet<PathBuf> =
+                commerce_project::changed_files(root, base)?
+                    .into_iter()
+                    .filter(|change| change.status != ChangeStatus::Deleted)
+                    .map(|change| change.path)
+                    .collect();
+            inventory.files.retain(|path| changed.contains(path));
+            inventory
+                .skipped
+                .retain(|skipped| changed.contains(&skipped.path));
+        }
+        Ok(inventory)
+    }
+
+    fn check_one(
+        &self,
+        project: &Project,
+        fs: &dyn FileSystem,
+        path: &Path,
+        analyzers: &[Analyzer],
+    ) -> CheckedFile {
+        match fs.read_to_string(&project.root().join(path)) {
+            Ok(text) => CheckedFile {
+                diagnostics: self.check_text(path, &text, analyzers),
+                path: path.to_path_buf(),
+                text: Some(text),
+            },
+            Err(error) => CheckedFile {
+                diagnostics: vec![rules::unreadable_file::diagnostic(path, &error)],
+                path: path.to_path_buf(),
+                text: None,
+            },
+        }
+    }
+}
+
+struct CheckedFile {
+    path: PathBuf,
+    text: Option<String>,
+    diagnostics: Vec<Diagnostic>,
+}

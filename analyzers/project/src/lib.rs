@@ -10,6 +10,7 @@
 mod config;
 mod fs;
 mod git;
+mod init;
 mod inventory;
 mod project;
 
@@ -20,6 +21,7 @@ pub use config::{
 };
 pub use fs::{FileSystem, Listing, ListingError, MemoryFs, OsFs};
 pub use git::{ChangeStatus, ChangedFile, GitError, changed_files};
+pub use init::{Layout, detect_layout};
 pub use inventory::{
     DEFAULT_MAX_FILE_BYTES, Inventory, InventoryOptions, SkipReason, SkippedFile, inventory,
     inventory_with,

@@ -67,6 +67,19 @@ pub fn render(
     summary: &Summary,
     options: HumanOptions,
 ) -> String {
+    let mut output = render_diagnostics(diagnostics, sources, options);
+    output.push_str(&render_summary(
+        summary,
+        FixCounts::of(diagnostics),
+        options,
+    ));
+    output.push('\n');
+    output
+}
+
+/// Every diagnostic, each followed by a blank line, without a summary (for errors in the
+/// user's configuration, shown the way diagnostics are).
+pub fn render_diagnostics(diagnostics: &[Diagnostic], sources: &Sources, options: HumanOptions) -> String {
     let renderer = if options.color {
         Renderer::styled()
     } else {
@@ -77,12 +90,6 @@ pub fn render(
         output.push_str(&renderer.render(&[diagnostic_group(diagnostic, sources)]));
         output.push_str("\n\n");
     }
-    output.push_str(&render_summary(
-        summary,
-        FixCounts::of(diagnostics),
-        options,
-    ));
-    output.push('\n');
     output
 }
 

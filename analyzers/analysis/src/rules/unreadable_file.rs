@@ -1,0 +1,43 @@
+use std::io;
+use std::path::Path;
+
+use commerce_diagnostics::{Diagnostic, FixAvailability, Severity, TextRange, declare_rule};
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a file the analyzers could not read: not valid UTF-8, or an I/O error.
+    ///
+    /// ## Why is this bad?
+    /// Nothing in the file was checked. Source files in another encoding (Latin-1, UTF-16) are
+    /// also a portability hazard for every other tool in the build.
+    ///
+    /// ## Example
+    /// ```text
+    /// error[commerce/unreadable-file]: cannot read web/src/legacy.ts: stream did not contain valid UTF-8
+    /// ```
+    ///
+    /// ## Fix safety
+    /// There is no automatic fix: re-encode the file as UTF-8 (`iconv -f LATIN1 -t UTF-8`), or
+    /// exclude it in `.gitignore` if it is generated.
+    pub UnreadableFile {
+        id: "commerce/unreadable-file",
+        severity: Severity::Error,
+        fix: FixAvailability::None,
+    }
+}
+
+pub(crate) fn diagnostic(path: &Path, error: &io::Error) -> Diagnostic {
+    let help = if error.kind() == io::ErrorKind::InvalidData {
+        "re-encode the file as UTF-8, or ignore it in .gitignore if it is generated"
+    } else {
+        "check the file's permissions"
+    };
+    Diagnostic::new(
+        UnreadableFile::META.id,
+        UnreadableFile::META.default_severity,
+        path,
+        TextRange::default(),
+        format!("cannot read {}: {error}", path.display()),
+    )
+    .with_help(help)
+}

@@ -1,0 +1,328 @@
+//! `cargo commerce init`: find the project's layout and write a commented `commerce.toml` for it.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use crate::fs::FileSystem;
+
+/// What `init` found in a project tree. Paths are relative to the root, with `/` separators.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Layout {
+    /// Directories holding a frontend package (a package.json next to a tsconfig.json, or one
+    /// depending on react/next/vite).
+    pub frontend_roots: Vec<String>,
+    /// The tsconfig.json of the first frontend root, if it has one.
+    pub tsconfig: Option<String>,
+    /// A Next.js app-router directory (`app/` or `src/app/`) of the first frontend root.
+    pub routes: Option<String>,
+    /// OpenAPI documents: YAML/JSON files whose first kilobyte declares `openapi`.
+    pub specs: Vec<String>,
+    /// `src/**/*.rs` globs of the Rust crates (where axum routers live).
+    pub rust_sources: Vec<String>,
+    /// The directory holding the SQL migrations.
+    pub migrations_dir: Option<String>,
+    /// True when a Cargo.toml enables sqlx's SQLite driver and none enables Postgres.
+    pub sqlite: bool,
+}
+
+/// Looks at every (non-ignored) file under `root` once.
+pub fn detect_layout(fs: &dyn FileSystem, root: &Path) -> Layout {
+    let files: Vec<PathBuf> = fs
+        .walk(root)
+        .map(|listing| listing.files)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|file| {
+            file.strip_prefix(root)
+                .map(Path::to_path_buf)
+                .unwrap_or(file)
+        })
+        .collect();
+    let mut layout = Layout::default();
+    let mut migration_dirs = BTreeSet::new();
+    let (mut uses_postgres, mut uses_sqlite) = (false, false);
+    for file in &files {
+        let name = file
+            .file_name()
+            .and_then(|name| name.to_str())
+            .unwrap_or("");
+        let dir = file.parent().unwrap_or(Path::new(""));
+        match name {
+            "package.json" if is_frontend_package(fs, root, dir) => {
+                layout.frontend_roots.push(slash(dir));
+            }
+            "Cargo.toml" => {
+                let manifest = fs.read_to_string(&root.join(file)).unwrap_or_default();
+                uses_postgres |= manifest.contains("postgres");
+                uses_sqlite |= manifest.contains("sqlite");
+                if files
+                    .iter()
+                    .any(|other| other.starts_with(dir.join("src")) && is_rust(other))
+                {
+                    layout.rust_sources.push(join_glob(dir, "src/**/*.rs"));
+                }
+            }
+            _ => {
+                if let Some(migrations) = migration_dir(file) {
+                    migration_dirs.insert(migrations.to_path_buf());
+                } else if is_openapi_document(fs, root, file) {
+                    layout.specs.push(slash(file));
+                }
+            }
+        }
+    }
+    layout.sqlite = uses_sqlite && !uses_postgres;
+    // The shallowest directory of migrations; sqlx and diesel keep one per project.
+    layout.migrations_dir = migration_dirs
+        .iter()
+        .min_by_key(|dir| (dir.components().count(), dir.to_path_buf()))
+        .map(|dir| slash(dir));
+    if let Some(first) = layout.frontend_roots.first().cloned() {
+        let under = |relative: &str| join_glob(Path::new(&first), relative);
+        let has = |relative: &str| files.iter().any(|file| slash(file) == under(relative));
+        layout.tsconfig = has("tsconfig.json").then(|| under("tsconfig.json"));
+        layout.routes = ["app", "src/app"]
+            .into_iter()
+            .find(|dir| {
+                let prefix = format!("{}/", under(dir));
+                files.iter().any(|file| slash(file).starts_with(&prefix))
+            })
+            .map(under);
+    }
+    layout
+}
+
+impl Layout {
+    /// A commented `commerce.toml`: the detected values set, every other key shown commented
+    /// out with its default.
+    pub fn to_config(&self) -> String {
+        let mut out = String::from(
+            "# cargo commerce configuration. Every key is optional; `cargo commerce rules` lists the rules.\n\
+             # Written by `cargo commerce init` from the layout it found.\n",
+        );
+        out.push_str("\n[frontend]\n");
+        setting(
+            &mut out,
+            "roots",
+            (!self.frontend_roots.is_empty()).then(|| list(&self.frontend_roots)),
+            "[\"web\"]",
+        );
+        setting(
+            &mut out,
+            "tsconfig",
+            self.tsconfig.as_deref().map(quote),
+            "\"web/tsconfig.json\"",
+        );
+        setting(
+            &mut out,
+            "routes",
+            self.routes.as_deref().map(quote),
+            "\"web/app\"",
+        );
+        out.push_str(
+            "# Cycles that exist only through `import type`: off | info | warn | error.\n",
+        );
+        setting(&mut out, "type_only_cycles", None, "\"warn\"");
+
+        out.push_str("\n[contracts]\n");
+        setting(
+            &mut out,
+            "specs",
+            (!self.specs.is_empty()).then(|| list(&self.specs)),
+            "[\"openapi/*.yaml\"]",
+        );
+        out.push_str("# The ref a pull request is compared with.\n");
+        setting(&mut out, "base", None, "\"origin/main\"");
+        setting(
+            &mut out,
+            "routes",
+            (!self.rust_sources.is_empty()).then(|| list(&self.rust_sources)),
+            "[\"crates/*/src/**/*.rs\"]",
+        );
+
+        out.push_str("\n[migrations]\n");
+        setting(
+            &mut out,
+            "dir",
+            self.migrations_dir.as_deref().map(quote),
+            "\"migrations\"",
+        );
+        setting(
+            &mut out,
+            "dialect",
+            self.sqlite.then(|| quote("sqlite")),
+            "\"postgres\"",
+        );
+        out.push_str(
+            "# Only migrations newer than this version are linted (old history is noise).\n",
+        );
+        setting(&mut out, "lint_from", None, "\"20240101000000\"");
+
+        out.push_str(
+            "\n[suites.fast]\ntags = [\"unit\"]\nbudget = \"60s\"\n\n\
+             [suites.integration]\ntags = [\"integration\"]\n\n\
+             [gates]\n\
+             # What fails the merge gate: test | contract-drift | render | p95 | analyzer.\n\
+             # fail_on = [\"test\", \"contract-drift\", \"render\", \"p95\"]\n\
+             # p95_regression_pct = 10\n\n\
+             [rules]\n\
+             # \"migrations/prefer-bigint-over-int\" = \"off\"\n",
+        );
+        out
+    }
+}
+
+/// `key = value` when detected, else `# key = default`.
+fn setting(out: &mut String, key: &str, value: Option<String>, default: &str) {
+    match value {
+        Some(value) => out.push_str(&format!("{key} = {value}\n")),
+        None => out.push_str(&format!("# {key} = {default}\n")),
+    }
+}
+
+fn quote(text: &str) -> String {
+    format!("{text:?}")
+}
+
+fn list(items: &[String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|item| quote(item)).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
+fn slash(path: &Path) -> String {
+    path.components()
+        .map(|component| component.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn join_glob(dir: &Path, rest: &str) -> String {
+    let dir = slash(dir);
+    if dir.is_empty() {
+        rest.to_owned()
+    } else {
+        format!("{dir}/{rest}")
+    }
+}
+
+fn is_rust(path: &Path) -> bool {
+    path.extension().is_some_and(|extension| extension == "rs")
+}
+
+fn is_frontend_package(fs: &dyn FileSystem, root: &Path, dir: &Path) -> bool {
+    if fs.is_file(&root.join(dir).join("tsconfig.json")) {
+        return true;
+    }
+    let manifest = fs
+        .read_to_string(&root.join(dir).join("package.json"))
+        .unwrap_or_default();
+    ["\"react\"", "\"next\"", "\"vite\""]
+        .iter()
+        .any(|dependency| manifest.contains(dependency))
+}
+
+/// The migrations directory `path` belongs to: `<dir>/<version>_<name>.sql` (sqlx) or
+/// `<dir>/<version>_<name>/up.sql` (diesel).
+fn migration_dir(path: &Path) -> Option<&Path> {
+    if path.extension().is_none_or(|extension| extension != "sql") {
+        return None;
+    }
+    let versioned = |name: &std::ffi::OsStr| {
+        let name = name.to_string_lossy();
+        let version = name.split('_').next().unwrap_or("");
+        !version.is_empty() && version.chars().all(|ch| ch.is_ascii_digit() || ch == '-')
+    };
+    let parent = path.parent()?;
+    if path.file_name().is_some_and(versioned) {
+        Some(parent)
+    } else if matches!(path.file_name()?.to_str()?, "up.sql" | "down.sql")
+        && parent.file_name().is_some_and(versioned)
+    {
+        parent.parent()
+    } else {
+        None
+    }
+}
+
+fn is_openapi_document(fs: &dyn FileSystem, root: &Path, path: &Path) -> bool {
+    let is_spec_extension = path
+        .extension()
+        .and_then(|extension| extension.to_str())
+        .is_some_and(|extension| matches!(extension, "yaml" | "yml" | "json"));
+    if !is_spec_extension {
+        return false;
+    }
+    let Ok(bytes) = fs.read(&root.join(path)) else {
+        return false;
+    };
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(1024)]);
+    head.lines().any(|line| {
+        let line = line.trim_start();
+        line.starts_with("openapi:")
+            || line.starts_with("\"openapi\":")
+            || line.starts_with("{\"openapi\":")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MemoryFs;
+
+    #[test]
+    fn detects_a_three_sided_layout() {
+        let mut fs = MemoryFs::new();
+        let root = Path::new("/shop");
+        for (path, text) in [
+            ("web/package.json", r#"{"dependencies":{"react":"19"}}"#),
+            ("web/tsconfig.json", "{}"),
+            ("web/app/page.tsx", "export default function Page() {}"),
+            (
+                "openapi/shop.yaml",
+                "openapi: 3.1.0\ninfo: {title: shop, version: '1'}\n",
+            ),
+            ("openapi/notes.yaml", "title: not a spec\n"),
+            ("Cargo.toml", "[workspace]\nmembers = [\"crates/api\"]\n"),
+            (
+                "crates/api/Cargo.toml",
+                "[dependencies]\nsqlx = { version = \"0.8\", features = [\"postgres\"] }\n",
+            ),
+            ("crates/api/src/main.rs", "fn main() {}"),
+            (
+                "migrations/20240101000000_init.up.sql",
+                "create table t ();",
+            ),
+            ("migrations/20240101000000_init.down.sql", "drop table t;"),
+        ] {
+            fs.insert(root.join(path), text);
+        }
+        let layout = detect_layout(&fs, root);
+        assert_eq!(layout.frontend_roots, ["web"]);
+        assert_eq!(layout.tsconfig.as_deref(), Some("web/tsconfig.json"));
+        assert_eq!(layout.routes.as_deref(), Some("web/app"));
+        assert_eq!(layout.specs, ["openapi/shop.yaml"]);
+        assert_eq!(layout.rust_sources, ["crates/api/src/**/*.rs"]);
+        assert_eq!(layout.migrations_dir.as_deref(), Some("migrations"));
+        assert!(!layout.sqlite);
+        insta::assert_snapshot!(layout.to_config());
+    }
+
+    #[test]
+    fn the_written_config_parses_back() {
+        let layout = Layout {
+            frontend_roots: vec!["web".into()],
+            migrations_dir: Some("db/migrations".into()),
+            sqlite: true,
+            ..Layout::default()
+        };
+        let config = crate::Config::parse(&layout.to_config(), Path::new("commerce.toml"))
+            .expect("init writes a valid commerce.toml");
+        assert_eq!(config.frontend.roots, ["web"]);
+        assert_eq!(config.migrations.dir, "db/migrations");
+        assert_eq!(config.migrations.dialect, crate::Dialect::Sqlite);
+        assert!(
+            crate::Config::parse(&Layout::default().to_config(), Path::new("commerce.toml"))
+                .is_ok()
+        );
+    }
+}

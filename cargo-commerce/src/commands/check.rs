@@ -1,0 +1,76 @@
+//! `cargo commerce check`: analyse, optionally fix, render, gate.
+
+use commerce_analysis::{Analysis, Analyzer, CheckRequest, FixRequest};
+use commerce_diagnostics::Severity;
+use commerce_project::OsFs;
+
+use super::{CliError, load_project};
+use crate::Exit;
+use crate::cli::{AnalyzerArg, CheckArgs, Cli, FailOn};
+use crate::output;
+
+pub fn run(cli: &Cli, args: &CheckArgs) -> Result<Exit, CliError> {
+    let project = load_project(cli)?;
+    let analysis = Analysis::new(&project)?;
+    let request = CheckRequest {
+        paths: args.paths.clone(),
+        only: args.only.iter().map(|only| analyzer(*only)).collect(),
+        base: args.base.clone(),
+    };
+    let mut result = analysis.check(&project, &OsFs, &request)?;
+    output::note_unavailable_analyzers(&result.analyzers);
+    if !args.no_tests {
+        output::note(
+            "the fast test pack is not part of `check` yet (it arrives with the runner); ran the static analyzers only. Pass --no-tests to silence this note.",
+        );
+    }
+
+    if args.fix || args.diff {
+        let request = FixRequest {
+            unsafe_fixes: args.unsafe_fixes,
+        };
+        let outcome = analysis.fix(&result, request)?;
+        output::note_fix_problems(&outcome);
+        if args.diff {
+            // Like `ruff --diff`: the diff is the output, and pending fixes fail the run.
+            print!("{}", outcome.diff());
+            return Ok(if outcome.fixes_applied == 0 {
+                gate(&result.diagnostics, args.fail_on)
+            } else {
+                Exit::Findings
+            });
+        }
+        let fixes_applied = outcome.fixes_applied;
+        let report = analysis.write_fixes(&project, &mut result, outcome)?;
+        output::note_fixes_written(fixes_applied, report.written.len());
+    }
+
+    output::print_check(cli, args.format, &analysis, &result);
+    Ok(gate(&result.diagnostics, args.fail_on))
+}
+
+fn analyzer(arg: AnalyzerArg) -> Analyzer {
+    match arg {
+        AnalyzerArg::Frontend => Analyzer::Frontend,
+        AnalyzerArg::Contracts => Analyzer::Contracts,
+        AnalyzerArg::Migrations => Analyzer::Migrations,
+        AnalyzerArg::Tests => Analyzer::Tests,
+    }
+}
+
+/// Exit 1 when any diagnostic is at or above the `--fail-on` severity.
+fn gate(diagnostics: &[commerce_diagnostics::Diagnostic], fail_on: FailOn) -> Exit {
+    let threshold = match fail_on {
+        FailOn::Error => Severity::Error,
+        FailOn::Warning => Severity::Warning,
+        FailOn::Info => Severity::Info,
+    };
+    if diagnostics
+        .iter()
+        .any(|diagnostic| diagnostic.severity >= threshold)
+    {
+        Exit::Findings
+    } else {
+        Exit::Clean
+    }
+}

@@ -1,0 +1,161 @@
+//! Printing: reports to stdout, notes and errors to stderr, colours decided once.
+
+use std::io::IsTerminal;
+
+use anstream::eprintln;
+use commerce_analysis::{Analysis, Analyzer, CheckResult};
+use commerce_codemods::FixOutcome;
+use commerce_diagnostics::render::{self, Sources, Summary, human};
+use commerce_diagnostics::{Diagnostic, Severity};
+
+use crate::cli::{Cli, ColorChoice, OutputFormat};
+use crate::commands::CliError;
+
+/// Whether to colour what goes to stdout: `--color`, then NO_COLOR / CLICOLOR_FORCE and
+/// whether stdout is a terminal.
+pub fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
+        }
+    }
+}
+
+fn stderr_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+                && std::io::stderr().is_terminal()
+        }
+    }
+}
+
+pub fn print_check(cli: &Cli, format: OutputFormat, analysis: &Analysis, result: &CheckResult) {
+    let summary = Summary::of(&result.diagnostics, result.files_checked, result.elapsed);
+    match format {
+        OutputFormat::Human => {
+            let options = human::HumanOptions {
+                color: use_color(cli.color),
+            };
+            print!(
+                "{}",
+                human::render(&result.diagnostics, &result.sources, &summary, options)
+            );
+        }
+        OutputFormat::Json => {
+            let json = render::json::render(&result.diagnostics, &result.sources, &summary);
+            println!("{}", pretty(&json));
+        }
+        OutputFormat::Sarif => {
+            let tool = render::sarif::ToolInfo {
+                name: "cargo-commerce".to_owned(),
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+                information_uri: env!("CARGO_PKG_REPOSITORY").to_owned(),
+            };
+            let sarif = render::sarif::render(
+                &result.diagnostics,
+                &result.sources,
+                analysis.registry(),
+                &tool,
+            );
+            println!("{}", pretty(&sarif));
+        }
+        OutputFormat::Github => print!(
+            "{}",
+            render::github::render(&result.diagnostics, &result.sources)
+        ),
+    }
+}
+
+fn pretty(value: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+}
+
+/// A note for people on stderr, never mixed into machine-readable stdout.
+pub fn note(message: &str) {
+    eprintln!("note: {message}");
+}
+
+pub fn note_unavailable_analyzers(analyzers: &[Analyzer]) {
+    let missing: Vec<_> = analyzers
+        .iter()
+        .filter(|analyzer| !analyzer.is_available())
+        .map(|analyzer| analyzer.name())
+        .collect();
+    if !missing.is_empty() {
+        note(&format!(
+            "not built yet, so not run: the {} analyzer{}",
+            missing.join(", "),
+            if missing.len() == 1 { "" } else { "s" }
+        ));
+    }
+}
+
+/// Fixes the engine could not apply: a reverted fix broke parsing, a rejected one was invalid.
+pub fn note_fix_problems(outcome: &FixOutcome) {
+    for file in outcome.files.values() {
+        for reverted in &file.reverted {
+            note(&format!("fix not applied: {reverted}"));
+        }
+    }
+    for rejected in &outcome.rejected {
+        note(&format!("fix not applied: {rejected}"));
+    }
+}
+
+pub fn note_fixes_written(fixes: usize, files: usize) {
+    if fixes > 0 {
+        note(&format!(
+            "applied {fixes} fix{} in {files} file{}",
+            if fixes == 1 { "" } else { "es" },
+            if files == 1 { "" } else { "s" }
+        ));
+    }
+}
+
+/// Prints an error that stopped the command. Errors in the user's own files (commerce.toml)
+/// are shown like diagnostics, with the source line and a caret.
+pub fn print_error(error: &CliError, color: ColorChoice) {
+    if let Some(config_error) = config_error(error) {
+        if let Some(rendered) = render_config_error(config_error, stderr_color(color)) {
+            eprint!("{rendered}");
+            return;
+        }
+    }
+    eprintln!("error: {error}");
+}
+
+fn config_error(error: &CliError) -> Option<&commerce_project::ConfigError> {
+    match error {
+        CliError::Project(commerce_project::ProjectError::Config(config_error))
+        | CliError::Analysis(commerce_analysis::AnalysisError::Config(config_error)) => {
+            Some(config_error)
+        }
+        _ => None,
+    }
+}
+
+fn render_config_error(error: &commerce_project::ConfigError, color: bool) -> Option<String> {
+    let text = std::fs::read_to_string(error.path()).ok()?;
+    let mut sources = Sources::new();
+    sources.insert(error.path(), text);
+    let mut diagnostic = Diagnostic::new(
+        "commerce/config",
+        Severity::Error,
+        error.path(),
+        error.range(),
+        error.message(),
+    );
+    if let Some(help) = error.help() {
+        diagnostic = diagnostic.with_help(help);
+    }
+    Some(human::render_diagnostics(
+        &[diagnostic],
+        &sources,
+        human::HumanOptions { color },
+    ))
+}

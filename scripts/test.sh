@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it. One build is shared by every step.
+#   bash scripts/test.sh            # everything
+#   bash scripts/test.sh --quick    # tests only (no fmt/clippy)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quick=false
+[ "${1:-}" = "--quick" ] && quick=true
+
+step() { printf '\n==> %s\n' "$*"; }
+
+bash scripts/install-deps.sh
+
+if ! $quick; then
+  step "cargo fmt --check"
+  cargo fmt --all -- --check
+  step "cargo clippy -D warnings"
+  cargo clippy --workspace --all-targets --locked -- -D warnings
+fi
+
+step "cargo nextest run"
+cargo nextest run --workspace --all-targets --locked --profile ci
+
+step "doctests"
+cargo test --workspace --doc --locked --quiet
