@@ -24,6 +24,8 @@ mod error;
 mod hash;
 mod outcome;
 mod plan;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 mod write;
 
 pub use diff::unified_diff;
