@@ -54,7 +54,9 @@ pub fn print_check(cli: &Cli, format: OutputFormat, analysis: &Analysis, result:
             let tool = render::sarif::ToolInfo {
                 name: "cargo-commerce".to_owned(),
                 version: env!("CARGO_PKG_VERSION").to_owned(),
-                information_uri: env!("CARGO_PKG_REPOSITORY").to_owned(),
+                information_uri: option_env!("CARGO_PKG_HOMEPAGE")
+                    .filter(|uri| !uri.is_empty())
+                    .map(str::to_owned),
             };
             let sarif = render::sarif::render(
                 &result.diagnostics,

@@ -28,6 +28,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use commerce_diagnostics::Diagnostic;
+use commerce_diagnostics::render::Sources;
+use commerce_diagnostics::render::human::{self, HumanOptions};
 
 use crate::engine::{FixHost, FixOptions, fix_all};
 use crate::error::FixError;
@@ -87,6 +89,49 @@ pub fn fix_text(
         .map_or_else(|| text.to_owned(), |file| file.fixed.clone()))
 }
 
+/// The shared snapshot of one rule on one fixture file: its diagnostics exactly as `cargo
+/// commerce check` prints them, then the unified diff of every safe and unsafe fix applied
+/// through the real engine.
+///
+/// # Panics
+/// When a fix is rejected by the engine, or leaves the file unparsable by `parses`: both are
+/// bugs in the rule, and a snapshot must not hide them.
+pub fn rule_snapshot(
+    path: &str,
+    text: &str,
+    mut check: impl FnMut(&Path, &str) -> Vec<Diagnostic>,
+    parses: impl FnMut(&Path, &str) -> bool,
+) -> String {
+    let file = PathBuf::from(path);
+    let diagnostics = check(&file, text);
+    let sources: Sources = [(file.clone(), text.to_owned())].into_iter().collect();
+    let mut snapshot =
+        human::render_diagnostics(&diagnostics, &sources, HumanOptions { color: false });
+    if diagnostics.iter().all(|diagnostic| diagnostic.fix.is_none()) {
+        return snapshot;
+    }
+    let options = FixOptions {
+        unsafe_fixes: true,
+        ..FixOptions::default()
+    };
+    let mut host = ClosureHost::new(check, parses);
+    let sources = BTreeMap::from([(file, text.to_owned())]);
+    let outcome = fix_all(sources, &diagnostics, &mut host, &options)
+        .unwrap_or_else(|error| panic!("{path}: the fix engine failed: {error}"));
+    let reverted: Vec<String> = outcome
+        .files
+        .values()
+        .flat_map(|file| &file.reverted)
+        .map(ToString::to_string)
+        .collect();
+    assert!(reverted.is_empty(), "{path}: fixes broke parsing:\n{}", reverted.join("\n"));
+    let rejected: Vec<String> = outcome.rejected.iter().map(ToString::to_string).collect();
+    assert!(rejected.is_empty(), "{path}: invalid fixes:\n{}", rejected.join("\n"));
+    snapshot.push_str("--- fixes applied (safe and unsafe) ---\n");
+    snapshot.push_str(&outcome.diff());
+    snapshot
+}
+
 #[cfg(test)]
 mod tests {
     use commerce_diagnostics::{Edit, Fix, Severity, TextRange};
@@ -115,6 +160,20 @@ mod tests {
     fn fix_text_returns_the_input_when_nothing_applies() {
         let fixed = fix_text("a.js", "let a;", &FixOptions::default(), no_var).unwrap();
         assert_eq!(fixed, "let a;");
+    }
+
+    #[test]
+    fn rule_snapshot_shows_diagnostics_and_the_fix_diff() {
+        let snapshot = rule_snapshot("a.js", "var a = 1;\n", no_var, |_: &Path, _: &str| true);
+        insta::assert_snapshot!(snapshot);
+    }
+
+    #[test]
+    #[should_panic(expected = "fixes broke parsing")]
+    fn rule_snapshot_fails_on_a_fix_that_breaks_parsing() {
+        rule_snapshot("a.js", "var a = 1;\n", no_var, |_: &Path, text: &str| {
+            !text.contains("let")
+        });
     }
 
     #[test]

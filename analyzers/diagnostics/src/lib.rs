@@ -1,8 +1,8 @@
 //! The diagnostics model every analyzer, the fix engine, the CLI and the language server share.
 //!
-//! Nothing here does I/O or knows a file format: analyzers produce [`Diagnostic`]s with byte
-//! ranges, and [`LineIndex`] turns those into the 1-based positions people read and the UTF-16
-//! positions LSP clients expect.
+//! Nothing here does I/O or knows a source language: analyzers produce [`Diagnostic`]s with
+//! byte ranges, [`LineIndex`] turns those into the 1-based positions people read and the UTF-16
+//! positions LSP clients expect, and [`render`] writes them in every output format we support.
 
 mod diagnostic;
 mod line_index;

@@ -44,13 +44,21 @@ impl RuleMeta {
             .map_or(self.id, |(namespace, _)| namespace)
     }
 
-    /// The first sentence of "What it does", for one-line listings.
-    pub fn summary(&self) -> &'static str {
-        self.doc
+    /// The first sentence of the doc's first paragraph ("What it does"), for one-line
+    /// listings and SARIF's short description.
+    pub fn summary(&self) -> String {
+        let paragraph: Vec<&str> = self
+            .doc
             .lines()
             .map(str::trim)
-            .find(|line| !line.is_empty() && !line.starts_with('#'))
-            .unwrap_or("")
+            .skip_while(|line| line.is_empty() || line.starts_with('#'))
+            .take_while(|line| !line.is_empty())
+            .collect();
+        let paragraph = paragraph.join(" ");
+        match paragraph.find(". ") {
+            Some(end) => paragraph[..=end].to_owned(),
+            None => paragraph,
+        }
     }
 }
 
@@ -151,7 +159,8 @@ mod tests {
 
     crate::declare_rule! {
         /// ## What it does
-        /// Checks a thing.
+        /// Checks a thing
+        /// across lines. And more.
         ///
         /// ## Why is this bad?
         /// Because.
@@ -166,10 +175,10 @@ mod tests {
     fn doc_comment_becomes_rule_doc() {
         let meta = DemoRule::META;
         assert_eq!(meta.namespace(), "tests");
-        assert_eq!(meta.summary(), "Checks a thing.");
+        assert_eq!(meta.summary(), "Checks a thing across lines.");
         assert_eq!(
             doc_text(meta.doc),
-            "## What it does\nChecks a thing.\n\n## Why is this bad?\nBecause."
+            "## What it does\nChecks a thing\nacross lines. And more.\n\n## Why is this bad?\nBecause."
         );
     }
 

@@ -24,7 +24,8 @@ const FINGERPRINT_KEY: &str = "commerce/v1";
 pub struct ToolInfo {
     pub name: String,
     pub version: String,
-    pub information_uri: String,
+    /// Where to read about the tool; left out of the report when `None` (SARIF wants a URI).
+    pub information_uri: Option<String>,
 }
 
 pub fn render(
@@ -45,17 +46,20 @@ pub fn render(
             result(diagnostic, rule_index, sources)
         })
         .collect();
+    let mut driver = json!({
+        "name": tool.name,
+        "version": tool.version,
+    });
+    if let Some(uri) = &tool.information_uri {
+        driver["informationUri"] = Value::from(uri.as_str());
+    }
+    driver["rules"] = rules.iter().map(rule_descriptor).collect();
     json!({
         "$schema": SCHEMA,
         "version": SARIF_VERSION,
         "runs": [{
             "tool": {
-                "driver": {
-                    "name": tool.name,
-                    "version": tool.version,
-                    "informationUri": tool.information_uri,
-                    "rules": rules.iter().map(rule_descriptor).collect::<Vec<_>>(),
-                },
+                "driver": driver,
             },
             "originalUriBaseIds": {
                 SRCROOT: {
@@ -236,7 +240,7 @@ mod tests {
         ToolInfo {
             name: "cargo-commerce".into(),
             version: "0.1.0".into(),
-            information_uri: "https://example.invalid/cargo-commerce".into(),
+            information_uri: Some("https://example.invalid/cargo-commerce".into()),
         }
     }
 

@@ -510,8 +510,8 @@ fn ignored_without_reason(path: &Path, test: &TestFunction) -> Option<Diagnostic
 
 #[cfg(test)]
 mod tests {
-    use std::fmt::Write as _;
-
+    use commerce_codemods::FixOptions;
+    use commerce_codemods::testing::{fix_text, rule_snapshot};
     use commerce_diagnostics::{Applicability, LineIndex, doc_text};
 
     use super::*;
@@ -569,27 +569,27 @@ mod tests {
             .collect()
     }
 
-    /// Applies every fix's edits, last first, as the fix engine would.
-    fn apply_fixes(text: &str, diagnostics: &[Diagnostic]) -> String {
-        let mut edits: Vec<&Edit> = diagnostics
-            .iter()
-            .filter_map(|diagnostic| diagnostic.fix.as_ref())
-            .flat_map(|fix| &fix.edits)
-            .collect();
-        edits.sort_by_key(|edit| std::cmp::Reverse(edit.range));
-        for pair in edits.windows(2) {
-            assert!(!pair[0].range.overlaps(pair[1].range), "{pair:?}");
+    /// Applies every fix through the real engine, as `check --fix` would.
+    fn apply_fixes(name: &str, text: &str) -> String {
+        let options = FixOptions {
+            unsafe_fixes: true,
+            ..FixOptions::default()
+        };
+        fix_text(name, text, &options, check).expect("the fix engine accepts every fix")
+    }
+
+    /// Whether `text` parses with the parser of `path`'s language.
+    fn parses(path: &Path, text: &str) -> bool {
+        if path.extension().is_some_and(|extension| extension == "rs") {
+            commerce_rust::test_functions(text).is_ok()
+        } else {
+            parse_module(path, text).is_ok()
         }
-        let mut fixed = text.to_owned();
-        for edit in edits {
-            fixed.replace_range(edit.range.to_usize_range(), &edit.new_text);
-        }
-        fixed
     }
 
     /// The fixed text still parses, and nothing focused is left in it.
     fn assert_fixes_are_complete(name: &str, text: &str) -> String {
-        let fixed = apply_fixes(text, &check(Path::new(name), text));
+        let fixed = apply_fixes(name, text);
         if let Err(error) = parse_module(Path::new(name), &fixed) {
             panic!("{name}: the fixed text no longer parses: {error:?}\n{fixed}");
         }
@@ -601,39 +601,9 @@ mod tests {
         fixed
     }
 
-    /// A plain listing for snapshots: `line:col severity rule message`, help, fix, then the
-    /// text with every fix applied.
+    /// The shared rule snapshot: diagnostics as `check` prints them, then the fix diff.
     fn listing(name: &str, text: &str) -> String {
-        let index = LineIndex::new(text);
-        let diagnostics = check(Path::new(name), text);
-        let mut out = String::new();
-        for diagnostic in &diagnostics {
-            let range = index.source_range(diagnostic.range);
-            let _ = writeln!(
-                out,
-                "{}:{}-{}:{} {} {} {}",
-                range.start.line,
-                range.start.column,
-                range.end.line,
-                range.end.column,
-                diagnostic.severity,
-                diagnostic.rule,
-                diagnostic.message
-            );
-            if let Some(help) = &diagnostic.help {
-                let _ = writeln!(out, "  help: {help}");
-            }
-            if let Some(fix) = &diagnostic.fix {
-                let _ = writeln!(out, "  fix ({}): {}", fix.applicability.as_str(), fix.title);
-            }
-        }
-        if diagnostics
-            .iter()
-            .any(|diagnostic| diagnostic.fix.is_some())
-        {
-            let _ = write!(out, "--- fixed ---\n{}", apply_fixes(text, &diagnostics));
-        }
-        out
+        rule_snapshot(name, text, check, parses)
     }
 
     #[test]
