@@ -122,11 +122,11 @@ pub fn note_fixes_written(fixes: usize, files: usize) {
 /// Prints an error that stopped the command. Errors in the user's own files (commerce.toml)
 /// are shown like diagnostics, with the source line and a caret.
 pub fn print_error(error: &CliError, color: ColorChoice) {
-    if let Some(config_error) = config_error(error) {
-        if let Some(rendered) = render_config_error(config_error, stderr_color(color)) {
-            eprint!("{rendered}");
-            return;
-        }
+    if let Some(rendered) = config_error(error)
+        .and_then(|config_error| render_config_error(config_error, stderr_color(color)))
+    {
+        eprint!("{rendered}");
+        return;
     }
     eprintln!("error: {error}");
 }

@@ -63,9 +63,8 @@ impl Run {
     }
 
     fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|error| {
-            panic!("stdout is not JSON ({error}):\n{}", self.stdout)
-        })
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|error| panic!("stdout is not JSON ({error}):\n{}", self.stdout))
     }
 }
 
@@ -97,7 +96,11 @@ const FOCUSED_TEST: &str = "web/src/cart/cart.test.ts";
 fn json_output_has_the_stable_shape_and_findings_exit_1() {
     let sample = Sample::new();
     let run = sample.run(&["check", "--no-tests", "--format", "json"]);
-    assert_eq!(run.code, 1, "an error-level finding fails the run\n{}", run.stderr);
+    assert_eq!(
+        run.code, 1,
+        "an error-level finding fails the run\n{}",
+        run.stderr
+    );
     let json = redact_elapsed(run.json());
     assert_eq!(json["version"], 1);
     let focused = json["diagnostics"]
@@ -106,7 +109,10 @@ fn json_output_has_the_stable_shape_and_findings_exit_1() {
         .iter()
         .find(|diagnostic| diagnostic["path"] == FOCUSED_TEST)
         .expect("the focused test is reported");
-    assert_eq!(focused["range"]["start"], serde_json::json!({"line": 5, "column": 3}));
+    assert_eq!(
+        focused["range"]["start"],
+        serde_json::json!({"line": 5, "column": 3})
+    );
     assert_eq!(focused["fix"]["applicability"], "safe");
     insta::assert_json_snapshot!(json);
 }
@@ -116,7 +122,10 @@ fn human_output_looks_like_rustc() {
     let sample = Sample::new();
     let run = sample.run(&["check", "--no-tests"]);
     assert_eq!(run.code, 1);
-    assert!(!run.stdout.contains('\u{1b}'), "no colours when piped or NO_COLOR");
+    assert!(
+        !run.stdout.contains('\u{1b}'),
+        "no colours when piped or NO_COLOR"
+    );
     insta::with_settings!({filters => vec![(r"\(\d+ ms\)", "([elapsed])")]}, {
         insta::assert_snapshot!(run.stdout);
     });
@@ -142,7 +151,11 @@ fn sarif_output_validates_against_the_official_schema() {
         .iter_errors(&sarif)
         .map(|error| format!("{} at {}", error, error.instance_path()))
         .collect();
-    assert!(errors.is_empty(), "SARIF schema violations:\n{}", errors.join("\n"));
+    assert!(
+        errors.is_empty(),
+        "SARIF schema violations:\n{}",
+        errors.join("\n")
+    );
     // The typed model of another implementation reads it too.
     let typed: serde_sarif::sarif::Sarif =
         serde_json::from_value(sarif.clone()).expect("serde-sarif reads our SARIF");
@@ -161,7 +174,11 @@ fn official_sarif_schema() -> Value {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo metadata runs");
-    assert!(metadata.status.success(), "{}", String::from_utf8_lossy(&metadata.stderr));
+    assert!(
+        metadata.status.success(),
+        "{}",
+        String::from_utf8_lossy(&metadata.stderr)
+    );
     let metadata: Value = serde_json::from_slice(&metadata.stdout).expect("metadata JSON");
     let manifest = metadata["packages"]
         .as_array()
@@ -170,7 +187,9 @@ fn official_sarif_schema() -> Value {
         .find(|package| package["name"] == "serde-sarif")
         .and_then(|package| package["manifest_path"].as_str())
         .expect("serde-sarif is a dependency");
-    let schema_path = Path::new(manifest).with_file_name("src").join("schema.json");
+    let schema_path = Path::new(manifest)
+        .with_file_name("src")
+        .join("schema.json");
     let schema: Value = serde_json::from_str(
         &std::fs::read_to_string(&schema_path).expect("serde-sarif ships src/schema.json"),
     )
@@ -194,8 +213,14 @@ fn escape_stray_bracket(value: &mut Value, pattern: &str) -> usize {
             *text = pattern.replace("]?$", "\\]?$");
             1
         }
-        Value::Array(items) => items.iter_mut().map(|item| escape_stray_bracket(item, pattern)).sum(),
-        Value::Object(map) => map.values_mut().map(|item| escape_stray_bracket(item, pattern)).sum(),
+        Value::Array(items) => items
+            .iter_mut()
+            .map(|item| escape_stray_bracket(item, pattern))
+            .sum(),
+        Value::Object(map) => map
+            .values_mut()
+            .map(|item| escape_stray_bracket(item, pattern))
+            .sum(),
         _ => 0,
     }
 }
@@ -205,8 +230,16 @@ fn fix_removes_the_focus_and_a_second_run_passes() {
     let sample = Sample::new();
     let before = sample.read(FOCUSED_TEST);
     let fixed = sample.run(&["check", "--no-tests", "--fix"]);
-    assert_eq!(fixed.code, 0, "only warnings remain\n{}{}", fixed.stdout, fixed.stderr);
-    assert!(fixed.stderr.contains("applied 1 fix in 1 file"), "{}", fixed.stderr);
+    assert_eq!(
+        fixed.code, 0,
+        "only warnings remain\n{}{}",
+        fixed.stdout, fixed.stderr
+    );
+    assert!(
+        fixed.stderr.contains("applied 1 fix in 1 file"),
+        "{}",
+        fixed.stderr
+    );
     let after = sample.read(FOCUSED_TEST);
     assert_ne!(before, after);
     assert!(after.contains(r#"  it("adds a line", () => {"#), "{after}");
@@ -231,35 +264,57 @@ fn diff_prints_the_change_and_writes_nothing() {
 #[test]
 fn a_typo_in_commerce_toml_exits_2_with_its_position_and_a_suggestion() {
     let sample = Sample::new();
-    sample.write("commerce.toml", "[frontend]\nroots = [\"web\"]\ntsconfg = \"web/tsconfig.json\"\n");
+    sample.write(
+        "commerce.toml",
+        "[frontend]\nroots = [\"web\"]\ntsconfg = \"web/tsconfig.json\"\n",
+    );
     let run = sample.run(&["check", "--no-tests"]);
     assert_eq!(run.code, 2);
     assert!(run.stdout.is_empty(), "errors go to stderr");
     assert!(run.stderr.contains("commerce.toml:3:1"), "{}", run.stderr);
-    assert!(run.stderr.contains("did you mean `tsconfig`?"), "{}", run.stderr);
-    let stderr = run.stderr.replace(&sample.root().display().to_string(), "[project]");
+    assert!(
+        run.stderr.contains("did you mean `tsconfig`?"),
+        "{}",
+        run.stderr
+    );
+    let stderr = run
+        .stderr
+        .replace(&sample.root().display().to_string(), "[project]");
     insta::assert_snapshot!(stderr);
 }
 
 #[test]
 fn an_unknown_rule_in_commerce_toml_exits_2() {
     let sample = Sample::new();
-    sample.write("commerce.toml", "[rules]\n\"tests/focused-test\" = \"off\"\n");
+    sample.write(
+        "commerce.toml",
+        "[rules]\n\"tests/focused-test\" = \"off\"\n",
+    );
     let run = sample.run(&["check", "--no-tests"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("commerce.toml:2:1"), "{}", run.stderr);
-    assert!(run.stderr.contains("tests/focused-or-skipped-test"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("tests/focused-or-skipped-test"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
 fn rule_levels_from_commerce_toml_apply() {
     let sample = Sample::new();
-    sample.write("commerce.toml", "[rules]\n\"tests/focused-or-skipped-test\" = \"warning\"\n");
+    sample.write(
+        "commerce.toml",
+        "[rules]\n\"tests/focused-or-skipped-test\" = \"warning\"\n",
+    );
     let run = sample.run(&["check", "--no-tests", "--format", "json"]);
     assert_eq!(run.code, 0, "downgraded to warnings");
     let strict = sample.run(&["check", "--no-tests", "--fail-on", "warning"]);
     assert_eq!(strict.code, 1);
-    sample.write("commerce.toml", "[rules]\n\"tests/focused-or-skipped-test\" = \"off\"\n");
+    sample.write(
+        "commerce.toml",
+        "[rules]\n\"tests/focused-or-skipped-test\" = \"off\"\n",
+    );
     let off = sample.run(&["check", "--no-tests", "--format", "json"]);
     assert_eq!(off.json()["diagnostics"], serde_json::json!([]));
 }
@@ -283,7 +338,14 @@ fn works_as_a_cargo_subcommand() {
     let sample = Sample::new();
     let mut command = Command::new(env!("CARGO_BIN_EXE_cargo-commerce"));
     command
-        .args(["commerce", "check", "--no-tests", "--format", "json", "--project"])
+        .args([
+            "commerce",
+            "check",
+            "--no-tests",
+            "--format",
+            "json",
+            "--project",
+        ])
         .arg(sample.root());
     let run = Run::of(command);
     assert_eq!(run.code, 1);
@@ -297,7 +359,9 @@ fn usage_errors_exit_2() {
     assert_eq!(sample.run(&["explain", "tests/nope"]).code, 2);
     let missing = Sample::new();
     let mut command = Command::new(env!("CARGO_BIN_EXE_cargo-commerce"));
-    command.args(["check", "--project"]).arg(missing.root().join("no-such-dir"));
+    command
+        .args(["check", "--project"])
+        .arg(missing.root().join("no-such-dir"));
     let run = Run::of(command);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("does not exist"), "{}", run.stderr);
@@ -311,7 +375,12 @@ fn rules_and_explain_print_the_rule_docs() {
     assert!(rules.stdout.contains("tests/focused-or-skipped-test"));
     let explain = sample.run(&["explain", "tests/focused-or-skipped-test"]);
     assert_eq!(explain.code, 0);
-    for section in ["## What it does", "## Why is this bad?", "## Example", "## Fix safety"] {
+    for section in [
+        "## What it does",
+        "## Why is this bad?",
+        "## Example",
+        "## Fix safety",
+    ] {
         assert!(explain.stdout.contains(section), "missing {section}");
     }
 }
@@ -326,7 +395,12 @@ fn init_writes_a_config_that_check_accepts() {
     assert!(config.contains("roots = [\"web\"]"), "{config}");
     assert_eq!(sample.run(&["init"]).code, 2, "refuses to overwrite");
     assert_eq!(sample.run(&["init", "--force"]).code, 0);
-    assert_eq!(sample.run(&["check", "--no-tests", "--format", "json"]).code, 1);
+    assert_eq!(
+        sample
+            .run(&["check", "--no-tests", "--format", "json"])
+            .code,
+        1
+    );
 }
 
 #[test]
@@ -334,8 +408,11 @@ fn a_file_changed_after_analysis_is_not_overwritten() {
     // The engine's own tests cover the race itself; here: a non-UTF-8 test file is reported,
     // never rewritten, and the other files are still checked.
     let sample = Sample::new();
-    std::fs::write(sample.root().join("web/src/latin1.test.ts"), b"it.only(\"caf\xe9\", () => {});\n")
-        .expect("write latin-1 file");
+    std::fs::write(
+        sample.root().join("web/src/latin1.test.ts"),
+        b"it.only(\"caf\xe9\", () => {});\n",
+    )
+    .expect("write latin-1 file");
     let run = sample.run(&["check", "--no-tests", "--fix", "--format", "json"]);
     let json = run.json();
     let rules: Vec<&str> = json["diagnostics"]

@@ -107,7 +107,10 @@ pub fn rule_snapshot(
     let sources: Sources = [(file.clone(), text.to_owned())].into_iter().collect();
     let mut snapshot =
         human::render_diagnostics(&diagnostics, &sources, HumanOptions { color: false });
-    if diagnostics.iter().all(|diagnostic| diagnostic.fix.is_none()) {
+    if diagnostics
+        .iter()
+        .all(|diagnostic| diagnostic.fix.is_none())
+    {
         return snapshot;
     }
     let options = FixOptions {
@@ -124,9 +127,17 @@ pub fn rule_snapshot(
         .flat_map(|file| &file.reverted)
         .map(ToString::to_string)
         .collect();
-    assert!(reverted.is_empty(), "{path}: fixes broke parsing:\n{}", reverted.join("\n"));
+    assert!(
+        reverted.is_empty(),
+        "{path}: fixes broke parsing:\n{}",
+        reverted.join("\n")
+    );
     let rejected: Vec<String> = outcome.rejected.iter().map(ToString::to_string).collect();
-    assert!(rejected.is_empty(), "{path}: invalid fixes:\n{}", rejected.join("\n"));
+    assert!(
+        rejected.is_empty(),
+        "{path}: invalid fixes:\n{}",
+        rejected.join("\n")
+    );
     snapshot.push_str("--- fixes applied (safe and unsafe) ---\n");
     snapshot.push_str(&outcome.diff());
     snapshot

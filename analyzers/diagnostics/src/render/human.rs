@@ -79,7 +79,11 @@ pub fn render(
 
 /// Every diagnostic, each followed by a blank line, without a summary (for errors in the
 /// user's configuration, shown the way diagnostics are).
-pub fn render_diagnostics(diagnostics: &[Diagnostic], sources: &Sources, options: HumanOptions) -> String {
+pub fn render_diagnostics(
+    diagnostics: &[Diagnostic],
+    sources: &Sources,
+    options: HumanOptions,
+) -> String {
     let renderer = if options.color {
         Renderer::styled()
     } else {
