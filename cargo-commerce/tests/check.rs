@@ -404,9 +404,9 @@ fn init_writes_a_config_that_check_accepts() {
 }
 
 #[test]
-fn a_file_changed_after_analysis_is_not_overwritten() {
-    // The engine's own tests cover the race itself; here: a non-UTF-8 test file is reported,
-    // never rewritten, and the other files are still checked.
+fn a_non_utf8_file_is_reported_and_never_rewritten() {
+    // (The fix engine's own tests cover a file changed between analysis and write.) A
+    // non-UTF-8 test file is reported, never rewritten, and the other files are still checked.
     let sample = Sample::new();
     std::fs::write(
         sample.root().join("web/src/latin1.test.ts"),
@@ -428,4 +428,57 @@ fn a_file_changed_after_analysis_is_not_overwritten() {
         b"it.only(\"caf\xe9\", () => {});\n"
     );
     assert_eq!(run.code, 1);
+}
+
+#[test]
+fn base_checks_only_the_files_changed_since_the_merge_base() {
+    let sample = Sample::new();
+    let git = |args: &[&str]| {
+        let status = Command::new("git")
+            .args([
+                "-c",
+                "user.name=test",
+                "-c",
+                "user.email=test@example.invalid",
+            ])
+            .args([
+                "-c",
+                "init.defaultBranch=main",
+                "-c",
+                "commit.gpgsign=false",
+            ])
+            .args(args)
+            .current_dir(sample.root())
+            .status()
+            .expect("git runs");
+        assert!(status.success(), "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "sample"]);
+    git(&["checkout", "-q", "-b", "feature"]);
+    sample.write(
+        "web/src/checkout/checkout.spec.tsx",
+        &sample
+            .read("web/src/checkout/checkout.spec.tsx")
+            .replace("describe.skip(", "describe.only("),
+    );
+    let run = sample.run(&["check", "--no-tests", "--format", "json", "--base", "main"]);
+    let json = run.json();
+    let paths: Vec<&str> = json["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter_map(|diagnostic| diagnostic["path"].as_str())
+        .collect();
+    assert_eq!(paths, ["web/src/checkout/checkout.spec.tsx"]);
+    assert_eq!(run.code, 1);
+
+    let unknown = sample.run(&["check", "--no-tests", "--base", "origin/nope"]);
+    assert_eq!(unknown.code, 2);
+    assert!(
+        unknown.stderr.contains("unknown git ref `origin/nope`"),
+        "{}",
+        unknown.stderr
+    );
 }
