@@ -32,6 +32,8 @@ pub enum Command {
         /// A rule id, e.g. `tests/focused-or-skipped-test`.
         rule: String,
     },
+    /// Serve diagnostics and quick fixes to an editor over stdio (Language Server Protocol).
+    Lsp,
     /// Write a commented commerce.toml for the layout found in the project.
     Init {
         /// Overwrite an existing commerce.toml.

@@ -63,6 +63,7 @@ fn run(cli: Cli) -> Exit {
         Command::Rules(args) => commands::rules::list(args),
         Command::Explain { rule } => commands::rules::explain(rule),
         Command::Init { force } => commands::init::run(&cli, *force),
+        Command::Lsp => commands::lsp::run(),
     };
     let _ = std::io::stdout().flush();
     match result {

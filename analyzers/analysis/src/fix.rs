@@ -49,6 +49,34 @@ impl Analysis {
     }
 }
 
+impl Analysis {
+    /// Fixes one text in memory (an editor buffer) with every analyzer; `None` when nothing
+    /// applies. Fixes that reach into other files are left out: they need `check --fix`.
+    pub fn fix_text(
+        &self,
+        path: &Path,
+        text: &str,
+        request: FixRequest,
+    ) -> Result<Option<String>, FixError> {
+        let diagnostics = self.check_text(path, text, &Analyzer::ALL);
+        let sources = BTreeMap::from([(path.to_path_buf(), text.to_owned())]);
+        let mut host = AnalysisFixHost {
+            analysis: self,
+            analyzers: &Analyzer::ALL,
+        };
+        let options = FixOptions {
+            unsafe_fixes: request.unsafe_fixes,
+            ..FixOptions::default()
+        };
+        let outcome = commerce_codemods::fix_all(sources, &diagnostics, &mut host, &options)?;
+        Ok(outcome
+            .files
+            .get(path)
+            .filter(|file| file.is_changed())
+            .map(|file| file.fixed.clone()))
+    }
+}
+
 /// The texts the fixes of `result` touch, as they were analysed.
 fn fixable_sources(result: &CheckResult) -> BTreeMap<PathBuf, String> {
     result

@@ -20,6 +20,7 @@ use rayon::prelude::*;
 
 pub use analyzer::Analyzer;
 pub use fix::FixRequest;
+pub use rules::internal_error::panic_message;
 
 /// What to check.
 #[derive(Debug, Clone, Default)]

@@ -1,5 +1,6 @@
 pub mod check;
 pub mod init;
+pub mod lsp;
 pub mod rules;
 
 use std::path::PathBuf;
@@ -26,6 +27,8 @@ pub enum CliError {
         #[source]
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Lsp(#[from] commerce_lsp::LspError),
     #[error("cannot determine the current directory: {0}")]
     CurrentDir(#[source] std::io::Error),
 }

@@ -34,7 +34,8 @@ pub(crate) fn catch_rule_panic<T>(rule: impl FnOnce() -> T) -> Result<T, String>
     panic::catch_unwind(AssertUnwindSafe(rule)).map_err(|payload| panic_message(payload.as_ref()))
 }
 
-fn panic_message(payload: &(dyn Any + Send)) -> String {
+/// The message of a caught panic's payload.
+pub fn panic_message(payload: &(dyn Any + Send)) -> String {
     if let Some(message) = payload.downcast_ref::<&str>() {
         (*message).to_owned()
     } else if let Some(message) = payload.downcast_ref::<String>() {

@@ -1,0 +1,497 @@
+//! The main loop: one thread owns the state and reacts to a closed set of events; analyses run
+//! on a thread pool against snapshots of document text and come back as events.
+
+use std::collections::HashMap;
+use std::panic::{self, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use commerce_analysis::{Analysis, Analyzer, FixRequest, panic_message};
+use commerce_diagnostics::{Applicability, LineIndex};
+use commerce_project::{Config, Project};
+use crossbeam_channel::{Receiver, Sender, select};
+use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
+use lsp_types::notification::{
+    DidChangeTextDocument, DidChangeWatchedFiles, DidCloseTextDocument, DidOpenTextDocument,
+    DidSaveTextDocument, LogMessage, Notification as _, PublishDiagnostics, ShowMessage,
+};
+use lsp_types::request::{CodeActionRequest, Request as _};
+use lsp_types::{
+    CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams, MessageType,
+    OptionalVersionedTextDocumentIdentifier, PublishDiagnosticsParams, TextDocumentEdit, TextEdit,
+    Uri, WorkspaceEdit,
+};
+
+use crate::LspError;
+use crate::convert::{self, FixData, Locator};
+use crate::document::Document;
+use crate::uri::path_from_uri;
+
+/// The code action kind of "fix everything fixable in this file".
+pub const FIX_ALL_KIND: &str = "source.fixAll.commerce";
+
+/// Everything the main loop reacts to.
+#[derive(Debug)]
+enum Event {
+    /// A message from the client.
+    Client(Message),
+    /// An analysis finished on the pool.
+    Analyzed {
+        uri: Uri,
+        version: i32,
+        diagnostics: Vec<lsp_types::Diagnostic>,
+    },
+}
+
+/// Server settings from the client's `initializationOptions`.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Settings {
+    /// A URL with `{rule}` where the rule id goes, for each diagnostic's docs link.
+    pub rule_docs_url: Option<String>,
+}
+
+pub(crate) struct Server {
+    connection: Connection,
+    root: PathBuf,
+    analysis: Arc<Analysis>,
+    settings: Settings,
+    documents: HashMap<Uri, Document>,
+    pool: rayon::ThreadPool,
+    analyzed_sender: Sender<Event>,
+    analyzed: Receiver<Event>,
+}
+
+impl Server {
+    pub(crate) fn new(
+        connection: Connection,
+        root: PathBuf,
+        settings: Settings,
+    ) -> Result<Self, LspError> {
+        let (analyzed_sender, analyzed) = crossbeam_channel::unbounded();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .thread_name(|index| format!("commerce-lsp-{index}"))
+            .build()
+            .map_err(|error| LspError::ThreadPool(error.to_string()))?;
+        let mut server = Self {
+            connection,
+            analysis: Arc::new(default_analysis(&root)),
+            root,
+            settings,
+            documents: HashMap::new(),
+            pool,
+            analyzed_sender,
+            analyzed,
+        };
+        server.load_project();
+        Ok(server)
+    }
+
+    /// (Re)reads commerce.toml. A broken configuration is shown to the user and the defaults
+    /// are used, so the editor keeps its diagnostics.
+    fn load_project(&mut self) {
+        let loaded = Project::discover(&self.root)
+            .map_err(|error| error.to_string())
+            .and_then(|project| Analysis::new(&project).map_err(|error| error.to_string()));
+        match loaded {
+            Ok(analysis) => self.analysis = Arc::new(analysis),
+            Err(message) => {
+                self.show_message(MessageType::ERROR, format!("cargo commerce: {message}"));
+                self.analysis = Arc::new(default_analysis(&self.root));
+            }
+        }
+    }
+
+    pub(crate) fn main_loop(mut self) -> Result<(), LspError> {
+        loop {
+            let event = select! {
+                recv(self.connection.receiver) -> message => match message {
+                    Ok(message) => Event::Client(message),
+                    // The client went away without `exit`: nothing left to serve.
+                    Err(_) => return Ok(()),
+                },
+                recv(self.analyzed) -> event => event.map_err(|_| LspError::ChannelClosed)?,
+            };
+            match event {
+                Event::Client(Message::Request(request)) => {
+                    if self.connection.handle_shutdown(&request)? {
+                        return Ok(());
+                    }
+                    self.on_request(request);
+                }
+                Event::Client(Message::Notification(notification)) => {
+                    self.on_notification(notification);
+                }
+                Event::Client(Message::Response(_)) => {}
+                Event::Analyzed {
+                    uri,
+                    version,
+                    diagnostics,
+                } => self.publish_if_current(uri, version, diagnostics),
+            }
+        }
+    }
+
+    fn on_request(&mut self, request: Request) {
+        let id = request.id.clone();
+        let method = request.method.clone();
+        let response = panic::catch_unwind(AssertUnwindSafe(|| self.handle_request(request)))
+            .unwrap_or_else(|payload| {
+                let message = panic_message(payload.as_ref());
+                self.log(MessageType::ERROR, format!("{method} panicked: {message}"));
+                Response::new_err(
+                    id.clone(),
+                    ErrorCode::InternalError as i32,
+                    format!("internal error in cargo commerce while handling {method}: {message}"),
+                )
+            });
+        self.send(Message::Response(response));
+    }
+
+    fn handle_request(&mut self, request: Request) -> Response {
+        match request.method.as_str() {
+            CodeActionRequest::METHOD => match serde_json::from_value(request.params) {
+                Ok(params) => {
+                    let actions = self.code_actions(&params);
+                    Response::new_ok(request.id, actions)
+                }
+                Err(error) => invalid_params(request.id, &error),
+            },
+            _ => Response::new_err(
+                request.id,
+                ErrorCode::MethodNotFound as i32,
+                format!("cargo commerce does not handle {}", request.method),
+            ),
+        }
+    }
+
+    fn on_notification(&mut self, notification: Notification) {
+        let method = notification.method.clone();
+        let handled =
+            panic::catch_unwind(AssertUnwindSafe(|| self.handle_notification(notification)));
+        match handled {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => self.log(MessageType::WARNING, format!("ignored {method}: {error}")),
+            Err(payload) => {
+                let message = panic_message(payload.as_ref());
+                self.log(MessageType::ERROR, format!("{method} panicked: {message}"));
+            }
+        }
+    }
+
+    fn handle_notification(&mut self, notification: Notification) -> Result<(), serde_json::Error> {
+        match notification.method.as_str() {
+            DidOpenTextDocument::METHOD => {
+                let params: lsp_types::DidOpenTextDocumentParams =
+                    serde_json::from_value(notification.params)?;
+                let document = params.text_document;
+                self.documents.insert(
+                    document.uri.clone(),
+                    Document::new(document.version, document.text),
+                );
+                self.schedule(&document.uri);
+            }
+            DidChangeTextDocument::METHOD => {
+                let params: lsp_types::DidChangeTextDocumentParams =
+                    serde_json::from_value(notification.params)?;
+                let uri = params.text_document.uri;
+                let Some(document) = self.documents.get_mut(&uri) else {
+                    self.log(
+                        MessageType::WARNING,
+                        format!("didChange for {} which is not open; ignored", uri.as_str()),
+                    );
+                    return Ok(());
+                };
+                document.apply_changes(params.text_document.version, params.content_changes);
+                self.schedule(&uri);
+            }
+            DidSaveTextDocument::METHOD => {
+                let params: lsp_types::DidSaveTextDocumentParams =
+                    serde_json::from_value(notification.params)?;
+                let uri = params.text_document.uri;
+                if let (Some(text), Some(document)) = (params.text, self.documents.get_mut(&uri)) {
+                    *document = Document::new(document.version, text);
+                }
+                if path_from_uri(&uri)
+                    .is_some_and(|path| path.ends_with(commerce_project::CONFIG_FILE_NAME))
+                {
+                    self.reload();
+                } else {
+                    self.schedule(&uri);
+                }
+            }
+            DidCloseTextDocument::METHOD => {
+                let params: lsp_types::DidCloseTextDocumentParams =
+                    serde_json::from_value(notification.params)?;
+                let uri = params.text_document.uri;
+                self.documents.remove(&uri);
+                self.publish(uri, None, Vec::new());
+            }
+            DidChangeWatchedFiles::METHOD => {
+                let params: lsp_types::DidChangeWatchedFilesParams =
+                    serde_json::from_value(notification.params)?;
+                let config_changed = params.changes.iter().any(|change| {
+                    path_from_uri(&change.uri)
+                        .is_some_and(|path| path.ends_with(commerce_project::CONFIG_FILE_NAME))
+                });
+                if config_changed {
+                    self.reload();
+                } else {
+                    // Open documents may depend on the changed files (imports, specs).
+                    self.schedule_all();
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn reload(&mut self) {
+        self.load_project();
+        self.schedule_all();
+    }
+
+    fn schedule_all(&self) {
+        let uris: Vec<Uri> = self.documents.keys().cloned().collect();
+        for uri in &uris {
+            self.schedule(uri);
+        }
+    }
+
+    /// Analyses a snapshot of the document on the pool; the result is published only if the
+    /// document has not changed meanwhile.
+    fn schedule(&self, uri: &Uri) {
+        let Some(document) = self.documents.get(uri) else {
+            return;
+        };
+        let snapshot = document.clone();
+        let uri = uri.clone();
+        let analysis = Arc::clone(&self.analysis);
+        let root = self.root.clone();
+        let sender = self.analyzed_sender.clone();
+        let docs_url = self.settings.rule_docs_url.clone();
+        self.pool.spawn(move || {
+            let diagnostics = analyze(&analysis, &root, &uri, &snapshot, docs_url.as_deref());
+            // The loop may have stopped; then nobody wants the result.
+            let _ = sender.send(Event::Analyzed {
+                uri,
+                version: snapshot.version,
+                diagnostics,
+            });
+        });
+    }
+
+    fn publish_if_current(&self, uri: Uri, version: i32, diagnostics: Vec<lsp_types::Diagnostic>) {
+        if self
+            .documents
+            .get(&uri)
+            .is_some_and(|document| document.version == version)
+        {
+            self.publish(uri, Some(version), diagnostics);
+        }
+    }
+
+    fn publish(&self, uri: Uri, version: Option<i32>, diagnostics: Vec<lsp_types::Diagnostic>) {
+        let params = PublishDiagnosticsParams {
+            uri,
+            diagnostics,
+            version,
+        };
+        self.send(Message::Notification(Notification::new(
+            PublishDiagnostics::METHOD.to_owned(),
+            params,
+        )));
+    }
+
+    fn code_actions(&self, params: &CodeActionParams) -> Vec<CodeActionOrCommand> {
+        let uri = &params.text_document.uri;
+        let Some(document) = self.documents.get(uri) else {
+            return Vec::new();
+        };
+        let wants = |kind: &CodeActionKind| {
+            params.context.only.as_ref().is_none_or(|only| {
+                only.iter()
+                    .any(|wanted| kind.as_str().starts_with(wanted.as_str()))
+            })
+        };
+        let mut actions = Vec::new();
+        if wants(&CodeActionKind::QUICKFIX) {
+            for diagnostic in &params.context.diagnostics {
+                if let Some(action) = quick_fix(uri, document, diagnostic) {
+                    actions.push(CodeActionOrCommand::CodeAction(action));
+                }
+            }
+        }
+        let fix_all = CodeActionKind::new(FIX_ALL_KIND);
+        if wants(&fix_all)
+            && let Some(action) = self.fix_all_action(uri, document, fix_all)
+        {
+            actions.push(CodeActionOrCommand::CodeAction(action));
+        }
+        actions
+    }
+
+    /// Every safe fix of the document, applied by the engine in passes, as one edit.
+    fn fix_all_action(
+        &self,
+        uri: &Uri,
+        document: &Document,
+        kind: CodeActionKind,
+    ) -> Option<CodeAction> {
+        let path = convert::relative_path(&self.root, &path_from_uri(uri)?);
+        let fixed = self
+            .analysis
+            .fix_text(&path, &document.text, FixRequest::default())
+            .ok()
+            .flatten()?;
+        let edit = minimal_edit(document, &fixed);
+        Some(CodeAction {
+            title: "Fix all auto-fixable problems (cargo commerce)".to_owned(),
+            kind: Some(kind),
+            edit: Some(versioned_edit(vec![(
+                uri.clone(),
+                Some(document.version),
+                vec![edit],
+            )])),
+            ..CodeAction::default()
+        })
+    }
+
+    fn send(&self, message: Message) {
+        // A closed connection ends the main loop on its next receive.
+        let _ = self.connection.sender.send(message);
+    }
+
+    fn log(&self, typ: MessageType, message: String) {
+        self.send(Message::Notification(Notification::new(
+            LogMessage::METHOD.to_owned(),
+            lsp_types::LogMessageParams { typ, message },
+        )));
+    }
+
+    fn show_message(&self, typ: MessageType, message: String) {
+        self.send(Message::Notification(Notification::new(
+            ShowMessage::METHOD.to_owned(),
+            lsp_types::ShowMessageParams { typ, message },
+        )));
+    }
+}
+
+fn default_analysis(root: &Path) -> Analysis {
+    Analysis::new(&Project::new(root, Config::default()))
+        .expect("the default configuration names no rules, so it is always valid")
+}
+
+fn analyze(
+    analysis: &Analysis,
+    root: &Path,
+    uri: &Uri,
+    document: &Document,
+    docs_url: Option<&str>,
+) -> Vec<lsp_types::Diagnostic> {
+    let Some(absolute) = path_from_uri(uri) else {
+        return Vec::new();
+    };
+    let path = convert::relative_path(root, &absolute);
+    let diagnostics = analysis.check_text(&path, &document.text, &Analyzer::ALL);
+    let other = |relative: &Path| {
+        let absolute = root.join(relative);
+        let text = std::fs::read_to_string(&absolute).ok()?;
+        Some((convert::uri_of(root, relative)?, LineIndex::new(&text)))
+    };
+    let locator = Locator {
+        document_path: &path,
+        document_uri: uri,
+        document_index: &document.index,
+        version: document.version,
+        other: &other,
+        docs_url,
+    };
+    diagnostics
+        .iter()
+        .filter(|diagnostic| diagnostic.path == path)
+        .map(|diagnostic| convert::to_lsp(diagnostic, &locator))
+        .collect()
+}
+
+/// The quick fix a diagnostic of ours carries, if it is for the current document version.
+fn quick_fix(
+    uri: &Uri,
+    document: &Document,
+    diagnostic: &lsp_types::Diagnostic,
+) -> Option<CodeAction> {
+    if diagnostic.source.as_deref() != Some(convert::SOURCE) {
+        return None;
+    }
+    let fix: FixData = serde_json::from_value(diagnostic.data.clone()?).ok()?;
+    if fix.version != document.version || fix.applicability == Applicability::DisplayOnly {
+        return None;
+    }
+    let mut by_uri: Vec<(Uri, Option<i32>, Vec<TextEdit>)> = Vec::new();
+    for edit in &fix.edits {
+        match by_uri.iter_mut().find(|(target, _, _)| *target == edit.uri) {
+            Some((_, _, edits)) => edits.push(edit.text_edit()),
+            None => {
+                let version = (edit.uri == *uri).then_some(document.version);
+                by_uri.push((edit.uri.clone(), version, vec![edit.text_edit()]));
+            }
+        }
+    }
+    let safe = fix.applicability == Applicability::Safe;
+    Some(CodeAction {
+        title: if safe {
+            format!("Fix: {}", fix.title)
+        } else {
+            format!("Fix (unsafe): {}", fix.title)
+        },
+        kind: Some(CodeActionKind::QUICKFIX),
+        diagnostics: Some(vec![diagnostic.clone()]),
+        edit: Some(versioned_edit(by_uri)),
+        is_preferred: Some(safe),
+        ..CodeAction::default()
+    })
+}
+
+fn versioned_edit(files: Vec<(Uri, Option<i32>, Vec<TextEdit>)>) -> WorkspaceEdit {
+    let edits = files
+        .into_iter()
+        .map(|(uri, version, edits)| TextDocumentEdit {
+            text_document: OptionalVersionedTextDocumentIdentifier { uri, version },
+            edits: edits.into_iter().map(lsp_types::OneOf::Left).collect(),
+        })
+        .collect();
+    WorkspaceEdit {
+        document_changes: Some(lsp_types::DocumentChanges::Edits(edits)),
+        ..WorkspaceEdit::default()
+    }
+}
+
+/// One edit replacing only the part of the document that differs from `fixed`.
+fn minimal_edit(document: &Document, fixed: &str) -> TextEdit {
+    let old = document.text.as_str();
+    let prefix = old
+        .char_indices()
+        .zip(fixed.chars())
+        .find(|((_, a), b)| a != b)
+        .map_or(old.len().min(fixed.len()), |((index, _), _)| index);
+    let suffix = old[prefix..]
+        .chars()
+        .rev()
+        .zip(fixed[prefix..].chars().rev())
+        .take_while(|(a, b)| a == b)
+        .map(|(a, _)| a.len_utf8())
+        .sum::<usize>();
+    let range = commerce_diagnostics::TextRange::from_usize_range(prefix..old.len() - suffix);
+    TextEdit::new(
+        document.lsp_range(range),
+        fixed[prefix..fixed.len() - suffix].to_owned(),
+    )
+}
+
+fn invalid_params(id: RequestId, error: &serde_json::Error) -> Response {
+    Response::new_err(
+        id,
+        ErrorCode::InvalidParams as i32,
+        format!("invalid params: {error}"),
+    )
+}
