@@ -4,6 +4,21 @@ set -euo pipefail
 
 need() { command -v "$1" >/dev/null 2>&1; }
 
+apt_install() {
+  if ! need apt-get; then
+    echo "error: $* missing and no apt-get here; install it with your package manager" >&2
+    exit 2
+  fi
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  if [ -z "${APT_UPDATED:-}" ]; then
+    $sudo apt-get update -qq
+    APT_UPDATED=1
+  fi
+  echo "==> installing $* (apt)"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
 if ! need cargo; then
   echo "error: cargo not found; install Rust 1.95 with rustup (https://rustup.rs) and re-run" >&2
   exit 2
@@ -12,7 +27,8 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   echo "==> installing cargo-nextest from crates.io"
   cargo install cargo-nextest --locked
 fi
-if ! need git; then
-  echo "==> installing git"
-  apt-get update -qq && apt-get install -y -qq git
-fi
+need git || apt_install git
+# The language server's end-to-end test drives a real editor.
+need nvim || apt_install neovim
+# The VS Code extension is type-checked with the TypeScript compiler.
+need npm || apt_install nodejs npm

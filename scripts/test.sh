@@ -24,3 +24,9 @@ cargo nextest run --workspace --all-targets --locked --profile ci
 
 step "doctests"
 cargo test --workspace --doc --locked --quiet
+
+if ! $quick; then
+  step "VS Code extension type-check"
+  npm ci --prefix editors/vscode --no-audit --no-fund --loglevel=error
+  npm run --prefix editors/vscode --silent compile
+fi

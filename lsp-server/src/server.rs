@@ -420,7 +420,12 @@ fn quick_fix(
     document: &Document,
     diagnostic: &lsp_types::Diagnostic,
 ) -> Option<CodeAction> {
-    if diagnostic.source.as_deref() != Some(convert::SOURCE) {
+    // Some clients (Neovim 0.7) echo `data` but drop `source`: only a foreign source rules out.
+    if diagnostic
+        .source
+        .as_deref()
+        .is_some_and(|source| source != convert::SOURCE)
+    {
         return None;
     }
     let fix: FixData = serde_json::from_value(diagnostic.data.clone()?).ok()?;

@@ -1,0 +1,84 @@
+//! The language server with a client none of us wrote: Neovim (Debian's 0.7, headless) loads
+//! our plugin from editors/neovim, opens a file, receives the diagnostics, applies the quick fix
+//! the server offers and saves. `scripts/install-deps.sh` installs Neovim.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+#[test]
+fn neovim_receives_the_diagnostic_and_applies_the_quick_fix() {
+    let nvim = std::env::var("COMMERCE_NVIM").unwrap_or_else(|_| "nvim".to_owned());
+    assert!(
+        Command::new(&nvim)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success()),
+        "Neovim is needed for this test: run `bash scripts/install-deps.sh` (it runs `apt-get install neovim`)"
+    );
+    let project = tempfile::tempdir().expect("temp dir");
+    std::fs::write(project.path().join("commerce.toml"), "").expect("commerce.toml");
+    std::fs::create_dir_all(project.path().join("web")).expect("web dir");
+    let file = project.path().join("web/cart.test.ts");
+    std::fs::write(
+        &file,
+        "import { it } from \"vitest\";\n\nit.only(\"adds a line\", () => {});\n",
+    )
+    .expect("test file");
+    let report = project.path().join("report.json");
+    let editors = Path::new(env!("CARGO_MANIFEST_DIR")).join("../editors/neovim");
+
+    let mut child = Command::new(&nvim)
+        .args(["--headless", "-u", "NONE", "-i", "NONE", "--noplugin"])
+        .arg("--cmd")
+        .arg(format!("set rtp^={}", editors.display()))
+        .arg("-c")
+        .arg(format!(
+            "luafile {}",
+            editors.join("tests/quickfix.lua").display()
+        ))
+        .env("COMMERCE_BIN", env!("CARGO_BIN_EXE_cargo-commerce"))
+        .env("COMMERCE_FILE", &file)
+        .env("COMMERCE_REPORT", &report)
+        .env("XDG_STATE_HOME", project.path())
+        .env("XDG_DATA_HOME", project.path())
+        .current_dir(project.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start nvim");
+    let started = Instant::now();
+    while child.try_wait().expect("poll nvim").is_none() {
+        if started.elapsed() > TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("nvim did not finish within {TIMEOUT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("nvim wrote its report"))
+            .expect("report JSON");
+    assert!(report.get("error").is_none(), "{report}");
+    let diagnostics = report["diagnostics"].as_array().expect("diagnostics");
+    assert!(
+        diagnostics.iter().any(
+            |diagnostic| diagnostic["code"] == "tests/focused-or-skipped-test"
+                && diagnostic["line"] == 2
+        ),
+        "{report}"
+    );
+    assert_eq!(report["action"], "Fix: Remove `.only`");
+    let fixed = std::fs::read_to_string(&file).expect("fixed file");
+    assert_eq!(
+        fixed,
+        "import { it } from \"vitest\";\n\nit(\"adds a line\", () => {});\n"
+    );
+}
