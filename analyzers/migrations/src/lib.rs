@@ -1,0 +1,20 @@
+//! SQL migrations: the sqlx and diesel layouts ([`discover`]), static rules on parsed SQL
+//! ([`lint`], [`rules`]), and the round-trip engine that applies, rolls back and re-applies
+//! each migration on a real Postgres ([`verify`]).
+
+mod layout;
+mod lint;
+pub mod rules;
+mod sql;
+
+use commerce_diagnostics::RuleMeta;
+
+pub use layout::{Direction, Discovery, Layout, LayoutProblem, Migration, MigrationFile, discover};
+pub use lint::{lint, migrations_dir};
+
+/// The metadata of every rule this crate reports, static and round-trip.
+pub fn rules() -> Vec<RuleMeta> {
+    let mut rules: Vec<RuleMeta> = rules::RULES.iter().map(|rule| rule.meta).collect();
+    rules.push(rules::invalid_migration::InvalidMigration::META);
+    rules
+}

@@ -1,0 +1,280 @@
+//! The static lint: discover the migrations, pick the ones to check, run every rule over each
+//! of their files.
+
+use std::path::{Path, PathBuf};
+
+use commerce_diagnostics::{Diagnostic, TextRange, sort_and_dedup};
+use commerce_project::{Dialect, FileSystem, MigrationsConfig};
+
+use crate::layout::{Direction, Migration, discover};
+use crate::rules::{self, MigrationSource, RULES, Rule};
+use crate::sql::{SqlFile, Statement};
+
+/// Lints the migrations of `config.dir` under `root`.
+///
+/// Which migrations: those at or after `config.lint_from` (all when unset); of those, when
+/// `only` is given (the files changed against the base ref, relative to `root` or absolute),
+/// only the migrations one of whose files is listed. Problems with the directory itself (a
+/// file its tool would skip, a down without an up) are reported for the selected paths.
+///
+/// Never fails: unreadable files, SQL that does not parse and a missing directory become
+/// diagnostics or nothing.
+pub fn lint(
+    fs: &dyn FileSystem,
+    root: &Path,
+    config: &MigrationsConfig,
+    only: Option<&[PathBuf]>,
+) -> Vec<Diagnostic> {
+    let dir = migrations_dir(config);
+    let discovery = discover(fs, root, &dir);
+    let only: Option<Vec<PathBuf>> = only.map(|paths| {
+        paths
+            .iter()
+            .map(|path| path.strip_prefix(root).unwrap_or(path).to_path_buf())
+            .collect()
+    });
+    let is_listed = |path: &Path| {
+        only.as_ref()
+            .is_none_or(|paths| paths.iter().any(|p| p == path))
+    };
+    let directory_is_reversible = discovery
+        .migrations
+        .iter()
+        .any(|migration| migration.reversible);
+
+    let mut diagnostics: Vec<Diagnostic> = discovery
+        .problems
+        .iter()
+        .filter(|problem| is_listed(&problem.path))
+        .map(rules::invalid_migration::diagnostic)
+        .collect();
+    for migration in &discovery.migrations {
+        let after_lint_from = config
+            .lint_from
+            .as_deref()
+            .is_none_or(|version| migration.is_at_or_after(version));
+        if after_lint_from && migration.paths().any(is_listed) {
+            diagnostics.extend(check_migration(
+                migration,
+                config.dialect,
+                directory_is_reversible,
+            ));
+        }
+    }
+    sort_and_dedup(&mut diagnostics);
+    diagnostics
+}
+
+/// The migrations directory of `config`, relative to the project root.
+pub fn migrations_dir(config: &MigrationsConfig) -> PathBuf {
+    let dir = config.dir.trim_start_matches("./");
+    PathBuf::from(if dir.is_empty() { "." } else { dir })
+}
+
+/// Every rule over every file of one migration.
+pub(crate) fn check_migration(
+    migration: &Migration,
+    dialect: Dialect,
+    directory_is_reversible: bool,
+) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for (direction, file) in migration.files() {
+        let text = match &file.text {
+            Ok(text) => text,
+            Err(error) => {
+                diagnostics.push(rules::invalid_migration::unreadable(&file.path, error));
+                continue;
+            }
+        };
+        let sql = SqlFile::parse(text, dialect);
+        let source = MigrationSource::new(
+            migration,
+            direction,
+            file,
+            text,
+            &sql,
+            directory_is_reversible,
+        );
+        for rule in RULES
+            .iter()
+            .filter(|rule| applies(rule, direction, dialect))
+        {
+            diagnostics.extend((rule.check)(&source));
+            diagnostics.extend(keyword_scan(rule, &source));
+        }
+    }
+    diagnostics
+}
+
+fn applies(rule: &Rule, direction: Direction, dialect: Dialect) -> bool {
+    (direction == Direction::Up || rule.checks_down)
+        && (dialect == Dialect::Postgres || !rule.postgres_only)
+}
+
+/// The rule's keyword scan over each statement sqlparser could not read.
+fn keyword_scan(rule: &Rule, source: &MigrationSource<'_>) -> Vec<Diagnostic> {
+    let Some(scan) = rule.keyword_scan else {
+        return Vec::new();
+    };
+    source
+        .statements()
+        .iter()
+        .filter(|statement| statement.parsed.is_err())
+        .filter_map(|statement: &Statement| scan(statement.tokens()))
+        .map(|range: TextRange| {
+            let words = &source.text[range.to_usize_range()];
+            source
+                .diagnostic(
+                    &rule.meta,
+                    range,
+                    format!(
+                        "`{words}` in a statement that did not parse (found by keyword scan): {}",
+                        rule.meta.summary()
+                    ),
+                )
+                .with_help(
+                    "this finding comes from keywords alone; see `migrations/unparsable-statement` \
+                     for why the statement could not be read",
+                )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use commerce_project::MemoryFs;
+
+    use super::*;
+
+    const ROOT: &str = "/shop";
+
+    fn project() -> MemoryFs {
+        [
+            ("db/migrations/1_old.up.sql", "DROP TABLE carts;"),
+            (
+                "db/migrations/1_old.down.sql",
+                "CREATE TABLE carts (id bigint);",
+            ),
+            (
+                "db/migrations/2_new.up.sql",
+                "ALTER TABLE orders DROP COLUMN note;",
+            ),
+            ("db/migrations/2_new.down.sql", "-- nothing"),
+            ("db/migrations/3_lonely.down.sql", "SELECT 1;"),
+            ("db/migrations/4_no_down.up.sql", "DROP DATABASE shop;"),
+        ]
+        .into_iter()
+        .map(|(path, text)| (Path::new(ROOT).join(path), text))
+        .collect()
+    }
+
+    fn config(lint_from: Option<&str>) -> MigrationsConfig {
+        MigrationsConfig {
+            dir: "./db/migrations".to_owned(),
+            lint_from: lint_from.map(str::to_owned),
+            ..MigrationsConfig::default()
+        }
+    }
+
+    fn found(lint_from: Option<&str>, only: Option<&[PathBuf]>) -> Vec<(String, String)> {
+        lint(&project(), Path::new(ROOT), &config(lint_from), only)
+            .into_iter()
+            // Every statement here locks a table without timeouts; that rule has its own tests.
+            .filter(|diagnostic| diagnostic.rule != "migrations/require-timeout-settings")
+            .map(|diagnostic| {
+                assert_eq!(
+                    diagnostic.data["migration"],
+                    diagnostic.path.display().to_string()
+                );
+                (diagnostic.path.display().to_string(), diagnostic.rule)
+            })
+            .collect()
+    }
+
+    fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
+        expected
+            .iter()
+            .map(|(path, rule)| ((*path).to_owned(), (*rule).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn every_migration_is_linted_without_lint_from() {
+        assert_eq!(
+            found(None, None),
+            pairs(&[
+                ("db/migrations/1_old.up.sql", "migrations/ban-drop-table"),
+                (
+                    "db/migrations/2_new.down.sql",
+                    "migrations/irreversible-down"
+                ),
+                ("db/migrations/2_new.up.sql", "migrations/ban-drop-column"),
+                (
+                    "db/migrations/3_lonely.down.sql",
+                    "migrations/invalid-migration"
+                ),
+                (
+                    "db/migrations/4_no_down.up.sql",
+                    "migrations/missing-down-migration"
+                ),
+                (
+                    "db/migrations/4_no_down.up.sql",
+                    "migrations/ban-drop-database"
+                ),
+            ])
+        );
+    }
+
+    #[test]
+    fn lint_from_skips_older_migrations_and_only_keeps_the_listed_ones() {
+        let after_two: Vec<_> = found(Some("2"), None)
+            .into_iter()
+            .map(|(path, _)| path)
+            .collect();
+        assert!(
+            !after_two.iter().any(|path| path.contains("1_old")),
+            "{after_two:?}"
+        );
+        assert!(after_two.iter().any(|path| path.contains("2_new")));
+
+        let changed = [
+            PathBuf::from("db/migrations/2_new.down.sql"),
+            Path::new(ROOT).join("db/migrations/1_old.up.sql"),
+        ];
+        assert_eq!(
+            found(None, Some(&changed)),
+            pairs(&[
+                ("db/migrations/1_old.up.sql", "migrations/ban-drop-table"),
+                (
+                    "db/migrations/2_new.down.sql",
+                    "migrations/irreversible-down"
+                ),
+                ("db/migrations/2_new.up.sql", "migrations/ban-drop-column"),
+            ])
+        );
+        assert_eq!(
+            found(Some("2"), Some(&changed)).len(),
+            2,
+            "lint_from applies to the changed files too"
+        );
+    }
+
+    #[test]
+    fn a_project_without_migrations_has_no_findings() {
+        let fs = MemoryFs::new().with_file("/shop/src/main.rs", "fn main() {}");
+        assert_eq!(lint(&fs, Path::new(ROOT), &config(None), None), []);
+    }
+
+    #[test]
+    fn a_file_that_is_not_utf8_is_reported_not_fatal() {
+        let fs = MemoryFs::new().with_file("/shop/db/migrations/5_bad.sql", vec![0xff, 0xfe, b'x']);
+        let found = lint(&fs, Path::new(ROOT), &config(None), None);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].rule, "migrations/invalid-migration");
+        assert!(
+            found[0].message.contains("not valid UTF-8"),
+            "{}",
+            found[0].message
+        );
+    }
+}

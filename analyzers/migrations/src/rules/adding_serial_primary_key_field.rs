@@ -1,0 +1,85 @@
+//! `migrations/adding-serial-primary-key-field`: a primary key added to an existing table
+//! without `USING INDEX`.
+
+use commerce_diagnostics::{Diagnostic, FixAvailability, Severity, declare_rule};
+use sqlparser::ast::{AlterTableOperation, ColumnOption, TableConstraint};
+
+use super::{MigrationSource, Rule, shown};
+use crate::sql::ddl::alter_operations;
+
+declare_rule! {
+    /// ## What it does
+    /// Flags `ADD COLUMN … PRIMARY KEY` and `ADD [CONSTRAINT …] PRIMARY KEY (…)` on a table
+    /// the migration did not create.
+    ///
+    /// ## Why is this bad?
+    /// Postgres builds the primary key's index (and for a new serial column, fills and
+    /// rewrites the table first) under an `ACCESS EXCLUSIVE` lock that blocks every read and
+    /// write for the whole build.
+    ///
+    /// ## Example
+    /// ```sql
+    /// ALTER TABLE events ADD COLUMN id bigserial PRIMARY KEY;
+    /// ```
+    ///
+    /// Use instead: add and fill the column, build a unique index `CONCURRENTLY`, then
+    /// `ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY USING INDEX events_id_idx;`.
+    ///
+    /// ## Fix safety
+    /// No fix.
+    pub AddingSerialPrimaryKeyField {
+        id: "migrations/adding-serial-primary-key-field",
+        severity: Severity::Warning,
+        fix: FixAvailability::None,
+    }
+}
+
+pub(crate) const RULE: Rule = Rule {
+    meta: AddingSerialPrimaryKeyField::META,
+    postgres_only: true,
+    checks_down: false,
+    check,
+    keyword_scan: None,
+};
+
+fn check(source: &MigrationSource<'_>) -> Vec<Diagnostic> {
+    source
+        .statements()
+        .iter()
+        .flat_map(alter_operations)
+        .filter(|operation| !source.creates_table(operation.table))
+        .filter(|operation| match operation.operation {
+            AlterTableOperation::AddConstraint {
+                constraint: TableConstraint::PrimaryKey(_),
+                ..
+            } => true,
+            AlterTableOperation::AddColumn { column_def, .. } => column_def
+                .options
+                .iter()
+                .any(|option| matches!(option.option, ColumnOption::PrimaryKey(_))),
+            _ => false,
+        })
+        .map(|operation| {
+            source
+                .diagnostic(
+                    &AddingSerialPrimaryKeyField::META,
+                    operation.range(),
+                    format!(
+                        "adding a primary key builds its index while blocking all reads and writes of {}",
+                        shown(operation.table)
+                    ),
+                )
+                .with_help(
+                    "build a unique index CONCURRENTLY, then `ADD CONSTRAINT … PRIMARY KEY USING INDEX`",
+                )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::test_support::fixture_tests;
+
+    fixture_tests!("adding-serial-primary-key-field");
+}

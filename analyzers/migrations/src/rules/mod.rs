@@ -1,0 +1,216 @@
+//! The static rules, one per file. Each rule file declares its rule with `declare_rule!`, and
+//! exports a `RULE: Rule` naming its check and, for statements sqlparser could not read, its
+//! keyword scan.
+
+use std::path::Path;
+
+use commerce_diagnostics::{Diagnostic, RuleMeta, TextRange};
+use sqlparser::ast;
+
+use crate::layout::{Direction, Migration, MigrationFile};
+use crate::sql::{SqlFile, Statement, TokenSlice};
+
+pub mod adding_field_with_default;
+pub mod adding_foreign_key_constraint;
+pub mod adding_not_nullable_field;
+pub mod adding_required_field;
+pub mod adding_serial_primary_key_field;
+pub mod ban_char_field;
+pub mod ban_concurrent_index_creation_in_transaction;
+pub mod ban_drop_column;
+pub mod ban_drop_database;
+pub mod ban_drop_not_null;
+pub mod ban_drop_table;
+pub mod ban_truncate_cascade;
+pub mod changing_column_type;
+pub mod constraint_missing_not_valid;
+pub mod disallowed_unique_constraint;
+pub mod invalid_migration;
+pub mod irreversible_down;
+pub mod missing_down_migration;
+pub mod prefer_bigint_over_int;
+pub mod prefer_bigint_over_smallint;
+pub mod prefer_identity;
+pub mod prefer_robust_stmts;
+pub mod prefer_text_field;
+pub mod prefer_timestamp_tz;
+pub mod renaming_column;
+pub mod renaming_table;
+pub mod require_concurrent_index_creation;
+pub mod require_concurrent_index_deletion;
+pub mod require_timeout_settings;
+pub mod transaction_nesting;
+pub mod unparsable_statement;
+
+mod column_types;
+mod fixes;
+#[cfg(test)]
+mod test_support;
+
+/// A static rule: its metadata, its check over one migration file, and its keyword scan.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rule {
+    pub meta: RuleMeta,
+    /// Postgres-only rules (locks, `CONCURRENTLY`, column types) are skipped for SQLite.
+    pub postgres_only: bool,
+    /// Whether the rule also reads down files (most rules judge only what an up does).
+    pub checks_down: bool,
+    pub check: fn(&MigrationSource<'_>) -> Vec<Diagnostic>,
+    /// For a statement sqlparser could not read: the words that suggest this rule's finding,
+    /// and where they are.
+    pub keyword_scan: Option<fn(TokenSlice<'_>) -> Option<TextRange>>,
+}
+
+/// Every static rule, in a stable order. `invalid-migration` is reported by discovery and
+/// has no per-file check.
+pub(crate) const RULES: [Rule; 30] = [
+    adding_field_with_default::RULE,
+    adding_foreign_key_constraint::RULE,
+    adding_not_nullable_field::RULE,
+    adding_required_field::RULE,
+    adding_serial_primary_key_field::RULE,
+    ban_char_field::RULE,
+    ban_concurrent_index_creation_in_transaction::RULE,
+    ban_drop_column::RULE,
+    ban_drop_database::RULE,
+    ban_drop_not_null::RULE,
+    ban_drop_table::RULE,
+    ban_truncate_cascade::RULE,
+    changing_column_type::RULE,
+    constraint_missing_not_valid::RULE,
+    disallowed_unique_constraint::RULE,
+    irreversible_down::RULE,
+    missing_down_migration::RULE,
+    prefer_bigint_over_int::RULE,
+    prefer_bigint_over_smallint::RULE,
+    prefer_identity::RULE,
+    prefer_robust_stmts::RULE,
+    prefer_text_field::RULE,
+    prefer_timestamp_tz::RULE,
+    renaming_column::RULE,
+    renaming_table::RULE,
+    require_concurrent_index_creation::RULE,
+    require_concurrent_index_deletion::RULE,
+    require_timeout_settings::RULE,
+    transaction_nesting::RULE,
+    unparsable_statement::RULE,
+];
+
+/// One migration file as the rules see it.
+#[derive(Debug)]
+pub(crate) struct MigrationSource<'a> {
+    pub migration: &'a Migration,
+    pub direction: Direction,
+    pub file: &'a MigrationFile,
+    pub text: &'a str,
+    pub sql: &'a SqlFile,
+    /// Whether other migrations of the directory have down files.
+    pub directory_is_reversible: bool,
+    created_tables: std::collections::HashSet<String>,
+}
+
+impl<'a> MigrationSource<'a> {
+    pub fn new(
+        migration: &'a Migration,
+        direction: Direction,
+        file: &'a MigrationFile,
+        text: &'a str,
+        sql: &'a SqlFile,
+        directory_is_reversible: bool,
+    ) -> Self {
+        Self {
+            migration,
+            direction,
+            file,
+            text,
+            sql,
+            directory_is_reversible,
+            created_tables: crate::sql::ddl::created_tables(&sql.statements),
+        }
+    }
+
+    pub fn path(&self) -> &'a Path {
+        &self.file.path
+    }
+
+    /// A diagnostic of `meta`'s rule at `range` of this file, with `data.migration` set.
+    pub fn diagnostic(
+        &self,
+        meta: &RuleMeta,
+        range: TextRange,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        Diagnostic::new(meta.id, meta.default_severity, self.path(), range, message)
+            .with_data("migration", display_path(self.path()))
+    }
+
+    pub fn statements(&self) -> &'a [Statement] {
+        &self.sql.statements
+    }
+
+    /// The statements sqlparser read, with their syntax trees.
+    pub fn parsed(&self) -> impl Iterator<Item = (&'a Statement, &'a ast::Statement)> {
+        self.sql
+            .statements
+            .iter()
+            .filter_map(|statement| statement.ast().map(|parsed| (statement, parsed)))
+    }
+
+    /// Whether this file created the table (so nobody else can be waiting on it).
+    pub fn creates_table(&self, name: &ast::ObjectName) -> bool {
+        self.created_tables
+            .contains(&crate::sql::ddl::table_key(name))
+    }
+
+    /// Whether `statement` runs inside a transaction: the tool's own, or a `BEGIN` earlier in
+    /// the file that no `COMMIT`/`ROLLBACK` has closed.
+    pub fn in_transaction_at(&self, statement: &Statement) -> bool {
+        self.file.in_transaction || self.explicit_transaction_open_at(statement)
+    }
+
+    fn explicit_transaction_open_at(&self, statement: &Statement) -> bool {
+        let mut open = false;
+        for earlier in self.statements() {
+            if std::ptr::eq(earlier, statement) {
+                break;
+            }
+            let tokens = earlier.tokens();
+            if is_transaction_start(tokens) {
+                open = true;
+            } else if is_transaction_end(tokens) {
+                open = false;
+            }
+        }
+        open
+    }
+}
+
+/// `BEGIN`, `BEGIN TRANSACTION`, `START TRANSACTION` (not a `BEGIN … END` body).
+pub(crate) fn is_transaction_start(tokens: TokenSlice<'_>) -> bool {
+    tokens.starts_with_words(&["START", "TRANSACTION"])
+        || (tokens.starts_with_words(&["BEGIN"])
+            && (tokens.len() == 1
+                || tokens.words_at(1, &["TRANSACTION"])
+                || tokens.words_at(1, &["WORK"])
+                || tokens.words_at(1, &["ISOLATION"])))
+}
+
+/// `COMMIT`, `END`, `ROLLBACK` (not `ROLLBACK TO SAVEPOINT`).
+pub(crate) fn is_transaction_end(tokens: TokenSlice<'_>) -> bool {
+    tokens.starts_with_words(&["COMMIT"])
+        || (tokens.starts_with_words(&["END"]) && tokens.len() <= 2)
+        || (tokens.starts_with_words(&["ROLLBACK"]) && tokens.find_words(&["TO"]).is_none())
+}
+
+/// A path as reports show it: `/` separators.
+pub(crate) fn display_path(path: &Path) -> String {
+    path.components()
+        .map(|component| component.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// `name` as written in messages: `orders`, `public.orders`.
+pub(crate) fn shown(name: &impl std::fmt::Display) -> String {
+    format!("`{name}`")
+}
