@@ -8,6 +8,7 @@ mod analyzer;
 mod fix;
 mod levels;
 mod rules;
+mod suppression;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -142,6 +143,7 @@ impl Analysis {
                 )),
             }
         }
+        suppression::apply(path, text, &mut diagnostics);
         self.levels.apply(&mut diagnostics);
         diagnostics
     }
