@@ -30,11 +30,7 @@ pub(crate) fn apply(path: &Path, text: &str, diagnostics: &mut Vec<Diagnostic>) 
     diagnostics.retain(|diagnostic| {
         let line = index.source_position(diagnostic.range.start()).line - 1;
         !suppressions.iter().any(|suppression| {
-            suppression.covers == line
-                && suppression
-                    .rules
-                    .iter()
-                    .any(|rule| *rule == diagnostic.rule)
+            suppression.covers == line && suppression.rules.contains(&diagnostic.rule)
         })
     });
     diagnostics.extend(
