@@ -160,36 +160,45 @@ fn sarif_output_validates_against_the_official_schema() {
     let typed: serde_sarif::sarif::Sarif =
         serde_json::from_value(sarif.clone()).expect("serde-sarif reads our SARIF");
     assert_eq!(typed.runs.len(), 1);
+    // Every result points at its rule's descriptor.
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .expect("rules")
+        .clone();
+    for result in sarif["runs"][0]["results"].as_array().expect("results") {
+        let index = result["ruleIndex"].as_u64().expect("ruleIndex") as usize;
+        assert_eq!(rules[index]["id"], result["ruleId"]);
+    }
+    // The snapshot shows the results; the rule list grows with every new rule.
     let mut sarif = sarif;
     sarif["runs"][0]["tool"]["driver"]["version"] = Value::from("[version]");
+    sarif["runs"][0]["tool"]["driver"]["rules"] = Value::from("[every rule]");
+    for result in sarif["runs"][0]["results"].as_array_mut().expect("results") {
+        result["ruleIndex"] = Value::from("[index]");
+    }
     insta::assert_json_snapshot!(sarif);
 }
 
-/// The OASIS SARIF 2.1.0 schema as shipped in the `serde-sarif` crate's sources (a dev
-/// dependency, so it is in cargo's registry cache whenever this test builds).
+/// The OASIS SARIF 2.1.0 schema as shipped in the `serde-sarif` crate's sources (a pinned dev
+/// dependency, so cargo has unpacked it in its registry whenever this test builds).
 fn official_sarif_schema() -> Value {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let metadata = Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--offline", "--locked"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("cargo metadata runs");
-    assert!(
-        metadata.status.success(),
-        "{}",
-        String::from_utf8_lossy(&metadata.stderr)
-    );
-    let metadata: Value = serde_json::from_slice(&metadata.stdout).expect("metadata JSON");
-    let manifest = metadata["packages"]
-        .as_array()
-        .expect("packages")
-        .iter()
-        .find(|package| package["name"] == "serde-sarif")
-        .and_then(|package| package["manifest_path"].as_str())
-        .expect("serde-sarif is a dependency");
-    let schema_path = Path::new(manifest)
-        .with_file_name("src")
-        .join("schema.json");
+    const CRATE_DIR: &str = "serde-sarif-0.8.0";
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))
+        .expect("CARGO_HOME or HOME is set");
+    let registries =
+        std::fs::read_dir(cargo_home.join("registry/src")).expect("cargo's registry sources");
+    let schema_path = registries
+        .filter_map(Result::ok)
+        .map(|registry| registry.path().join(CRATE_DIR).join("src/schema.json"))
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "{CRATE_DIR}/src/schema.json not found under {}",
+                cargo_home.display()
+            )
+        });
     let schema: Value = serde_json::from_str(
         &std::fs::read_to_string(&schema_path).expect("serde-sarif ships src/schema.json"),
     )
