@@ -1,0 +1,1178 @@
+//! Schemas compared pairwise, in the context of where they are used.
+//!
+//! The same change means different things in different places, so every finding's id is built
+//! from the place (`request-body`, `request-property`, `response-body`, `response-property`,
+//! `request-parameter`, `request-parameter-property`, `response-header`) and the change
+//! (`type-changed`, `max-length-decreased`, ...); the catalog gives each combination its
+//! oasdiff level, so whether a change breaks depends on the direction it travels in.
+//!
+//! The walk descends only into pairs that are not equivalent (see [`super::equiv`]) and visits
+//! each pair once per use, so recursion and shared schemas cost nothing twice.
+
+use std::collections::HashSet;
+use std::fmt::Display;
+
+use super::lifecycle::{self, Sunset};
+use super::{Differ, OpCtx};
+use crate::model::{BoolOrSchema, Exclusive, Loc, Schema, SchemaId, SchemaRef, Spec};
+
+/// Where a schema is used.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Target<'a> {
+    RequestBody,
+    Response { status: &'a str },
+    Parameter { name: &'a str, location: &'a str },
+    Header { name: &'a str, status: &'a str },
+}
+
+/// A schema use: the operation, the target and the media type.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct SchemaSite<'a> {
+    pub op: &'a OpCtx,
+    pub target: Target<'a>,
+    pub media_type: Option<&'a str>,
+}
+
+impl SchemaSite<'_> {
+    fn is_request(&self) -> bool {
+        matches!(self.target, Target::RequestBody | Target::Parameter { .. })
+    }
+
+    fn is_body(&self) -> bool {
+        matches!(self.target, Target::RequestBody | Target::Response { .. })
+    }
+
+    /// The id prefix for a change at the root schema (`root`) or below it.
+    fn prefix(&self, root: bool) -> Option<&'static str> {
+        Some(match (self.target, root) {
+            (Target::RequestBody, true) => "request-body",
+            (Target::RequestBody, false) => "request-property",
+            (Target::Response { .. }, true) => "response-body",
+            (Target::Response { .. }, false) => "response-property",
+            (Target::Parameter { .. }, true) => "request-parameter",
+            (Target::Parameter { .. }, false) => "request-parameter-property",
+            (Target::Header { .. }, true) => "response-header",
+            (Target::Header { .. }, false) => return None,
+        })
+    }
+
+    /// The use in words: `request body`, `response 200`, `query parameter \`limit\``.
+    fn describe(&self) -> String {
+        let media = self
+            .media_type
+            .map(|media| format!(" `{media}`"))
+            .unwrap_or_default();
+        match self.target {
+            Target::RequestBody => format!("request body{media}"),
+            Target::Response { status } => format!("response {status}{media}"),
+            Target::Parameter { name, location } => format!("{location} parameter `{name}`"),
+            Target::Header { name, status } => format!("response {status} header `{name}`"),
+        }
+    }
+}
+
+/// One pair being compared: the site, the property path (empty at the root) and both schemas.
+#[derive(Clone, Copy)]
+struct Pair<'a, 's> {
+    site: &'s SchemaSite<'s>,
+    path: &'s str,
+    base: &'a Schema,
+    head: &'a Schema,
+}
+
+impl Pair<'_, '_> {
+    fn is_root(&self) -> bool {
+        self.path.is_empty()
+    }
+
+    /// What the finding is about: the property path (if any) and the use.
+    fn subject(&self) -> String {
+        if self.is_root() {
+            self.site.describe()
+        } else {
+            format!("`{}` in {}", self.path, self.site.describe())
+        }
+    }
+}
+
+/// Which ids a keyword change maps to, tried in order (the first the catalog knows wins).
+type Suffixes<'s> = &'s [&'s str];
+
+impl<'a> Differ<'a> {
+    /// Compares the schemas of one use (a media type, a parameter, a header).
+    pub(super) fn compare_root(
+        &mut self,
+        site: &SchemaSite<'_>,
+        base: &SchemaRef,
+        head: &SchemaRef,
+    ) {
+        if self.equivalence.same(base.id, head.id) {
+            return;
+        }
+        if site.is_body() && self.wrapped_in_one_of(site, base.id, head.id) {
+            return;
+        }
+        let mut visited = HashSet::new();
+        self.compare(site, &mut visited, "", base.id, head.id);
+    }
+
+    /// A body schema replaced by a `oneOf` of variants that hold its properties: reported once,
+    /// as oasdiff does, instead of as every property moved.
+    fn wrapped_in_one_of(&mut self, site: &SchemaSite<'_>, base: SchemaId, head: SchemaId) -> bool {
+        let (base_schema, head_schema) = (self.base.schema(base), self.head.schema(head));
+        let wrapped = base_schema.one_of.is_empty()
+            && !base_schema.properties.is_empty()
+            && !head_schema.one_of.is_empty()
+            && head_schema.properties.is_empty()
+            && base_schema.properties.iter().all(|property| {
+                head_schema.one_of.iter().any(|variant| {
+                    self.head
+                        .schema(variant.id)
+                        .property(&property.name)
+                        .is_some()
+                })
+            });
+        if wrapped {
+            let id = if site.is_request() {
+                "request-body-wrapped-in-one-of"
+            } else {
+                "response-body-wrapped-in-one-of"
+            };
+            let detail = format!(
+                "{} is now a `oneOf` of {} variants",
+                site.describe(),
+                head_schema.one_of.len()
+            );
+            self.emit(
+                id,
+                Some(site.op),
+                detail,
+                Some(head_schema.loc),
+                Some(base_schema.loc),
+            );
+        }
+        wrapped
+    }
+
+    fn compare(
+        &mut self,
+        site: &SchemaSite<'_>,
+        visited: &mut HashSet<(SchemaId, SchemaId)>,
+        path: &str,
+        base: SchemaId,
+        head: SchemaId,
+    ) {
+        if self.equivalence.same(base, head) || !visited.insert((base, head)) {
+            return;
+        }
+        let (base_schema, head_schema) = (self.base.schema(base), self.head.schema(head));
+        let pair = Pair {
+            site,
+            path,
+            base: base_schema,
+            head: head_schema,
+        };
+        self.types(pair);
+        self.nullability(pair);
+        self.enums(pair);
+        self.values(pair);
+        self.pattern(pair);
+        self.bounds(pair);
+        self.lengths_and_counts(pair);
+        self.discriminator(pair);
+        if !pair.is_root() {
+            self.property_lifecycle(pair);
+        }
+        self.applicators(pair);
+        self.dependencies(pair);
+        self.content_keywords(pair);
+        self.properties(pair, visited);
+        self.subschema_lists(pair, visited);
+        self.single_children(pair, visited);
+    }
+
+    /// Reports `<prefix>-<suffix>` for the first suffix whose id oasdiff has. Below the root,
+    /// a property clients cannot see (`readOnly` in requests, `writeOnly` in responses) uses
+    /// the `-read-only-property-` / `-write-only-property-` variant where one exists.
+    fn keyword(&mut self, pair: Pair<'_, '_>, suffixes: Suffixes<'_>, extra: impl Display) {
+        let Some(prefix) = pair.site.prefix(pair.is_root()) else {
+            return;
+        };
+        let invisible_prefix = match (
+            pair.is_root() || !pair.site.is_body(),
+            pair.site.is_request(),
+        ) {
+            (true, _) => None,
+            (false, true) if pair.head.read_only => Some("request-read-only-property"),
+            (false, false) if pair.head.write_only => Some("response-write-only-property"),
+            _ => None,
+        };
+        let id = suffixes.iter().find_map(|suffix| {
+            let invisible = invisible_prefix
+                .map(|prefix| format!("{prefix}-{suffix}"))
+                .filter(|id| crate::rules::oasdiff::check(id).is_some());
+            invisible.or_else(|| {
+                let id = format!("{prefix}-{suffix}");
+                crate::rules::oasdiff::check(&id).is_some().then_some(id)
+            })
+        });
+        if let Some(id) = id {
+            let detail = format!("{}{extra}", pair.subject());
+            self.emit(
+                &id,
+                Some(pair.site.op),
+                detail,
+                Some(pair.head.loc),
+                Some(pair.base.loc),
+            );
+        }
+    }
+
+    fn types(&mut self, pair: Pair<'_, '_>) {
+        let (base, head) = (pair.base.non_null_types(), pair.head.non_null_types());
+        if base.is_empty() || head.is_empty() {
+            return;
+        }
+        let change = format!(" from `{}` to `{}`", base.join("|"), head.join("|"));
+        if base == head {
+            if let (Some(from), Some(to)) = (&pair.base.format, &pair.head.format)
+                && from != to
+            {
+                self.keyword(
+                    pair,
+                    &["type-changed"],
+                    format_args!(" (format `{from}` to `{to}`)"),
+                );
+            }
+            return;
+        }
+        let is_xml = pair
+            .site
+            .media_type
+            .is_some_and(|media| media.contains("xml"));
+        let suffixes: Suffixes<'_> = match (base.as_slice(), head.as_slice()) {
+            _ if is_xml => &["type-compatible", "type-changed"],
+            (["integer"], ["number"]) => &["type-generalized", "type-changed"],
+            (["number"], ["integer"]) => &["type-specialized", "type-changed"],
+            ([_], [_]) => &["type-changed"],
+            _ if base.iter().all(|name| head.contains(name)) => {
+                &["list-of-types-widened", "type-changed"]
+            }
+            _ if head.iter().all(|name| base.contains(name)) => {
+                &["list-of-types-narrowed", "type-changed"]
+            }
+            _ => &["type-changed"],
+        };
+        self.keyword(pair, suffixes, change);
+    }
+
+    fn nullability(&mut self, pair: Pair<'_, '_>) {
+        match (pair.base.accepts_null(), pair.head.accepts_null()) {
+            (false, true) => self.keyword(pair, &["became-nullable"], ""),
+            (true, false) => self.keyword(pair, &["became-not-nullable"], ""),
+            _ => {}
+        }
+    }
+
+    fn enums(&mut self, pair: Pair<'_, '_>) {
+        match (&pair.base.enum_values, &pair.head.enum_values) {
+            (None, Some(_)) => self.keyword(pair, &["became-enum"], ""),
+            (Some(base), Some(head)) => {
+                for value in base.iter().filter(|value| !head.contains(value)) {
+                    if pair.is_root() && pair.site.is_body() && !pair.site.is_request() {
+                        let detail = format!("{}: {value}", pair.subject());
+                        self.emit(
+                            "response-mediatype-enum-value-removed",
+                            Some(pair.site.op),
+                            detail,
+                            Some(pair.head.loc),
+                            Some(pair.base.loc),
+                        );
+                    } else {
+                        self.keyword(pair, &["enum-value-removed"], format_args!(": {value}"));
+                    }
+                }
+                for value in head.iter().filter(|value| !base.contains(value)) {
+                    self.keyword(pair, &["enum-value-added"], format_args!(": {value}"));
+                }
+            }
+            _ => {}
+        }
+        let extensible = |schema: &Schema| -> Vec<String> {
+            schema
+                .extension("x-extensible-enum")
+                .and_then(serde_json::Value::as_array)
+                .map(|values| values.iter().map(ToString::to_string).collect())
+                .unwrap_or_default()
+        };
+        let head_values = extensible(pair.head);
+        for value in extensible(pair.base)
+            .iter()
+            .filter(|value| !head_values.contains(value))
+        {
+            self.keyword(
+                pair,
+                &["x-extensible-enum-value-removed"],
+                format_args!(": {value}"),
+            );
+        }
+    }
+
+    fn values(&mut self, pair: Pair<'_, '_>) {
+        for (keyword, base, head) in [
+            ("default-value", &pair.base.default, &pair.head.default),
+            ("const", &pair.base.const_value, &pair.head.const_value),
+        ] {
+            match (base, head) {
+                (None, Some(value)) => self.keyword(
+                    pair,
+                    &[&format!("{keyword}-added")],
+                    format_args!(": {value}"),
+                ),
+                (Some(value), None) => self.keyword(
+                    pair,
+                    &[&format!("{keyword}-removed")],
+                    format_args!(": {value}"),
+                ),
+                (Some(from), Some(to)) if from != to => {
+                    self.keyword(
+                        pair,
+                        &[&format!("{keyword}-changed")],
+                        format_args!(" from {from} to {to}"),
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn pattern(&mut self, pair: Pair<'_, '_>) {
+        match (&pair.base.pattern, &pair.head.pattern) {
+            (None, Some(pattern)) => {
+                self.keyword(pair, &["pattern-added"], format_args!(": `{pattern}`"))
+            }
+            (Some(pattern), None) => {
+                self.keyword(pair, &["pattern-removed"], format_args!(": `{pattern}`"))
+            }
+            (Some(from), Some(to)) if from != to => {
+                let suffixes: Suffixes<'_> = if matches!(to.as_str(), ".*" | "^.*$" | ".+" | "^.+$")
+                {
+                    &["pattern-generalized", "pattern-changed"]
+                } else {
+                    &["pattern-changed"]
+                };
+                self.keyword(pair, suffixes, format_args!(" from `{from}` to `{to}`"));
+            }
+            _ => {}
+        }
+    }
+
+    fn bounds(&mut self, pair: Pair<'_, '_>) {
+        self.bound(pair, "min", pair.base.minimum, pair.head.minimum);
+        self.bound(pair, "max", pair.base.maximum, pair.head.maximum);
+        let value = |bound: Option<Exclusive>, inclusive: Option<f64>| match bound {
+            Some(Exclusive::Value(value)) => Some(value),
+            Some(Exclusive::Flag(true)) => inclusive,
+            _ => None,
+        };
+        self.bound(
+            pair,
+            "exclusive-min",
+            value(pair.base.exclusive_minimum, pair.base.minimum),
+            value(pair.head.exclusive_minimum, pair.head.minimum),
+        );
+        self.bound(
+            pair,
+            "exclusive-max",
+            value(pair.base.exclusive_maximum, pair.base.maximum),
+            value(pair.head.exclusive_maximum, pair.head.maximum),
+        );
+    }
+
+    /// A numeric bound: `<name>-set`, `-unset`, `-increased`, `-decreased`.
+    fn bound(&mut self, pair: Pair<'_, '_>, name: &str, base: Option<f64>, head: Option<f64>) {
+        match (base, head) {
+            (None, Some(to)) => {
+                self.keyword(pair, &[&format!("{name}-set")], format_args!(" to {to}"))
+            }
+            (Some(from), None) => self.keyword(
+                pair,
+                &[&format!("{name}-unset")],
+                format_args!(" (was {from})"),
+            ),
+            (Some(from), Some(to)) if to > from => {
+                self.keyword(
+                    pair,
+                    &[&format!("{name}-increased")],
+                    format_args!(" from {from} to {to}"),
+                );
+            }
+            (Some(from), Some(to)) if to < from => {
+                self.keyword(
+                    pair,
+                    &[&format!("{name}-decreased")],
+                    format_args!(" from {from} to {to}"),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    fn lengths_and_counts(&mut self, pair: Pair<'_, '_>) {
+        let float = |value: Option<u64>| value.map(|value| value as f64);
+        let (base, head) = (pair.base, pair.head);
+        self.bound(
+            pair,
+            "min-length",
+            float(base.min_length),
+            float(head.min_length),
+        );
+        self.bound(
+            pair,
+            "max-length",
+            float(base.max_length),
+            float(head.max_length),
+        );
+        self.bound(
+            pair,
+            "min-items",
+            float(base.min_items),
+            float(head.min_items),
+        );
+        self.bound(
+            pair,
+            "max-items",
+            float(base.max_items),
+            float(head.max_items),
+        );
+        self.bound(
+            pair,
+            "min-properties",
+            float(base.min_properties),
+            float(head.min_properties),
+        );
+        self.bound(
+            pair,
+            "max-properties",
+            float(base.max_properties),
+            float(head.max_properties),
+        );
+        if base.contains.is_some() || head.contains.is_some() {
+            // `minContains` defaults to 1 and `maxContains` to unbounded.
+            let min = |schema: &Schema| float(Some(schema.min_contains.unwrap_or(1)));
+            self.bound(pair, "min-contains", min(base), min(head));
+            if let (Some(from), Some(to)) = (base.max_contains, head.max_contains) {
+                self.bound(pair, "max-contains", float(Some(from)), float(Some(to)));
+            }
+        }
+    }
+
+    fn discriminator(&mut self, pair: Pair<'_, '_>) {
+        match (&pair.base.discriminator, &pair.head.discriminator) {
+            (None, Some(_)) => self.keyword(pair, &["discriminator-added"], ""),
+            (Some(_), None) => self.keyword(pair, &["discriminator-removed"], ""),
+            (Some(base), Some(head)) => {
+                if base.property_name != head.property_name {
+                    let change =
+                        format!(" from `{}` to `{}`", base.property_name, head.property_name);
+                    self.keyword(pair, &["discriminator-property-name-changed"], change);
+                }
+                let added: Vec<&str> = head
+                    .mapping
+                    .iter()
+                    .filter(|(key, _)| !base.mapping.iter().any(|(other, _)| other == key))
+                    .map(|(key, _)| key.as_str())
+                    .collect();
+                let deleted: Vec<&str> = base
+                    .mapping
+                    .iter()
+                    .filter(|(key, _)| !head.mapping.iter().any(|(other, _)| other == key))
+                    .map(|(key, _)| key.as_str())
+                    .collect();
+                if !added.is_empty() {
+                    self.keyword(
+                        pair,
+                        &["discriminator-mapping-added"],
+                        format_args!(": {}", added.join(", ")),
+                    );
+                }
+                if !deleted.is_empty() {
+                    self.keyword(
+                        pair,
+                        &["discriminator-mapping-deleted"],
+                        format_args!(": {}", deleted.join(", ")),
+                    );
+                }
+                for (key, value) in &base.mapping {
+                    if let Some((_, new_value)) =
+                        head.mapping.iter().find(|(other, _)| other == key)
+                        && new_value != value
+                    {
+                        let change = format!(": `{key}` from `{value}` to `{new_value}`");
+                        self.keyword(pair, &["discriminator-mapping-changed"], change);
+                    }
+                }
+            }
+            (None, None) => {}
+        }
+    }
+
+    /// `deprecated` and `x-stability-level` of a property.
+    fn property_lifecycle(&mut self, pair: Pair<'_, '_>) {
+        match (pair.base.deprecated, pair.head.deprecated) {
+            (false, true) => match lifecycle::sunset(&pair.head.extensions) {
+                Sunset::Date(date) => self.keyword(
+                    pair,
+                    &["deprecated-with-sunset"],
+                    format_args!(", sunset {date}"),
+                ),
+                Sunset::Invalid(text) => {
+                    self.keyword(
+                        pair,
+                        &["deprecated-sunset-invalid"],
+                        format_args!(": `x-sunset: {text}`"),
+                    );
+                }
+                Sunset::Absent => self.keyword(pair, &["deprecated"], ""),
+            },
+            (true, false) => self.keyword(pair, &["reactivated"], ""),
+            _ => {}
+        }
+        if let (Ok(Some(from)), Ok(Some(to))) = (
+            lifecycle::stability(&pair.base.extensions),
+            lifecycle::stability(&pair.head.extensions),
+        ) {
+            if to < from {
+                self.keyword(
+                    pair,
+                    &["stability-decreased"],
+                    format_args!(" from {from:?} to {to:?}"),
+                );
+            } else if to > from {
+                self.keyword(
+                    pair,
+                    &["stability-increased"],
+                    format_args!(" from {from:?} to {to:?}"),
+                );
+            }
+        }
+    }
+
+    /// Keywords whose presence is the change: `if`/`then`/`else`, `contains`, `propertyNames`,
+    /// `prefixItems`, `patternProperties`, `unevaluated*`, `contentSchema`.
+    fn applicators(&mut self, pair: Pair<'_, '_>) {
+        let (base, head) = (pair.base, pair.head);
+        for (name, from, to) in [
+            ("if", base.if_schema.is_some(), head.if_schema.is_some()),
+            (
+                "then",
+                base.then_schema.is_some(),
+                head.then_schema.is_some(),
+            ),
+            (
+                "else",
+                base.else_schema.is_some(),
+                head.else_schema.is_some(),
+            ),
+            ("contains", base.contains.is_some(), head.contains.is_some()),
+            (
+                "property-names",
+                base.property_names.is_some(),
+                head.property_names.is_some(),
+            ),
+            (
+                "unevaluated-items",
+                base.unevaluated_items.is_some(),
+                head.unevaluated_items.is_some(),
+            ),
+            (
+                "unevaluated-properties",
+                base.unevaluated_properties.is_some(),
+                head.unevaluated_properties.is_some(),
+            ),
+            (
+                "content-schema",
+                base.content_schema.is_some(),
+                head.content_schema.is_some(),
+            ),
+        ] {
+            self.presence(pair, name, from, to);
+        }
+        match base.prefix_items.len().cmp(&head.prefix_items.len()) {
+            std::cmp::Ordering::Less => self.keyword(pair, &["prefix-items-added"], ""),
+            std::cmp::Ordering::Greater => self.keyword(pair, &["prefix-items-removed"], ""),
+            std::cmp::Ordering::Equal => {}
+        }
+        for (pattern, _) in &base.pattern_properties {
+            if !head
+                .pattern_properties
+                .iter()
+                .any(|(other, _)| other == pattern)
+            {
+                self.keyword(
+                    pair,
+                    &["pattern-property-removed"],
+                    format_args!(": `{pattern}`"),
+                );
+            }
+        }
+        for (pattern, _) in &head.pattern_properties {
+            if !base
+                .pattern_properties
+                .iter()
+                .any(|(other, _)| other == pattern)
+            {
+                self.keyword(
+                    pair,
+                    &["pattern-property-added"],
+                    format_args!(": `{pattern}`"),
+                );
+            }
+        }
+    }
+
+    fn presence(&mut self, pair: Pair<'_, '_>, name: &str, base: bool, head: bool) {
+        match (base, head) {
+            (false, true) => self.keyword(pair, &[&format!("{name}-added")], ""),
+            (true, false) => self.keyword(pair, &[&format!("{name}-removed")], ""),
+            _ => {}
+        }
+    }
+
+    fn dependencies(&mut self, pair: Pair<'_, '_>) {
+        let (base, head) = (pair.base, pair.head);
+        for (name, required) in &base.dependent_required {
+            match head
+                .dependent_required
+                .iter()
+                .find(|(other, _)| other == name)
+            {
+                None => self.keyword(
+                    pair,
+                    &["dependent-required-removed"],
+                    format_args!(": `{name}`"),
+                ),
+                Some((_, new_required)) if new_required != required => {
+                    self.keyword(
+                        pair,
+                        &["dependent-required-changed"],
+                        format_args!(": `{name}`"),
+                    );
+                }
+                Some(_) => {}
+            }
+        }
+        for (name, _) in &head.dependent_required {
+            if !base
+                .dependent_required
+                .iter()
+                .any(|(other, _)| other == name)
+            {
+                self.keyword(
+                    pair,
+                    &["dependent-required-added"],
+                    format_args!(": `{name}`"),
+                );
+            }
+        }
+        for (name, _) in &base.dependent_schemas {
+            if !head
+                .dependent_schemas
+                .iter()
+                .any(|(other, _)| other == name)
+            {
+                self.keyword(
+                    pair,
+                    &["dependent-schema-removed"],
+                    format_args!(": `{name}`"),
+                );
+            }
+        }
+        for (name, _) in &head.dependent_schemas {
+            if !base
+                .dependent_schemas
+                .iter()
+                .any(|(other, _)| other == name)
+            {
+                self.keyword(
+                    pair,
+                    &["dependent-schema-added"],
+                    format_args!(": `{name}`"),
+                );
+            }
+        }
+    }
+
+    fn content_keywords(&mut self, pair: Pair<'_, '_>) {
+        if pair.base.content_media_type != pair.head.content_media_type {
+            self.keyword(pair, &["content-media-type-changed"], "");
+        }
+        if pair.base.content_encoding != pair.head.content_encoding {
+            self.keyword(pair, &["content-encoding-changed"], "");
+        }
+    }
+
+    // --- properties -------------------------------------------------------------------------
+
+    fn properties(&mut self, pair: Pair<'_, '_>, visited: &mut HashSet<(SchemaId, SchemaId)>) {
+        let (base, head) = (pair.base, pair.head);
+        for property in &base.properties {
+            let path = join(pair.path, &property.name);
+            match head.property(&property.name) {
+                None => self.removed_property(
+                    pair,
+                    &path,
+                    property.schema.id,
+                    base.required.contains(&property.name),
+                ),
+                Some(kept) => {
+                    self.requiredness(
+                        pair,
+                        &path,
+                        &property.name,
+                        kept.schema.id,
+                        kept.loc,
+                        property.loc,
+                    );
+                    self.compare(
+                        pair.site,
+                        visited,
+                        &path,
+                        property.schema.id,
+                        kept.schema.id,
+                    );
+                }
+            }
+        }
+        for property in &head.properties {
+            if base.property(&property.name).is_none() {
+                let path = join(pair.path, &property.name);
+                let required = head.required.contains(&property.name);
+                self.added_property(pair, &path, property.schema.id, required, property.loc);
+            }
+        }
+    }
+
+    fn removed_property(
+        &mut self,
+        pair: Pair<'_, '_>,
+        path: &str,
+        schema: SchemaId,
+        required: bool,
+    ) {
+        if !pair.site.is_body() {
+            return;
+        }
+        let removed = self.base.schema(schema);
+        let id = if pair.site.is_request() {
+            "request-property-removed"
+        } else {
+            match (required, removed.write_only) {
+                (true, false) => "response-required-property-removed",
+                (true, true) => "response-required-write-only-property-removed",
+                (false, false) => "response-optional-property-removed",
+                (false, true) => "response-optional-write-only-property-removed",
+            }
+        };
+        let detail = format!("`{path}` in {}", pair.site.describe());
+        self.emit(
+            id,
+            Some(pair.site.op),
+            detail,
+            Some(pair.head.loc),
+            Some(removed.loc),
+        );
+    }
+
+    fn added_property(
+        &mut self,
+        pair: Pair<'_, '_>,
+        path: &str,
+        schema: SchemaId,
+        required: bool,
+        loc: Loc,
+    ) {
+        if !pair.site.is_body() {
+            return;
+        }
+        let added = self.head.schema(schema);
+        let id = if pair.site.is_request() {
+            match (added.read_only, required, added.default.is_some()) {
+                (true, _, _) => return,
+                (false, true, false) => "new-required-request-property",
+                (false, true, true) => "new-required-request-property-with-default",
+                (false, false, _) => "new-optional-request-property",
+            }
+        } else {
+            match (required, added.write_only) {
+                (true, false) => "response-required-property-added",
+                (true, true) => "response-required-write-only-property-added",
+                (false, false) => "response-optional-property-added",
+                (false, true) => "response-optional-write-only-property-added",
+            }
+        };
+        let detail = format!("`{path}` in {}", pair.site.describe());
+        self.emit(id, Some(pair.site.op), detail, Some(loc), None);
+    }
+
+    /// A property in both: whether it became required or optional, read-only or write-only.
+    fn requiredness(
+        &mut self,
+        pair: Pair<'_, '_>,
+        path: &str,
+        name: &str,
+        schema: SchemaId,
+        here: Loc,
+        was: Loc,
+    ) {
+        if !pair.site.is_body() {
+            return;
+        }
+        let name = name.to_owned();
+        let (base_required, head_required) = (
+            pair.base.required.contains(&name),
+            pair.head.required.contains(&name),
+        );
+        let property = self.head.schema(schema);
+        let id = match (pair.site.is_request(), base_required, head_required) {
+            (true, false, true) if property.read_only => None,
+            (true, false, true) if property.default.is_some() => {
+                Some("request-property-became-required-with-default")
+            }
+            (true, false, true) => Some("request-property-became-required"),
+            (true, true, false) => Some("request-property-became-optional"),
+            (false, true, false) if property.write_only => {
+                Some("response-write-only-property-became-optional")
+            }
+            (false, true, false) => Some("response-property-became-optional"),
+            (false, false, true) if property.write_only => {
+                Some("response-write-only-property-became-required")
+            }
+            (false, false, true) => Some("response-property-became-required"),
+            _ => None,
+        };
+        let detail = format!("`{path}` in {}", pair.site.describe());
+        if let Some(id) = id {
+            self.emit(id, Some(pair.site.op), &detail, Some(here), Some(was));
+        }
+        let before = self
+            .base
+            .schema(pair.base.property(&name).map_or(schema, |p| p.schema.id));
+        let direction = if pair.site.is_request() {
+            "request"
+        } else {
+            "response"
+        };
+        let requiredness = if head_required {
+            "required"
+        } else {
+            "optional"
+        };
+        for (flag, from, to) in [
+            ("read-only", before.read_only, property.read_only),
+            ("write-only", before.write_only, property.write_only),
+        ] {
+            let change = match (from, to) {
+                (false, true) => flag.to_owned(),
+                (true, false) => format!("not-{flag}"),
+                _ => continue,
+            };
+            let id = format!("{direction}-{requiredness}-property-became-{change}");
+            self.emit(&id, Some(pair.site.op), &detail, Some(here), Some(was));
+        }
+    }
+
+    // --- subschemas -------------------------------------------------------------------------
+
+    fn subschema_lists(&mut self, pair: Pair<'_, '_>, visited: &mut HashSet<(SchemaId, SchemaId)>) {
+        for (keyword, suffix, base, head) in [
+            ("allOf", "all-of", &pair.base.all_of, &pair.head.all_of),
+            ("anyOf", "any-of", &pair.base.any_of, &pair.head.any_of),
+            ("oneOf", "one-of", &pair.base.one_of, &pair.head.one_of),
+        ] {
+            let matched = self.match_subschemas(base, head);
+            for index in &matched.removed {
+                let label = subschema_label(&base[*index], *index);
+                self.keyword(
+                    pair,
+                    &[&format!("{suffix}-removed")],
+                    format_args!(": {label}"),
+                );
+            }
+            for index in &matched.added {
+                let added = &head[*index];
+                let label = subschema_label(added, *index);
+                let annotation_only =
+                    keyword == "allOf" && is_annotation_only(self.head.schema(added.id));
+                let suffixes = if annotation_only {
+                    vec![format!("{suffix}-added-annotation-only")]
+                } else {
+                    vec![format!("{suffix}-added")]
+                };
+                let suffixes: Vec<&str> = suffixes.iter().map(String::as_str).collect();
+                self.keyword(pair, &suffixes, format_args!(": {label}"));
+            }
+            for (base_index, head_index) in matched.pairs {
+                let label = subschema_label(&head[head_index], head_index);
+                let path = join(pair.path, &format!("{keyword}[{label}]"));
+                self.compare(
+                    pair.site,
+                    visited,
+                    &path,
+                    base[base_index].id,
+                    head[head_index].id,
+                );
+            }
+        }
+    }
+
+    /// Pairs the subschemas of an `allOf`/`anyOf`/`oneOf` list the way oasdiff does: by `$ref`,
+    /// then inline ones by content and by title, then a lone leftover inline pair, then any
+    /// leftover pair that is the same schema spelled differently (inline vs `$ref`).
+    fn match_subschemas(&self, base: &[SchemaRef], head: &[SchemaRef]) -> Matched {
+        let mut pairing = Pairing::new(base.len(), head.len());
+        pairing.pair_where(base, head, |left, right| {
+            left.reference.is_some() && left.reference == right.reference
+        });
+        pairing.pair_where(base, head, |left, right| {
+            left.reference.is_none()
+                && right.reference.is_none()
+                && self.equivalence.same(left.id, right.id)
+        });
+        pairing.pair_where(base, head, |left, right| {
+            let base_title = &self.base.schema(left.id).title;
+            left.reference.is_none()
+                && right.reference.is_none()
+                && base_title.is_some()
+                && *base_title == self.head.schema(right.id).title
+        });
+        let lone = |list: &[SchemaRef], free: &[bool], side: &Spec| -> Option<usize> {
+            let free: Vec<usize> = (0..list.len()).filter(|&i| free[i]).collect();
+            let index = *free.first()?;
+            let plain =
+                list[index].reference.is_none() && side.schema(list[index].id).title.is_none();
+            (free.len() == 1 && plain).then_some(index)
+        };
+        if let (Some(i), Some(j)) = (
+            lone(base, &pairing.base_free, self.base),
+            lone(head, &pairing.head_free, self.head),
+        ) {
+            pairing.pair(i, j);
+        }
+        pairing.pair_where(base, head, |left, right| {
+            left.reference.is_some() != right.reference.is_some()
+                && self.equivalence.same(left.id, right.id)
+        });
+        pairing.finish()
+    }
+
+    /// Children held by one keyword each (`items`, `not`, `if`, ...), and keyed ones that both
+    /// sides have.
+    fn single_children(&mut self, pair: Pair<'_, '_>, visited: &mut HashSet<(SchemaId, SchemaId)>) {
+        let (base, head) = (pair.base, pair.head);
+        let schema_of = |value: &Option<BoolOrSchema>| match value {
+            Some(BoolOrSchema::Schema(schema)) => Some(schema.id),
+            _ => None,
+        };
+        let singles = [
+            (
+                "items",
+                base.items.as_ref().map(|s| s.id),
+                head.items.as_ref().map(|s| s.id),
+            ),
+            (
+                "additionalProperties",
+                schema_of(&base.additional_properties),
+                schema_of(&head.additional_properties),
+            ),
+            (
+                "not",
+                base.not.as_ref().map(|s| s.id),
+                head.not.as_ref().map(|s| s.id),
+            ),
+            (
+                "if",
+                base.if_schema.as_ref().map(|s| s.id),
+                head.if_schema.as_ref().map(|s| s.id),
+            ),
+            (
+                "then",
+                base.then_schema.as_ref().map(|s| s.id),
+                head.then_schema.as_ref().map(|s| s.id),
+            ),
+            (
+                "else",
+                base.else_schema.as_ref().map(|s| s.id),
+                head.else_schema.as_ref().map(|s| s.id),
+            ),
+            (
+                "contains",
+                base.contains.as_ref().map(|s| s.id),
+                head.contains.as_ref().map(|s| s.id),
+            ),
+            (
+                "propertyNames",
+                base.property_names.as_ref().map(|s| s.id),
+                head.property_names.as_ref().map(|s| s.id),
+            ),
+            (
+                "contentSchema",
+                base.content_schema.as_ref().map(|s| s.id),
+                head.content_schema.as_ref().map(|s| s.id),
+            ),
+            (
+                "unevaluatedItems",
+                schema_of(&base.unevaluated_items),
+                schema_of(&head.unevaluated_items),
+            ),
+            (
+                "unevaluatedProperties",
+                schema_of(&base.unevaluated_properties),
+                schema_of(&head.unevaluated_properties),
+            ),
+        ];
+        for (keyword, from, to) in singles {
+            if let (Some(from), Some(to)) = (from, to) {
+                self.compare(pair.site, visited, &join(pair.path, keyword), from, to);
+            }
+        }
+        for (index, (from, to)) in base.prefix_items.iter().zip(&head.prefix_items).enumerate() {
+            self.compare(
+                pair.site,
+                visited,
+                &join(pair.path, &format!("prefixItems[{index}]")),
+                from.id,
+                to.id,
+            );
+        }
+        for (keyword, base_map, head_map) in [
+            (
+                "patternProperties",
+                &base.pattern_properties,
+                &head.pattern_properties,
+            ),
+            (
+                "dependentSchemas",
+                &base.dependent_schemas,
+                &head.dependent_schemas,
+            ),
+        ] {
+            for (key, from) in base_map {
+                if let Some((_, to)) = head_map.iter().find(|(other, _)| other == key) {
+                    self.compare(
+                        pair.site,
+                        visited,
+                        &join(pair.path, &format!("{keyword}[{key}]")),
+                        from.id,
+                        to.id,
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The outcome of pairing two subschema lists, by index.
+struct Matched {
+    pairs: Vec<(usize, usize)>,
+    removed: Vec<usize>,
+    added: Vec<usize>,
+}
+
+/// Two subschema lists being paired up, pass by pass.
+struct Pairing {
+    base_free: Vec<bool>,
+    head_free: Vec<bool>,
+    pairs: Vec<(usize, usize)>,
+}
+
+impl Pairing {
+    fn new(base: usize, head: usize) -> Self {
+        Self {
+            base_free: vec![true; base],
+            head_free: vec![true; head],
+            pairs: Vec::new(),
+        }
+    }
+
+    fn pair(&mut self, base: usize, head: usize) {
+        self.base_free[base] = false;
+        self.head_free[head] = false;
+        self.pairs.push((base, head));
+    }
+
+    /// Pairs each free base subschema with the first free head one `accept` takes.
+    fn pair_where(
+        &mut self,
+        base: &[SchemaRef],
+        head: &[SchemaRef],
+        accept: impl Fn(&SchemaRef, &SchemaRef) -> bool,
+    ) {
+        for (i, left) in base.iter().enumerate() {
+            if !self.base_free[i] {
+                continue;
+            }
+            if let Some(j) = (0..head.len()).find(|&j| self.head_free[j] && accept(left, &head[j]))
+            {
+                self.pair(i, j);
+            }
+        }
+    }
+
+    fn finish(self) -> Matched {
+        let free = |flags: &[bool]| (0..flags.len()).filter(|&i| flags[i]).collect();
+        Matched {
+            removed: free(&self.base_free),
+            added: free(&self.head_free),
+            pairs: self.pairs,
+        }
+    }
+}
+
+/// How a subschema is named in messages and property paths: its `$ref`, else its position.
+fn subschema_label(schema: &SchemaRef, index: usize) -> String {
+    schema
+        .reference
+        .clone()
+        .unwrap_or_else(|| format!("#{}", index + 1))
+}
+
+/// A schema that only annotates (`description`, `title`, `example`): it constrains nothing.
+fn is_annotation_only(schema: &Schema) -> bool {
+    schema.types.is_empty()
+        && !schema.nullable
+        && schema.format.is_none()
+        && schema.enum_values.is_none()
+        && schema.const_value.is_none()
+        && schema.default.is_none()
+        && schema.pattern.is_none()
+        && schema.minimum.is_none()
+        && schema.maximum.is_none()
+        && schema.exclusive_minimum.is_none()
+        && schema.exclusive_maximum.is_none()
+        && [
+            schema.min_length,
+            schema.max_length,
+            schema.min_items,
+            schema.max_items,
+            schema.min_properties,
+            schema.max_properties,
+        ]
+        .iter()
+        .all(Option::is_none)
+        && schema.required.is_empty()
+        && schema.children().is_empty()
+        && schema.additional_properties.is_none()
+        && schema.discriminator.is_none()
+        && !schema.read_only
+        && !schema.write_only
+}
+
+/// `parent/child`, or `child` at the root.
+fn join(parent: &str, child: &str) -> String {
+    if parent.is_empty() {
+        child.to_owned()
+    } else {
+        format!("{parent}/{child}")
+    }
+}

@@ -1,0 +1,7 @@
+//! The rules of this crate: oasdiff's checks (one catalog, see [`oasdiff`]) and the tool's own
+//! contract rules, one file each.
+
+pub mod invalid_spec;
+pub mod oasdiff;
+
+pub use invalid_spec::INVALID_SPEC;
