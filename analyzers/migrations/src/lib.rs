@@ -6,15 +6,20 @@ mod layout;
 mod lint;
 pub mod rules;
 mod sql;
+pub mod verify;
 
 use commerce_diagnostics::RuleMeta;
 
 pub use layout::{Direction, Discovery, Layout, LayoutProblem, Migration, MigrationFile, discover};
 pub use lint::{lint, migrations_dir};
+pub use verify::{
+    MigrationTiming, PostgresServer, ServerError, VerifyError, VerifyOptions, VerifyReport, verify,
+};
 
 /// The metadata of every rule this crate reports, static and round-trip.
 pub fn rules() -> Vec<RuleMeta> {
     let mut rules: Vec<RuleMeta> = rules::RULES.iter().map(|rule| rule.meta).collect();
     rules.push(rules::invalid_migration::InvalidMigration::META);
+    rules.extend(rules::ROUND_TRIP_RULES);
     rules
 }

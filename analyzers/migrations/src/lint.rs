@@ -49,11 +49,7 @@ pub fn lint(
         .map(rules::invalid_migration::diagnostic)
         .collect();
     for migration in &discovery.migrations {
-        let after_lint_from = config
-            .lint_from
-            .as_deref()
-            .is_none_or(|version| migration.is_at_or_after(version));
-        if after_lint_from && migration.paths().any(is_listed) {
+        if is_selected(migration, config, only.as_deref()) {
             diagnostics.extend(check_migration(
                 migration,
                 config.dialect,
@@ -63,6 +59,23 @@ pub fn lint(
     }
     sort_and_dedup(&mut diagnostics);
     diagnostics
+}
+
+/// Whether `migration` is at or after `lint_from` and, when `only` lists paths (relative to
+/// the project root), one of its files is listed.
+pub(crate) fn is_selected(
+    migration: &Migration,
+    config: &MigrationsConfig,
+    only: Option<&[PathBuf]>,
+) -> bool {
+    let after_lint_from = config
+        .lint_from
+        .as_deref()
+        .is_none_or(|version| migration.is_at_or_after(version));
+    after_lint_from
+        && migration
+            .paths()
+            .any(|path| only.is_none_or(|paths| paths.iter().any(|listed| listed == path)))
 }
 
 /// The migrations directory of `config`, relative to the project root.

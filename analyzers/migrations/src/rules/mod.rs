@@ -24,7 +24,10 @@ pub mod ban_drop_table;
 pub mod ban_truncate_cascade;
 pub mod changing_column_type;
 pub mod constraint_missing_not_valid;
+pub mod destructive_change;
 pub mod disallowed_unique_constraint;
+pub mod down_drift;
+pub mod down_fails;
 pub mod invalid_migration;
 pub mod irreversible_down;
 pub mod missing_down_migration;
@@ -39,8 +42,11 @@ pub mod renaming_table;
 pub mod require_concurrent_index_creation;
 pub mod require_concurrent_index_deletion;
 pub mod require_timeout_settings;
+pub mod reup_drift;
+pub mod reup_fails;
 pub mod transaction_nesting;
 pub mod unparsable_statement;
+pub mod up_fails;
 
 mod column_types;
 mod fixes;
@@ -94,6 +100,16 @@ pub(crate) const RULES: [Rule; 30] = [
     require_timeout_settings::RULE,
     transaction_nesting::RULE,
     unparsable_statement::RULE,
+];
+
+/// The findings of the round trip (`verify`), which has no per-file check.
+pub(crate) const ROUND_TRIP_RULES: [RuleMeta; 6] = [
+    up_fails::UpFails::META,
+    down_fails::DownFails::META,
+    down_drift::DownDrift::META,
+    reup_fails::ReupFails::META,
+    reup_drift::ReupDrift::META,
+    destructive_change::DestructiveChange::META,
 ];
 
 /// One migration file as the rules see it.

@@ -1,0 +1,31 @@
+//! `migrations/down-drift`: found by the round trip (`cargo commerce migrations verify`).
+
+use commerce_diagnostics::{FixAvailability, Severity, declare_rule};
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a down migration that succeeds but does not restore the schema from before
+    /// its up migration, listing every difference read from the catalogs: tables, columns
+    /// (type, nullability, default, identity, collation), constraints, indexes, triggers,
+    /// functions, enums, extensions, views, sequences, policies. Column order and whitespace
+    /// in function bodies are not differences.
+    ///
+    /// ## Why is this bad?
+    /// After a rollback, the previous release runs against a schema it was never tested
+    /// with: a lost default makes its inserts fail, a lost `NOT NULL` or constraint lets bad
+    /// data in, a leftover object makes the next deploy's up migration fail.
+    ///
+    /// ## Example
+    /// ```sql
+    /// -- up:   ALTER TABLE orders ALTER COLUMN status SET DEFAULT 'new';
+    /// -- down: (nothing about the default)
+    /// ```
+    ///
+    /// ## Fix safety
+    /// No fix.
+    pub DownDrift {
+        id: "migrations/down-drift",
+        severity: Severity::Error,
+        fix: FixAvailability::None,
+    }
+}

@@ -1,0 +1,388 @@
+//! The round trip: every migration applied in order on a real Postgres, and each checked one
+//! taken up, down and up again, comparing the schema read from the catalogs at each step.
+//!
+//! For a checked migration, on a copy (`CREATE DATABASE … TEMPLATE`) of the database at the
+//! previous version:
+//! 1. apply up (failure: `up-fails`, and the history stops); snapshot; what it lost compared
+//!    with the previous snapshot is `destructive-change`;
+//! 2. apply down (`down-fails`); snapshot; any difference with the previous snapshot is
+//!    `down-drift`;
+//! 3. apply up again (`reup-fails`); snapshot; any difference with step 1 is `reup-drift`.
+//!
+//! Each file runs the way its tool runs it: inside one transaction unless it opts out, else
+//! as one query string. Every statement runs under `statement_timeout` and `lock_timeout`, so
+//! a migration stuck behind a lock fails instead of hanging.
+
+mod diff;
+mod report;
+mod scratch;
+pub mod server;
+mod snapshot;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use commerce_diagnostics::{Diagnostic, sort_and_dedup};
+use commerce_project::{Dialect, FileSystem, MigrationsConfig};
+use postgres::Client;
+
+pub use diff::{Difference, Loss, compare, losses};
+pub use server::{PostgresServer, ServerError};
+pub use snapshot::{ObjectKey, ObjectKind, Snapshot};
+
+use crate::layout::{Migration, MigrationFile, discover};
+use crate::lint::{is_selected, migrations_dir};
+use report::Reporter;
+use scratch::ScratchDatabases;
+
+/// What to verify and how long a statement may take.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    /// Check every migration, ignoring `lint_from` and `only`.
+    pub all: bool,
+    /// Check only the migrations one of whose files is listed (changed against the base
+    /// ref), relative to the project root or absolute. Every migration is still applied.
+    pub only: Option<Vec<PathBuf>>,
+    /// The longest any one statement may run.
+    pub statement_timeout: Duration,
+    /// The longest any one statement may wait for a lock.
+    pub lock_timeout: Duration,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        Self {
+            all: false,
+            only: None,
+            statement_timeout: Duration::from_secs(60),
+            lock_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// What the round trip found, and how long each migration took.
+#[derive(Debug, Default)]
+pub struct VerifyReport {
+    pub diagnostics: Vec<Diagnostic>,
+    pub timings: Vec<MigrationTiming>,
+}
+
+/// The time one migration took: each step, and in all (snapshots and copies included).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MigrationTiming {
+    /// The up file, relative to the project root.
+    pub migration: PathBuf,
+    /// Whether it was round-tripped (else only applied).
+    pub checked: bool,
+    pub up: Duration,
+    pub down: Option<Duration>,
+    pub reup: Option<Duration>,
+    pub total: Duration,
+}
+
+/// Why the round trip could not run at all. Findings about the migrations are diagnostics,
+/// never errors.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error(transparent)]
+    Server(#[from] ServerError),
+    #[error(
+        "the round trip runs on Postgres; `[migrations] dialect = \"sqlite\"` is not supported by `migrations verify` yet"
+    )]
+    UnsupportedDialect,
+    #[error("cannot {action} on the Postgres server: {source}")]
+    Database {
+        action: String,
+        #[source]
+        source: postgres::Error,
+    },
+}
+
+impl VerifyError {
+    fn database(action: impl Into<String>) -> impl FnOnce(postgres::Error) -> Self {
+        let action = action.into();
+        move |source| VerifyError::Database { action, source }
+    }
+}
+
+/// Verifies the migrations of `config.dir` under `root` on `server`.
+///
+/// Which migrations are checked: all with `options.all`; otherwise those at or after
+/// `lint_from`, and of those only the listed ones when `options.only` is given. Every
+/// migration is applied, checked or not, in order.
+///
+/// # Errors
+/// Only when the round trip cannot run: an unsupported dialect, or the server refusing the
+/// scratch databases. Migrations that fail are findings.
+pub fn verify(
+    fs: &dyn FileSystem,
+    root: &Path,
+    config: &MigrationsConfig,
+    server: &PostgresServer,
+    options: &VerifyOptions,
+) -> Result<VerifyReport, VerifyError> {
+    if config.dialect != Dialect::Postgres {
+        return Err(VerifyError::UnsupportedDialect);
+    }
+    let discovery = discover(fs, root, &migrations_dir(config));
+    let only = options.only.as_ref().map(|paths| {
+        paths
+            .iter()
+            .map(|path| path.strip_prefix(root).unwrap_or(path).to_path_buf())
+            .collect::<Vec<_>>()
+    });
+    let mut run = RoundTrip::new(server, options)?;
+    for migration in &discovery.migrations {
+        let checked = options.all || is_selected(migration, config, only.as_deref());
+        if !run.step(migration, checked)? {
+            break;
+        }
+    }
+    Ok(run.finish())
+}
+
+/// The state of one round trip through a history.
+struct RoundTrip<'a> {
+    scratch: ScratchDatabases<'a>,
+    options: &'a VerifyOptions,
+    /// The database at the last applied migration, and its schema.
+    base: String,
+    base_schema: Snapshot,
+    reporter: Reporter,
+    timings: Vec<MigrationTiming>,
+}
+
+impl<'a> RoundTrip<'a> {
+    fn new(server: &'a PostgresServer, options: &'a VerifyOptions) -> Result<Self, VerifyError> {
+        let mut scratch = ScratchDatabases::new(server, options)?;
+        // template0 is never modified, so a dirty template1 cannot leak into the history.
+        let base = scratch.create("template0")?;
+        let base_schema = snapshot_of(&mut scratch.connect(&base)?)?;
+        Ok(Self {
+            scratch,
+            options,
+            base,
+            base_schema,
+            reporter: Reporter::default(),
+            timings: Vec::new(),
+        })
+    }
+
+    fn finish(self) -> VerifyReport {
+        let mut diagnostics = self.reporter.into_diagnostics();
+        sort_and_dedup(&mut diagnostics);
+        VerifyReport {
+            diagnostics,
+            timings: self.timings,
+        }
+    }
+
+    /// Applies (and, when `checked`, round-trips) one migration. `Ok(false)` when the
+    /// history cannot go on because the up migration fails.
+    fn step(&mut self, migration: &Migration, checked: bool) -> Result<bool, VerifyError> {
+        let started = Instant::now();
+        let mut timing = MigrationTiming {
+            migration: migration.up.path.clone(),
+            checked,
+            up: Duration::ZERO,
+            down: None,
+            reup: None,
+            total: Duration::ZERO,
+        };
+        let going_on = if checked {
+            self.round_trip(migration, &mut timing)?
+        } else {
+            self.apply_only(migration, &mut timing)?
+        };
+        timing.total = started.elapsed();
+        self.timings.push(timing);
+        Ok(going_on)
+    }
+
+    /// Applies the up migration to the base database itself.
+    fn apply_only(
+        &mut self,
+        migration: &Migration,
+        timing: &mut MigrationTiming,
+    ) -> Result<bool, VerifyError> {
+        let mut client = self.scratch.connect(&self.base)?;
+        let applied = apply(&mut client, &migration.up);
+        timing.up = applied.elapsed;
+        if let Err(failure) = applied.result {
+            self.reporter.up_fails(migration, &failure, self.options);
+            return Ok(false);
+        }
+        self.base_schema = snapshot_of(&mut client)?;
+        Ok(true)
+    }
+
+    fn round_trip(
+        &mut self,
+        migration: &Migration,
+        timing: &mut MigrationTiming,
+    ) -> Result<bool, VerifyError> {
+        let work = self.scratch.create(&self.base)?;
+        let mut client = self.scratch.connect(&work)?;
+        let up = apply(&mut client, &migration.up);
+        timing.up = up.elapsed;
+        if let Err(failure) = up.result {
+            self.reporter.up_fails(migration, &failure, self.options);
+            return Ok(false);
+        }
+        let after_up = snapshot_of(&mut client)?;
+        self.reporter
+            .destructive(migration, losses(&self.base_schema, &after_up));
+
+        let clean = match &migration.down {
+            Some(down) => {
+                self.down_and_up_again(&mut client, migration, down, &after_up, timing)?
+            }
+            None => true,
+        };
+        drop(client);
+        let next = if clean {
+            work
+        } else {
+            // `work` is not at the up's schema any more: rebuild it from the base.
+            self.scratch.drop_database(&work)?;
+            self.rebuilt_after(migration)?
+        };
+        let previous = std::mem::replace(&mut self.base, next);
+        self.scratch.drop_database(&previous)?;
+        self.base_schema = after_up;
+        Ok(true)
+    }
+
+    /// Steps 2 and 3. Whether the database ended exactly at the up's schema.
+    fn down_and_up_again(
+        &mut self,
+        client: &mut Client,
+        migration: &Migration,
+        down: &MigrationFile,
+        after_up: &Snapshot,
+        timing: &mut MigrationTiming,
+    ) -> Result<bool, VerifyError> {
+        let reverted = apply(client, down);
+        timing.down = Some(reverted.elapsed);
+        if let Err(failure) = reverted.result {
+            self.reporter.down_fails(down, &failure, self.options);
+            return Ok(false);
+        }
+        let after_down = snapshot_of(client)?;
+        self.reporter
+            .down_drift(down, compare(&self.base_schema, &after_down));
+
+        let again = apply(client, &migration.up);
+        timing.reup = Some(again.elapsed);
+        if let Err(failure) = again.result {
+            self.reporter.reup_fails(migration, &failure, self.options);
+            return Ok(false);
+        }
+        let after_reup = snapshot_of(client)?;
+        let drift = compare(after_up, &after_reup);
+        let clean = drift.is_empty();
+        self.reporter.reup_drift(migration, drift);
+        Ok(clean)
+    }
+
+    /// A copy of the base with the up migration applied once: where the history goes on
+    /// after a failed or drifting round trip.
+    fn rebuilt_after(&mut self, migration: &Migration) -> Result<String, VerifyError> {
+        let database = self.scratch.create(&self.base)?;
+        let mut client = self.scratch.connect(&database)?;
+        // It succeeded on an identical copy a moment ago.
+        if let Err(failure) = apply(&mut client, &migration.up).result {
+            self.reporter.up_fails(migration, &failure, self.options);
+        }
+        Ok(database)
+    }
+}
+
+fn snapshot_of(client: &mut Client) -> Result<Snapshot, VerifyError> {
+    Snapshot::take(client).map_err(VerifyError::database("read the schema from the catalogs"))
+}
+
+/// A migration file that failed: Postgres' error and where in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Failure {
+    pub message: String,
+    /// The SQLSTATE code, when the server sent one.
+    pub code: Option<String>,
+    /// The byte offset in the file the server pointed at.
+    pub offset: Option<usize>,
+}
+
+impl Failure {
+    /// Whether `statement_timeout` or `lock_timeout` stopped the statement.
+    pub fn timed_out(&self) -> bool {
+        matches!(self.code.as_deref(), Some("57014" | "55P03"))
+    }
+}
+
+struct Applied {
+    result: Result<(), Failure>,
+    elapsed: Duration,
+}
+
+/// Runs a migration file the way sqlx and diesel do: in one transaction unless the file
+/// opts out, else as one query string.
+fn apply(client: &mut Client, file: &MigrationFile) -> Applied {
+    let started = Instant::now();
+    let result = match &file.text {
+        Err(error) => Err(Failure {
+            message: format!("cannot read the file: {error}"),
+            code: None,
+            offset: None,
+        }),
+        Ok(text) => {
+            run_sql(client, text, file.in_transaction).map_err(|error| failure(&error, text))
+        }
+    };
+    Applied {
+        result,
+        elapsed: started.elapsed(),
+    }
+}
+
+fn run_sql(client: &mut Client, text: &str, in_transaction: bool) -> Result<(), postgres::Error> {
+    if in_transaction {
+        let mut transaction = client.transaction()?;
+        transaction.batch_execute(text)?;
+        transaction.commit()
+    } else {
+        client.batch_execute(text)
+    }
+}
+
+fn failure(error: &postgres::Error, text: &str) -> Failure {
+    let Some(database_error) = error.as_db_error() else {
+        return Failure {
+            message: error.to_string(),
+            code: None,
+            offset: None,
+        };
+    };
+    let offset = match database_error.position() {
+        Some(postgres::error::ErrorPosition::Original(position)) => text
+            .char_indices()
+            .nth((*position as usize).saturating_sub(1))
+            .map(|(offset, _)| offset),
+        _ => None,
+    };
+    let mut message = format!(
+        "{}: {}",
+        database_error.severity(),
+        database_error.message()
+    );
+    if let Some(detail) = database_error.detail() {
+        message.push_str(&format!(" ({detail})"));
+    }
+    Failure {
+        message,
+        code: Some(database_error.code().code().to_owned()),
+        offset,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,195 @@
+//! Turning round-trip outcomes into diagnostics on the migration files.
+
+use std::path::Path;
+
+use commerce_diagnostics::{Diagnostic, RuleMeta, TextRange, TextSize};
+use commerce_project::Dialect;
+
+use super::diff::{Difference, Loss};
+use super::{Failure, VerifyOptions};
+use crate::layout::{Migration, MigrationFile};
+use crate::rules::destructive_change::DestructiveChange;
+use crate::rules::display_path;
+use crate::rules::down_drift::DownDrift;
+use crate::rules::down_fails::DownFails;
+use crate::rules::reup_drift::ReupDrift;
+use crate::rules::reup_fails::ReupFails;
+use crate::rules::up_fails::UpFails;
+use crate::sql::SqlFile;
+
+#[derive(Debug, Default)]
+pub(super) struct Reporter {
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Reporter {
+    pub fn into_diagnostics(self) -> Vec<Diagnostic> {
+        self.diagnostics
+    }
+
+    pub fn up_fails(&mut self, migration: &Migration, failure: &Failure, options: &VerifyOptions) {
+        let diagnostic = failed(
+            &UpFails::META,
+            &migration.up,
+            failure,
+            options,
+            "the up migration fails on the previous migration's schema",
+        )
+        .with_help("later migrations were not verified; fix this one first");
+        self.diagnostics.push(diagnostic);
+    }
+
+    pub fn down_fails(&mut self, down: &MigrationFile, failure: &Failure, options: &VerifyOptions) {
+        let diagnostic = failed(
+            &DownFails::META,
+            down,
+            failure,
+            options,
+            "the down migration fails right after its up migration",
+        )
+        .with_help("a down migration must undo its up migration, in reverse order");
+        self.diagnostics.push(diagnostic);
+    }
+
+    pub fn reup_fails(
+        &mut self,
+        migration: &Migration,
+        failure: &Failure,
+        options: &VerifyOptions,
+    ) {
+        let diagnostic = failed(
+            &ReupFails::META,
+            &migration.up,
+            failure,
+            options,
+            "the up migration fails when applied again after its down migration",
+        )
+        .with_help("the down migration probably leaves behind something this migration creates");
+        self.diagnostics.push(diagnostic);
+    }
+
+    pub fn down_drift(&mut self, down: &MigrationFile, differences: Vec<Difference>) {
+        if differences.is_empty() {
+            return;
+        }
+        let diagnostic = drifted(
+            &DownDrift::META,
+            &down.path,
+            "the down migration does not restore the schema from before the up migration",
+            &differences,
+        )
+        .with_help(
+            "undo exactly what the up migration does: every object, default, constraint and index",
+        );
+        self.diagnostics.push(diagnostic);
+    }
+
+    pub fn reup_drift(&mut self, migration: &Migration, differences: Vec<Difference>) {
+        if differences.is_empty() {
+            return;
+        }
+        let diagnostic = drifted(
+            &ReupDrift::META,
+            &migration.up.path,
+            "applied again after its down migration, the up migration gives a different schema",
+            &differences,
+        )
+        .with_help(
+            "the down migration leaves something behind that this migration then changes again",
+        );
+        self.diagnostics.push(diagnostic);
+    }
+
+    pub fn destructive(&mut self, migration: &Migration, losses: Vec<Loss>) {
+        let text = migration.up.text.as_deref().unwrap_or_default();
+        for loss in losses {
+            let range = statement_naming(text, &loss.object.name)
+                .unwrap_or_else(|| TextRange::empty(TextSize::new(0)));
+            let meta = DestructiveChange::META;
+            self.diagnostics.push(
+                Diagnostic::new(meta.id, meta.default_severity, &migration.up.path, range, loss.description)
+                    .with_data("migration", display_path(&migration.up.path))
+                    .with_data("object", loss.object.to_string())
+                    .with_help("make sure nothing still needs this data, or keep it (expand/contract) until nothing does"),
+            );
+        }
+    }
+}
+
+fn failed(
+    meta: &RuleMeta,
+    file: &MigrationFile,
+    failure: &Failure,
+    options: &VerifyOptions,
+    what: &str,
+) -> Diagnostic {
+    let text = file.text.as_deref().unwrap_or_default();
+    let range = failure.offset.map_or_else(
+        || TextRange::empty(TextSize::new(0)),
+        |offset| statement_at(text, offset),
+    );
+    let timeout = if failure.timed_out() {
+        format!(
+            " (stopped after waiting: statement_timeout = {:?}, lock_timeout = {:?}; the statement hangs on a lock or runs too long)",
+            options.statement_timeout, options.lock_timeout
+        )
+    } else {
+        String::new()
+    };
+    let mut diagnostic = Diagnostic::new(
+        meta.id,
+        meta.default_severity,
+        &file.path,
+        range,
+        format!("{what}: {}{timeout}", failure.message),
+    )
+    .with_data("migration", display_path(&file.path));
+    if let Some(code) = &failure.code {
+        diagnostic = diagnostic.with_data("sqlstate", code.clone());
+    }
+    diagnostic
+}
+
+fn drifted(meta: &RuleMeta, path: &Path, what: &str, differences: &[Difference]) -> Diagnostic {
+    let listed: Vec<String> = differences.iter().map(ToString::to_string).collect();
+    Diagnostic::new(
+        meta.id,
+        meta.default_severity,
+        path,
+        TextRange::empty(TextSize::new(0)),
+        format!("{what}: {}", listed.join("; ")),
+    )
+    .with_data("migration", display_path(path))
+    .with_data("differences", listed)
+}
+
+/// The range of the statement containing `offset`, or an empty range there.
+fn statement_at(text: &str, offset: usize) -> TextRange {
+    let offset = TextSize::from_usize(offset.min(text.len()));
+    SqlFile::parse(text, Dialect::Postgres)
+        .statements
+        .iter()
+        .map(|statement| statement.range)
+        .find(|range| range.start() <= offset && offset <= range.end())
+        .unwrap_or_else(|| TextRange::empty(offset))
+}
+
+/// The first `DROP`/`ALTER` statement that names the object's own name (the last part of
+/// `schema.table.column`), which is most likely the one that lost it.
+fn statement_naming(text: &str, qualified: &str) -> Option<TextRange> {
+    let name = qualified.rsplit('.').next()?;
+    SqlFile::parse(text, Dialect::Postgres)
+        .statements
+        .iter()
+        .find(|statement| {
+            let tokens = statement.tokens();
+            (tokens.starts_with_words(&["DROP"]) || tokens.starts_with_words(&["ALTER"]))
+                && statement.tokens.iter().any(|token| match &token.token {
+                    sqlparser::tokenizer::Token::Word(word) => {
+                        word.value.eq_ignore_ascii_case(name)
+                    }
+                    _ => false,
+                })
+        })
+        .map(|statement| statement.range)
+}

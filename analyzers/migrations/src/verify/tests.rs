@@ -1,0 +1,343 @@
+//! Round trips on a real Postgres: an ephemeral cluster from the machine's binaries. Each
+//! test starts its own cluster and stops it on drop; without the binaries (and without
+//! `DATABASE_URL`) the tests say so and pass.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use commerce_project::{MemoryFs, MigrationsConfig, OsFs};
+
+use super::*;
+
+/// A server for one test, or `None` (with the reason printed) when Postgres is not installed.
+fn server() -> Option<PostgresServer> {
+    match PostgresServer::from_env() {
+        Ok(server) => Some(server),
+        Err(error @ ServerError::NotInstalled { .. }) => {
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("skipping: {error}");
+            }
+            None
+        }
+        Err(error) => panic!("cannot start Postgres: {error}"),
+    }
+}
+
+fn config() -> MigrationsConfig {
+    MigrationsConfig::default()
+}
+
+fn all() -> VerifyOptions {
+    VerifyOptions {
+        all: true,
+        ..VerifyOptions::default()
+    }
+}
+
+/// `rule path:line:col message`, one finding a line.
+fn listing(fs: &dyn FileSystem, root: &Path, report: &VerifyReport) -> String {
+    let mut out = String::new();
+    for diagnostic in &report.diagnostics {
+        let text = fs
+            .read_to_string(&root.join(&diagnostic.path))
+            .unwrap_or_default();
+        let position =
+            commerce_diagnostics::LineIndex::new(&text).source_position(diagnostic.range.start());
+        let _ = writeln!(
+            out,
+            "{} {}:{}:{} {}",
+            diagnostic.rule,
+            diagnostic.path.display(),
+            position.line,
+            position.column,
+            diagnostic.message
+        );
+    }
+    out
+}
+
+fn project(files: &[(&str, &str)]) -> MemoryFs {
+    files
+        .iter()
+        .map(|(path, text)| (Path::new("/p/migrations").join(path), *text))
+        .collect()
+}
+
+#[test]
+fn a_history_with_every_kind_of_finding() {
+    let Some(server) = server() else { return };
+    let fs = project(&[
+        (
+            "1_orders.up.sql",
+            "CREATE TABLE orders (id bigint PRIMARY KEY, status text NOT NULL DEFAULT 'new', total numeric(12,2), note text);",
+        ),
+        ("1_orders.down.sql", "DROP TABLE orders;"),
+        // The down forgets the previous default.
+        (
+            "2_status_default.up.sql",
+            "ALTER TABLE orders ALTER COLUMN status SET DEFAULT 'open';",
+        ),
+        (
+            "2_status_default.down.sql",
+            "ALTER TABLE orders ALTER COLUMN status DROP DEFAULT;",
+        ),
+        // The down names a table that does not exist.
+        (
+            "3_lines.up.sql",
+            "CREATE TABLE lines (order_id bigint REFERENCES orders (id));",
+        ),
+        (
+            "3_lines.down.sql",
+            "-- drops the wrong table\nDROP TABLE line_items;",
+        ),
+        // The down leaves the type behind, so the second up fails.
+        (
+            "4_channel.up.sql",
+            "CREATE TYPE channel AS ENUM ('web', 'shop');\nALTER TABLE orders ADD COLUMN channel channel;",
+        ),
+        (
+            "4_channel.down.sql",
+            "ALTER TABLE orders DROP COLUMN channel;",
+        ),
+        // The down does nothing, so the second up adds a second check.
+        (
+            "5_total_check.up.sql",
+            "ALTER TABLE orders ADD CHECK (total >= 0);",
+        ),
+        ("5_total_check.down.sql", "SELECT 1;"),
+        // Loses a column and narrows a type; the down restores both (column order differs).
+        (
+            "6_trim.up.sql",
+            "ALTER TABLE orders DROP COLUMN note;\nALTER TABLE orders ALTER COLUMN total TYPE numeric(8,2);",
+        ),
+        (
+            "6_trim.down.sql",
+            "ALTER TABLE orders ADD COLUMN note text;\nALTER TABLE orders ALTER COLUMN total TYPE numeric(12,2);",
+        ),
+        // Function bodies that differ only in whitespace are the same function.
+        (
+            "7_fn.up.sql",
+            "CREATE FUNCTION one() RETURNS int LANGUAGE sql AS $$ select 1 $$;",
+        ),
+        ("7_fn.down.sql", "DROP FUNCTION one();"),
+        (
+            "8_fn_reformat.up.sql",
+            "CREATE OR REPLACE FUNCTION one() RETURNS int LANGUAGE sql AS $$\n    select\n        1\n$$;",
+        ),
+        (
+            "8_fn_reformat.down.sql",
+            "CREATE OR REPLACE FUNCTION one() RETURNS int LANGUAGE sql AS $$ select 1 $$;",
+        ),
+        // sqlx sends this as one query string: Postgres runs it as one transaction block.
+        (
+            "9_indexes.up.sql",
+            "-- no-transaction\nCREATE INDEX CONCURRENTLY orders_status ON orders (status);\nCREATE INDEX CONCURRENTLY orders_total ON orders (total);",
+        ),
+        (
+            "9_indexes.down.sql",
+            "DROP INDEX orders_status;\nDROP INDEX orders_total;",
+        ),
+        ("10_never_reached.up.sql", "DROP TABLE orders;"),
+        ("10_never_reached.down.sql", "SELECT 1;"),
+    ]);
+    let report = verify(&fs, Path::new("/p"), &config(), &server, &all()).expect("runs");
+    insta::assert_snapshot!(
+        "every_kind_of_finding",
+        listing(&fs, Path::new("/p"), &report)
+    );
+    let checked: Vec<_> = report
+        .timings
+        .iter()
+        .map(|timing| timing.migration.display().to_string())
+        .collect();
+    assert_eq!(
+        checked.len(),
+        9,
+        "the history stops at the failing up: {checked:?}"
+    );
+    assert!(report.timings.iter().all(|timing| timing.checked));
+}
+
+#[test]
+fn only_selected_migrations_are_round_tripped_but_all_are_applied() {
+    let Some(server) = server() else { return };
+    let fs = project(&[
+        ("1_a.up.sql", "CREATE TABLE a (id bigint);"),
+        ("1_a.down.sql", "SELECT 1;"),
+        ("2_b.up.sql", "ALTER TABLE a ADD COLUMN b text;"),
+        ("2_b.down.sql", "ALTER TABLE a DROP COLUMN b;"),
+    ]);
+    let options = VerifyOptions {
+        only: Some(vec![PathBuf::from("migrations/2_b.up.sql")]),
+        ..VerifyOptions::default()
+    };
+    let report = verify(&fs, Path::new("/p"), &config(), &server, &options).expect("runs");
+    assert_eq!(report.diagnostics, [], "1_a's empty down is not checked");
+    let checked: Vec<bool> = report.timings.iter().map(|timing| timing.checked).collect();
+    assert_eq!(checked, [false, true]);
+    assert!(report.timings[1].down.is_some() && report.timings[1].reup.is_some());
+}
+
+#[test]
+fn a_migration_that_hangs_is_stopped_by_the_timeouts() {
+    let Some(server) = server() else { return };
+    // Another session holds the role's catalog row, as a long transaction in production
+    // holds a table: the migration's ALTER ROLE waits for it.
+    let mut admin = server
+        .connect(
+            server.admin_database(),
+            Duration::from_secs(30),
+            Duration::from_secs(30),
+        )
+        .expect("connects");
+    admin.batch_execute("CREATE ROLE shopper").expect("role");
+    let mut holder = server
+        .connect(
+            server.admin_database(),
+            Duration::from_secs(30),
+            Duration::from_secs(30),
+        )
+        .expect("connects");
+    let mut blocking = holder.transaction().expect("begins");
+    blocking
+        .batch_execute("ALTER ROLE shopper CONNECTION LIMIT 5")
+        .expect("locks the row");
+
+    let fs = project(&[
+        ("1_role.sql", "ALTER ROLE shopper CONNECTION LIMIT 6;"),
+        ("2_slow.sql", "SELECT pg_sleep(30);"),
+    ]);
+    let options = VerifyOptions {
+        all: true,
+        statement_timeout: Duration::from_secs(2),
+        lock_timeout: Duration::from_millis(300),
+        ..VerifyOptions::default()
+    };
+    let started = std::time::Instant::now();
+    let report = verify(&fs, Path::new("/p"), &config(), &server, &options).expect("runs");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(report.diagnostics.len(), 1, "{:#?}", report.diagnostics);
+    let finding = &report.diagnostics[0];
+    assert_eq!(finding.rule, "migrations/up-fails");
+    assert_eq!(finding.data["sqlstate"], "55P03");
+    assert!(
+        finding
+            .message
+            .contains("canceling statement due to lock timeout"),
+        "{}",
+        finding.message
+    );
+    assert!(
+        finding.message.contains("hangs on a lock or runs too long"),
+        "{}",
+        finding.message
+    );
+    blocking.rollback().expect("rolls back");
+
+    let slow = project(&[("2_slow.sql", "SELECT pg_sleep(30);")]);
+    let report = verify(&slow, Path::new("/p"), &config(), &server, &options).expect("runs");
+    assert_eq!(
+        report.diagnostics[0].data["sqlstate"], "57014",
+        "{:#?}",
+        report.diagnostics
+    );
+}
+
+#[test]
+fn an_existing_dirty_database_is_left_alone_and_no_scratch_database_is_left_behind() {
+    let Some(cluster) = server() else { return };
+    let mut admin = cluster
+        .connect(
+            cluster.admin_database(),
+            Duration::from_secs(30),
+            Duration::from_secs(30),
+        )
+        .expect("connects");
+    admin
+        .batch_execute("CREATE DATABASE shop_dev")
+        .expect("creates");
+    let mut dev = cluster
+        .connect("shop_dev", Duration::from_secs(30), Duration::from_secs(30))
+        .expect("connects");
+    dev.batch_execute("CREATE TABLE orders (id bigint); INSERT INTO orders VALUES (1);")
+        .expect("dirties");
+    drop(dev);
+    // A dirty template1 must not leak into the history either.
+    let mut template = cluster
+        .connect(
+            "template1",
+            Duration::from_secs(30),
+            Duration::from_secs(30),
+        )
+        .expect("connects");
+    template
+        .batch_execute("CREATE TABLE stray (id bigint)")
+        .expect("dirties");
+    drop(template);
+
+    let existing =
+        PostgresServer::existing(&cluster.connection_string("shop_dev")).expect("valid url");
+    assert!(!existing.is_ephemeral());
+    let fs = project(&[
+        ("1_orders.up.sql", "CREATE TABLE orders (id bigint);"),
+        ("1_orders.down.sql", "DROP TABLE orders;"),
+    ]);
+    let report = verify(&fs, Path::new("/p"), &config(), &existing, &all()).expect("runs");
+    assert_eq!(report.diagnostics, []);
+
+    let rows = admin
+        .query(
+            "SELECT datname::text FROM pg_database WHERE datname LIKE 'commerce_verify%'",
+            &[],
+        )
+        .expect("lists");
+    assert!(rows.is_empty(), "scratch databases left behind");
+    let count: i64 = cluster
+        .connect("shop_dev", Duration::from_secs(30), Duration::from_secs(30))
+        .expect("connects")
+        .query_one("SELECT count(*) FROM orders", &[])
+        .expect("counts")
+        .get(0);
+    assert_eq!(count, 1);
+}
+
+#[test]
+fn sqlite_histories_are_refused_with_a_clear_message() {
+    let sqlite = MigrationsConfig {
+        dialect: Dialect::Sqlite,
+        ..MigrationsConfig::default()
+    };
+    let fs = project(&[("1_a.sql", "CREATE TABLE a (id integer);")]);
+    let server = PostgresServer::existing("host=/nonexistent user=nobody").expect("valid url");
+    let error = verify(&fs, Path::new("/p"), &sqlite, &server, &all()).expect_err("refused");
+    assert!(matches!(error, VerifyError::UnsupportedDialect));
+}
+
+/// The real histories of `../shared/corpus/migrations`, every migration round-tripped.
+#[test]
+fn corpus_histories() {
+    let Some(server) = server() else { return };
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/migrations");
+    assert!(
+        corpus.is_dir(),
+        "the corpus is missing at {}",
+        corpus.display()
+    );
+    let mut out = String::new();
+    for history in ["docs.rs", "atuin-server-postgres", "realworld-axum-sqlx"] {
+        let config = MigrationsConfig {
+            dir: history.to_owned(),
+            ..MigrationsConfig::default()
+        };
+        let report = verify(&OsFs, &corpus, &config, &server, &all()).expect("runs");
+        let _ = writeln!(out, "== {history}: {} migrations", report.timings.len());
+        out.push_str(&listing(&OsFs, &corpus, &report));
+    }
+    insta::assert_snapshot!("corpus", out);
+}
