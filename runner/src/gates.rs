@@ -1,0 +1,454 @@
+//! Baseline and gates: what fails the merge. Each `[gates] fail_on` entry is judged against
+//! the baseline report (the base branch's `report.json`) and gets PASS, FAIL or SKIP with why.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use commerce_analysis::Analyzer;
+use commerce_project::{Gate, GatesConfig};
+
+use crate::report::{GateResult, GateStatus, Report, Status};
+
+/// A p95 must also grow by this much before it counts as a regression: the percentage of a
+/// sub-millisecond p95 is noise.
+pub const P95_NOISE_FLOOR_MS: f64 = 5.0;
+/// How many names a verdict lists before "and N more".
+const NAMES_SHOWN: usize = 5;
+
+/// What the gates judge.
+#[derive(Clone, Copy, Debug)]
+pub struct GateInputs<'a> {
+    pub config: &'a GatesConfig,
+    pub baseline: Option<&'a Report>,
+    /// `--flaky-fails`: a flaky test fails the run.
+    pub flaky_fails: bool,
+}
+
+/// Every configured gate's verdict on `report`, in `fail_on` order, then `flaky` when asked.
+pub fn evaluate(report: &Report, inputs: GateInputs<'_>) -> Vec<GateResult> {
+    let mut seen = BTreeSet::new();
+    let mut results: Vec<GateResult> = inputs
+        .config
+        .fail_on
+        .iter()
+        .filter(|gate| seen.insert(**gate))
+        .map(|gate| match gate {
+            Gate::Test => test_gate(report, inputs.baseline),
+            Gate::P95 => p95_gate(report, inputs.baseline, inputs.config.p95_regression_pct),
+            Gate::Analyzer => analyzer_gate(report, inputs.baseline),
+            Gate::ContractDrift => drift_gate(report, inputs.baseline),
+            Gate::Render => verdict(
+                "render",
+                GateStatus::Skip,
+                "render checks are not built yet".to_owned(),
+            ),
+        })
+        .collect();
+    if inputs.flaky_fails {
+        results.push(flaky_gate(report));
+    }
+    results
+}
+
+fn verdict(gate: &str, status: GateStatus, why: String) -> GateResult {
+    GateResult {
+        gate: gate.to_owned(),
+        status,
+        why,
+    }
+}
+
+fn test_gate(report: &Report, baseline: Option<&Report>) -> GateResult {
+    let failing: Vec<&str> = report
+        .tests
+        .iter()
+        .filter(|test| test.status.is_failing())
+        .map(|test| test.id.as_str())
+        .collect();
+    let Some(baseline) = baseline else {
+        return if failing.is_empty() {
+            verdict("test", GateStatus::Pass, passed_tests(report))
+        } else {
+            verdict(
+                "test",
+                GateStatus::Fail,
+                format!(
+                    "{} failing (no baseline, so every failure counts): {}",
+                    count(failing.len(), "test", "tests"),
+                    names(&failing)
+                ),
+            )
+        };
+    };
+    let failing_before: BTreeSet<&str> = baseline
+        .tests
+        .iter()
+        .filter(|test| test.status.is_failing())
+        .map(|test| test.id.as_str())
+        .collect();
+    let (old, new): (Vec<&str>, Vec<&str>) =
+        failing.iter().partition(|id| failing_before.contains(**id));
+    if new.is_empty() {
+        let why = if old.is_empty() {
+            passed_tests(report)
+        } else {
+            format!(
+                "no new failures ({} already failing on the baseline: {})",
+                old.len(),
+                names(&old)
+            )
+        };
+        verdict("test", GateStatus::Pass, why)
+    } else {
+        verdict(
+            "test",
+            GateStatus::Fail,
+            format!(
+                "{} that passed or did not exist on the baseline: {}",
+                count(new.len(), "new failing test", "new failing tests"),
+                names(&new)
+            ),
+        )
+    }
+}
+
+fn passed_tests(report: &Report) -> String {
+    let ran = report
+        .tests
+        .iter()
+        .filter(|test| matches!(test.status, Status::Passed | Status::Flaky))
+        .count();
+    format!("{} passed", count(ran, "test", "tests"))
+}
+
+fn p95_gate(report: &Report, baseline: Option<&Report>, threshold_pct: f64) -> GateResult {
+    let Some(baseline) = baseline else {
+        return verdict(
+            "p95",
+            GateStatus::Skip,
+            "no baseline to compare with".to_owned(),
+        );
+    };
+    let before: BTreeMap<&str, f64> = baseline
+        .p95
+        .iter()
+        .map(|row| (row.group.as_str(), row.p95_ms))
+        .collect();
+    let mut regressions: Vec<(f64, String)> = report
+        .p95
+        .iter()
+        .filter_map(|row| {
+            let old = *before.get(row.group.as_str())?;
+            let grew = row.p95_ms - old;
+            let pct = if old > 0.0 {
+                grew / old * 100.0
+            } else {
+                f64::INFINITY
+            };
+            (grew > P95_NOISE_FLOOR_MS && pct > threshold_pct).then(|| {
+                (
+                    pct,
+                    format!(
+                        "{} {:.1} -> {:.1} ms (+{:.0}%)",
+                        row.group, old, row.p95_ms, pct
+                    ),
+                )
+            })
+        })
+        .collect();
+    if regressions.is_empty() {
+        return verdict(
+            "p95",
+            GateStatus::Pass,
+            format!("no p95 grew by more than {threshold_pct}% (and {P95_NOISE_FLOOR_MS} ms)"),
+        );
+    }
+    regressions.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let listed: Vec<&str> = regressions.iter().map(|(_, text)| text.as_str()).collect();
+    verdict(
+        "p95",
+        GateStatus::Fail,
+        format!("p95 regressed over {threshold_pct}%: {}", names(&listed)),
+    )
+}
+
+fn analyzer_gate(report: &Report, baseline: Option<&Report>) -> GateResult {
+    let Some(analysis) = &report.analysis else {
+        return verdict(
+            "analyzer",
+            GateStatus::Skip,
+            "no static analysis in this run (`cargo commerce check` runs it)".to_owned(),
+        );
+    };
+    let known: BTreeSet<&str> = baseline
+        .and_then(|baseline| baseline.analysis.as_ref())
+        .map(|analysis| analysis.error_keys.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    let new: Vec<&str> = analysis
+        .error_keys
+        .iter()
+        .map(String::as_str)
+        .filter(|key| !known.contains(key))
+        .collect();
+    if new.is_empty() {
+        verdict(
+            "analyzer",
+            GateStatus::Pass,
+            format!("no new analyzer errors ({} in total)", analysis.errors),
+        )
+    } else {
+        verdict(
+            "analyzer",
+            GateStatus::Fail,
+            format!(
+                "{}: {}",
+                count(new.len(), "new analyzer error", "new analyzer errors"),
+                names(&new)
+            ),
+        )
+    }
+}
+
+fn drift_gate(report: &Report, baseline: Option<&Report>) -> GateResult {
+    if !Analyzer::Contracts.is_available() {
+        return verdict(
+            "contract-drift",
+            GateStatus::Skip,
+            "the contracts analyzer is not built yet".to_owned(),
+        );
+    }
+    let known: BTreeSet<(&str, &str, &str)> = baseline
+        .map(|baseline| {
+            baseline
+                .drifts
+                .iter()
+                .map(|drift| {
+                    (
+                        drift.rule.as_str(),
+                        drift.path.as_str(),
+                        drift.message.as_str(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let new: Vec<String> = report
+        .drifts
+        .iter()
+        .filter(|drift| drift.breaking)
+        .filter(|drift| {
+            !known.contains(&(
+                drift.rule.as_str(),
+                drift.path.as_str(),
+                drift.message.as_str(),
+            ))
+        })
+        .map(|drift| format!("{} in {}: {}", drift.rule, drift.path, drift.message))
+        .collect();
+    if new.is_empty() {
+        verdict(
+            "contract-drift",
+            GateStatus::Pass,
+            "no new breaking drift".to_owned(),
+        )
+    } else {
+        let listed: Vec<&str> = new.iter().map(String::as_str).collect();
+        verdict(
+            "contract-drift",
+            GateStatus::Fail,
+            format!("new breaking drift: {}", names(&listed)),
+        )
+    }
+}
+
+fn flaky_gate(report: &Report) -> GateResult {
+    if report.flaky.is_empty() {
+        return verdict("flaky", GateStatus::Pass, "no flaky tests".to_owned());
+    }
+    let flaky: Vec<&str> = report
+        .flaky
+        .iter()
+        .map(|flaky| flaky.test.as_str())
+        .collect();
+    verdict(
+        "flaky",
+        GateStatus::Fail,
+        format!(
+            "{} (--flaky-fails): {}",
+            count(flaky.len(), "flaky test", "flaky tests"),
+            names(&flaky)
+        ),
+    )
+}
+
+fn count(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
+fn names(names: &[&str]) -> String {
+    let shown = names
+        .iter()
+        .take(NAMES_SHOWN)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    match names.len().saturating_sub(NAMES_SHOWN) {
+        0 => shown,
+        more => format!("{shown} and {more} more"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{AnalysisSummary, fixtures};
+
+    fn config(fail_on: &[Gate]) -> GatesConfig {
+        GatesConfig {
+            fail_on: fail_on.to_vec(),
+            p95_regression_pct: 10.0,
+        }
+    }
+
+    fn judge(
+        report: &Report,
+        baseline: Option<&Report>,
+        fail_on: &[Gate],
+    ) -> Vec<(String, GateStatus)> {
+        let config = config(fail_on);
+        evaluate(
+            report,
+            GateInputs {
+                config: &config,
+                baseline,
+                flaky_fails: false,
+            },
+        )
+        .into_iter()
+        .map(|gate| (gate.gate, gate.status))
+        .collect()
+    }
+
+    #[test]
+    fn without_a_baseline_every_failure_counts_and_p95_is_skipped() {
+        let report = fixtures::report();
+        let config = config(&Gate::ALL);
+        let gates = evaluate(
+            &report,
+            GateInputs {
+                config: &config,
+                baseline: None,
+                flaky_fails: true,
+            },
+        );
+        let summary: Vec<(&str, GateStatus)> = gates
+            .iter()
+            .map(|gate| (gate.gate.as_str(), gate.status))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("test", GateStatus::Fail),
+                ("contract-drift", GateStatus::Skip),
+                ("render", GateStatus::Skip),
+                ("p95", GateStatus::Skip),
+                ("analyzer", GateStatus::Skip),
+                ("flaky", GateStatus::Fail),
+            ]
+        );
+        assert_eq!(
+            gates[0].why,
+            "2 tests failing (no baseline, so every failure counts): shop cart::discount_applies, shop sync::inventory <hangs> & \"quotes\""
+        );
+    }
+
+    #[test]
+    fn failures_already_on_the_baseline_are_not_new() {
+        let report = fixtures::report();
+        let gates = evaluate(
+            &report,
+            GateInputs {
+                config: &config(&[Gate::Test]),
+                baseline: Some(&report),
+                flaky_fails: false,
+            },
+        );
+        assert_eq!(gates[0].status, GateStatus::Pass);
+        assert!(
+            gates[0]
+                .why
+                .starts_with("no new failures (2 already failing"),
+            "{}",
+            gates[0].why
+        );
+
+        let mut baseline = report.clone();
+        for test in &mut baseline.tests {
+            test.status = Status::Passed;
+        }
+        assert_eq!(
+            judge(&report, Some(&baseline), &[Gate::Test]),
+            [("test".to_owned(), GateStatus::Fail)]
+        );
+    }
+
+    #[test]
+    fn p95_fails_only_above_the_threshold_and_the_noise_floor() {
+        let baseline = fixtures::report();
+        let mut slower = baseline.clone();
+        for test in &mut slower.tests {
+            test.duration_ms *= 1.5;
+        }
+        slower.refresh_derived();
+        assert_eq!(
+            judge(&slower, Some(&baseline), &[Gate::P95]),
+            [("p95".to_owned(), GateStatus::Fail)]
+        );
+        // +5% is under the 10% threshold.
+        let mut slightly = baseline.clone();
+        for test in &mut slightly.tests {
+            test.duration_ms *= 1.05;
+        }
+        slightly.refresh_derived();
+        assert_eq!(
+            judge(&slightly, Some(&baseline), &[Gate::P95]),
+            [("p95".to_owned(), GateStatus::Pass)]
+        );
+        // Doubling a 2 ms p95 is under the noise floor.
+        let mut tiny = baseline.clone();
+        for test in &mut tiny.tests {
+            test.duration_ms = 2.0;
+        }
+        tiny.refresh_derived();
+        let mut doubled = tiny.clone();
+        for test in &mut doubled.tests {
+            test.duration_ms *= 2.0;
+        }
+        doubled.refresh_derived();
+        assert_eq!(
+            judge(&doubled, Some(&tiny), &[Gate::P95]),
+            [("p95".to_owned(), GateStatus::Pass)]
+        );
+    }
+
+    #[test]
+    fn only_new_analyzer_errors_fail() {
+        let mut baseline = fixtures::report();
+        baseline.analysis = Some(AnalysisSummary {
+            errors: 1,
+            warnings: 0,
+            error_keys: vec!["tests/x|a.rs|old".to_owned()],
+        });
+        let mut report = baseline.clone();
+        assert_eq!(
+            judge(&report, Some(&baseline), &[Gate::Analyzer]),
+            [("analyzer".to_owned(), GateStatus::Pass)]
+        );
+        if let Some(analysis) = report.analysis.as_mut() {
+            analysis.error_keys.push("tests/x|b.rs|new".to_owned());
+        }
+        assert_eq!(
+            judge(&report, Some(&baseline), &[Gate::Analyzer]),
+            [("analyzer".to_owned(), GateStatus::Fail)]
+        );
+    }
+}

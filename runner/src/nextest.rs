@@ -1,0 +1,358 @@
+//! cargo-nextest, driven through its machine interfaces only: `cargo nextest list
+//! --message-format json` for what will run, a generated tool config whose profile writes
+//! JUnit XML for what happened.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::cancel::CancelToken;
+use crate::error::RunnerError;
+use crate::process::{self, Ended};
+use crate::shard::Shard;
+use crate::workspace::TestKind;
+
+/// The tool name nextest knows our configuration by, and our profile in it.
+const TOOL: &str = "commerce";
+pub(crate) const PROFILE: &str = "commerce:run";
+
+/// Whether `cargo nextest` can run.
+pub fn is_installed(cargo: &Path) -> bool {
+    Command::new(cargo)
+        .args(["nextest", "--version"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+/// What nextest will run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TestList {
+    pub tests: Vec<ListedTest>,
+}
+
+/// One test nextest listed for the run.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ListedTest {
+    /// nextest's binary id: `pkg` for a library, `pkg::bin/name`, `pkg::test_target`.
+    pub binary_id: String,
+    pub package: String,
+    pub kind: TestKind,
+    pub name: String,
+    /// `#[ignore]`d tests are listed but not run.
+    pub ignored: bool,
+}
+
+/// Where the run's files go and how nextest is invoked.
+#[derive(Clone, Debug)]
+pub(crate) struct Invocation<'a> {
+    pub cargo: &'a Path,
+    pub workspace_root: &'a Path,
+    /// `<report dir>/nextest`: the tool config, list output, logs and nextest's store.
+    pub dir: PathBuf,
+    pub filterset: Option<&'a str>,
+    pub shard: Option<Shard>,
+    /// Show cargo's and nextest's progress on our stderr (else it goes to a log file).
+    pub echo: bool,
+}
+
+impl Invocation<'_> {
+    fn command(&self, subcommand: &str) -> Command {
+        let mut command = Command::new(self.cargo);
+        command
+            .args(["nextest", subcommand, "--workspace"])
+            .arg("--tool-config-file")
+            .arg(format!(
+                "{TOOL}:{}",
+                self.dir.join("tool-config.toml").display()
+            ))
+            .args(["--profile", PROFILE])
+            .current_dir(self.workspace_root)
+            .stdin(Stdio::null());
+        if let Some(filterset) = self.filterset {
+            command.args(["-E", filterset]);
+        }
+        if let Some(shard) = self.shard {
+            command.arg("--partition").arg(shard.partition());
+        }
+        command
+    }
+
+    fn log_path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// Progress to our stderr, or into `log` for error messages.
+    fn stderr(&self, log: &Path) -> Result<Stdio, RunnerError> {
+        if self.echo {
+            Ok(Stdio::inherit())
+        } else {
+            Ok(Stdio::from(create(log)?))
+        }
+    }
+
+    pub(crate) fn junit_path(&self) -> PathBuf {
+        self.dir.join("store").join(PROFILE).join("junit.xml")
+    }
+
+    /// Writes the tool config: our profile adds JUnit output and never stops at the first
+    /// failure; everything else comes from the repository's own `.config/nextest.toml`.
+    pub(crate) fn write_config(&self, slow_timeout: Option<Duration>) -> Result<(), RunnerError> {
+        fs::create_dir_all(&self.dir).map_err(|source| write_error(&self.dir, source))?;
+        let store = toml_string(&self.dir.join("store").to_string_lossy());
+        let mut config = format!(
+            "# Written by cargo commerce for each run; edit .config/nextest.toml instead.\n\
+             [store]\ndir = {store}\n\n\
+             [profile.\"{PROFILE}\"]\nfail-fast = false\n"
+        );
+        if let Some(timeout) = slow_timeout {
+            // nextest warns at every period and kills the test after two of them.
+            let period = (timeout / 2).max(Duration::from_millis(500));
+            config.push_str(&format!(
+                "slow-timeout = {{ period = \"{}ms\", terminate-after = 2 }}\n",
+                period.as_millis()
+            ));
+        }
+        config.push_str(&format!(
+            "\n[profile.\"{PROFILE}\".junit]\npath = \"junit.xml\"\nstore-success-output = false\nstore-failure-output = true\n"
+        ));
+        let path = self.dir.join("tool-config.toml");
+        fs::write(&path, config).map_err(|source| write_error(&path, source))?;
+        // A JUnit file from an earlier run must never pass for this one's.
+        let junit = self.junit_path();
+        if junit.exists() {
+            fs::remove_file(&junit).map_err(|source| write_error(&junit, source))?;
+        }
+        Ok(())
+    }
+
+    /// `cargo nextest list --message-format json`: builds the tests and lists the selection.
+    pub(crate) fn list(&self, cancel: &CancelToken) -> Result<TestList, RunnerError> {
+        let output = self.log_path("list.json");
+        let log = self.log_path("build.log");
+        let mut command = self.command("list");
+        command
+            .args(["--message-format", "json"])
+            .stdout(Stdio::from(create(&output)?))
+            .stderr(self.stderr(&log)?);
+        let ended = spawn(&mut command, cancel)?;
+        if !ended.status().success() {
+            return Err(RunnerError::NextestList {
+                status: describe(ended),
+                log: tail(&log),
+            });
+        }
+        let json = fs::read_to_string(&output).map_err(|source| RunnerError::Report {
+            path: output.clone(),
+            message: source.to_string(),
+        })?;
+        parse_list(&json)
+    }
+
+    /// `cargo nextest run`; the results are in [`Invocation::junit_path`] afterwards.
+    pub(crate) fn run(
+        &self,
+        env: &[(&str, String)],
+        retries: u32,
+        cancel: &CancelToken,
+    ) -> Result<Ended, RunnerError> {
+        let log = self.log_path("run.log");
+        let mut command = self.command("run");
+        command
+            .args(["--no-fail-fast", "--retries", &retries.to_string()])
+            .envs(env.iter().map(|(key, value)| (*key, value)))
+            .stdout(if self.echo {
+                // Our stdout may be a machine-readable report: nextest's goes to stderr.
+                stderr_copy()
+            } else {
+                Stdio::null()
+            })
+            .stderr(self.stderr(&log)?);
+        let ended = spawn(&mut command, cancel)?;
+        if !self.junit_path().exists() {
+            return Err(RunnerError::NoJunit {
+                status: describe(ended),
+                log: tail(&log),
+            });
+        }
+        Ok(ended)
+    }
+}
+
+/// Our stderr, shared with a child as its stdout; nothing when it cannot be duplicated.
+fn stderr_copy() -> Stdio {
+    use std::os::fd::AsFd;
+    std::io::stderr()
+        .as_fd()
+        .try_clone_to_owned()
+        .map_or_else(|_| Stdio::null(), Stdio::from)
+}
+
+fn spawn(command: &mut Command, cancel: &CancelToken) -> Result<Ended, RunnerError> {
+    process::run(command, cancel).map_err(|source| RunnerError::Spawn {
+        program: "cargo nextest".to_owned(),
+        source,
+    })
+}
+
+/// `cargo nextest list --message-format json`, reduced to what the runner uses.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct ListJson {
+    rust_suites: BTreeMap<String, SuiteJson>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct SuiteJson {
+    package_name: String,
+    kind: String,
+    testcases: BTreeMap<String, CaseJson>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct CaseJson {
+    ignored: bool,
+    filter_match: FilterMatch,
+}
+
+#[derive(Debug, Deserialize)]
+struct FilterMatch {
+    status: String,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// The tests the filter selects, plus the `#[ignore]`d ones it would select (reported as
+/// skipped).
+pub(crate) fn parse_list(json: &str) -> Result<TestList, RunnerError> {
+    let list: ListJson = serde_json::from_str(json).map_err(RunnerError::NextestListJson)?;
+    let mut tests = Vec::new();
+    for (binary_id, suite) in list.rust_suites {
+        let Some(kind) = TestKind::parse(&suite.kind) else {
+            continue;
+        };
+        for (name, case) in suite.testcases {
+            let selected = case.filter_match.status == "matches";
+            let ignored_only =
+                case.ignored && case.filter_match.reason.as_deref() == Some("ignored");
+            if selected || ignored_only {
+                tests.push(ListedTest {
+                    binary_id: binary_id.clone(),
+                    package: suite.package_name.clone(),
+                    kind,
+                    name,
+                    ignored: !selected,
+                });
+            }
+        }
+    }
+    tests.sort();
+    Ok(TestList { tests })
+}
+
+fn create(path: &Path) -> Result<File, RunnerError> {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).map_err(|source| write_error(parent, source))?;
+    }
+    File::create(path).map_err(|source| write_error(path, source))
+}
+
+fn write_error(path: &Path, source: std::io::Error) -> RunnerError {
+    RunnerError::Write {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// A TOML basic string.
+fn toml_string(text: &str) -> String {
+    serde_json::Value::from(text).to_string()
+}
+
+pub(crate) fn describe(ended: Ended) -> String {
+    let status = ended.status();
+    let exit = match status.code() {
+        Some(code) => format!("exit code {code}"),
+        None => format!("{status}"),
+    };
+    match ended {
+        Ended::Exited(_) => exit,
+        Ended::Cancelled(_) => format!("cancelled, {exit}"),
+    }
+}
+
+/// The last lines of a log, for an error message; empty when the log was shown live.
+pub(crate) fn tail(log: &Path) -> String {
+    const LINES: usize = 40;
+    let text = fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(LINES)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_list_keeps_matching_tests_and_ignored_ones_as_skipped() {
+        let json = r#"{
+          "rust-build-meta": {},
+          "test-count": 3,
+          "rust-suites": {
+            "shop": { "package-name": "shop", "binary-id": "shop", "kind": "lib",
+              "testcases": {
+                "cart::sums": { "kind": "test", "ignored": false, "filter-match": { "status": "matches" } },
+                "cart::slow": { "kind": "test", "ignored": true, "filter-match": { "status": "mismatch", "reason": "ignored" } },
+                "cart::other": { "kind": "test", "ignored": false, "filter-match": { "status": "mismatch", "reason": "expression" } }
+              } },
+            "shop::checkout": { "package-name": "shop", "binary-id": "shop::checkout", "kind": "test",
+              "testcases": {
+                "pays": { "kind": "test", "ignored": false, "filter-match": { "status": "matches" } }
+              } },
+            "shop::build-script-build": { "package-name": "shop", "kind": "custom-build", "testcases": {} }
+          }
+        }"#;
+        let list = parse_list(json).expect("valid list");
+        let summary: Vec<(&str, &str, TestKind, bool)> = list
+            .tests
+            .iter()
+            .map(|test| {
+                (
+                    test.binary_id.as_str(),
+                    test.name.as_str(),
+                    test.kind,
+                    test.ignored,
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("shop", "cart::slow", TestKind::Lib, true),
+                ("shop", "cart::sums", TestKind::Lib, false),
+                ("shop::checkout", "pays", TestKind::Test, false),
+            ]
+        );
+    }
+
+    #[test]
+    fn unreadable_list_output_is_an_error_not_a_panic() {
+        assert!(matches!(
+            parse_list("{ not json"),
+            Err(RunnerError::NextestListJson(_))
+        ));
+    }
+
+    #[test]
+    fn a_missing_cargo_means_no_nextest() {
+        assert!(!is_installed(Path::new("/nonexistent/cargo")));
+    }
+}

@@ -1,0 +1,121 @@
+//! A report with one test of each outcome, shared by the renderers' tests.
+
+use super::*;
+use crate::failure::{Classification, Location};
+
+fn test(binary_id: &str, kind: &str, name: &str, status: Status, duration_ms: f64) -> TestResult {
+    TestResult {
+        id: TestResult::id_of(binary_id, name),
+        binary_id: binary_id.to_owned(),
+        package: "shop".to_owned(),
+        kind: kind.to_owned(),
+        name: name.to_owned(),
+        status,
+        duration_ms,
+        attempts: match status {
+            Status::Flaky | Status::Failed | Status::TimedOut => 2,
+            _ => 1,
+        },
+    }
+}
+
+pub(crate) fn report() -> Report {
+    let mut report = Report {
+        version: REPORT_VERSION,
+        tool: Tool {
+            name: "cargo-commerce".to_owned(),
+            version: "0.1.0".to_owned(),
+        },
+        run: RunInfo {
+            started_unix_ms: 1_700_000_000_000,
+            elapsed_ms: 4_200,
+            runner: RunnerKind::Nextest,
+            suite: "fast".to_owned(),
+            filterset: Some("kind(lib) | kind(bin) | kind(proc-macro)".to_owned()),
+            seed: 42,
+            retries: 1,
+            shard: None,
+            interrupted: false,
+            replay: "cargo commerce test --seed 42 --retries 1".to_owned(),
+            merged_from: 0,
+        },
+        summary: Counts::default(),
+        tests: vec![
+            test("shop", "lib", "cart::sums_prices", Status::Passed, 5.0),
+            test("shop", "lib", "cart::flaky_checkout", Status::Flaky, 6.5),
+            test("shop", "lib", "cart::discount_applies", Status::Failed, 95.25),
+            test("shop", "lib", "sync::inventory <hangs> & \"quotes\"", Status::TimedOut, 2003.0),
+            test("shop", "lib", "cart::ignored", Status::Skipped, 0.0),
+            test("shop::checkout", "test", "pays", Status::Passed, 12.0),
+        ],
+        p95: Vec::new(),
+        failures: vec![
+            Failure {
+                test: TestResult::id_of("shop", "cart::discount_applies"),
+                binary_id: "shop".to_owned(),
+                name: "cart::discount_applies".to_owned(),
+                classification: Classification::Assertion,
+                message: "assertion `left == right` failed: discount was not applied\n  left: 6\n right: 5".to_owned(),
+                location: Some(Location {
+                    path: "src/cart.rs".to_owned(),
+                    line: 2,
+                    column: 5,
+                }),
+                target_path: Some("src/lib.rs".to_owned()),
+                output: "computing the discounted total\n".to_owned(),
+                backtrace: Some("stack backtrace:\n   0: shop::cart::discount_applies".to_owned()),
+                attempts: 2,
+                replay: "COMMERCE_SEED=42 cargo commerce test --seed 42 -E 'binary_id(=shop) & test(=cart::discount_applies)'".to_owned(),
+                diff: Some("diff --git a/src/cart.rs b/src/cart.rs\n-    6\n+    5\n".to_owned()),
+                patch: None,
+            },
+            Failure {
+                test: TestResult::id_of("shop", "sync::inventory <hangs> & \"quotes\""),
+                binary_id: "shop".to_owned(),
+                name: "sync::inventory <hangs> & \"quotes\"".to_owned(),
+                classification: Classification::Timeout,
+                message: "timed out (killed after the slow timeout)".to_owned(),
+                location: None,
+                target_path: Some("src/lib.rs".to_owned()),
+                output: String::new(),
+                backtrace: None,
+                attempts: 2,
+                replay: "cargo commerce test --seed 42 -E 'binary_id(=shop) & test(=sync::inventory)'".to_owned(),
+                diff: None,
+                patch: None,
+            },
+        ],
+        flaky: vec![Flaky {
+            test: TestResult::id_of("shop", "cart::flaky_checkout"),
+            attempts: 2,
+            failures: vec!["first attempt fails".to_owned()],
+        }],
+        budget: Some(Budget {
+            limit_ms: 1_000,
+            elapsed_ms: 4_200,
+            over: true,
+            slowest: Vec::new(),
+        }),
+        change: None,
+        analysis: None,
+        drifts: Vec::new(),
+        gates: vec![
+            GateResult {
+                gate: "test".to_owned(),
+                status: GateStatus::Fail,
+                why: "2 new failing tests: shop cart::discount_applies, shop sync::inventory".to_owned(),
+            },
+            GateResult {
+                gate: "p95".to_owned(),
+                status: GateStatus::Skip,
+                why: "no baseline".to_owned(),
+            },
+        ],
+    };
+    report.refresh_derived();
+    let slowest = report.slowest(3);
+    if let Some(budget) = report.budget.as_mut() {
+        budget.slowest = slowest;
+    }
+    report
+}

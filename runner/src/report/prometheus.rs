@@ -1,0 +1,152 @@
+//! `metrics.prom`: the run in the Prometheus text exposition format (0.0.4), for a
+//! node-exporter textfile collector, a push gateway, or `watch --serve`'s `/metrics`.
+
+use std::fmt::Write as _;
+
+use super::{GateStatus, Report};
+
+pub(super) fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let summary = &report.summary;
+    family(
+        &mut out,
+        "commerce_tests",
+        "gauge",
+        "Tests in the last run, by outcome.",
+    );
+    for (status, count) in [
+        ("passed", summary.passed),
+        ("failed", summary.failed),
+        ("timed-out", summary.timed_out),
+        ("flaky", summary.flaky),
+        ("skipped", summary.skipped),
+        ("not-run", summary.not_run),
+    ] {
+        let _ = writeln!(out, "commerce_tests{{status=\"{status}\"}} {count}");
+    }
+    family(
+        &mut out,
+        "commerce_test_run_duration_seconds",
+        "gauge",
+        "Wall-clock time of the last test run.",
+    );
+    let _ = writeln!(
+        out,
+        "commerce_test_run_duration_seconds {}",
+        seconds(report.run.elapsed_ms as f64)
+    );
+    family(
+        &mut out,
+        "commerce_test_duration_p95_seconds",
+        "gauge",
+        "95th percentile of test durations per test binary (binary=\"*\" for all tests).",
+    );
+    for row in &report.p95 {
+        let _ = writeln!(
+            out,
+            "commerce_test_duration_p95_seconds{{binary=\"{}\"}} {}",
+            label(&row.group),
+            seconds(row.p95_ms)
+        );
+    }
+    family(
+        &mut out,
+        "commerce_test_duration_max_seconds",
+        "gauge",
+        "Slowest test duration per test binary (binary=\"*\" for all tests).",
+    );
+    for row in &report.p95 {
+        let _ = writeln!(
+            out,
+            "commerce_test_duration_max_seconds{{binary=\"{}\"}} {}",
+            label(&row.group),
+            seconds(row.max_ms)
+        );
+    }
+    if let Some(budget) = &report.budget {
+        family(
+            &mut out,
+            "commerce_test_budget_seconds",
+            "gauge",
+            "The suite's time budget.",
+        );
+        let _ = writeln!(
+            out,
+            "commerce_test_budget_seconds {}",
+            seconds(budget.limit_ms as f64)
+        );
+    }
+    family(
+        &mut out,
+        "commerce_gate_passed",
+        "gauge",
+        "1 when the gate passed or was skipped, 0 when it failed.",
+    );
+    for gate in &report.gates {
+        let _ = writeln!(
+            out,
+            "commerce_gate_passed{{gate=\"{}\"}} {}",
+            label(&gate.gate),
+            u8::from(gate.status != GateStatus::Fail)
+        );
+    }
+    family(
+        &mut out,
+        "commerce_test_run_interrupted",
+        "gauge",
+        "1 when the last run was interrupted before every test finished.",
+    );
+    let _ = writeln!(
+        out,
+        "commerce_test_run_interrupted {}",
+        u8::from(report.run.interrupted)
+    );
+    out
+}
+
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {}", help.replace('\\', "\\\\"));
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+fn seconds(milliseconds: f64) -> f64 {
+    milliseconds / 1000.0
+}
+
+/// A label value: backslash, double quote and line feed escaped.
+fn label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixtures;
+
+    #[test]
+    fn every_sample_belongs_to_a_declared_family() {
+        let text = render(&fixtures::report());
+        let mut declared = Vec::new();
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix("# TYPE ") {
+                declared.push(rest.split(' ').next().unwrap_or_default().to_owned());
+            } else if !line.starts_with('#') {
+                let name = line.split(['{', ' ']).next().unwrap_or_default();
+                assert!(declared.iter().any(|family| family == name), "{line}");
+                let value = line.rsplit(' ').next().unwrap_or_default();
+                assert!(value.parse::<f64>().is_ok(), "{line}");
+            }
+        }
+        assert!(text.contains("commerce_tests{status=\"failed\"} 1\n"));
+        assert!(text.contains("commerce_test_duration_p95_seconds{binary=\"*\"} 2.003\n"));
+        assert!(text.contains("commerce_gate_passed{gate=\"test\"} 0\n"));
+    }
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+}

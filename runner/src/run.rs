@@ -1,0 +1,831 @@
+//! `cargo commerce test`: select, run on nextest (or the cargo test fallback), read the results
+//! back, judge the gates and write the report.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::hash::{BuildHasher, RandomState};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use commerce_project::{ChangedFile, Project};
+
+use crate::cancel::CancelToken;
+use crate::changed::{self, Scope, Selection, Triggers};
+use crate::error::RunnerError;
+use crate::failure::{self, Location};
+use crate::gates::{self, GateInputs};
+use crate::junit::{self, JunitCase, JunitOutcome};
+use crate::libtest;
+use crate::nextest::{self, Invocation, ListedTest};
+use crate::process::Ended;
+use crate::report::{
+    self, AnalysisSummary, Budget, Change, Counts, Drift, Failure, Flaky, Report, RunInfo,
+    RunnerKind, Selected, Status, TestResult, Tool,
+};
+use crate::shard::Shard;
+use crate::suite::{self, Suite};
+use crate::workspace::Workspace;
+
+/// How many of the slowest tests a budget warning lists.
+const SLOWEST_LISTED: usize = 10;
+/// The change's diff is cut here: a report is read by people and uploaded as an artifact.
+const MAX_DIFF_BYTES: usize = 256 * 1024;
+/// Captured output per failure is cut here (the start and the end are kept).
+const MAX_OUTPUT_BYTES: usize = 64 * 1024;
+
+/// Which program runs the tests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RunnerChoice {
+    /// cargo-nextest when installed, else the cargo test fallback (with a notice).
+    #[default]
+    Auto,
+    Nextest,
+    CargoTest,
+}
+
+/// What to run and how.
+#[derive(Clone, Debug, Default)]
+pub struct TestRequest {
+    /// A `[suites.<name>]`; `None` is the default (`fast`), `all` is every test.
+    pub suite: Option<String>,
+    /// An extra nextest filterset, intersected with the suite's.
+    pub filterset: Option<String>,
+    /// `--changed`: only tests the change since the merge base with this ref can reach.
+    pub changed: Option<String>,
+    pub shard: Option<Shard>,
+    /// Exported as `COMMERCE_SEED`; random when `None`.
+    pub seed: Option<u64>,
+    pub retries: u32,
+    /// Kill a test that runs longer than this (nextest's slow-timeout).
+    pub test_timeout: Option<Duration>,
+    /// Default: `<cargo target dir>/commerce`.
+    pub report_dir: Option<PathBuf>,
+    /// A previous `report.json` to gate against.
+    pub baseline: Option<PathBuf>,
+    pub flaky_fails: bool,
+    pub runner: RunnerChoice,
+    /// Show cargo's and nextest's progress on stderr.
+    pub echo: bool,
+    /// The static analysis of the same run, for the analyzer gate (`check`).
+    pub analysis: Option<AnalysisSummary>,
+    pub drifts: Vec<Drift>,
+    /// Global triggers for `--changed`; [`changed::DEFAULT_TRIGGERS`] when `None`.
+    pub triggers: Option<Triggers>,
+    /// The `cargo` to run; `$CARGO` or `cargo` when `None`.
+    pub cargo: Option<PathBuf>,
+}
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct TestRun {
+    pub report: Report,
+    /// The report files, in [`report::REPORT_FILES`] order.
+    pub written: Vec<PathBuf>,
+    pub report_dir: PathBuf,
+    pub notices: Vec<Notice>,
+    /// The `--changed` selection, if any.
+    pub selection: Option<Selection>,
+}
+
+/// Things the user should hear about, which do not stop the run.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Notice {
+    NextestMissing,
+    /// The fallback cannot do this; it was ignored.
+    FallbackIgnores(&'static str),
+    NothingAffected {
+        base: String,
+    },
+    EverythingAffected {
+        trigger: PathBuf,
+    },
+    NoTestsSelected,
+    OverBudget {
+        elapsed: Duration,
+        budget: Duration,
+    },
+    Interrupted,
+}
+
+impl fmt::Display for Notice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Notice::NextestMissing => f.write_str(
+                "cargo-nextest is not installed; running the tests with `cargo test` instead (install it with `cargo install --locked cargo-nextest`)",
+            ),
+            Notice::FallbackIgnores(what) => {
+                write!(f, "{what} needs cargo-nextest; the cargo test fallback ignores it")
+            }
+            Notice::NothingAffected { base } => write!(
+                f,
+                "nothing affected: no test can reach the changes since `{base}`, so none ran"
+            ),
+            Notice::EverythingAffected { trigger } => write!(
+                f,
+                "{} changed, which can affect every test: running them all",
+                trigger.display()
+            ),
+            Notice::NoTestsSelected => f.write_str("no test matches the selection"),
+            Notice::OverBudget { elapsed, budget } => write!(
+                f,
+                "the suite took {:.1} s, over its budget of {:.1} s; the slowest tests are in the report",
+                elapsed.as_secs_f64(),
+                budget.as_secs_f64()
+            ),
+            Notice::Interrupted => f.write_str(
+                "interrupted: the report holds the tests that finished; the others are marked not-run",
+            ),
+        }
+    }
+}
+
+/// Runs the tests `request` selects in `project` and writes the report.
+///
+/// # Errors
+/// Setup problems: no Cargo workspace, unknown suite, git unusable for `--changed`, a corrupt
+/// baseline, nextest or the build failing before any test ran, an unwritable report dir.
+/// Failing tests are not errors: they are in the report.
+pub fn run_tests(
+    project: &Project,
+    request: &TestRequest,
+    cancel: &CancelToken,
+) -> Result<TestRun, RunnerError> {
+    let started = Instant::now();
+    let started_unix_ms = unix_ms();
+    let seed = request.seed.unwrap_or_else(random_seed);
+    // A corrupt baseline must stop the run before minutes of tests, not after.
+    let baseline = request.baseline.as_deref().map(report::read).transpose()?;
+    let workspace = Workspace::load(project.root())?;
+    let suite = suite::resolve(project.config(), request.suite.as_deref())?;
+    let report_dir = request
+        .report_dir
+        .clone()
+        .unwrap_or_else(|| workspace.target_dir.join("commerce"));
+    let cargo = request.cargo.clone().unwrap_or_else(cargo_program);
+    let mut notices = Vec::new();
+
+    let (selection, changes) = match &request.changed {
+        Some(base) => {
+            let changes = commerce_project::changed_files(project.root(), base)?;
+            let triggers = request.triggers.clone().unwrap_or_default();
+            let selection = changed::select(&workspace, project.root(), &changes, &triggers);
+            match &selection.scope {
+                Scope::Nothing => notices.push(Notice::NothingAffected { base: base.clone() }),
+                Scope::Everything { trigger } => notices.push(Notice::EverythingAffected {
+                    trigger: trigger.clone(),
+                }),
+                Scope::Tests { .. } => {}
+            }
+            (Some(selection), changes)
+        }
+        None => (None, Vec::new()),
+    };
+    let filterset = combine(&[
+        suite.filterset.as_deref(),
+        selection.as_ref().and_then(Selection::filterset).as_deref(),
+        request.filterset.as_deref(),
+    ]);
+
+    let context = Context {
+        project,
+        workspace: &workspace,
+        request,
+        suite: &suite,
+        filterset: filterset.as_deref(),
+        seed,
+        report_dir: &report_dir,
+        cargo: &cargo,
+        cancel,
+    };
+    let outcome = if selection
+        .as_ref()
+        .is_some_and(|selection| selection.scope == Scope::Nothing)
+    {
+        Outcome::default()
+    } else {
+        context.execute(selection.as_ref(), &mut notices)?
+    };
+    if outcome.interrupted {
+        notices.push(Notice::Interrupted);
+    }
+
+    let elapsed = started.elapsed();
+    let mut report = context.assemble(outcome, started_unix_ms, elapsed);
+    if report.tests.is_empty()
+        && !notices
+            .iter()
+            .any(|n| matches!(n, Notice::NothingAffected { .. }))
+    {
+        notices.push(Notice::NoTestsSelected);
+    }
+    if let Some(budget) = report.budget.as_ref().filter(|budget| budget.over) {
+        notices.push(Notice::OverBudget {
+            elapsed: Duration::from_millis(budget.elapsed_ms),
+            budget: Duration::from_millis(budget.limit_ms),
+        });
+    }
+    report.change = Some(context.change(request.changed.as_deref(), &changes, selection.as_ref()));
+    attach_diffs(&mut report, &workspace, project.root());
+    report.gates = gates::evaluate(
+        &report,
+        GateInputs {
+            config: &project.config().gates,
+            baseline: baseline.as_ref(),
+            flaky_fails: request.flaky_fails,
+        },
+    );
+    let written = report::write_all(&report, &report_dir, project.root())?;
+    Ok(TestRun {
+        report,
+        written,
+        report_dir,
+        notices,
+        selection,
+    })
+}
+
+/// What the runner gives back, in nextest's shapes whichever runner ran.
+#[derive(Debug, Default)]
+struct Outcome {
+    runner: Option<RunnerKind>,
+    listed: Vec<ListedTest>,
+    cases: Vec<JunitCase>,
+    interrupted: bool,
+}
+
+/// Everything one run shares.
+struct Context<'a> {
+    project: &'a Project,
+    workspace: &'a Workspace,
+    request: &'a TestRequest,
+    suite: &'a Suite,
+    filterset: Option<&'a str>,
+    seed: u64,
+    report_dir: &'a Path,
+    cargo: &'a Path,
+    cancel: &'a CancelToken,
+}
+
+impl Context<'_> {
+    fn execute(
+        &self,
+        selection: Option<&Selection>,
+        notices: &mut Vec<Notice>,
+    ) -> Result<Outcome, RunnerError> {
+        let use_nextest = match self.request.runner {
+            RunnerChoice::Nextest => true,
+            RunnerChoice::CargoTest => false,
+            RunnerChoice::Auto => {
+                let installed = nextest::is_installed(self.cargo);
+                if !installed {
+                    notices.push(Notice::NextestMissing);
+                }
+                installed
+            }
+        };
+        if use_nextest {
+            self.run_nextest()
+        } else {
+            self.run_cargo_test(selection, notices)
+        }
+    }
+
+    fn env(&self) -> Vec<(&'static str, String)> {
+        let mut env = vec![("COMMERCE_SEED", self.seed.to_string())];
+        // Failure capture wants backtraces; a user's own setting wins.
+        if std::env::var_os("RUST_BACKTRACE").is_none() {
+            env.push(("RUST_BACKTRACE", "1".to_owned()));
+        }
+        env
+    }
+
+    fn run_nextest(&self) -> Result<Outcome, RunnerError> {
+        let invocation = Invocation {
+            cargo: self.cargo,
+            workspace_root: &self.workspace.root,
+            dir: self.report_dir.join("nextest"),
+            filterset: self.filterset,
+            shard: self.request.shard,
+            echo: self.request.echo,
+        };
+        invocation.write_config(self.request.test_timeout)?;
+        let list = match invocation.list(self.cancel) {
+            Err(_) if self.cancel.is_cancelled() => {
+                return Ok(Outcome {
+                    runner: Some(RunnerKind::Nextest),
+                    interrupted: true,
+                    ..Outcome::default()
+                });
+            }
+            other => other?,
+        };
+        if list.tests.iter().all(|test| test.ignored) {
+            return Ok(Outcome {
+                runner: Some(RunnerKind::Nextest),
+                listed: list.tests,
+                ..Outcome::default()
+            });
+        }
+        let ended = match invocation.run(&self.env(), self.request.retries, self.cancel) {
+            Err(RunnerError::NoJunit { .. }) if self.cancel.is_cancelled() => None,
+            other => Some(other?),
+        };
+        let cases = if ended.is_some() {
+            junit::read(&invocation.junit_path())?
+        } else {
+            Vec::new()
+        };
+        Ok(Outcome {
+            runner: Some(RunnerKind::Nextest),
+            listed: list.tests,
+            cases,
+            interrupted: ended.is_none_or(|ended| matches!(ended, Ended::Cancelled(_))),
+        })
+    }
+
+    fn run_cargo_test(
+        &self,
+        selection: Option<&Selection>,
+        notices: &mut Vec<Notice>,
+    ) -> Result<Outcome, RunnerError> {
+        let Some(targets) = &self.suite.cargo_test_targets else {
+            return Err(RunnerError::NeedsNextest {
+                what: format!(
+                    "suite `{}` (its tags are filtersets or name prefixes)",
+                    self.suite.name
+                ),
+            });
+        };
+        if self.request.filterset.is_some() {
+            return Err(RunnerError::NeedsNextest {
+                what: "a filterset (-E)".to_owned(),
+            });
+        }
+        for (asked, what) in [
+            (self.request.shard.is_some(), "--shard"),
+            (self.request.retries > 0, "--retries"),
+            (self.request.test_timeout.is_some(), "--test-timeout"),
+        ] {
+            if asked {
+                notices.push(Notice::FallbackIgnores(what));
+            }
+        }
+        let dir = self.report_dir.join("cargo-test");
+        let binaries = libtest::build(
+            self.cargo,
+            self.workspace,
+            targets,
+            &dir,
+            self.request.echo,
+            self.cancel,
+        )?;
+        let binaries: Vec<_> = binaries
+            .into_iter()
+            .filter(|binary| selection.is_none_or(|selection| selects(selection, binary)))
+            .collect();
+        let run = libtest::run(&binaries, &self.env(), &dir, self.cancel)?;
+        Ok(Outcome {
+            runner: Some(RunnerKind::CargoTest),
+            listed: run.listed,
+            cases: run.cases,
+            interrupted: run.interrupted,
+        })
+    }
+
+    fn assemble(&self, outcome: Outcome, started_unix_ms: u64, elapsed: Duration) -> Report {
+        let cases: BTreeMap<(String, String), JunitCase> = outcome
+            .cases
+            .into_iter()
+            .map(|case| ((case.binary_id.clone(), case.name.clone()), case))
+            .collect();
+        let mut tests = Vec::new();
+        let mut failures = Vec::new();
+        let mut flaky = Vec::new();
+        for listed in &outcome.listed {
+            let case = cases.get(&(listed.binary_id.clone(), listed.name.clone()));
+            let result = self.result(listed, case);
+            if let Some(case) = case {
+                if result.status.is_failing() {
+                    failures.push(self.failure(listed, case, &result));
+                } else if result.status == Status::Flaky {
+                    flaky.push(Flaky {
+                        test: result.id.clone(),
+                        attempts: result.attempts,
+                        failures: case.earlier_failures.iter().map(attempt_message).collect(),
+                    });
+                }
+            }
+            tests.push(result);
+        }
+        let elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+        let mut report = Report {
+            version: report::REPORT_VERSION,
+            tool: Tool::this(),
+            run: RunInfo {
+                started_unix_ms,
+                elapsed_ms,
+                runner: outcome.runner.unwrap_or(RunnerKind::None),
+                suite: self.suite.name.clone(),
+                filterset: self.filterset.map(str::to_owned),
+                seed: self.seed,
+                retries: self.request.retries,
+                shard: self.request.shard,
+                interrupted: outcome.interrupted,
+                replay: self.replay_run(),
+                merged_from: 0,
+            },
+            summary: Counts::default(),
+            tests,
+            p95: Vec::new(),
+            failures,
+            flaky,
+            budget: None,
+            change: None,
+            analysis: self.request.analysis.clone(),
+            drifts: self.request.drifts.clone(),
+            gates: Vec::new(),
+        };
+        report.refresh_derived();
+        report.budget = self.suite.budget.map(|limit| Budget {
+            limit_ms: u64::try_from(limit.as_millis()).unwrap_or(u64::MAX),
+            elapsed_ms,
+            over: elapsed > limit,
+            slowest: report.slowest(SLOWEST_LISTED),
+        });
+        report
+    }
+
+    fn result(&self, listed: &ListedTest, case: Option<&JunitCase>) -> TestResult {
+        let (status, duration_ms, attempts) = match case {
+            _ if listed.ignored => (Status::Skipped, 0.0, 0),
+            None => (Status::NotRun, 0.0, 0),
+            Some(case) => {
+                let attempts = 1 + u32::try_from(case.earlier_failures.len()).unwrap_or(u32::MAX);
+                let status = match case.outcome {
+                    JunitOutcome::Skipped => Status::Skipped,
+                    JunitOutcome::Passed if case.earlier_failures.is_empty() => Status::Passed,
+                    JunitOutcome::Passed => Status::Flaky,
+                    JunitOutcome::Failed
+                        if case
+                            .failure
+                            .as_ref()
+                            .is_some_and(|failure| failure.kind.contains("timeout")) =>
+                    {
+                        Status::TimedOut
+                    }
+                    JunitOutcome::Failed => Status::Failed,
+                };
+                (status, report::millis(case.seconds), attempts)
+            }
+        };
+        TestResult {
+            id: TestResult::id_of(&listed.binary_id, &listed.name),
+            binary_id: listed.binary_id.clone(),
+            package: listed.package.clone(),
+            kind: listed.kind.as_str().to_owned(),
+            name: listed.name.clone(),
+            status,
+            duration_ms,
+            attempts,
+        }
+    }
+
+    fn failure(&self, listed: &ListedTest, case: &JunitCase, result: &TestResult) -> Failure {
+        let attempt = case.failure.clone().unwrap_or_default();
+        let output = [attempt.text.as_str(), &case.stdout, &case.stderr].join("\n");
+        let panic = failure::parse_panic(&output);
+        let classification = failure::classify(&attempt.kind, panic.as_ref());
+        let message = match (&panic, result.status) {
+            (_, Status::TimedOut) => self.timeout_message(),
+            (Some(panic), _) => panic.message.clone(),
+            (None, _) if !attempt.kind.is_empty() => attempt.kind.clone(),
+            (None, _) => "failed without a panic message".to_owned(),
+        };
+        let location = panic
+            .as_ref()
+            .and_then(|panic| panic.location.clone())
+            .map(|location| self.project_relative(location));
+        Failure {
+            test: result.id.clone(),
+            binary_id: listed.binary_id.clone(),
+            name: listed.name.clone(),
+            classification,
+            message,
+            location,
+            target_path: self.target_path(listed),
+            output: truncate_middle(
+                &[case.stdout.as_str(), &case.stderr].join("\n"),
+                MAX_OUTPUT_BYTES,
+            ),
+            backtrace: panic.and_then(|panic| panic.backtrace),
+            attempts: result.attempts,
+            replay: self.replay_test(listed),
+            diff: None,
+            patch: None,
+        }
+    }
+
+    fn timeout_message(&self) -> String {
+        match self.request.test_timeout {
+            Some(timeout) => format!(
+                "timed out: killed after running longer than {:.1} s (--test-timeout)",
+                timeout.as_secs_f64()
+            ),
+            None => "timed out: killed by nextest's slow-timeout (.config/nextest.toml)".to_owned(),
+        }
+    }
+
+    /// A panic location is relative to the workspace root (rustc's path); reports use the
+    /// project root.
+    fn project_relative(&self, location: Location) -> Location {
+        let absolute = self.workspace.root.join(&location.path);
+        Location {
+            path: self.project.display_path(&absolute),
+            ..location
+        }
+    }
+
+    fn target_path(&self, listed: &ListedTest) -> Option<String> {
+        let member = self.workspace.packages.get(&listed.package)?;
+        let target = member.targets.iter().find(|target| {
+            target.kind == listed.kind
+                && libtest::binary_id(&member.name, target.kind, &target.name) == listed.binary_id
+        })?;
+        Some(
+            self.project
+                .display_path(&self.workspace.root.join(&target.src_path)),
+        )
+    }
+
+    /// Runs one test again with the same seed, whatever the suite.
+    fn replay_test(&self, listed: &ListedTest) -> String {
+        format!(
+            "cargo commerce test --suite all --seed {} -E 'binary_id(={}) & test(={})'",
+            self.seed, listed.binary_id, listed.name
+        )
+    }
+
+    fn replay_run(&self) -> String {
+        let mut command = format!("cargo commerce test --seed {}", self.seed);
+        if let Some(suite) = &self.request.suite {
+            command.push_str(&format!(" --suite {suite}"));
+        }
+        if let Some(base) = &self.request.changed {
+            command.push_str(&format!(" --changed --base {base}"));
+        }
+        if let Some(filterset) = &self.request.filterset {
+            command.push_str(&format!(" -E '{filterset}'"));
+        }
+        if let Some(shard) = self.request.shard {
+            command.push_str(&format!(" --shard {shard}"));
+        }
+        if self.request.retries > 0 {
+            command.push_str(&format!(" --retries {}", self.request.retries));
+        }
+        command
+    }
+
+    fn change(
+        &self,
+        base: Option<&str>,
+        changes: &[ChangedFile],
+        selection: Option<&Selection>,
+    ) -> Change {
+        let diff_base = base.map_or_else(|| "HEAD".to_owned(), str::to_owned);
+        let (scope, selected) = match selection {
+            None => ("all".to_owned(), Vec::new()),
+            Some(selection) => (
+                match &selection.scope {
+                    Scope::Everything { .. } => "everything",
+                    Scope::Tests { .. } => "tests",
+                    Scope::Nothing => "nothing",
+                }
+                .to_owned(),
+                selection
+                    .describe()
+                    .into_iter()
+                    .map(|(what, why)| Selected { what, why })
+                    .collect(),
+            ),
+        };
+        Change {
+            files: changes
+                .iter()
+                .map(|change| self.project.display_path(&change.path))
+                .collect(),
+            scope,
+            selection: selected,
+            diff: git_diff(self.project.root(), &diff_base),
+            base: diff_base,
+        }
+    }
+}
+
+/// Whether the fallback runs `binary` for a `--changed` selection.
+fn selects(selection: &Selection, binary: &libtest::TestBinary) -> bool {
+    match &selection.scope {
+        Scope::Everything { .. } => true,
+        Scope::Nothing => false,
+        Scope::Tests { packages, targets } => {
+            packages.contains_key(&binary.package)
+                || (binary.kind == crate::workspace::TestKind::Test
+                    && targets.iter().any(|target| {
+                        target.package == binary.package && target.target == binary.target
+                    }))
+        }
+    }
+}
+
+fn attempt_message(attempt: &junit::Attempt) -> String {
+    let output = [attempt.text.as_str(), &attempt.stdout, &attempt.stderr].join("\n");
+    failure::parse_panic(&output)
+        .map(|panic| panic.message)
+        .filter(|message| !message.is_empty())
+        .unwrap_or_else(|| attempt.kind.clone())
+}
+
+/// Each failure gets the part of the change's diff inside its test's package.
+fn attach_diffs(report: &mut Report, workspace: &Workspace, project_root: &Path) {
+    let Some(diff) = report
+        .change
+        .as_ref()
+        .and_then(|change| change.diff.clone())
+    else {
+        return;
+    };
+    let packages: BTreeMap<&str, &str> = report
+        .tests
+        .iter()
+        .map(|test| (test.id.as_str(), test.package.as_str()))
+        .collect();
+    for failure in &mut report.failures {
+        let Some(member) = packages
+            .get(failure.test.as_str())
+            .and_then(|package| workspace.packages.get(*package))
+        else {
+            continue;
+        };
+        let absolute = workspace.root.join(&member.dir);
+        let prefix = absolute
+            .strip_prefix(project_root)
+            .unwrap_or(&absolute)
+            .to_string_lossy()
+            .replace('\\', "/");
+        let sections: Vec<&str> = diff_sections(&diff)
+            .filter(|(path, _)| prefix.is_empty() || path.starts_with(&format!("{prefix}/")))
+            .map(|(_, section)| section)
+            .collect();
+        if !sections.is_empty() {
+            failure.diff = Some(sections.concat());
+        }
+    }
+}
+
+/// `git diff` output split per file: (path, the file's section).
+fn diff_sections(diff: &str) -> impl Iterator<Item = (&str, &str)> {
+    let starts: Vec<usize> = diff
+        .match_indices("diff --git a/")
+        .map(|(index, _)| index)
+        .filter(|index| *index == 0 || diff.as_bytes()[index - 1] == b'\n')
+        .collect();
+    let ends: Vec<usize> = starts.iter().skip(1).copied().chain([diff.len()]).collect();
+    starts.into_iter().zip(ends).map(move |(start, end)| {
+        let section = &diff[start..end];
+        let path = section["diff --git a/".len()..]
+            .split(" b/")
+            .next()
+            .unwrap_or_default();
+        (path, section)
+    })
+}
+
+/// The change under test: the working tree against `base` (its merge base with HEAD when it
+/// is a branch); `None` outside git.
+fn git_diff(root: &Path, base: &str) -> Option<String> {
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(root)
+            .env("GIT_OPTIONAL_LOCKS", "0")
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .ok()
+            .filter(|output| output.status.success())
+            .map(|output| String::from_utf8_lossy(&output.stdout).into_owned())
+    };
+    let merge_base = git(&["merge-base", base, "HEAD"])?;
+    let diff = git(&[
+        "diff",
+        "--no-color",
+        "--no-ext-diff",
+        "--relative",
+        merge_base.trim(),
+        "--",
+    ])?;
+    Some(truncate_end(&diff, MAX_DIFF_BYTES))
+}
+
+/// Filtersets joined with `&`, each in parentheses; `None` when there is none.
+fn combine(parts: &[Option<&str>]) -> Option<String> {
+    let parts: Vec<String> = parts
+        .iter()
+        .flatten()
+        .map(|part| format!("({part})"))
+        .collect();
+    match parts.len() {
+        0 => None,
+        1 => parts
+            .into_iter()
+            .next()
+            .map(|part| part[1..part.len() - 1].to_owned()),
+        _ => Some(parts.join(" & ")),
+    }
+}
+
+fn truncate_end(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let end = text.floor_char_boundary(max);
+    format!("{}\n[… cut at {max} bytes]\n", &text[..end])
+}
+
+/// Keeps the start (what the test printed first) and the end (the panic) of long output.
+fn truncate_middle(text: &str, max: usize) -> String {
+    let text = text.trim_matches('\n');
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let head = text.floor_char_boundary(max / 2);
+    let tail = text.ceil_char_boundary(text.len() - max / 2);
+    format!(
+        "{}\n[… {} bytes cut …]\n{}",
+        &text[..head],
+        tail - head,
+        &text[tail..]
+    )
+}
+
+fn cargo_program() -> PathBuf {
+    std::env::var_os("CARGO").map_or_else(|| PathBuf::from("cargo"), PathBuf::from)
+}
+
+/// A seed that differs per run: std's randomly keyed hasher over the clock.
+fn random_seed() -> u64 {
+    RandomState::new().hash_one(SystemTime::now()) % 1_000_000_000
+}
+
+fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filtersets_combine_with_and() {
+        assert_eq!(combine(&[None, None]), None);
+        assert_eq!(
+            combine(&[Some("kind(lib) | kind(bin)"), None]).as_deref(),
+            Some("kind(lib) | kind(bin)")
+        );
+        assert_eq!(
+            combine(&[Some("kind(lib) | kind(bin)"), Some("package(=a)")]).as_deref(),
+            Some("(kind(lib) | kind(bin)) & (package(=a))")
+        );
+    }
+
+    #[test]
+    fn diffs_split_per_file() {
+        let diff = "diff --git a/crates/a/src/lib.rs b/crates/a/src/lib.rs\n-a\n+b\ndiff --git a/README.md b/README.md\n+x\n";
+        let sections: Vec<(&str, &str)> = diff_sections(diff).collect();
+        assert_eq!(sections.len(), 2);
+        assert_eq!(sections[0].0, "crates/a/src/lib.rs");
+        assert_eq!(
+            sections[1],
+            ("README.md", "diff --git a/README.md b/README.md\n+x\n")
+        );
+    }
+
+    #[test]
+    fn long_output_keeps_its_start_and_end() {
+        let text = format!("start{}end", "x".repeat(1000));
+        let cut = truncate_middle(&text, 100);
+        assert!(cut.starts_with("start"));
+        assert!(cut.ends_with("end"));
+        assert!(cut.len() < 200);
+        assert_eq!(truncate_end("short", 10), "short");
+    }
+
+    #[test]
+    fn seeds_vary_between_runs() {
+        let seeds: std::collections::BTreeSet<u64> = (0..8).map(|_| random_seed()).collect();
+        assert!(seeds.len() > 1);
+    }
+}

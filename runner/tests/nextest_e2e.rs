@@ -1,0 +1,411 @@
+//! End to end on real cargo-nextest (and the cargo test fallback), over copies of
+//! `fixtures/runner/tiny`. Every copy builds into one target directory under the system temp
+//! dir, so the fixture is compiled once and reused by every test and every later run. These
+//! tests run one at a time (the `commerce-runner-e2e` group in .config/nextest.toml): two of
+//! them measure time and one cancels a run.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use commerce_project::Project;
+use commerce_runner::report::{GateStatus, RunnerKind, Status};
+use commerce_runner::{CancelToken, Notice, RunnerChoice, RunnerError, TestRequest, run_tests};
+
+/// A private copy of the tiny fixture crate.
+struct Tiny {
+    dir: tempfile::TempDir,
+}
+
+impl Tiny {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/runner/tiny");
+        for file in ["Cargo.toml", "src/lib.rs", "tests/checkout.rs"] {
+            let to = dir.path().join(file);
+            fs::create_dir_all(to.parent().expect("a parent")).expect("mkdir");
+            fs::copy(fixture.join(file), &to).expect("copy the fixture");
+        }
+        let target = std::env::temp_dir().join("commerce-runner-tiny-target");
+        fs::create_dir_all(dir.path().join(".cargo")).expect("mkdir");
+        fs::write(
+            dir.path().join(".cargo/config.toml"),
+            format!("[build]\ntarget-dir = {:?}\n", target.to_string_lossy()),
+        )
+        .expect("write cargo config");
+        Self { dir }
+    }
+
+    fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// How the fixture's tests behave: `fail`, `flaky`, `slow`, `hang`.
+    fn behave(&self, words: &str) {
+        fs::write(self.root().join("behaviour"), words).expect("write behaviour");
+    }
+
+    fn config(&self, toml: &str) {
+        fs::write(self.root().join("commerce.toml"), toml).expect("write commerce.toml");
+    }
+
+    fn project(&self) -> Project {
+        Project::load(self.root()).expect("the copy is a project")
+    }
+
+    fn report_dir(&self) -> PathBuf {
+        self.root().join("report")
+    }
+
+    fn request(&self) -> TestRequest {
+        TestRequest {
+            seed: Some(7),
+            report_dir: Some(self.report_dir()),
+            runner: RunnerChoice::Nextest,
+            ..TestRequest::default()
+        }
+    }
+
+    fn git(&self, args: &[&str]) {
+        let status = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+            .args([
+                "-c",
+                "commit.gpgsign=false",
+                "-c",
+                "init.defaultBranch=main",
+            ])
+            .args(args)
+            .current_dir(self.root())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .expect("git runs");
+        assert!(
+            status.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+    }
+}
+
+fn status_of(report: &commerce_runner::report::Report, name: &str) -> Option<Status> {
+    report
+        .tests
+        .iter()
+        .find(|test| test.name == name)
+        .map(|test| test.status)
+}
+
+#[test]
+fn a_passing_run_exports_the_seed_and_writes_every_report_file() {
+    let tiny = Tiny::new();
+    tiny.config("[suites.fast]\ntags = [\"unit\"]\nbudget = \"1ms\"\n");
+    let run = run_tests(&tiny.project(), &tiny.request(), &CancelToken::new()).expect("runs");
+    let report = &run.report;
+    assert_eq!(report.run.runner, RunnerKind::Nextest);
+    assert_eq!(report.run.seed, 7);
+    // The fast suite is the unit tests: the integration test is not selected.
+    assert_eq!(report.summary.total, 6, "{:#?}", report.tests);
+    assert_eq!(report.summary.passed, 6);
+    assert_eq!(
+        status_of(report, "tests::seed_is_exported"),
+        Some(Status::Passed)
+    );
+    assert!(
+        report
+            .tests
+            .iter()
+            .all(|test| test.binary_id == "tiny" && test.kind == "lib")
+    );
+    assert_eq!(report.p95.last().map(|row| row.group.as_str()), Some("*"));
+    let budget = report.budget.as_ref().expect("the suite has a budget");
+    assert!(budget.over);
+    assert_eq!(budget.slowest.len(), 6);
+    assert!(
+        run.notices
+            .iter()
+            .any(|notice| matches!(notice, Notice::OverBudget { .. }))
+    );
+    assert_eq!(report.gates[0].gate, "test");
+    assert_eq!(report.gates[0].status, GateStatus::Pass);
+    assert!(report.passed());
+    for file in commerce_runner::report::REPORT_FILES {
+        assert!(tiny.report_dir().join(file).is_file(), "{file} written");
+    }
+    let prom = fs::read_to_string(tiny.report_dir().join("metrics.prom")).expect("metrics");
+    assert!(prom.contains("commerce_tests{status=\"passed\"} 6"));
+}
+
+#[test]
+fn failures_are_captured_with_location_output_backtrace_and_replay() {
+    let tiny = Tiny::new();
+    tiny.behave("fail");
+    let project = tiny.project();
+    let run = run_tests(&project, &tiny.request(), &CancelToken::new()).expect("runs");
+    let report = &run.report;
+    assert_eq!(report.summary.failed, 1);
+    let failure = &report.failures[0];
+    assert_eq!(failure.test, "tiny tests::discount_applies");
+    assert!(
+        failure.message.contains("discount was not applied"),
+        "{}",
+        failure.message
+    );
+    let location = failure.location.as_ref().expect("a panic location");
+    assert_eq!(location.path, "src/lib.rs");
+    let line = fs::read_to_string(tiny.root().join("src/lib.rs"))
+        .expect("source")
+        .lines()
+        .nth(location.line as usize - 1)
+        .map(str::to_owned)
+        .unwrap_or_default();
+    assert!(
+        line.contains("assert_eq!(total(&[1, 2, 3]), expected"),
+        "{line}"
+    );
+    assert!(
+        failure.output.contains("computing the discounted total"),
+        "{}",
+        failure.output
+    );
+    assert!(
+        failure
+            .backtrace
+            .as_deref()
+            .is_some_and(|trace| trace.contains("discount_applies"))
+    );
+    assert_eq!(
+        failure.replay,
+        "cargo commerce test --suite all --seed 7 -E 'binary_id(=tiny) & test(=tests::discount_applies)'"
+    );
+    assert_eq!(report.gates[0].status, GateStatus::Fail);
+    let sarif = fs::read_to_string(tiny.report_dir().join("report.sarif")).expect("sarif");
+    assert!(sarif.contains("\"ruleId\": \"tests/failed\""));
+
+    // Against a baseline where it already failed, the failure is not new.
+    let baseline = tiny.root().join("baseline.json");
+    fs::copy(tiny.report_dir().join("report.json"), &baseline).expect("keep the baseline");
+    let request = TestRequest {
+        baseline: Some(baseline),
+        ..tiny.request()
+    };
+    let again = run_tests(&project, &request, &CancelToken::new()).expect("runs");
+    assert_eq!(
+        again.report.gates[0].status,
+        GateStatus::Pass,
+        "{:?}",
+        again.report.gates
+    );
+}
+
+#[test]
+fn retries_find_flaky_tests_and_flaky_fails_gates_on_them() {
+    let tiny = Tiny::new();
+    tiny.behave("flaky");
+    let request = TestRequest {
+        retries: 1,
+        flaky_fails: true,
+        ..tiny.request()
+    };
+    let run = run_tests(&tiny.project(), &request, &CancelToken::new()).expect("runs");
+    let report = &run.report;
+    assert_eq!(
+        status_of(report, "tests::flaky_checkout"),
+        Some(Status::Flaky)
+    );
+    assert_eq!(report.flaky.len(), 1);
+    assert_eq!(report.flaky[0].attempts, 2);
+    assert_eq!(report.flaky[0].failures, ["first attempt fails"]);
+    let flaky_gate = report
+        .gates
+        .iter()
+        .find(|gate| gate.gate == "flaky")
+        .expect("flaky gate");
+    assert_eq!(flaky_gate.status, GateStatus::Fail);
+    assert!(!report.passed());
+}
+
+#[test]
+fn a_hung_test_is_killed_and_reported_as_timed_out() {
+    let tiny = Tiny::new();
+    tiny.behave("hang");
+    let request = TestRequest {
+        test_timeout: Some(Duration::from_secs(2)),
+        ..tiny.request()
+    };
+    let started = Instant::now();
+    let run = run_tests(&tiny.project(), &request, &CancelToken::new()).expect("runs");
+    assert!(started.elapsed() < Duration::from_secs(60));
+    let report = &run.report;
+    assert_eq!(
+        status_of(report, "tests::slow_inventory_sync"),
+        Some(Status::TimedOut)
+    );
+    assert_eq!(report.summary.timed_out, 1);
+    let failure = &report.failures[0];
+    assert!(
+        failure.message.starts_with("timed out"),
+        "{}",
+        failure.message
+    );
+    assert_eq!(failure.target_path.as_deref(), Some("src/lib.rs"));
+}
+
+#[test]
+fn cancelling_kills_every_test_process_and_still_writes_a_partial_report() {
+    let tiny = Tiny::new();
+    tiny.behave("hang");
+    let cancel = CancelToken::new();
+    let canceller = cancel.clone();
+    let stopper = thread::spawn(move || {
+        thread::sleep(Duration::from_secs(4));
+        canceller.cancel();
+    });
+    let started = Instant::now();
+    let run = run_tests(&tiny.project(), &tiny.request(), &cancel).expect("a partial report");
+    stopper.join().expect("the stopper ends");
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert!(run.report.run.interrupted);
+    assert!(run.notices.contains(&Notice::Interrupted));
+    assert_ne!(
+        status_of(&run.report, "tests::slow_inventory_sync"),
+        Some(Status::Passed)
+    );
+    assert!(tiny.report_dir().join("report.json").is_file());
+    assert_eq!(
+        processes_in(tiny.root()),
+        Vec::<String>::new(),
+        "orphans left running"
+    );
+}
+
+/// Live processes whose working directory is inside `dir`.
+fn processes_in(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let path = entry.path();
+        let Ok(cwd) = fs::read_link(path.join("cwd")) else {
+            continue;
+        };
+        let zombie = fs::read_to_string(path.join("stat"))
+            .ok()
+            .and_then(|stat| {
+                stat.rsplit_once(") ")
+                    .map(|(_, rest)| rest.starts_with('Z'))
+            })
+            .unwrap_or(true);
+        if cwd.starts_with(dir) && !zombie {
+            found.push(fs::read_to_string(path.join("cmdline")).unwrap_or_default());
+        }
+    }
+    found
+}
+
+#[test]
+fn the_cargo_test_fallback_reports_the_same_tests() {
+    let tiny = Tiny::new();
+    tiny.behave("fail");
+    let request = TestRequest {
+        runner: RunnerChoice::CargoTest,
+        retries: 2,
+        ..tiny.request()
+    };
+    let run = run_tests(&tiny.project(), &request, &CancelToken::new()).expect("runs");
+    let report = &run.report;
+    assert_eq!(report.run.runner, RunnerKind::CargoTest);
+    assert_eq!(report.summary.total, 6);
+    assert_eq!(report.summary.failed, 1);
+    assert_eq!(report.failures[0].test, "tiny tests::discount_applies");
+    assert_eq!(
+        report.failures[0]
+            .location
+            .as_ref()
+            .map(|location| location.path.as_str()),
+        Some("src/lib.rs")
+    );
+    assert_eq!(
+        status_of(report, "tests::seed_is_exported"),
+        Some(Status::Passed)
+    );
+    assert!(run.notices.contains(&Notice::FallbackIgnores("--retries")));
+}
+
+#[test]
+fn changed_runs_only_the_touched_test_target_or_nothing() {
+    let tiny = Tiny::new();
+    tiny.git(&["init", "--quiet"]);
+    fs::write(tiny.root().join(".gitignore"), "/report\n").expect("gitignore");
+    // Cargo.lock is committed like in any application; a new one would change everything.
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let lock = Command::new(cargo)
+        .args(["generate-lockfile", "--offline"])
+        .current_dir(tiny.root())
+        .status()
+        .expect("cargo runs");
+    assert!(lock.success());
+    tiny.git(&["add", "."]);
+    tiny.git(&["commit", "--quiet", "-m", "base"]);
+    let request = TestRequest {
+        suite: Some("all".to_owned()),
+        changed: Some("HEAD".to_owned()),
+        ..tiny.request()
+    };
+    let nothing = run_tests(&tiny.project(), &request, &CancelToken::new()).expect("runs");
+    assert!(nothing.notices.contains(&Notice::NothingAffected {
+        base: "HEAD".to_owned()
+    }));
+    assert_eq!(nothing.report.run.runner, RunnerKind::None);
+    assert!(nothing.report.tests.is_empty());
+
+    let test_file = tiny.root().join("tests/checkout.rs");
+    let text = fs::read_to_string(&test_file).expect("read");
+    fs::write(&test_file, format!("{text}// touched\n")).expect("touch");
+    let run = run_tests(&tiny.project(), &request, &CancelToken::new()).expect("runs");
+    let names: Vec<&str> = run
+        .report
+        .tests
+        .iter()
+        .map(|test| test.id.as_str())
+        .collect();
+    assert_eq!(names, ["tiny::checkout checkout_totals_the_cart"]);
+    let change = run.report.change.as_ref().expect("change info");
+    assert_eq!(change.files, ["tests/checkout.rs"]);
+    assert!(
+        change
+            .diff
+            .as_deref()
+            .is_some_and(|diff| diff.contains("+// touched"))
+    );
+}
+
+#[test]
+fn changed_outside_git_says_so() {
+    let tiny = Tiny::new();
+    let request = TestRequest {
+        changed: Some("main".to_owned()),
+        ..tiny.request()
+    };
+    let error = run_tests(&tiny.project(), &request, &CancelToken::new()).expect_err("no git");
+    assert!(matches!(error, RunnerError::Git(_)), "{error}");
+    assert!(
+        error.to_string().contains("not inside a git repository"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_corrupt_baseline_stops_the_run_before_any_test() {
+    let tiny = Tiny::new();
+    let baseline = tiny.root().join("baseline.json");
+    fs::write(&baseline, "{ \"version\": 1, \"tests\": [").expect("write");
+    let request = TestRequest {
+        baseline: Some(baseline),
+        ..tiny.request()
+    };
+    let error = run_tests(&tiny.project(), &request, &CancelToken::new()).expect_err("corrupt");
+    assert!(error.to_string().contains("baseline.json"), "{error}");
+    assert!(!tiny.report_dir().exists());
+}
