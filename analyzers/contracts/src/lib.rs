@@ -57,8 +57,23 @@ pub fn diff_sources(
     base: &SpecSource,
     head: &SpecSource,
 ) -> Result<(Loaded, Loaded, Vec<Diagnostic>), LoadError> {
-    let base = load::load(reader, base)?;
-    let head = load::load(reader, head)?;
+    // The two specs are independent: load them on two threads.
+    let (base, head) = std::thread::scope(|scope| {
+        let base = scope.spawn(|| load::load(reader, base));
+        let head = load::load(reader, head);
+        (join_loader(base), head)
+    });
+    let (base, head) = (base?, head?);
     let diagnostics = diff_loaded(&base, &head);
     Ok((base, head, diagnostics))
+}
+
+/// The result of a loader thread; a panic inside it is resumed on the caller's thread, as if
+/// the load had run there.
+fn join_loader(
+    handle: std::thread::ScopedJoinHandle<'_, Result<Loaded, LoadError>>,
+) -> Result<Loaded, LoadError> {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }

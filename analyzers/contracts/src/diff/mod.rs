@@ -13,9 +13,11 @@ mod lifecycle;
 mod operation;
 mod schema;
 
+use std::collections::HashMap;
 use std::fmt;
+use std::rc::Rc;
 
-use crate::model::{Loc, Operation, PathEntry, SecurityRequirement, Spec};
+use crate::model::{Loc, Operation, PathEntry, SchemaId, SecurityRequirement, Spec};
 use crate::rules::oasdiff;
 
 pub use equiv::Equivalence;
@@ -80,6 +82,10 @@ pub fn diff(base: &Spec, head: &Spec) -> Vec<Finding> {
         head,
         equivalence: &equivalence,
         findings: Vec::new(),
+        nodes: HashMap::new(),
+        walks: HashMap::new(),
+        locals: Vec::new(),
+        children: Vec::new(),
     };
     differ.paths(&base.paths, &head.paths, PathKind::Path);
     differ.paths(&base.webhooks, &head.webhooks, PathKind::Webhook);
@@ -115,6 +121,14 @@ struct Differ<'a> {
     head: &'a Spec,
     equivalence: &'a Equivalence,
     findings: Vec<Finding>,
+    /// Compared schema pairs by pair and kind of use (see [`schema`]).
+    nodes: HashMap<schema::NodeKey, Rc<schema::PairNode>>,
+    /// The findings under each root pair and kind of use, with their paths.
+    walks: HashMap<schema::NodeKey, Rc<Vec<(String, schema::Local)>>>,
+    /// The findings of the pair being compared, before they are placed on a path.
+    locals: Vec<schema::Local>,
+    /// The child pairs of the pair being compared, with their path segments.
+    children: Vec<(String, SchemaId, SchemaId)>,
 }
 
 impl<'a> Differ<'a> {

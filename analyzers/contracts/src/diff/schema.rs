@@ -9,8 +9,9 @@
 //! The walk descends only into pairs that are not equivalent (see [`super::equiv`]) and visits
 //! each pair once per use, so recursion and shared schemas cost nothing twice.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::fmt::Display;
+use std::rc::Rc;
 
 use super::lifecycle::{self, Sunset};
 use super::{Differ, OpCtx};
@@ -75,22 +76,61 @@ impl SchemaSite<'_> {
 #[derive(Clone, Copy)]
 struct Pair<'a, 's> {
     site: &'s SchemaSite<'s>,
-    path: &'s str,
+    root: bool,
     base: &'a Schema,
     head: &'a Schema,
 }
 
 impl Pair<'_, '_> {
     fn is_root(&self) -> bool {
-        self.path.is_empty()
+        self.root
     }
+}
 
-    /// What the finding is about: the property path (if any) and the use.
-    fn subject(&self) -> String {
-        if self.is_root() {
-            self.site.describe()
-        } else {
-            format!("`{}` in {}", self.path, self.site.describe())
+/// A finding of one compared pair, before the path that led to it is known.
+#[derive(Clone, Debug)]
+pub(super) struct Local {
+    id: &'static str,
+    /// The property the finding is about, for findings a parent reports about a child.
+    property: Option<String>,
+    extra: String,
+    here: Loc,
+    was: Option<Loc>,
+}
+
+/// What comparing one pair in one kind of use yields: its own findings and the child pairs to
+/// compare next, each with the path segment that leads to it. Cached, so a pair shared by
+/// many operations is compared once.
+#[derive(Debug, Default)]
+pub(super) struct PairNode {
+    locals: Vec<Local>,
+    children: Vec<(String, SchemaId, SchemaId)>,
+}
+
+/// A pair in a kind of use: what a [`PairNode`] depends on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(super) struct NodeKey {
+    base: SchemaId,
+    head: SchemaId,
+    target: u8,
+    root: bool,
+    xml: bool,
+}
+
+impl SchemaSite<'_> {
+    fn node_key(&self, base: SchemaId, head: SchemaId, root: bool) -> NodeKey {
+        let target = match self.target {
+            Target::RequestBody => 0,
+            Target::Response { .. } => 1,
+            Target::Parameter { .. } => 2,
+            Target::Header { .. } => 3,
+        };
+        NodeKey {
+            base,
+            head,
+            target,
+            root,
+            xml: self.media_type.is_some_and(|media| media.contains("xml")),
         }
     }
 }
@@ -112,8 +152,82 @@ impl<'a> Differ<'a> {
         if site.is_body() && self.wrapped_in_one_of(site, base.id, head.id) {
             return;
         }
+        let key = site.node_key(base.id, head.id, true);
+        let placed = match self.walks.get(&key) {
+            Some(placed) => Rc::clone(placed),
+            None => {
+                let placed = Rc::new(self.walk(site, base.id, head.id));
+                self.walks.insert(key, Rc::clone(&placed));
+                placed
+            }
+        };
+        for (path, local) in placed.iter() {
+            self.place(site, path, local);
+        }
+    }
+
+    /// Every finding under a root pair with the path it is first reached by, breadth first so
+    /// the path is a shortest one; each pair is visited once, so recursion ends.
+    fn walk(
+        &mut self,
+        site: &SchemaSite<'_>,
+        base: SchemaId,
+        head: SchemaId,
+    ) -> Vec<(String, Local)> {
+        let mut placed = Vec::new();
         let mut visited = HashSet::new();
-        self.compare(site, &mut visited, "", base.id, head.id);
+        let mut queue = VecDeque::from([(base, head, String::new())]);
+        while let Some((base, head, path)) = queue.pop_front() {
+            if self.equivalence.same(base, head) || !visited.insert((base, head)) {
+                continue;
+            }
+            let node = self.node(site, base, head, path.is_empty());
+            for local in &node.locals {
+                placed.push((path.clone(), local.clone()));
+            }
+            for (segment, base, head) in &node.children {
+                queue.push_back((*base, *head, join(&path, segment)));
+            }
+        }
+        placed
+    }
+
+    /// Reports a pair's finding at the path it was reached by.
+    fn place(&mut self, site: &SchemaSite<'_>, path: &str, local: &Local) {
+        let subject = match (&local.property, path.is_empty()) {
+            (Some(name), _) => format!("`{}` in {}", join(path, name), site.describe()),
+            (None, true) => site.describe(),
+            (None, false) => format!("`{path}` in {}", site.describe()),
+        };
+        let detail = format!("{subject}{}", local.extra);
+        self.emit(local.id, Some(site.op), detail, Some(local.here), local.was);
+    }
+
+    /// The findings and children of a pair in a kind of use, computed once.
+    fn node(
+        &mut self,
+        site: &SchemaSite<'_>,
+        base: SchemaId,
+        head: SchemaId,
+        root: bool,
+    ) -> Rc<PairNode> {
+        let key = site.node_key(base, head, root);
+        if let Some(node) = self.nodes.get(&key) {
+            return Rc::clone(node);
+        }
+        let pair = Pair {
+            site,
+            root,
+            base: self.base.schema(base),
+            head: self.head.schema(head),
+        };
+        self.compare(pair);
+        let node = Rc::new(PairNode {
+            locals: std::mem::take(&mut self.locals),
+            children: std::mem::take(&mut self.children),
+        });
+        self.nodes.insert(key, Rc::clone(&node));
+        node
     }
 
     /// A body schema replaced by a `oneOf` of variants that hold its properties: reported once,
@@ -154,24 +268,9 @@ impl<'a> Differ<'a> {
         wrapped
     }
 
-    fn compare(
-        &mut self,
-        site: &SchemaSite<'_>,
-        visited: &mut HashSet<(SchemaId, SchemaId)>,
-        path: &str,
-        base: SchemaId,
-        head: SchemaId,
-    ) {
-        if self.equivalence.same(base, head) || !visited.insert((base, head)) {
-            return;
-        }
-        let (base_schema, head_schema) = (self.base.schema(base), self.head.schema(head));
-        let pair = Pair {
-            site,
-            path,
-            base: base_schema,
-            head: head_schema,
-        };
+    /// Collects the findings of one pair into `self.locals` and its children into
+    /// `self.children`.
+    fn compare(&mut self, pair: Pair<'_, '_>) {
         self.types(pair);
         self.nullability(pair);
         self.enums(pair);
@@ -186,9 +285,9 @@ impl<'a> Differ<'a> {
         self.applicators(pair);
         self.dependencies(pair);
         self.content_keywords(pair);
-        self.properties(pair, visited);
-        self.subschema_lists(pair, visited);
-        self.single_children(pair, visited);
+        self.properties(pair);
+        self.subschema_lists(pair);
+        self.single_children(pair);
     }
 
     /// Reports `<prefix>-<suffix>` for the first suffix whose id oasdiff has. Below the root,
@@ -216,15 +315,34 @@ impl<'a> Differ<'a> {
                 crate::rules::oasdiff::check(&id).is_some().then_some(id)
             })
         });
-        if let Some(id) = id {
-            let detail = format!("{}{extra}", pair.subject());
-            self.emit(
-                &id,
-                Some(pair.site.op),
-                detail,
-                Some(pair.head.loc),
-                Some(pair.base.loc),
-            );
+        if let Some(check) = id.as_deref().and_then(crate::rules::oasdiff::check) {
+            self.locals.push(Local {
+                id: check.id,
+                property: None,
+                extra: extra.to_string(),
+                here: pair.head.loc,
+                was: Some(pair.base.loc),
+            });
+        }
+    }
+
+    /// Records the finding `id` of the pair being compared, about `property` of it when given.
+    fn local(
+        &mut self,
+        id: &str,
+        property: Option<&str>,
+        extra: String,
+        here: Loc,
+        was: Option<Loc>,
+    ) {
+        if let Some(check) = crate::rules::oasdiff::check(id) {
+            self.locals.push(Local {
+                id: check.id,
+                property: property.map(str::to_owned),
+                extra,
+                here,
+                was,
+            });
         }
     }
 
@@ -280,12 +398,11 @@ impl<'a> Differ<'a> {
             (Some(base), Some(head)) => {
                 for value in base.iter().filter(|value| !head.contains(value)) {
                     if pair.is_root() && pair.site.is_body() && !pair.site.is_request() {
-                        let detail = format!("{}: {value}", pair.subject());
-                        self.emit(
+                        self.local(
                             "response-mediatype-enum-value-removed",
-                            Some(pair.site.op),
-                            detail,
-                            Some(pair.head.loc),
+                            None,
+                            format!(": {value}"),
+                            pair.head.loc,
                             Some(pair.base.loc),
                         );
                     } else {
@@ -714,41 +831,34 @@ impl<'a> Differ<'a> {
 
     // --- properties -------------------------------------------------------------------------
 
-    fn properties(&mut self, pair: Pair<'_, '_>, visited: &mut HashSet<(SchemaId, SchemaId)>) {
+    fn properties(&mut self, pair: Pair<'_, '_>) {
         let (base, head) = (pair.base, pair.head);
         for property in &base.properties {
-            let path = join(pair.path, &property.name);
-            match head.property(&property.name) {
+            let name = property.name.as_str();
+            match head.property(name) {
                 None => self.removed_property(
                     pair,
-                    &path,
+                    name,
                     property.schema.id,
-                    base.required.contains(&property.name),
+                    base.required.iter().any(|required| required == name),
                 ),
                 Some(kept) => {
-                    self.requiredness(
-                        pair,
-                        &path,
-                        &property.name,
-                        kept.schema.id,
-                        kept.loc,
-                        property.loc,
-                    );
-                    self.compare(
-                        pair.site,
-                        visited,
-                        &path,
-                        property.schema.id,
-                        kept.schema.id,
-                    );
+                    self.requiredness(pair, name, kept.schema.id, kept.loc, property.loc);
+                    self.children
+                        .push((name.to_owned(), property.schema.id, kept.schema.id));
                 }
             }
         }
         for property in &head.properties {
             if base.property(&property.name).is_none() {
-                let path = join(pair.path, &property.name);
                 let required = head.required.contains(&property.name);
-                self.added_property(pair, &path, property.schema.id, required, property.loc);
+                self.added_property(
+                    pair,
+                    &property.name,
+                    property.schema.id,
+                    required,
+                    property.loc,
+                );
             }
         }
     }
@@ -756,7 +866,7 @@ impl<'a> Differ<'a> {
     fn removed_property(
         &mut self,
         pair: Pair<'_, '_>,
-        path: &str,
+        name: &str,
         schema: SchemaId,
         required: bool,
     ) {
@@ -774,12 +884,11 @@ impl<'a> Differ<'a> {
                 (false, true) => "response-optional-write-only-property-removed",
             }
         };
-        let detail = format!("`{path}` in {}", pair.site.describe());
-        self.emit(
+        self.local(
             id,
-            Some(pair.site.op),
-            detail,
-            Some(pair.head.loc),
+            Some(name),
+            String::new(),
+            pair.head.loc,
             Some(removed.loc),
         );
     }
@@ -787,7 +896,7 @@ impl<'a> Differ<'a> {
     fn added_property(
         &mut self,
         pair: Pair<'_, '_>,
-        path: &str,
+        name: &str,
         schema: SchemaId,
         required: bool,
         loc: Loc,
@@ -811,15 +920,13 @@ impl<'a> Differ<'a> {
                 (false, true) => "response-optional-write-only-property-added",
             }
         };
-        let detail = format!("`{path}` in {}", pair.site.describe());
-        self.emit(id, Some(pair.site.op), detail, Some(loc), None);
+        self.local(id, Some(name), String::new(), loc, None);
     }
 
     /// A property in both: whether it became required or optional, read-only or write-only.
     fn requiredness(
         &mut self,
         pair: Pair<'_, '_>,
-        path: &str,
         name: &str,
         schema: SchemaId,
         here: Loc,
@@ -851,9 +958,8 @@ impl<'a> Differ<'a> {
             (false, false, true) => Some("response-property-became-required"),
             _ => None,
         };
-        let detail = format!("`{path}` in {}", pair.site.describe());
         if let Some(id) = id {
-            self.emit(id, Some(pair.site.op), &detail, Some(here), Some(was));
+            self.local(id, Some(&name), String::new(), here, Some(was));
         }
         let before = self
             .base
@@ -878,13 +984,13 @@ impl<'a> Differ<'a> {
                 _ => continue,
             };
             let id = format!("{direction}-{requiredness}-property-became-{change}");
-            self.emit(&id, Some(pair.site.op), &detail, Some(here), Some(was));
+            self.local(&id, Some(&name), String::new(), here, Some(was));
         }
     }
 
     // --- subschemas -------------------------------------------------------------------------
 
-    fn subschema_lists(&mut self, pair: Pair<'_, '_>, visited: &mut HashSet<(SchemaId, SchemaId)>) {
+    fn subschema_lists(&mut self, pair: Pair<'_, '_>) {
         for (keyword, suffix, base, head) in [
             ("allOf", "all-of", &pair.base.all_of, &pair.head.all_of),
             ("anyOf", "any-of", &pair.base.any_of, &pair.head.any_of),
@@ -914,14 +1020,9 @@ impl<'a> Differ<'a> {
             }
             for (base_index, head_index) in matched.pairs {
                 let label = subschema_label(&head[head_index], head_index);
-                let path = join(pair.path, &format!("{keyword}[{label}]"));
-                self.compare(
-                    pair.site,
-                    visited,
-                    &path,
-                    base[base_index].id,
-                    head[head_index].id,
-                );
+                let segment = format!("{keyword}[{label}]");
+                self.children
+                    .push((segment, base[base_index].id, head[head_index].id));
             }
         }
     }
@@ -968,7 +1069,7 @@ impl<'a> Differ<'a> {
 
     /// Children held by one keyword each (`items`, `not`, `if`, ...), and keyed ones that both
     /// sides have.
-    fn single_children(&mut self, pair: Pair<'_, '_>, visited: &mut HashSet<(SchemaId, SchemaId)>) {
+    fn single_children(&mut self, pair: Pair<'_, '_>) {
         let (base, head) = (pair.base, pair.head);
         let schema_of = |value: &Option<BoolOrSchema>| match value {
             Some(BoolOrSchema::Schema(schema)) => Some(schema.id),
@@ -1033,17 +1134,12 @@ impl<'a> Differ<'a> {
         ];
         for (keyword, from, to) in singles {
             if let (Some(from), Some(to)) = (from, to) {
-                self.compare(pair.site, visited, &join(pair.path, keyword), from, to);
+                self.children.push((keyword.to_owned(), from, to));
             }
         }
         for (index, (from, to)) in base.prefix_items.iter().zip(&head.prefix_items).enumerate() {
-            self.compare(
-                pair.site,
-                visited,
-                &join(pair.path, &format!("prefixItems[{index}]")),
-                from.id,
-                to.id,
-            );
+            self.children
+                .push((format!("prefixItems[{index}]"), from.id, to.id));
         }
         for (keyword, base_map, head_map) in [
             (
@@ -1059,13 +1155,8 @@ impl<'a> Differ<'a> {
         ] {
             for (key, from) in base_map {
                 if let Some((_, to)) = head_map.iter().find(|(other, _)| other == key) {
-                    self.compare(
-                        pair.site,
-                        visited,
-                        &join(pair.path, &format!("{keyword}[{key}]")),
-                        from.id,
-                        to.id,
-                    );
+                    self.children
+                        .push((format!("{keyword}[{key}]"), from.id, to.id));
                 }
             }
         }

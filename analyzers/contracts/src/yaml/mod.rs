@@ -6,6 +6,8 @@
 //! bomb is an error rather than an out-of-memory. The tree is built without recursion and
 //! nesting is capped, so neither parsing nor dropping a hostile file can overflow the stack.
 
+mod json;
+
 use std::collections::HashMap;
 
 use commerce_diagnostics::{TextRange, TextSize};
@@ -156,7 +158,25 @@ impl Node {
 /// On a syntax error, a second document in the stream, nesting deeper than [`MAX_DEPTH`], an
 /// unknown alias, or aliases that would expand past the node budget.
 pub fn parse(text: &str) -> Result<Document, YamlError> {
+    // JSON (what large generated specs are) takes the fast path; anything it rejects may still
+    // be YAML flow style, which the YAML parser then reads (or explains).
+    if text.trim_start().starts_with(['{', '['])
+        && let Ok(document) = json::parse(text)
+    {
+        return Ok(document);
+    }
     Builder::new(text).run()
+}
+
+/// The issue for a key written twice in one mapping.
+fn duplicate_key(key: &str, first: TextRange, again: TextRange) -> YamlIssue {
+    YamlIssue {
+        message: format!(
+            "duplicate key `{key}` (first at byte {}): the later value replaces the earlier one",
+            first.start().to_u32()
+        ),
+        range: again,
+    }
 }
 
 /// A collection being built, with where it started.
@@ -329,14 +349,8 @@ impl<'t> Builder<'t> {
                 match pending_key.take() {
                     Some((key, key_range)) => {
                         if let Some(first) = entries.iter().find(|entry| entry.key == key) {
-                            let line_hint = first.key_range;
-                            self.issues.push(YamlIssue {
-                            message: format!(
-                                "duplicate key `{key}`: the later value replaces the one at byte {}",
-                                line_hint.start().to_u32()
-                            ),
-                            range: key_range,
-                        });
+                            self.issues
+                                .push(duplicate_key(&key, first.key_range, key_range));
                         }
                         entries.push(Entry {
                             key,
@@ -553,7 +567,7 @@ mod tests {
     }
 
     #[test]
-    fn json_is_yaml_with_the_same_ranges() {
+    fn json_takes_the_fast_path_with_the_same_ranges() {
         let text = "{\"paths\": {\"/a\": {\"get\": {\"responses\": {\"200\": {}}}}}, \"n\": 1.5}";
         let document = parse(text).expect("parses");
         let responses = document
@@ -583,11 +597,39 @@ mod tests {
     }
 
     #[test]
+    fn json_and_yaml_paths_build_the_same_tree() {
+        let text = "{\"a\": [1, -2.5, 1e3, true, null, \"x\\u00e9\\n\"], \"b\": {}, \"a\": 0}";
+        let fast = parse(text).expect("parses");
+        let slow = Builder::new(text).run().expect("parses");
+        assert_eq!(fast.root.to_json(), slow.root.to_json());
+        assert_eq!(
+            fast.root.entries()[1].key_range,
+            slow.root.entries()[1].key_range
+        );
+        assert_eq!(fast.issues.len(), 1);
+        assert_eq!(fast.issues, slow.issues);
+        assert_eq!(
+            fast.root.get("a").map(Node::to_json),
+            Some(serde_json::json!(0))
+        );
+        // Flow-style YAML is not JSON, and still parses.
+        let flow = parse("{a: b}").expect("YAML flow mapping");
+        assert_eq!(flow.root.get("a").and_then(Node::as_str), Some("b"));
+        assert!(parse("{\"a\": [}").is_err());
+        let pair = parse("[\"\\ud83d\\ude00\"]").expect("a surrogate pair");
+        assert_eq!(pair.root.items()[0].as_str(), Some("\u{1F600}"));
+    }
+
+    #[test]
     fn duplicate_keys_are_issues_and_the_last_wins() {
         let document = parse("a: 1\nb: 2\na: 3\n").expect("parses");
         assert_eq!(document.root.get("a").and_then(Node::as_u64), Some(3));
         assert_eq!(document.issues.len(), 1);
-        assert!(document.issues[0].message.starts_with("duplicate key `a`"));
+        assert!(
+            document.issues[0].message.starts_with("duplicate key `a`"),
+            "{}",
+            document.issues[0].message
+        );
         assert_eq!(document.issues[0].range.start(), TextSize::new(10));
     }
 
