@@ -55,6 +55,14 @@ impl Dialect {
         Some(dialect)
     }
 
+    /// TypeScript, TSX and declaration files: the dialects whose imports TypeScript may erase.
+    pub fn is_typescript(self) -> bool {
+        matches!(
+            self,
+            Dialect::TypeScript | Dialect::Tsx | Dialect::Declaration
+        )
+    }
+
     fn syntax(self) -> Syntax {
         let typescript = |tsx, dts| {
             Syntax::Typescript(TsSyntax {

@@ -1,0 +1,305 @@
+//! Loading a whole frontend: every module read, parsed and collected in parallel (rayon), then
+//! every import resolved in parallel against one shared resolver.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use commerce_project::{
+    DEFAULT_MAX_FILE_BYTES, FileSystem, FrontendConfig, SkipReason, SkippedFile,
+};
+use rayon::prelude::*;
+
+use crate::collect::{ModuleFacts, collect};
+use crate::parse::{Dialect, ParseError, parse_module};
+use crate::resolve::{ModuleResolver, Resolution, ResolverSetup};
+
+/// A module's index in [`Modules::modules`], and its node index in the graph.
+pub(crate) type ModuleId = usize;
+
+/// What became of a module's text.
+#[derive(Debug)]
+pub(crate) enum Source {
+    Parsed(ModuleFacts),
+    ParseError(ParseError),
+    /// Too large, not UTF-8 or unreadable: reported by the caller, see
+    /// [`crate::FrontendReport::skipped`].
+    Skipped,
+    /// Imported by an analyzed module but not among the files to analyze (ignored by git,
+    /// outside `[frontend].roots`).
+    NotAnalyzed,
+}
+
+/// What an import of a module leads to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Target {
+    Module(ModuleId),
+    Asset,
+    External,
+    Unresolved(String),
+}
+
+/// One TypeScript/JavaScript file of the project.
+#[derive(Debug)]
+pub(crate) struct Module {
+    /// Relative to the project root.
+    pub path: PathBuf,
+    pub dialect: Dialect,
+    pub source: Source,
+    /// Parallel to the imports of [`Source::Parsed`]; empty otherwise.
+    pub targets: Vec<Target>,
+    /// The tsconfig of this file keeps imports TypeScript would otherwise erase.
+    pub keeps_imports: bool,
+}
+
+impl Module {
+    pub fn facts(&self) -> Option<&ModuleFacts> {
+        match &self.source {
+            Source::Parsed(facts) => Some(facts),
+            _ => None,
+        }
+    }
+}
+
+/// Every module of one analysis, the resolver that linked them, and the file system they
+/// were read from.
+#[derive(Debug)]
+pub(crate) struct Modules {
+    pub root: PathBuf,
+    pub fs: Arc<dyn FileSystem>,
+    pub resolver: ModuleResolver,
+    /// Analyzed modules first, sorted by path (so ids order like paths), then the modules only
+    /// reached through imports.
+    pub modules: Vec<Module>,
+    pub skipped: Vec<SkippedFile>,
+}
+
+impl Modules {
+    /// Reads, parses and collects every TypeScript/JavaScript file of `files` (relative to
+    /// `root`) that lies in `[frontend].roots`, then resolves every import.
+    pub fn load(
+        fs: Arc<dyn FileSystem>,
+        root: &Path,
+        files: &[PathBuf],
+        config: &FrontendConfig,
+    ) -> Self {
+        let root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+        let sources = frontend_sources(files, config);
+        let loaded: Vec<(Module, Option<SkippedFile>)> = sources
+            .par_iter()
+            .map(|path| load_module(&*fs, &root, path))
+            .collect();
+        let (mut modules, skipped): (Vec<Module>, Vec<Option<SkippedFile>>) =
+            loaded.into_iter().unzip();
+        let setup = resolver_setup(&root, files, config, &modules);
+        let resolver = ModuleResolver::new(fs.clone(), &setup);
+        let resolutions = resolve_all(&resolver, &root, &mut modules);
+        let mut loaded = Self {
+            root,
+            fs,
+            resolver,
+            modules,
+            skipped: skipped.into_iter().flatten().collect(),
+        };
+        loaded.link(resolutions);
+        loaded
+    }
+
+    pub fn absolute(&self, path: &Path) -> PathBuf {
+        self.root.join(path)
+    }
+
+    /// The current text of a module, for fixes that need more than ranges.
+    pub fn text(&self, module: ModuleId) -> Option<String> {
+        let path = self.absolute(&self.modules[module].path);
+        self.fs.read_to_string(&path).ok()
+    }
+
+    /// Turns resolved paths into module ids, adding a node for every project module reached
+    /// only through imports.
+    ///
+    /// On a case-insensitive file system `./Button` finds `button.tsx`; the import works there
+    /// and fails everywhere else (CI), so a path that matches a module only when case is
+    /// ignored is unresolved.
+    fn link(&mut self, resolutions: Vec<Vec<Resolution>>) {
+        let mut ids: HashMap<PathBuf, ModuleId> = self
+            .modules
+            .iter()
+            .enumerate()
+            .map(|(id, module)| (module.path.clone(), id))
+            .collect();
+        let by_lowercase: HashMap<String, ModuleId> = self
+            .modules
+            .iter()
+            .enumerate()
+            .map(|(id, module)| (lowercase(&module.path), id))
+            .collect();
+        for (id, resolutions) in resolutions.into_iter().enumerate() {
+            let targets = resolutions
+                .into_iter()
+                .map(|resolution| match resolution {
+                    Resolution::Module(path) => {
+                        let relative = path
+                            .strip_prefix(&self.root)
+                            .map_or_else(|_| path.clone(), Path::to_path_buf);
+                        let case_only = (!ids.contains_key(&relative))
+                            .then(|| by_lowercase.get(&lowercase(&relative)))
+                            .flatten();
+                        match case_only {
+                            Some(&actual) => {
+                                Target::Unresolved(case_mismatch(&self.modules[actual].path))
+                            }
+                            None => Target::Module(self.module_id(&mut ids, relative)),
+                        }
+                    }
+                    Resolution::Asset(_) => Target::Asset,
+                    Resolution::External => Target::External,
+                    Resolution::Unresolved(reason) => Target::Unresolved(reason),
+                })
+                .collect();
+            self.modules[id].targets = targets;
+        }
+    }
+
+    fn module_id(&mut self, ids: &mut HashMap<PathBuf, ModuleId>, path: PathBuf) -> ModuleId {
+        if let Some(id) = ids.get(&path) {
+            return *id;
+        }
+        let id = self.modules.len();
+        ids.insert(path.clone(), id);
+        self.modules.push(Module {
+            dialect: Dialect::of(&path).unwrap_or(Dialect::TypeScript),
+            path,
+            source: Source::NotAnalyzed,
+            targets: Vec::new(),
+            keeps_imports: false,
+        });
+        id
+    }
+}
+
+fn lowercase(path: &Path) -> String {
+    path.to_string_lossy().to_lowercase()
+}
+
+fn case_mismatch(actual: &Path) -> String {
+    format!(
+        "the file is `{}`: the path differs only in case, which works only on case-insensitive file systems",
+        crate::display_path(actual)
+    )
+}
+
+/// The files to analyze: TypeScript/JavaScript sources inside the configured roots (all of
+/// the project when none are configured), never inside `node_modules`, sorted, once each.
+fn frontend_sources(files: &[PathBuf], config: &FrontendConfig) -> Vec<PathBuf> {
+    let in_roots = |path: &Path| {
+        config.roots.is_empty() || config.roots.iter().any(|root| path.starts_with(root))
+    };
+    let sources: BTreeSet<PathBuf> = files
+        .iter()
+        .filter(|path| crate::parse::is_frontend_source(path) && in_roots(path))
+        .filter(|path| {
+            !path
+                .components()
+                .any(|component| component.as_os_str() == "node_modules")
+        })
+        .cloned()
+        .collect();
+    sources.into_iter().collect()
+}
+
+/// Reads and parses one file. A file that cannot be read, is not UTF-8 or is larger than the
+/// inventory's limit is skipped and returned as such; one that does not parse is kept, with
+/// its error, as a node without imports.
+fn load_module(fs: &dyn FileSystem, root: &Path, path: &Path) -> (Module, Option<SkippedFile>) {
+    let dialect = Dialect::of(path).unwrap_or(Dialect::TypeScript);
+    let (source, skipped) = match read_source(fs, &root.join(path)) {
+        Ok(text) => match parse_module(path, &text) {
+            Ok(parsed) => (Source::Parsed(collect(&parsed)), None),
+            Err(error) => (Source::ParseError(error), None),
+        },
+        Err(reason) => (
+            Source::Skipped,
+            Some(SkippedFile {
+                path: path.to_path_buf(),
+                reason,
+            }),
+        ),
+    };
+    let module = Module {
+        path: path.to_path_buf(),
+        dialect,
+        source,
+        targets: Vec::new(),
+        keeps_imports: false,
+    };
+    (module, skipped)
+}
+
+fn read_source(fs: &dyn FileSystem, path: &Path) -> Result<String, SkipReason> {
+    let unreadable = |error: std::io::Error| SkipReason::Unreadable(error.to_string());
+    let bytes = fs.file_len(path).map_err(unreadable)?;
+    if bytes > DEFAULT_MAX_FILE_BYTES {
+        return Err(SkipReason::TooLarge {
+            bytes,
+            limit: DEFAULT_MAX_FILE_BYTES,
+        });
+    }
+    let contents = fs.read(path).map_err(unreadable)?;
+    String::from_utf8(contents).map_err(|_| SkipReason::NotUtf8)
+}
+
+fn resolver_setup<'a>(
+    root: &'a Path,
+    files: &[PathBuf],
+    config: &'a FrontendConfig,
+    modules: &[Module],
+) -> ResolverSetup<'a> {
+    let mut package_dirs = BTreeSet::new();
+    for file in files {
+        for dir in root.join(file).ancestors().skip(1) {
+            if !dir.starts_with(root) || !package_dirs.insert(dir.to_path_buf()) {
+                break;
+            }
+        }
+    }
+    let mut workspace_roots = vec![root.to_path_buf()];
+    workspace_roots.extend(config.roots.iter().map(|dir| root.join(dir)));
+    let ambient_modules = modules
+        .iter()
+        .filter_map(Module::facts)
+        .flat_map(|facts| facts.ambient_modules.iter().cloned())
+        .collect();
+    ResolverSetup {
+        root,
+        tsconfig: config.tsconfig.as_deref().map(Path::new),
+        workspace_roots,
+        package_dirs,
+        ambient_modules,
+    }
+}
+
+/// Resolves every import of every parsed module, in parallel; also records which modules'
+/// tsconfig keeps imports.
+fn resolve_all(
+    resolver: &ModuleResolver,
+    root: &Path,
+    modules: &mut [Module],
+) -> Vec<Vec<Resolution>> {
+    modules
+        .par_iter_mut()
+        .map(|module| {
+            let Some(facts) = module.facts() else {
+                return Vec::new();
+            };
+            let file = root.join(&module.path);
+            let resolutions = facts
+                .imports
+                .iter()
+                .map(|import| resolver.resolve(&file, &import.specifier))
+                .collect();
+            module.keeps_imports = module.dialect.is_typescript() && resolver.keeps_imports(&file);
+            resolutions
+        })
+        .collect()
+}
