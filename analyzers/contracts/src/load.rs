@@ -20,6 +20,7 @@ use crate::model::{
     Parameter, PathEntry, Property, RequestBody, Response, Schema, SchemaId, SchemaRef,
     SecurityRequirement, SecurityScheme, Spec, SpecDocument, Version,
 };
+use crate::rules::INVALID_SPEC;
 use crate::source::{ReadError, SourceReader, SpecSource};
 use crate::yaml::{self, Node, Value};
 
@@ -57,26 +58,22 @@ pub struct LoadIssue {
 pub enum LoadError {
     #[error(transparent)]
     Read(#[from] ReadError),
-    #[error("{path}: {message}")]
+    #[error("{path}:{}: {message}", position(text, *range))]
     Syntax {
         path: PathBuf,
         text: String,
         range: TextRange,
         message: String,
     },
-    #[error(
-        "{path}: Swagger 2.0 is not supported; convert it to OpenAPI 3 (e.g. with swagger2openapi) and diff the converted files"
-    )]
+    #[error("{path}:{}: {SWAGGER_2}", position(text, *range))]
     Swagger2 {
         path: PathBuf,
         text: String,
         range: TextRange,
     },
-    #[error(
-        "{path}: not an OpenAPI description (no `openapi` version field at the top); only OpenAPI 3.0 and 3.1 are supported"
-    )]
+    #[error("{path}: {NOT_OPENAPI}")]
     NotOpenApi { path: PathBuf, text: String },
-    #[error("{path}: OpenAPI `{version}` is not supported; only 3.0.x and 3.1.x are")]
+    #[error("{path}:{}: {}", position(text, *range), unsupported_version(version))]
     UnsupportedVersion {
         path: PathBuf,
         text: String,
@@ -85,33 +82,40 @@ pub enum LoadError {
     },
 }
 
+const SWAGGER_2: &str = "Swagger 2.0 is not supported; convert it to OpenAPI 3 (e.g. with swagger2openapi) and diff the converted files";
+
+const NOT_OPENAPI: &str = "not an OpenAPI description (no `openapi` version field at the top); only OpenAPI 3.0 and 3.1 are supported";
+
+fn unsupported_version(version: &str) -> String {
+    format!("OpenAPI `{version}` is not supported; only 3.0.x and 3.1.x are")
+}
+
 impl LoadError {
-    /// The error as a `contracts/invalid-spec` diagnostic at the place it is about, for
-    /// analyses that must not fail on bad input; `None` when there is no file to point into.
+    /// The error as a `contracts/invalid-spec` diagnostic at the place it is about (with the
+    /// file's text, to render it), for analyses that must not fail on bad input; `None` when
+    /// the file could not be read at all.
     pub fn to_diagnostic(&self) -> Option<(Diagnostic, String)> {
-        let (path, text, range) = match self {
+        let (path, text, range, message) = match self {
             LoadError::Read(_) => return None,
             LoadError::Syntax {
-                path, text, range, ..
+                path,
+                text,
+                range,
+                message,
+            } => (path, text, *range, message.clone()),
+            LoadError::Swagger2 { path, text, range } => (path, text, *range, SWAGGER_2.to_owned()),
+            LoadError::NotOpenApi { path, text } => {
+                (path, text, TextRange::default(), NOT_OPENAPI.to_owned())
             }
-            | LoadError::Swagger2 { path, text, range }
-            | LoadError::UnsupportedVersion {
-                path, text, range, ..
-            } => (path, text, *range),
-            LoadError::NotOpenApi { path, text } => (path, text, TextRange::default()),
+            LoadError::UnsupportedVersion {
+                path,
+                text,
+                range,
+                version,
+            } => (path, text, *range, unsupported_version(version)),
         };
-        let message = self
-            .to_string()
-            .strip_prefix(&format!("{}: ", path.display()))
-            .map(str::to_owned)
-            .unwrap_or_else(|| self.to_string());
-        let diagnostic = Diagnostic::new(
-            crate::rules::INVALID_SPEC,
-            Severity::Error,
-            path.clone(),
-            range,
-            message,
-        );
+        let diagnostic =
+            Diagnostic::new(INVALID_SPEC, Severity::Error, path.clone(), range, message);
         Some((diagnostic, text.clone()))
     }
 }
@@ -152,6 +156,12 @@ pub fn load_text(
     let spec = builder.build();
     issues.append(&mut builder.issues);
     Ok(Loaded { spec, issues })
+}
+
+/// `line:column` (1-based) of the start of `range` in `text`.
+fn position(text: &str, range: TextRange) -> String {
+    let position = commerce_diagnostics::LineIndex::new(text).source_position(range.start());
+    format!("{}:{}", position.line, position.column)
 }
 
 fn detect_version(root: &Node, path: &std::path::Path, text: &str) -> Result<Version, LoadError> {

@@ -836,6 +836,7 @@ impl<'a> Differ<'a> {
         for property in &base.properties {
             let name = property.name.as_str();
             match head.property(name) {
+                None if self.moved_into_one_of(pair, name) => {}
                 None => self.removed_property(
                     pair,
                     name,
@@ -861,6 +862,19 @@ impl<'a> Differ<'a> {
                 );
             }
         }
+    }
+
+    /// Whether a property the head no longer has was moved into the variants of a `oneOf` that
+    /// now wraps the object: the wrapping is the change (see `wrapped_in_one_of`), not the
+    /// property's removal.
+    fn moved_into_one_of(&self, pair: Pair<'_, '_>, name: &str) -> bool {
+        pair.base.one_of.is_empty()
+            && pair.head.properties.is_empty()
+            && pair
+                .head
+                .one_of
+                .iter()
+                .any(|variant| self.head.schema(variant.id).property(name).is_some())
     }
 
     fn removed_property(

@@ -4,7 +4,7 @@
 
 use commerce_diagnostics::{TextRange, TextSize};
 
-use super::{Document, Entry, MAX_DEPTH, Node, Value, YamlError, YamlIssue, duplicate_key};
+use super::{Document, Entry, MAX_DEPTH, MapBuilder, Node, Value, YamlError, YamlIssue};
 
 /// Parses `text` as one JSON value.
 ///
@@ -101,11 +101,11 @@ impl JsonParser<'_> {
 
     fn object(&mut self, depth: usize) -> Result<Value, YamlError> {
         self.at += 1;
-        let mut entries: Vec<Entry> = Vec::new();
+        let mut entries = MapBuilder::default();
         self.skip_whitespace();
         if self.bytes.get(self.at) == Some(&b'}') {
             self.at += 1;
-            return Ok(Value::Map(entries));
+            return Ok(Value::Map(entries.entries));
         }
         loop {
             self.skip_whitespace();
@@ -117,21 +117,20 @@ impl JsonParser<'_> {
             let key_range = self.range(key_start);
             self.expect(b':')?;
             let value = self.value(depth + 1)?;
-            if let Some(first) = entries.iter().find(|entry| entry.key == key) {
-                self.issues
-                    .push(duplicate_key(&key, first.key_range, key_range));
-            }
-            entries.push(Entry {
+            let entry = Entry {
                 key,
                 key_range,
                 value,
-            });
+            };
+            if let Some(issue) = entries.insert(entry, self.text) {
+                self.issues.push(issue);
+            }
             self.skip_whitespace();
             match self.bytes.get(self.at) {
                 Some(b',') => self.at += 1,
                 Some(b'}') => {
                     self.at += 1;
-                    return Ok(Value::Map(entries));
+                    return Ok(Value::Map(entries.entries));
                 }
                 _ => return Err(self.error("expected `,` or `}`")),
             }

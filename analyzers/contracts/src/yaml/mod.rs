@@ -168,12 +168,58 @@ pub fn parse(text: &str) -> Result<Document, YamlError> {
     Builder::new(text).run()
 }
 
+/// The entries of a mapping being read, indexed by key once there are many of them.
+#[derive(Default)]
+struct MapBuilder {
+    entries: Vec<Entry>,
+    index: HashMap<String, usize>,
+}
+
+/// Up to this many entries a linear search finds duplicates faster than hashing.
+const LINEAR_KEYS: usize = 16;
+
+impl MapBuilder {
+    /// Adds an entry; a key written again replaces the earlier value in place (as JSON and
+    /// YAML parsers that accept duplicates do) and is reported.
+    fn insert(&mut self, entry: Entry, text: &str) -> Option<YamlIssue> {
+        let existing = if self.entries.len() < LINEAR_KEYS {
+            self.entries.iter().position(|known| known.key == entry.key)
+        } else {
+            if self.index.is_empty() {
+                self.index = self
+                    .entries
+                    .iter()
+                    .enumerate()
+                    .map(|(position, known)| (known.key.clone(), position))
+                    .collect();
+            }
+            self.index.get(&entry.key).copied()
+        };
+        match existing {
+            Some(position) => {
+                let first = &mut self.entries[position];
+                let issue = duplicate_key(text, &entry.key, first.key_range, entry.key_range);
+                *first = entry;
+                Some(issue)
+            }
+            None => {
+                if !self.index.is_empty() {
+                    self.index.insert(entry.key.clone(), self.entries.len());
+                }
+                self.entries.push(entry);
+                None
+            }
+        }
+    }
+}
+
 /// The issue for a key written twice in one mapping.
-fn duplicate_key(key: &str, first: TextRange, again: TextRange) -> YamlIssue {
+fn duplicate_key(text: &str, key: &str, first: TextRange, again: TextRange) -> YamlIssue {
+    let before = text.get(..first.start().to_usize()).unwrap_or(text);
+    let line = before.bytes().filter(|byte| *byte == b'\n').count() + 1;
     YamlIssue {
         message: format!(
-            "duplicate key `{key}` (first at byte {}): the later value replaces the earlier one",
-            first.start().to_u32()
+            "duplicate key `{key}` (first on line {line}): the later value replaces the earlier one"
         ),
         range: again,
     }
@@ -188,7 +234,7 @@ enum Open {
     },
     Map {
         start: TextSize,
-        entries: Vec<Entry>,
+        entries: MapBuilder,
         /// A key read whose value has not been read yet.
         pending_key: Option<(String, TextRange)>,
         anchor: usize,
@@ -255,7 +301,7 @@ impl<'t> Builder<'t> {
                 }
                 Event::MappingStart(anchor, _) => {
                     let start = self.offset(span.start);
-                    let entries = Vec::new();
+                    let entries = MapBuilder::default();
                     let open = Open::Map {
                         start,
                         entries,
@@ -317,7 +363,7 @@ impl<'t> Builder<'t> {
                 ..
             } => (
                 Node {
-                    value: Value::Map(entries),
+                    value: Value::Map(entries.entries),
                     range: TextRange::new(start, end.max(start)),
                 },
                 anchor,
@@ -332,6 +378,7 @@ impl<'t> Builder<'t> {
             self.anchors.insert(anchor, node.clone());
         }
         let written_key = self.key_text(node.range);
+        let text = self.text;
         match self.stack.last_mut() {
             None => {
                 self.root = Some(node);
@@ -348,15 +395,14 @@ impl<'t> Builder<'t> {
             }) => {
                 match pending_key.take() {
                     Some((key, key_range)) => {
-                        if let Some(first) = entries.iter().find(|entry| entry.key == key) {
-                            self.issues
-                                .push(duplicate_key(&key, first.key_range, key_range));
-                        }
-                        entries.push(Entry {
+                        let entry = Entry {
                             key,
                             key_range,
                             value: node,
-                        });
+                        };
+                        if let Some(issue) = entries.insert(entry, text) {
+                            self.issues.push(issue);
+                        }
                         Ok(())
                     }
                     None => {
