@@ -34,6 +34,8 @@ pub enum Command {
     },
     /// Serve diagnostics and quick fixes to an editor over stdio (Language Server Protocol).
     Lsp,
+    /// OpenAPI contracts: diff two versions of a spec by oasdiff's checks.
+    Contracts(crate::commands::contracts::ContractsArgs),
     /// Write a commented commerce.toml for the layout found in the project.
     Init {
         /// Overwrite an existing commerce.toml.

@@ -64,6 +64,7 @@ fn run(cli: Cli) -> Exit {
         Command::Explain { rule } => commands::rules::explain(rule),
         Command::Init { force } => commands::init::run(&cli, *force),
         Command::Lsp => commands::lsp::run(),
+        Command::Contracts(args) => commands::contracts::run(&cli, args),
     };
     let _ = std::io::stdout().flush();
     match result {

@@ -1,4 +1,5 @@
 pub mod check;
+pub mod contracts;
 pub mod init;
 pub mod lsp;
 pub mod rules;
@@ -29,6 +30,8 @@ pub enum CliError {
     },
     #[error(transparent)]
     Lsp(#[from] commerce_lsp::LspError),
+    #[error(transparent)]
+    Contracts(#[from] commerce_contracts::LoadError),
     #[error("cannot determine the current directory: {0}")]
     CurrentDir(#[source] std::io::Error),
 }

@@ -1,0 +1,139 @@
+//! `cargo commerce contracts diff BASE HEAD`: the breaking changes between two versions of an
+//! OpenAPI description, as oasdiff's checks.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Args, Subcommand};
+use commerce_contracts::load::DEFAULT_MAX_SPEC_BYTES;
+use commerce_contracts::{Level, Loaded, SourceReader, SpecSource};
+use commerce_diagnostics::render::{self, Sources, Summary, human};
+use commerce_diagnostics::{Diagnostic, RuleRegistry, sort_and_dedup};
+use commerce_project::OsFs;
+
+use super::CliError;
+use crate::Exit;
+use crate::cli::{Cli, OutputFormat};
+use crate::output;
+
+#[derive(Debug, Args)]
+pub struct ContractsArgs {
+    #[command(subcommand)]
+    pub command: ContractsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContractsCommand {
+    /// Compare two versions of an OpenAPI spec and report what changed, by oasdiff's checks.
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old spec: a path, or `git:REF:path` (e.g. `git:origin/main:openapi.yaml`).
+    pub base: String,
+    /// The new spec: a path, or `git:REF:path`.
+    pub head: String,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+    /// The lowest oasdiff level that fails the run: ERR (breaking), WARN or INFO.
+    #[arg(long, value_name = "LEVEL", default_value = "ERR", value_parser = parse_level)]
+    pub fail_on: Level,
+}
+
+fn parse_level(text: &str) -> Result<Level, String> {
+    Level::parse(text).ok_or_else(|| format!("`{text}` is not a level; use ERR, WARN or INFO"))
+}
+
+pub fn run(cli: &Cli, args: &ContractsArgs) -> Result<Exit, CliError> {
+    match &args.command {
+        ContractsCommand::Diff(diff) => run_diff(cli, diff),
+    }
+}
+
+fn run_diff(cli: &Cli, args: &DiffArgs) -> Result<Exit, CliError> {
+    let started = Instant::now();
+    let root = match &cli.project {
+        Some(dir) => dir.clone(),
+        None => std::env::current_dir().map_err(CliError::CurrentDir)?,
+    };
+    let reader = SourceReader {
+        fs: &OsFs,
+        root: &root,
+        max_bytes: DEFAULT_MAX_SPEC_BYTES,
+    };
+    let (base, head, mut diagnostics) = commerce_contracts::diff_sources(
+        &reader,
+        &SpecSource::parse(&args.base),
+        &SpecSource::parse(&args.head),
+    )?;
+    sort_and_dedup(&mut diagnostics);
+    let sources = sources(&base, &head);
+    let summary = Summary::of(&diagnostics, sources_count(&base, &head), started.elapsed());
+    print(cli, args.format, &diagnostics, &sources, &summary);
+    let failing = diagnostics.iter().any(|diagnostic| {
+        diagnostic.data["level"]
+            .as_str()
+            .and_then(Level::parse)
+            .is_some_and(|level| level >= args.fail_on)
+    });
+    Ok(if failing { Exit::Findings } else { Exit::Clean })
+}
+
+/// The texts findings point into: the head's files by path, the base's by source
+/// (`git:REF:path`), so both versions of one file can be shown.
+fn sources(base: &Loaded, head: &Loaded) -> Sources {
+    let head_files = head
+        .spec
+        .documents
+        .iter()
+        .map(|document| (document.path.clone(), document.text.clone()));
+    let base_files = base
+        .spec
+        .documents
+        .iter()
+        .map(|document| (PathBuf::from(&document.source), document.text.clone()));
+    base_files.chain(head_files).collect()
+}
+
+fn sources_count(base: &Loaded, head: &Loaded) -> usize {
+    base.spec.documents.len() + head.spec.documents.len()
+}
+
+fn print(
+    cli: &Cli,
+    format: OutputFormat,
+    diagnostics: &[Diagnostic],
+    sources: &Sources,
+    summary: &Summary,
+) {
+    match format {
+        OutputFormat::Human => {
+            let options = human::HumanOptions {
+                color: output::use_color(cli.color),
+            };
+            print!("{}", human::render(diagnostics, sources, summary, options));
+        }
+        OutputFormat::Json => {
+            let json = render::json::render(diagnostics, sources, summary);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json).unwrap_or_default()
+            );
+        }
+        OutputFormat::Sarif => {
+            let registry = RuleRegistry::new(commerce_contracts::rules());
+            let tool = render::sarif::ToolInfo {
+                name: "cargo-commerce".to_owned(),
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+                information_uri: None,
+            };
+            let sarif = render::sarif::render(diagnostics, sources, &registry, &tool);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&sarif).unwrap_or_default()
+            );
+        }
+        OutputFormat::Github => print!("{}", render::github::render(diagnostics, sources)),
+    }
+}
