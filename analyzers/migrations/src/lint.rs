@@ -278,6 +278,45 @@ mod tests {
         assert_eq!(lint(&fs, Path::new(ROOT), &config(None), None), []);
     }
 
+    /// The real histories of `../shared/corpus/migrations`: every file is read, none makes the
+    /// lint fail, and the findings per rule stay as reviewed (see bench/migrations).
+    #[test]
+    fn corpus_histories_lint_to_the_reviewed_counts() {
+        use std::collections::BTreeMap;
+        use std::fmt::Write as _;
+
+        let corpus =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/migrations");
+        assert!(
+            corpus.is_dir(),
+            "the corpus is missing at {}",
+            corpus.display()
+        );
+        let mut out = String::new();
+        for (history, dialect) in [
+            ("docs.rs", Dialect::Postgres),
+            ("atuin-server-postgres", Dialect::Postgres),
+            ("realworld-axum-sqlx", Dialect::Postgres),
+            ("atuin-client-sqlite", Dialect::Sqlite),
+        ] {
+            let config = MigrationsConfig {
+                dir: history.to_owned(),
+                dialect,
+                lint_from: None,
+            };
+            let found = lint(&commerce_project::OsFs, &corpus, &config, None);
+            let mut per_rule: BTreeMap<&str, usize> = BTreeMap::new();
+            for diagnostic in &found {
+                *per_rule.entry(diagnostic.rule.as_str()).or_default() += 1;
+            }
+            let _ = writeln!(out, "== {history}");
+            for (rule, count) in per_rule {
+                let _ = writeln!(out, "{count:4} {rule}");
+            }
+        }
+        insta::assert_snapshot!("corpus_rule_counts", out);
+    }
+
     #[test]
     fn a_file_that_is_not_utf8_is_reported_not_fatal() {
         let fs = MemoryFs::new().with_file("/shop/db/migrations/5_bad.sql", vec![0xff, 0xfe, b'x']);

@@ -19,8 +19,10 @@ pub mod ban_char_field;
 pub mod ban_concurrent_index_creation_in_transaction;
 pub mod ban_drop_column;
 pub mod ban_drop_database;
+pub mod ban_drop_default;
 pub mod ban_drop_not_null;
 pub mod ban_drop_table;
+pub mod ban_drop_view;
 pub mod ban_truncate_cascade;
 pub mod changing_column_type;
 pub mod constraint_missing_not_valid;
@@ -69,7 +71,7 @@ pub(crate) struct Rule {
 
 /// Every static rule, in a stable order. `invalid-migration` is reported by discovery and
 /// has no per-file check.
-pub(crate) const RULES: [Rule; 30] = [
+pub(crate) const RULES: [Rule; 32] = [
     adding_field_with_default::RULE,
     adding_foreign_key_constraint::RULE,
     adding_not_nullable_field::RULE,
@@ -79,8 +81,10 @@ pub(crate) const RULES: [Rule; 30] = [
     ban_concurrent_index_creation_in_transaction::RULE,
     ban_drop_column::RULE,
     ban_drop_database::RULE,
+    ban_drop_default::RULE,
     ban_drop_not_null::RULE,
     ban_drop_table::RULE,
+    ban_drop_view::RULE,
     ban_truncate_cascade::RULE,
     changing_column_type::RULE,
     constraint_missing_not_valid::RULE,
@@ -174,8 +178,12 @@ impl<'a> MigrationSource<'a> {
 
     /// Whether this file created the table (so nobody else can be waiting on it).
     pub fn creates_table(&self, name: &ast::ObjectName) -> bool {
-        self.created_tables
-            .contains(&crate::sql::ddl::table_key(name))
+        self.creates_table_keyed(&crate::sql::ddl::table_key(name))
+    }
+
+    /// As [`Self::creates_table`], for a name already reduced by `table_key`.
+    pub fn creates_table_keyed(&self, key: &str) -> bool {
+        self.created_tables.contains(key)
     }
 
     /// Whether `statement` runs inside a transaction: the tool's own, or a `BEGIN` earlier in

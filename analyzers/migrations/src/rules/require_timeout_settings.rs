@@ -13,8 +13,8 @@ const SETTINGS: [(&str, &str); 2] = [("lock_timeout", "'1s'"), ("statement_timeo
 declare_rule! {
     /// ## What it does
     /// Flags the first statement of a migration that takes a table lock others wait on
-    /// (`ALTER TABLE`, `CREATE INDEX`, `DROP TABLE`/`INDEX`/`VIEW`, `TRUNCATE` on a table
-    /// the migration did not create) when no `SET lock_timeout` and `SET statement_timeout`
+    /// (`ALTER TABLE`, `CREATE INDEX`, `CREATE`/`DROP TRIGGER`, `DROP TABLE`/`INDEX`/`VIEW`,
+    /// `TRUNCATE` on a table the migration did not create) when no `SET lock_timeout` and `SET statement_timeout`
     /// come before it.
     ///
     /// ## Why is this bad?
@@ -121,6 +121,9 @@ fn setting_set_by(statement: &Statement) -> Option<&'static str> {
 }
 
 fn takes_contended_lock(source: &MigrationSource<'_>, statement: &Statement) -> bool {
+    if let Some(table) = trigger_table(statement) {
+        return !source.creates_table_keyed(&table);
+    }
     match statement.ast() {
         Some(Ast::AlterTable(alter)) => !source.creates_table(&alter.name),
         Some(Ast::CreateIndex(index)) => !source.creates_table(&index.table_name),
@@ -133,10 +136,42 @@ fn takes_contended_lock(source: &MigrationSource<'_>, statement: &Statement) -> 
     }
 }
 
+/// The table of `CREATE [OR REPLACE] [CONSTRAINT] TRIGGER … ON table` and `DROP TRIGGER …
+/// ON table`, which lock it against writes; read from the tokens, since sqlparser does not
+/// read every trigger.
+fn trigger_table(statement: &Statement) -> Option<String> {
+    let tokens = statement.tokens();
+    let is_trigger = [
+        ["CREATE", "TRIGGER"].as_slice(),
+        &["CREATE", "OR", "REPLACE", "TRIGGER"],
+        &["CREATE", "CONSTRAINT", "TRIGGER"],
+        &["CREATE", "OR", "REPLACE", "CONSTRAINT", "TRIGGER"],
+        &["DROP", "TRIGGER"],
+    ]
+    .iter()
+    .any(|words| tokens.starts_with_words(words));
+    if !is_trigger {
+        return None;
+    }
+    let on = tokens.position_top_level(|token| token.is_word("ON"))?;
+    tokens.table_key_at(on + 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::rules::test_support::fixture_tests;
 
     fixture_tests!("require-timeout-settings");
+
+    #[test]
+    fn a_trigger_on_an_existing_table_locks_it_but_one_on_a_new_table_does_not() {
+        let existing = "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\n\
+                        create trigger t after insert on public.\"History\" for each row execute procedure f();\n";
+        let found = crate::rules::test_support::pointed_at(&RULE, existing);
+        assert_eq!(found.len(), 1);
+        assert!(found[0].starts_with("create trigger t"), "{found:?}");
+        let new = "CREATE TABLE \"History\" (id bigint);\nCREATE TRIGGER t AFTER INSERT ON \"History\" FOR EACH ROW EXECUTE FUNCTION f();\n";
+        assert_eq!(crate::rules::test_support::findings(&RULE, new), []);
+    }
 }

@@ -178,6 +178,18 @@ impl<'a> TokenSlice<'a> {
         None
     }
 
+    /// The object name at `start` reduced as `ddl::table_key` reduces a parsed one: its last
+    /// part, folded to lower case unless quoted.
+    pub fn table_key_at(&self, start: usize) -> Option<String> {
+        let length = self.object_name_len(start);
+        let last = self.tokens.get((start + length).checked_sub(1)?)?;
+        match &last.token {
+            Token::Word(word) if word.quote_style.is_some() => Some(word.value.clone()),
+            Token::Word(word) => Some(word.value.to_lowercase()),
+            _ => None,
+        }
+    }
+
     /// The length of the object name at `start`: `name`, `schema.name`, `"quoted".name`.
     pub fn object_name_len(&self, start: usize) -> usize {
         let mut index = start;
