@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use commerce_analysis::{Analysis, Analyzer, FixRequest, panic_message};
 use commerce_diagnostics::{Applicability, LineIndex};
-use commerce_project::{Config, Project};
+use commerce_project::{Config, OsFs, Project};
 use crossbeam_channel::{Receiver, Sender, select};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::notification::{
@@ -51,10 +51,34 @@ pub struct Settings {
     pub rule_docs_url: Option<String>,
 }
 
+/// The project and the analysis configured for it, replaced whole when commerce.toml changes.
+#[derive(Debug)]
+struct Workspace {
+    project: Project,
+    analysis: Analysis,
+}
+
+impl Workspace {
+    /// The project at `root` with its commerce.toml; the error says what is wrong with it.
+    fn load(root: &Path) -> Result<Self, String> {
+        let project = Project::discover(root).map_err(|error| error.to_string())?;
+        let analysis = Analysis::new(&project).map_err(|error| error.to_string())?;
+        Ok(Self { project, analysis })
+    }
+
+    /// The project at `root` with the default configuration.
+    fn with_defaults(root: &Path) -> Self {
+        let project = Project::new(root, Config::default());
+        let analysis = Analysis::new(&project)
+            .expect("the default configuration names no rules, so it is always valid");
+        Self { project, analysis }
+    }
+}
+
 pub(crate) struct Server {
     connection: Connection,
     root: PathBuf,
-    analysis: Arc<Analysis>,
+    workspace: Arc<Workspace>,
     settings: Settings,
     documents: HashMap<Uri, Document>,
     pool: rayon::ThreadPool,
@@ -75,7 +99,7 @@ impl Server {
             .map_err(|error| LspError::ThreadPool(error.to_string()))?;
         let mut server = Self {
             connection,
-            analysis: Arc::new(default_analysis(&root)),
+            workspace: Arc::new(Workspace::with_defaults(&root)),
             root,
             settings,
             documents: HashMap::new(),
@@ -90,16 +114,10 @@ impl Server {
     /// (Re)reads commerce.toml. A broken configuration is shown to the user and the defaults
     /// are used, so the editor keeps its diagnostics.
     fn load_project(&mut self) {
-        let loaded = Project::discover(&self.root)
-            .map_err(|error| error.to_string())
-            .and_then(|project| Analysis::new(&project).map_err(|error| error.to_string()));
-        match loaded {
-            Ok(analysis) => self.analysis = Arc::new(analysis),
-            Err(message) => {
-                self.show_message(MessageType::ERROR, format!("cargo commerce: {message}"));
-                self.analysis = Arc::new(default_analysis(&self.root));
-            }
-        }
+        self.workspace = Arc::new(Workspace::load(&self.root).unwrap_or_else(|message| {
+            self.show_message(MessageType::ERROR, format!("cargo commerce: {message}"));
+            Workspace::with_defaults(&self.root)
+        }));
     }
 
     pub(crate) fn main_loop(mut self) -> Result<(), LspError> {
@@ -266,12 +284,12 @@ impl Server {
         };
         let snapshot = document.clone();
         let uri = uri.clone();
-        let analysis = Arc::clone(&self.analysis);
+        let workspace = Arc::clone(&self.workspace);
         let root = self.root.clone();
         let sender = self.analyzed_sender.clone();
         let docs_url = self.settings.rule_docs_url.clone();
         self.pool.spawn(move || {
-            let diagnostics = analyze(&analysis, &root, &uri, &snapshot, docs_url.as_deref());
+            let diagnostics = analyze(&workspace, &root, &uri, &snapshot, docs_url.as_deref());
             // The loop may have stopped; then nobody wants the result.
             let _ = sender.send(Event::Analyzed {
                 uri,
@@ -339,9 +357,16 @@ impl Server {
         kind: CodeActionKind,
     ) -> Option<CodeAction> {
         let path = convert::relative_path(&self.root, &path_from_uri(uri)?);
-        let fixed = self
+        let workspace = &self.workspace;
+        let fixed = workspace
             .analysis
-            .fix_text(&path, &document.text, FixRequest::default())
+            .fix_text(
+                &workspace.project,
+                &OsFs,
+                &path,
+                &document.text,
+                FixRequest::default(),
+            )
             .ok()
             .flatten()?;
         let edit = minimal_edit(document, &fixed);
@@ -377,13 +402,8 @@ impl Server {
     }
 }
 
-fn default_analysis(root: &Path) -> Analysis {
-    Analysis::new(&Project::new(root, Config::default()))
-        .expect("the default configuration names no rules, so it is always valid")
-}
-
 fn analyze(
-    analysis: &Analysis,
+    workspace: &Workspace,
     root: &Path,
     uri: &Uri,
     document: &Document,
@@ -393,7 +413,13 @@ fn analyze(
         return Vec::new();
     };
     let path = convert::relative_path(root, &absolute);
-    let diagnostics = analysis.check_text(&path, &document.text, &Analyzer::ALL);
+    let diagnostics = workspace.analysis.check_document(
+        &workspace.project,
+        &OsFs,
+        &path,
+        &document.text,
+        &Analyzer::ALL,
+    );
     let other = |relative: &Path| {
         let absolute = root.join(relative);
         let text = std::fs::read_to_string(&absolute).ok()?;

@@ -2,7 +2,20 @@
 
 use std::path::Path;
 
+use std::path::PathBuf;
+
 use commerce_diagnostics::{Diagnostic, RuleMeta};
+use commerce_project::{FileSystem, Project};
+
+/// What a project-level analyzer sees: the project, its files, and which of them the user
+/// asked about (`None`: everything).
+#[derive(Debug)]
+pub struct ProjectScope<'a> {
+    pub project: &'a Project,
+    pub fs: &'a dyn FileSystem,
+    /// The inventory files (project-relative) selected by `PATHS` or `--base`.
+    pub selected: Option<&'a [PathBuf]>,
+}
 
 /// One family of rules over one kind of file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -37,7 +50,8 @@ impl Analyzer {
     /// The rules this analyzer runs. Empty for an analyzer that is not built yet.
     pub fn rules(self) -> Vec<RuleMeta> {
         match self {
-            Analyzer::Frontend | Analyzer::Contracts | Analyzer::Migrations => Vec::new(),
+            Analyzer::Frontend | Analyzer::Contracts => Vec::new(),
+            Analyzer::Migrations => commerce_migrations::rules(),
             Analyzer::Tests => commerce_testsuite::rules(),
         }
     }
@@ -55,6 +69,28 @@ impl Analyzer {
                 commerce_frontend::parse::is_frontend_source(path)
                     || path.extension().is_some_and(|extension| extension == "rs")
             }
+        }
+    }
+
+    /// Runs the analyzer's project-level rules once (empty for purely per-file analyzers).
+    pub fn check_project(self, scope: &ProjectScope<'_>) -> Vec<Diagnostic> {
+        match self {
+            Analyzer::Migrations => commerce_migrations::lint(
+                scope.fs,
+                scope.project.root(),
+                &scope.project.config().migrations,
+                scope.selected,
+            ),
+            Analyzer::Frontend | Analyzer::Contracts | Analyzer::Tests => Vec::new(),
+        }
+    }
+
+    /// Whether the analyzer's project-level rules can report on `path`, so an edited text of it
+    /// must be re-checked at project level.
+    pub fn reports_on_project_file(self, path: &Path) -> bool {
+        match self {
+            Analyzer::Migrations => path.extension().is_some_and(|extension| extension == "sql"),
+            Analyzer::Frontend | Analyzer::Contracts | Analyzer::Tests => false,
         }
     }
 

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use commerce_codemods::{FixError, FixHost, FixOptions, FixOutcome, WriteReport};
-use commerce_project::Project;
+use commerce_project::{FileSystem, OverlayFs, Project};
 
 use crate::{Analysis, Analyzer, CheckResult};
 
@@ -15,20 +15,55 @@ pub struct FixRequest {
     pub unsafe_fixes: bool,
 }
 
+impl FixRequest {
+    fn options(self) -> FixOptions {
+        FixOptions {
+            unsafe_fixes: self.unsafe_fixes,
+            ..FixOptions::default()
+        }
+    }
+}
+
 impl Analysis {
     /// Applies the fixes of `result` in memory, in passes, re-parsing and re-analysing every
-    /// changed file. Writes nothing: see [`Analysis::write_fixes`].
-    pub fn fix(&self, result: &CheckResult, request: FixRequest) -> Result<FixOutcome, FixError> {
-        let sources = fixable_sources(result);
-        let mut host = AnalysisFixHost {
-            analysis: self,
-            analyzers: &result.analyzers,
-        };
-        let options = FixOptions {
-            unsafe_fixes: request.unsafe_fixes,
-            ..FixOptions::default()
-        };
-        commerce_codemods::fix_all(sources, &result.diagnostics, &mut host, &options)
+    /// changed file (project-level rules see the fixed texts). Writes nothing: see
+    /// [`Analysis::write_fixes`].
+    pub fn fix(
+        &self,
+        project: &Project,
+        fs: &dyn FileSystem,
+        result: &CheckResult,
+        request: FixRequest,
+    ) -> Result<FixOutcome, FixError> {
+        let mut host = AnalysisFixHost::new(self, project, fs, &result.analyzers);
+        commerce_codemods::fix_all(
+            fixable_sources(result),
+            &result.diagnostics,
+            &mut host,
+            &request.options(),
+        )
+    }
+
+    /// Fixes one text in memory (an editor buffer) with every analyzer; `None` when nothing
+    /// applies. Fixes that reach into other files are left out: they need `check --fix`.
+    pub fn fix_text(
+        &self,
+        project: &Project,
+        fs: &dyn FileSystem,
+        path: &Path,
+        text: &str,
+        request: FixRequest,
+    ) -> Result<Option<String>, FixError> {
+        let diagnostics = self.check_document(project, fs, path, text, &Analyzer::ALL);
+        let sources = BTreeMap::from([(path.to_path_buf(), text.to_owned())]);
+        let mut host = AnalysisFixHost::new(self, project, fs, &Analyzer::ALL);
+        let outcome =
+            commerce_codemods::fix_all(sources, &diagnostics, &mut host, &request.options())?;
+        Ok(outcome
+            .files
+            .get(path)
+            .filter(|file| file.is_changed())
+            .map(|file| file.fixed.clone()))
     }
 
     /// Writes the fixed files (only if none changed on disk since the check) and updates
@@ -49,34 +84,6 @@ impl Analysis {
     }
 }
 
-impl Analysis {
-    /// Fixes one text in memory (an editor buffer) with every analyzer; `None` when nothing
-    /// applies. Fixes that reach into other files are left out: they need `check --fix`.
-    pub fn fix_text(
-        &self,
-        path: &Path,
-        text: &str,
-        request: FixRequest,
-    ) -> Result<Option<String>, FixError> {
-        let diagnostics = self.check_text(path, text, &Analyzer::ALL);
-        let sources = BTreeMap::from([(path.to_path_buf(), text.to_owned())]);
-        let mut host = AnalysisFixHost {
-            analysis: self,
-            analyzers: &Analyzer::ALL,
-        };
-        let options = FixOptions {
-            unsafe_fixes: request.unsafe_fixes,
-            ..FixOptions::default()
-        };
-        let outcome = commerce_codemods::fix_all(sources, &diagnostics, &mut host, &options)?;
-        Ok(outcome
-            .files
-            .get(path)
-            .filter(|file| file.is_changed())
-            .map(|file| file.fixed.clone()))
-    }
-}
-
 /// The texts the fixes of `result` touch, as they were analysed.
 fn fixable_sources(result: &CheckResult) -> BTreeMap<PathBuf, String> {
     result
@@ -91,15 +98,42 @@ fn fixable_sources(result: &CheckResult) -> BTreeMap<PathBuf, String> {
         .collect()
 }
 
-/// The language knowledge the fix engine needs, from the analyzers themselves.
+/// The language knowledge the fix engine needs, from the analyzers themselves. It remembers
+/// every text a pass produced, so re-analysis sees the project as the fixes left it.
 struct AnalysisFixHost<'a> {
     analysis: &'a Analysis,
+    project: &'a Project,
+    fs: &'a dyn FileSystem,
     analyzers: &'a [Analyzer],
+    fixed_texts: BTreeMap<PathBuf, String>,
+}
+
+impl<'a> AnalysisFixHost<'a> {
+    fn new(
+        analysis: &'a Analysis,
+        project: &'a Project,
+        fs: &'a dyn FileSystem,
+        analyzers: &'a [Analyzer],
+    ) -> Self {
+        Self {
+            analysis,
+            project,
+            fs,
+            analyzers,
+            fixed_texts: BTreeMap::new(),
+        }
+    }
 }
 
 impl FixHost for AnalysisFixHost<'_> {
     fn analyze(&mut self, path: &Path, text: &str) -> Vec<commerce_diagnostics::Diagnostic> {
-        self.analysis.check_text(path, text, self.analyzers)
+        self.fixed_texts.insert(path.to_path_buf(), text.to_owned());
+        let mut overlay = OverlayFs::new(self.fs);
+        for (fixed, fixed_text) in &self.fixed_texts {
+            overlay.set(self.project.root().join(fixed), fixed_text.as_str());
+        }
+        self.analysis
+            .check_document(self.project, &overlay, path, text, self.analyzers)
     }
 
     fn parses(&mut self, path: &Path, text: &str) -> bool {
@@ -108,7 +142,7 @@ impl FixHost for AnalysisFixHost<'_> {
 }
 
 /// Whether `text` parses with the parser of `path`'s language. Files of languages we do not
-/// parse are taken as parsing: no fix targets them today.
+/// parse here are taken as parsing.
 pub(crate) fn still_parses(path: &Path, text: &str) -> bool {
     if commerce_frontend::is_frontend_source(path) {
         commerce_frontend::parse_module(path, text).is_ok()

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use commerce_codemods::ContentHashes;
 use commerce_diagnostics::render::Sources;
 use commerce_diagnostics::{Diagnostic, RuleMeta, RuleRegistry, sort_and_dedup};
-use commerce_project::{ChangeStatus, FileSystem, Inventory, Project};
+use commerce_project::{ChangeStatus, FileSystem, Inventory, OverlayFs, Project};
 use rayon::prelude::*;
 
 pub use analyzer::Analyzer;
@@ -118,6 +118,19 @@ impl Analysis {
         diagnostics.extend(rules::file_too_large::skipped_file_diagnostics(
             &inventory.skipped,
         ));
+        let scope = analyzer::ProjectScope {
+            project,
+            fs,
+            selected: (!request.paths.is_empty() || request.base.is_some())
+                .then_some(inventory.files.as_slice()),
+        };
+        for found in self.check_project(&scope, &analyzers) {
+            diagnostics.extend(found.diagnostics);
+            if let Some(text) = found.text {
+                hashes.record(&found.path, text.as_bytes());
+                sources.insert(found.path, text);
+            }
+        }
         sort_and_dedup(&mut diagnostics);
         Ok(CheckResult {
             diagnostics,
@@ -143,9 +156,108 @@ impl Analysis {
                 )),
             }
         }
-        suppression::apply(path, text, &mut diagnostics);
-        self.levels.apply(&mut diagnostics);
+        self.finish_file(path, Some(text), &mut diagnostics);
         diagnostics
+    }
+
+    /// Everything the analyzers find in one file whose current text is `text` (an editor buffer,
+    /// a fix in progress): its per-file findings, and the project-level findings about it
+    /// computed with `text` in place of the file on disk.
+    pub fn check_document(
+        &self,
+        project: &Project,
+        fs: &dyn FileSystem,
+        path: &Path,
+        text: &str,
+        analyzers: &[Analyzer],
+    ) -> Vec<Diagnostic> {
+        let mut diagnostics = self.check_text(path, text, analyzers);
+        let project_level: Vec<Analyzer> = analyzers
+            .iter()
+            .copied()
+            .filter(|analyzer| analyzer.reports_on_project_file(path))
+            .collect();
+        if !project_level.is_empty() {
+            let mut overlay = OverlayFs::new(fs);
+            overlay.set(project.root().join(path), text);
+            let selected = [path.to_path_buf()];
+            let scope = analyzer::ProjectScope {
+                project,
+                fs: &overlay,
+                selected: Some(&selected),
+            };
+            let mut found: Vec<Diagnostic> = project_level
+                .into_iter()
+                .flat_map(|analyzer| self.project_findings(&scope, analyzer))
+                .filter(|diagnostic| diagnostic.path == path)
+                .collect();
+            self.finish_file(path, Some(text), &mut found);
+            diagnostics.extend(found);
+        }
+        sort_and_dedup(&mut diagnostics);
+        diagnostics
+    }
+
+    /// The project-level findings (a migration history, the import graph, spec drift), with
+    /// suppressions and rule levels applied per file as for per-file findings.
+    fn check_project(
+        &self,
+        scope: &analyzer::ProjectScope<'_>,
+        analyzers: &[Analyzer],
+    ) -> Vec<CheckedFile> {
+        let mut by_path: std::collections::BTreeMap<PathBuf, Vec<Diagnostic>> = Default::default();
+        for analyzer in analyzers {
+            for diagnostic in self.project_findings(scope, *analyzer) {
+                by_path
+                    .entry(diagnostic.path.clone())
+                    .or_default()
+                    .push(diagnostic);
+            }
+        }
+        by_path
+            .into_iter()
+            .map(|(path, mut diagnostics)| {
+                let text = scope
+                    .fs
+                    .read_to_string(&scope.project.root().join(&path))
+                    .ok();
+                self.finish_file(&path, text.as_deref(), &mut diagnostics);
+                CheckedFile {
+                    path,
+                    text,
+                    diagnostics,
+                }
+            })
+            .collect()
+    }
+
+    /// One project-level analyzer's raw findings; a panic becomes a finding on commerce.toml.
+    fn project_findings(
+        &self,
+        scope: &analyzer::ProjectScope<'_>,
+        analyzer: Analyzer,
+    ) -> Vec<Diagnostic> {
+        rules::internal_error::catch_rule_panic(|| analyzer.check_project(scope)).unwrap_or_else(
+            |panic_message| {
+                let path = scope.project.config_path().map_or_else(
+                    || PathBuf::from(commerce_project::CONFIG_FILE_NAME),
+                    |config| scope.project.relative(config),
+                );
+                vec![rules::internal_error::panic_diagnostic(
+                    analyzer,
+                    &path,
+                    &panic_message,
+                )]
+            },
+        )
+    }
+
+    /// Suppression comments of the file, then the configured rule levels.
+    fn finish_file(&self, path: &Path, text: Option<&str>, diagnostics: &mut Vec<Diagnostic>) {
+        if let Some(text) = text {
+            suppression::apply(path, text, diagnostics);
+        }
+        self.levels.apply(diagnostics);
     }
 
     fn inventory(

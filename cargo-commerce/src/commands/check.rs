@@ -29,7 +29,7 @@ pub fn run(cli: &Cli, args: &CheckArgs) -> Result<Exit, CliError> {
         let request = FixRequest {
             unsafe_fixes: args.unsafe_fixes,
         };
-        let outcome = analysis.fix(&result, request)?;
+        let outcome = analysis.fix(&project, &OsFs, &result, request)?;
         output::note_fix_problems(&outcome);
         if args.diff {
             // Like `ruff --diff`: the diff is the output, and pending fixes fail the run.

@@ -10,6 +10,7 @@
 
 mod memory;
 mod os;
+mod overlay;
 
 use std::fmt;
 use std::io;
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 pub use memory::MemoryFs;
 pub use os::OsFs;
+pub use overlay::OverlayFs;
 
 /// Directory names that hold build output or installed dependencies: never project sources,
 /// and large enough to make every walk slow.

@@ -1,0 +1,110 @@
+//! [`OverlayFs`]: another file system with some files' text replaced, for analysing unsaved
+//! editor buffers and the texts of a fix in progress as if they were on disk.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::{FileSystem, Listing};
+
+/// `base` with the files of `overlay` (absolute paths, as `base` spells them) replaced by
+/// their text. Files only in the overlay are listed too.
+#[derive(Debug)]
+pub struct OverlayFs<'a> {
+    base: &'a dyn FileSystem,
+    overlay: BTreeMap<PathBuf, String>,
+}
+
+impl<'a> OverlayFs<'a> {
+    pub fn new(base: &'a dyn FileSystem) -> Self {
+        Self {
+            base,
+            overlay: BTreeMap::new(),
+        }
+    }
+
+    /// Replaces (or adds) the file at `path` with `text`.
+    pub fn set(&mut self, path: impl Into<PathBuf>, text: impl Into<String>) {
+        self.overlay.insert(path.into(), text.into());
+    }
+}
+
+impl FileSystem for OverlayFs<'_> {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        match self.overlay.get(path) {
+            Some(text) => Ok(text.as_bytes().to_vec()),
+            None => self.base.read(path),
+        }
+    }
+
+    fn is_file(&self, path: &Path) -> bool {
+        self.overlay.contains_key(path) || self.base.is_file(path)
+    }
+
+    fn is_dir(&self, path: &Path) -> bool {
+        self.base.is_dir(path)
+            || self
+                .overlay
+                .keys()
+                .any(|file| file.starts_with(path) && file != path)
+    }
+
+    fn file_len(&self, path: &Path) -> io::Result<u64> {
+        match self.overlay.get(path) {
+            Some(text) => Ok(text.len() as u64),
+            None => self.base.file_len(path),
+        }
+    }
+
+    fn walk(&self, root: &Path) -> io::Result<Listing> {
+        let mut listing = match self.base.walk(root) {
+            Ok(listing) => listing,
+            Err(error) if error.kind() == io::ErrorKind::NotFound && self.is_dir(root) => {
+                Listing::default()
+            }
+            Err(error) => return Err(error),
+        };
+        let added = self
+            .overlay
+            .keys()
+            .filter(|file| file.starts_with(root))
+            .filter(|file| listing.files.binary_search(file).is_err())
+            .cloned()
+            .collect::<Vec<_>>();
+        listing.files.extend(added);
+        listing.files.sort();
+        Ok(listing)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MemoryFs;
+
+    #[test]
+    fn overlay_texts_win_and_new_files_are_listed() {
+        let base: MemoryFs = [("/p/a.sql", "old"), ("/p/b.sql", "b")]
+            .into_iter()
+            .collect();
+        let mut overlay = OverlayFs::new(&base);
+        overlay.set("/p/a.sql", "new");
+        overlay.set("/p/new/c.sql", "c");
+        assert_eq!(
+            overlay.read_to_string(Path::new("/p/a.sql")).unwrap(),
+            "new"
+        );
+        assert_eq!(overlay.read_to_string(Path::new("/p/b.sql")).unwrap(), "b");
+        assert_eq!(overlay.file_len(Path::new("/p/a.sql")).unwrap(), 3);
+        assert!(overlay.is_dir(Path::new("/p/new")));
+        let files = overlay.walk(Path::new("/p")).unwrap().files;
+        assert_eq!(
+            files,
+            [
+                PathBuf::from("/p/a.sql"),
+                PathBuf::from("/p/b.sql"),
+                PathBuf::from("/p/new/c.sql")
+            ]
+        );
+    }
+}
