@@ -21,9 +21,10 @@ mod rules;
 mod run;
 pub mod shard;
 pub mod suite;
+pub mod watch;
 pub mod workspace;
 
 pub use cancel::CancelToken;
 pub use error::RunnerError;
 pub use rules::rules;
-pub use run::{Notice, RunnerChoice, TestRequest, TestRun, run_tests};
+pub use run::{Changes, Notice, RunnerChoice, TestRequest, TestRun, run_tests};

@@ -51,8 +51,8 @@ pub struct TestRequest {
     pub suite: Option<String>,
     /// An extra nextest filterset, intersected with the suite's.
     pub filterset: Option<String>,
-    /// `--changed`: only tests the change since the merge base with this ref can reach.
-    pub changed: Option<String>,
+    /// Only the tests these changes can reach (`--changed`, or the saves `watch` saw).
+    pub changes: Option<Changes>,
     pub shard: Option<Shard>,
     /// Exported as `COMMERCE_SEED`; random when `None`.
     pub seed: Option<u64>,
@@ -76,6 +76,25 @@ pub struct TestRequest {
     pub cargo: Option<PathBuf>,
 }
 
+/// Where the changes `--changed` selects by come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Changes {
+    /// git: the working tree (plus untracked files) against the merge base with this ref.
+    SinceBase(String),
+    /// These files, relative to the project root (what `watch` saw saved).
+    Files(Vec<ChangedFile>),
+}
+
+impl Changes {
+    /// The ref the change's diff is taken against.
+    fn diff_base(&self) -> &str {
+        match self {
+            Changes::SinceBase(base) => base,
+            Changes::Files(_) => "HEAD",
+        }
+    }
+}
+
 /// What a run produced.
 #[derive(Debug)]
 pub struct TestRun {
@@ -94,6 +113,7 @@ pub enum Notice {
     NextestMissing,
     /// The fallback cannot do this; it was ignored.
     FallbackIgnores(&'static str),
+    /// No test can reach the changes (since `base`, or the saved files).
     NothingAffected {
         base: String,
     },
@@ -165,13 +185,17 @@ pub fn run_tests(
     let cargo = request.cargo.clone().unwrap_or_else(cargo_program);
     let mut notices = Vec::new();
 
-    let (selection, changes) = match &request.changed {
-        Some(base) => {
-            let changes = commerce_project::changed_files(project.root(), base)?;
+    let (selection, changes) = match &request.changes {
+        Some(source) => {
+            let changes = match source {
+                Changes::SinceBase(base) => commerce_project::changed_files(project.root(), base)?,
+                Changes::Files(files) => files.clone(),
+            };
+            let base = source.diff_base().to_owned();
             let triggers = request.triggers.clone().unwrap_or_default();
             let selection = changed::select(&workspace, project.root(), &changes, &triggers);
             match &selection.scope {
-                Scope::Nothing => notices.push(Notice::NothingAffected { base: base.clone() }),
+                Scope::Nothing => notices.push(Notice::NothingAffected { base }),
                 Scope::Everything { trigger } => notices.push(Notice::EverythingAffected {
                     trigger: trigger.clone(),
                 }),
@@ -225,7 +249,11 @@ pub fn run_tests(
             budget: Duration::from_millis(budget.limit_ms),
         });
     }
-    report.change = Some(context.change(request.changed.as_deref(), &changes, selection.as_ref()));
+    report.change = Some(context.change(
+        request.changes.as_ref().map(Changes::diff_base),
+        &changes,
+        selection.as_ref(),
+    ));
     attach_diffs(&mut report, &workspace, project.root());
     report.gates = gates::evaluate(
         &report,
@@ -571,7 +599,7 @@ impl Context<'_> {
         if let Some(suite) = &self.request.suite {
             command.push_str(&format!(" --suite {suite}"));
         }
-        if let Some(base) = &self.request.changed {
+        if let Some(Changes::SinceBase(base)) = &self.request.changes {
             command.push_str(&format!(" --changed --base {base}"));
         }
         if let Some(filterset) = &self.request.filterset {

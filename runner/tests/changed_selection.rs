@@ -144,7 +144,8 @@ fn apply(root: &Path, scenario: &Scenario) {
     for file in &scenario.modify {
         let path = root.join(file);
         let text = fs::read_to_string(&path).unwrap_or_default();
-        fs::write(path, format!("{text}// changed\n")).expect("modify");
+        let comment = if file.ends_with(".rs") { "//" } else { "#" };
+        fs::write(path, format!("{text}{comment} changed\n")).expect("modify");
     }
     for file in &scenario.add {
         write(root, file, "// new\n");

@@ -12,7 +12,10 @@ use std::time::{Duration, Instant};
 
 use commerce_project::Project;
 use commerce_runner::report::{GateStatus, RunnerKind, Status};
-use commerce_runner::{CancelToken, Notice, RunnerChoice, RunnerError, TestRequest, run_tests};
+use commerce_runner::watch::{WatchEvent, WatchOptions, watch};
+use commerce_runner::{
+    CancelToken, Changes, Notice, RunnerChoice, RunnerError, TestRequest, run_tests,
+};
 
 /// A private copy of the tiny fixture crate.
 struct Tiny {
@@ -350,7 +353,7 @@ fn changed_runs_only_the_touched_test_target_or_nothing() {
     tiny.git(&["commit", "--quiet", "-m", "base"]);
     let request = TestRequest {
         suite: Some("all".to_owned()),
-        changed: Some("HEAD".to_owned()),
+        changes: Some(Changes::SinceBase("HEAD".to_owned())),
         ..tiny.request()
     };
     let nothing = run_tests(&tiny.project(), &request, &CancelToken::new()).expect("runs");
@@ -385,7 +388,7 @@ fn changed_runs_only_the_touched_test_target_or_nothing() {
 fn changed_outside_git_says_so() {
     let tiny = Tiny::new();
     let request = TestRequest {
-        changed: Some("main".to_owned()),
+        changes: Some(Changes::SinceBase("main".to_owned())),
         ..tiny.request()
     };
     let error = run_tests(&tiny.project(), &request, &CancelToken::new()).expect_err("no git");
@@ -408,4 +411,94 @@ fn a_corrupt_baseline_stops_the_run_before_any_test() {
     let error = run_tests(&tiny.project(), &request, &CancelToken::new()).expect_err("corrupt");
     assert!(error.to_string().contains("baseline.json"), "{error}");
     assert!(!tiny.report_dir().exists());
+}
+
+#[test]
+fn watch_cancels_a_running_test_on_a_newer_save_and_runs_again() {
+    let tiny = Tiny::new();
+    let project = tiny.project();
+    let options = WatchOptions {
+        request: TestRequest {
+            echo: false,
+            ..tiny.request()
+        },
+        debounce: Duration::from_millis(200),
+        serve: Some("127.0.0.1:0".parse().expect("address")),
+    };
+    let stop = CancelToken::new();
+    let (sender, events) = std::sync::mpsc::channel();
+    let watcher = {
+        let stop = stop.clone();
+        thread::spawn(move || {
+            watch(&project, &options, &stop, &mut |event| {
+                let _ = sender.send(event);
+            })
+        })
+    };
+    let next = |what: &str| {
+        events
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("no event while waiting for {what}"))
+    };
+    let WatchEvent::Ready {
+        serving: Some(address),
+    } = next("ready")
+    else {
+        panic!("watch starts by saying it is ready and where it serves");
+    };
+    // First save: the slow test hangs, so this run is still going when the second save comes.
+    tiny.behave("hang");
+    assert!(matches!(
+        next("the first change"),
+        WatchEvent::Changed { .. }
+    ));
+    assert!(matches!(
+        next("the first analysis"),
+        WatchEvent::Analyzed(_)
+    ));
+    thread::sleep(Duration::from_secs(3));
+    tiny.behave("");
+    let mut seen = Vec::new();
+    let finished = loop {
+        match next("the second run") {
+            WatchEvent::Finished(run) => break run,
+            WatchEvent::Failed(message) => panic!("a run failed: {message}"),
+            other => seen.push(
+                format!("{other:?}")
+                    .split([' ', '(', '{'])
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned(),
+            ),
+        }
+    };
+    assert_eq!(seen, ["Cancelled", "Changed", "Analyzed"]);
+    assert!(!finished.report.run.interrupted);
+    assert_eq!(finished.report.summary.failing(), 0);
+    assert_eq!(finished.report.summary.passed, 6);
+    let metrics = http_get(address, "/metrics");
+    assert!(
+        metrics.contains("commerce_tests{status=\"passed\"} 6"),
+        "{metrics}"
+    );
+    assert!(http_get(address, "/healthz").ends_with("ok\n"));
+    stop.cancel();
+    watcher
+        .join()
+        .expect("the watcher ends")
+        .expect("watching worked");
+    assert_eq!(
+        processes_in(tiny.root()),
+        Vec::<String>::new(),
+        "orphans left running"
+    );
+}
+
+fn http_get(address: std::net::SocketAddr, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).expect("connects");
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").expect("request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response");
+    response
 }
