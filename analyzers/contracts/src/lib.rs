@@ -9,20 +9,28 @@
 pub mod diff;
 pub mod load;
 pub mod model;
+pub mod project;
 pub mod report;
+pub mod routes;
 pub mod rules;
 pub mod source;
+pub mod stub;
 pub mod yaml;
 
 use commerce_diagnostics::{Diagnostic, RuleMeta};
 
 pub use diff::{Finding, Level};
 pub use load::{LoadError, LoadIssue, Loaded};
+pub use project::{check_project, project_routes};
 pub use source::{SourceReader, SpecSource};
 
 /// The metadata of every rule this crate reports.
 pub fn rules() -> Vec<RuleMeta> {
-    let mut rules = vec![rules::invalid_spec::InvalidSpec::META];
+    let mut rules = vec![
+        rules::invalid_spec::InvalidSpec::META,
+        rules::route_missing_from_spec::RouteMissingFromSpec::META,
+        rules::operation_without_route::OperationWithoutRoute::META,
+    ];
     rules.extend(rules::oasdiff::CHECKS.iter().map(|check| check.meta));
     rules
 }

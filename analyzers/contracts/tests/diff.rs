@@ -48,11 +48,36 @@ fn findings_have_oasdiff_ids_levels_and_head_lines() {
         })
         .collect();
     let expected = [
-        ("contracts/new-required-request-parameter", 14, "error", "error"),
-        ("contracts/response-optional-property-removed", 44, "warning", "warning"),
-        ("contracts/response-property-enum-value-added", 49, "warning", "warning"),
-        ("contracts/request-property-became-required", 36, "error", "error"),
-        ("contracts/request-property-max-length-decreased", 37, "error", "error"),
+        (
+            "contracts/new-required-request-parameter",
+            14,
+            "error",
+            "error",
+        ),
+        (
+            "contracts/response-optional-property-removed",
+            44,
+            "warning",
+            "warning",
+        ),
+        (
+            "contracts/response-property-enum-value-added",
+            49,
+            "warning",
+            "warning",
+        ),
+        (
+            "contracts/request-property-became-required",
+            36,
+            "error",
+            "error",
+        ),
+        (
+            "contracts/request-property-max-length-decreased",
+            37,
+            "error",
+            "error",
+        ),
     ];
     let mut found_sorted = found.clone();
     found_sorted.sort();

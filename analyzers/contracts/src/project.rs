@@ -1,0 +1,139 @@
+//! The contracts analysis of a whole project, as `cargo commerce check` runs it: every spec of
+//! `[contracts] specs` loaded (its issues reported), diffed against the same file at the base
+//! ref, and matched against the routes of the files `[contracts] routes` names.
+
+use std::path::{Path, PathBuf};
+
+use commerce_diagnostics::Diagnostic;
+use commerce_project::{ContractsConfig, FileSystem};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+use crate::load::{self, DEFAULT_MAX_SPEC_BYTES, Loaded};
+use crate::report;
+use crate::routes::{self, CodeRoute, RustFile};
+use crate::rules::{operation_without_route, route_missing_from_spec};
+use crate::source::{SourceReader, SpecSource};
+
+/// Every contracts finding of the project at `root`: spec issues, the breaking changes of each
+/// spec since `base_ref` (default: `[contracts] base`; none when neither is set), and routes
+/// in code against the specs. Paths are relative to `root`. Bad input (a spec that does not
+/// parse, a Rust file that does not) is a diagnostic or nothing, never an error.
+pub fn check_project(
+    fs: &dyn FileSystem,
+    root: &Path,
+    config: &ContractsConfig,
+    base_ref: Option<&str>,
+) -> Vec<Diagnostic> {
+    let reader = SourceReader {
+        fs,
+        root,
+        max_bytes: DEFAULT_MAX_SPEC_BYTES,
+    };
+    let files = project_files(fs, root);
+    let base_ref = base_ref.or(config.base.as_deref());
+    let mut diagnostics = Vec::new();
+    let mut heads = Vec::new();
+    for path in matching(&files, &config.specs) {
+        let head = match load::load(&reader, &SpecSource::Path(path.clone())) {
+            Ok(head) => head,
+            Err(error) => {
+                diagnostics.extend(error.to_diagnostic().map(|(diagnostic, _)| diagnostic));
+                continue;
+            }
+        };
+        diagnostics.extend(
+            head.issues
+                .iter()
+                .map(|issue| report::issue_diagnostic(issue, &head.spec)),
+        );
+        if let Some(reference) = base_ref {
+            diagnostics.extend(drift_since(&reader, reference, &path, &head));
+        }
+        heads.push(head);
+    }
+    let code = project_routes(fs, root, config);
+    if !code.is_empty() {
+        let specs: Vec<&Loaded> = heads.iter().collect();
+        diagnostics.extend(route_missing_from_spec::check(&code, &specs));
+        diagnostics.extend(operation_without_route::check(&code, &specs));
+    }
+    diagnostics
+}
+
+/// The breaking changes of the spec at `path` since `reference`; none when the spec is new (or
+/// its base version cannot be read).
+fn drift_since(
+    reader: &SourceReader<'_>,
+    reference: &str,
+    path: &Path,
+    head: &Loaded,
+) -> Vec<Diagnostic> {
+    let source = SpecSource::Git {
+        reference: reference.to_owned(),
+        path: path.to_path_buf(),
+    };
+    let Ok(base) = load::load(reader, &source) else {
+        return Vec::new();
+    };
+    crate::diff::diff(&base.spec, &head.spec)
+        .iter()
+        .map(|finding| report::finding_diagnostic(finding, &base.spec, &head.spec))
+        .collect()
+}
+
+/// The routes the project's code serves (see [`routes::code_routes`]); none when
+/// `[contracts] routes` names no files.
+pub fn project_routes(
+    fs: &dyn FileSystem,
+    root: &Path,
+    config: &ContractsConfig,
+) -> Vec<CodeRoute> {
+    if config.routes.is_empty() {
+        return Vec::new();
+    }
+    let files = project_files(fs, root);
+    let rust_files: Vec<RustFile> = matching(&files, &config.routes)
+        .into_iter()
+        .filter_map(|path| {
+            let text = fs.read_to_string(&root.join(&path)).ok()?;
+            let routes = commerce_rust::file_routes(&text).ok()?;
+            Some(RustFile { path, routes })
+        })
+        .collect();
+    routes::code_routes(&rust_files)
+}
+
+/// The project's files, relative to `root`.
+fn project_files(fs: &dyn FileSystem, root: &Path) -> Vec<PathBuf> {
+    fs.walk(root)
+        .map(|listing| listing.files)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|path| {
+            path.strip_prefix(root)
+                .map(Path::to_path_buf)
+                .unwrap_or(path)
+        })
+        .collect()
+}
+
+/// The files matching any of `patterns` (validated when the config was loaded; an invalid
+/// one matches nothing).
+fn matching(files: &[PathBuf], patterns: &[String]) -> Vec<PathBuf> {
+    let set = glob_set(patterns);
+    files
+        .iter()
+        .filter(|path| set.is_match(path))
+        .cloned()
+        .collect()
+}
+
+fn glob_set(patterns: &[String]) -> GlobSet {
+    let mut builder = GlobSetBuilder::new();
+    for pattern in patterns {
+        if let Ok(glob) = Glob::new(pattern) {
+            builder.add(glob);
+        }
+    }
+    builder.build().unwrap_or_else(|_| GlobSet::empty())
+}
