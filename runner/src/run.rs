@@ -54,6 +54,9 @@ pub struct TestRequest {
     /// Only the tests these changes can reach (`--changed`, or the saves `watch` saw).
     pub changes: Option<Changes>,
     pub shard: Option<Shard>,
+    /// Balance `shard` by the test durations of this earlier `report.json` instead of by
+    /// test count.
+    pub shard_timings: Option<PathBuf>,
     /// Exported as `COMMERCE_SEED`; random when `None`.
     pub seed: Option<u64>,
     pub retries: u32,
@@ -176,6 +179,10 @@ pub fn run_tests(
     let seed = request.seed.unwrap_or_else(random_seed);
     // A corrupt baseline must stop the run before minutes of tests, not after.
     let baseline = request.baseline.as_deref().map(report::read).transpose()?;
+    let timings = match (request.shard, &request.shard_timings) {
+        (Some(_), Some(path)) => Some(report::read(path)?),
+        _ => None,
+    };
     let workspace = Workspace::load(project.root())?;
     let suite = suite::resolve(project.config(), request.suite.as_deref())?;
     let report_dir = request
@@ -221,6 +228,7 @@ pub fn run_tests(
         report_dir: &report_dir,
         cargo: &cargo,
         cancel,
+        timings: timings.as_ref(),
     };
     let outcome = if selection
         .as_ref()
@@ -293,6 +301,8 @@ struct Context<'a> {
     report_dir: &'a Path,
     cargo: &'a Path,
     cancel: &'a CancelToken,
+    /// Durations to balance the shard by.
+    timings: Option<&'a Report>,
 }
 
 impl Context<'_> {
@@ -329,12 +339,18 @@ impl Context<'_> {
     }
 
     fn run_nextest(&self) -> Result<Outcome, RunnerError> {
+        let balanced = self.request.shard.zip(self.timings);
         let invocation = Invocation {
             cargo: self.cargo,
             workspace_root: &self.workspace.root,
             dir: self.report_dir.join("nextest"),
             filterset: self.filterset,
-            shard: self.request.shard,
+            // A balanced shard lists every test and picks its own slice.
+            shard: if balanced.is_some() {
+                None
+            } else {
+                self.request.shard
+            },
             echo: self.request.echo,
         };
         invocation.write_config(self.request.test_timeout)?;
@@ -347,6 +363,16 @@ impl Context<'_> {
                 });
             }
             other => other?,
+        };
+        let (listed, slice_filterset) = match balanced {
+            Some((shard, timings)) => balanced_slice(list.tests, shard, timings),
+            None => (list.tests, None),
+        };
+        let list = nextest::TestList { tests: listed };
+        let filterset = combine(&[self.filterset, slice_filterset.as_deref()]);
+        let invocation = Invocation {
+            filterset: filterset.as_deref(),
+            ..invocation
         };
         if list.tests.iter().all(|test| test.ignored) {
             return Ok(Outcome {
@@ -608,6 +634,9 @@ impl Context<'_> {
         if let Some(shard) = self.request.shard {
             command.push_str(&format!(" --shard {shard}"));
         }
+        if let Some(timings) = &self.request.shard_timings {
+            command.push_str(&format!(" --shard-timings {}", timings.display()));
+        }
         if self.request.retries > 0 {
             command.push_str(&format!(" --retries {}", self.request.retries));
         }
@@ -648,6 +677,51 @@ impl Context<'_> {
             base: diff_base,
         }
     }
+}
+
+/// This shard's tests when shards are balanced by `timings`, with the filterset that runs
+/// exactly them (`None` when the slice is empty: nothing runs).
+fn balanced_slice(
+    tests: Vec<ListedTest>,
+    shard: Shard,
+    timings: &Report,
+) -> (Vec<ListedTest>, Option<String>) {
+    let durations: BTreeMap<&str, f64> = timings
+        .tests
+        .iter()
+        .filter(|test| !matches!(test.status, Status::Skipped | Status::NotRun))
+        .map(|test| (test.id.as_str(), test.duration_ms))
+        .collect();
+    let ids: Vec<String> = tests
+        .iter()
+        .map(|test| TestResult::id_of(&test.binary_id, &test.name))
+        .collect();
+    let keyed: Vec<(&str, Option<f64>)> = ids
+        .iter()
+        .map(|id| (id.as_str(), durations.get(id.as_str()).copied()))
+        .collect();
+    let assignment = crate::shard::balance(&keyed, shard.total);
+    let mine: Vec<ListedTest> = tests
+        .into_iter()
+        .zip(assignment)
+        .filter(|(_, assigned)| assigned + 1 == shard.index)
+        .map(|(test, _)| test)
+        .collect();
+    let mut by_binary: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for test in mine.iter().filter(|test| !test.ignored) {
+        by_binary
+            .entry(&test.binary_id)
+            .or_default()
+            .push(format!("test(={})", test.name));
+    }
+    let filterset = (!by_binary.is_empty()).then(|| {
+        by_binary
+            .iter()
+            .map(|(binary, tests)| format!("(binary_id(={binary}) & ({}))", tests.join(" | ")))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    });
+    (mine, filterset)
 }
 
 /// Whether the fallback runs `binary` for a `--changed` selection.

@@ -1,4 +1,5 @@
-//! `--shard K/N`: one of N slices of the selected tests, via nextest's `--partition count:K/N`.
+//! `--shard K/N`: one of N slices of the selected tests, via nextest's `--partition count:K/N`,
+//! or balanced by the durations of an earlier report so every shard takes about as long.
 
 use std::fmt;
 use std::str::FromStr;
@@ -21,6 +22,38 @@ impl fmt::Display for Shard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.index, self.total)
     }
+}
+
+/// Which shard (0-based) each test goes to, so the shards' summed durations are as even as
+/// the longest-processing-time-first rule makes them (within 4/3 of the best split). Tests
+/// without a known duration count as the median of the known ones. Every shard computes the
+/// same split from the same inputs, so shards need not talk to each other.
+pub fn balance(tests: &[(&str, Option<f64>)], shards: u32) -> Vec<u32> {
+    let mut known: Vec<f64> = tests.iter().filter_map(|(_, duration)| *duration).collect();
+    known.sort_by(f64::total_cmp);
+    let fallback = known.get(known.len() / 2).copied().unwrap_or(1.0);
+    let mut order: Vec<(usize, f64)> = tests
+        .iter()
+        .enumerate()
+        .map(|(index, (_, duration))| (index, duration.unwrap_or(fallback)))
+        .collect();
+    // Longest first; equal durations in id order, so the split does not depend on input order.
+    order.sort_by(|a, b| {
+        b.1.total_cmp(&a.1)
+            .then_with(|| tests[a.0].0.cmp(tests[b.0].0))
+    });
+    let mut loads = vec![0.0_f64; shards.max(1) as usize];
+    let mut assignment = vec![0; tests.len()];
+    for (index, duration) in order {
+        let (lightest, _) = loads
+            .iter()
+            .enumerate()
+            .min_by(|a, b| a.1.total_cmp(b.1).then_with(|| a.0.cmp(&b.0)))
+            .unwrap_or((0, &0.0));
+        loads[lightest] += duration;
+        assignment[index] = u32::try_from(lightest).unwrap_or(0);
+    }
+    assignment
 }
 
 /// Why a `--shard` value is not `K/N` with `1 <= K <= N`.
@@ -57,6 +90,34 @@ mod tests {
         assert_eq!(shard, Shard { index: 2, total: 4 });
         assert_eq!(shard.partition(), "count:2/4");
         assert_eq!(shard.to_string(), "2/4");
+    }
+
+    #[test]
+    fn balanced_shards_even_out_durations_and_ignore_input_order() {
+        let tests: Vec<(String, Option<f64>)> = [900.0, 500.0, 400.0, 300.0, 300.0, 200.0, 100.0]
+            .iter()
+            .enumerate()
+            .map(|(index, duration)| (format!("t{index}"), Some(*duration)))
+            .chain([("new".to_owned(), None)])
+            .collect();
+        let view: Vec<(&str, Option<f64>)> = tests
+            .iter()
+            .map(|(id, duration)| (id.as_str(), *duration))
+            .collect();
+        let assignment = balance(&view, 3);
+        let mut loads = [0.0; 3];
+        for ((_, duration), shard) in view.iter().zip(&assignment) {
+            // The new test counts as the median, 300 ms.
+            loads[*shard as usize] += duration.unwrap_or(300.0);
+        }
+        let spread = loads.iter().copied().fold(f64::MIN, f64::max)
+            - loads.iter().copied().fold(f64::MAX, f64::min);
+        assert!(spread <= 100.0, "{loads:?}");
+        let mut reversed = view.clone();
+        reversed.reverse();
+        let mut again = balance(&reversed, 3);
+        again.reverse();
+        assert_eq!(again, assignment);
     }
 
     #[test]

@@ -502,3 +502,68 @@ fn http_get(address: std::net::SocketAddr, path: &str) -> String {
     stream.read_to_string(&mut response).expect("response");
     response
 }
+
+#[test]
+fn shards_split_the_tests_by_count_or_by_earlier_durations_and_merge_back() {
+    use commerce_runner::gates::GateInputs;
+    use commerce_runner::shard::Shard;
+
+    let tiny = Tiny::new();
+    tiny.behave("slow");
+    let project = tiny.project();
+    let whole = run_tests(&project, &tiny.request(), &CancelToken::new()).expect("runs");
+    let timings = tiny.root().join("timings.json");
+    fs::copy(tiny.report_dir().join("report.json"), &timings).expect("keep the timings");
+    let ids = |report: &commerce_runner::report::Report| -> Vec<String> {
+        report.tests.iter().map(|test| test.id.clone()).collect()
+    };
+    for shard_timings in [None, Some(timings)] {
+        let mut shards = Vec::new();
+        for index in 1..=2 {
+            let request = TestRequest {
+                shard: Some(Shard { index, total: 2 }),
+                shard_timings: shard_timings.clone(),
+                ..tiny.request()
+            };
+            shards.push(
+                run_tests(&project, &request, &CancelToken::new())
+                    .expect("runs")
+                    .report,
+            );
+        }
+        let (first, second) = (ids(&shards[0]), ids(&shards[1]));
+        assert!(
+            !first.is_empty() && !second.is_empty(),
+            "{first:?} {second:?}"
+        );
+        assert!(
+            first.iter().all(|id| !second.contains(id)),
+            "{first:?} {second:?}"
+        );
+        if shard_timings.is_some() {
+            // The 300 ms test is alone in its shard: the other five take a few ms together.
+            let slow_shard = shards
+                .iter()
+                .find(|report| {
+                    report
+                        .tests
+                        .iter()
+                        .any(|test| test.name == "tests::slow_inventory_sync")
+                })
+                .expect("some shard runs the slow test");
+            assert_eq!(slow_shard.tests.len(), 1, "{:?}", ids(slow_shard));
+        }
+        let config = project.config().gates.clone();
+        let merged = commerce_runner::merge::merge(
+            shards,
+            GateInputs {
+                config: &config,
+                baseline: None,
+                flaky_fails: false,
+            },
+        )
+        .expect("merges");
+        assert_eq!(ids(&merged), ids(&whole.report));
+        assert_eq!(merged.run.merged_from, 2);
+    }
+}
