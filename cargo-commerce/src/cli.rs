@@ -36,6 +36,12 @@ pub enum Command {
     Lsp,
     /// OpenAPI contracts: diff two versions of a spec by oasdiff's checks.
     Contracts(crate::commands::contracts::ContractsArgs),
+    /// Run a test suite on cargo-nextest (or what a change can reach), report, and gate.
+    Test(crate::commands::test::TestArgs),
+    /// Re-run the affected analyzers and tests on every save.
+    Watch(crate::commands::watch::WatchArgs),
+    /// Work with test reports (merge shard reports).
+    Report(crate::commands::report::ReportArgs),
     /// Write a commented commerce.toml for the layout found in the project.
     Init {
         /// Overwrite an existing commerce.toml.

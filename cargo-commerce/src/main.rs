@@ -65,6 +65,9 @@ fn run(cli: Cli) -> Exit {
         Command::Init { force } => commands::init::run(&cli, *force),
         Command::Lsp => commands::lsp::run(),
         Command::Contracts(args) => commands::contracts::run(&cli, args),
+        Command::Test(args) => commands::test::run(&cli, args),
+        Command::Watch(args) => commands::watch::run(&cli, args),
+        Command::Report(args) => commands::report::run(&cli, args),
     };
     let _ = std::io::stdout().flush();
     match result {

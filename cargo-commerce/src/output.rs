@@ -82,6 +82,11 @@ pub fn note(message: &str) {
     eprintln!("note: {message}");
 }
 
+/// Something the user should act on that did not stop the command, on stderr.
+pub fn warning(message: &str) {
+    eprintln!("warning: {message}");
+}
+
 pub fn note_unavailable_analyzers(analyzers: &[Analyzer]) {
     let missing: Vec<_> = analyzers
         .iter()

@@ -2,7 +2,10 @@ pub mod check;
 pub mod contracts;
 pub mod init;
 pub mod lsp;
+pub mod report;
 pub mod rules;
+pub mod test;
+pub mod watch;
 
 use std::path::PathBuf;
 
@@ -32,6 +35,8 @@ pub enum CliError {
     Lsp(#[from] commerce_lsp::LspError),
     #[error(transparent)]
     Contracts(#[from] commerce_contracts::LoadError),
+    #[error(transparent)]
+    Runner(#[from] commerce_runner::RunnerError),
     #[error("cannot determine the current directory: {0}")]
     CurrentDir(#[source] std::io::Error),
 }

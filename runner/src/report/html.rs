@@ -38,6 +38,14 @@ pub(super) fn render(report: &Report) -> String {
         escape(&report.run.suite),
         report.run.seed,
     );
+    if let Some(budget) = report.budget.as_ref().filter(|budget| budget.over) {
+        let _ = writeln!(
+            out,
+            "<p class=\"over\">Over budget: {:.1} s of {:.1} s. The slowest tests are charted below.</p>",
+            budget.elapsed_ms as f64 / 1000.0,
+            budget.limit_ms as f64 / 1000.0
+        );
+    }
     gates(&mut out, report);
     let slowest = report.slowest(SLOWEST);
     if !slowest.is_empty() {
@@ -62,7 +70,10 @@ pub(super) fn render(report: &Report) -> String {
                 .p95
                 .iter()
                 .map(|row| Bar {
-                    label: format!("{} ({} tests)", row.group, row.tests),
+                    label: match row.group.as_str() {
+                        "*" => format!("all tests ({})", row.tests),
+                        group => format!("{group} ({} tests)", row.tests),
+                    },
                     value: row.p95_ms,
                     class: "p95",
                 })
@@ -233,7 +244,7 @@ pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;white-space:pre-wrap}\
 table{border-collapse:collapse}td,th{border:1px solid #d0d7de;padding:.25rem .6rem;text-align:left}\
 td.pass{color:#1a7f37;font-weight:600}td.fail{color:#cf222e;font-weight:600}td.skip{color:#6e7781}\
 svg .label,svg .value{font-size:12px;fill:#1f2328}rect.passed{fill:#54aeff}rect.failed{fill:#cf222e}\
-rect.flaky{fill:#d4a72c}rect.p95{fill:#8250df}section.failure{border-left:3px solid #cf222e;padding-left:1rem}";
+rect.flaky{fill:#d4a72c}rect.p95{fill:#8250df}section.failure{border-left:3px solid #cf222e;padding-left:1rem}p.over{color:#9a6700;font-weight:600}";
 
 #[cfg(test)]
 mod tests {
@@ -251,6 +262,8 @@ mod tests {
         assert!(html.contains("sync::inventory &lt;hangs&gt; &amp; &quot;quotes&quot;"));
         assert!(!html.contains("<hangs>"));
         assert!(html.contains("<td class=\"fail\">FAIL</td>"));
+        assert!(html.contains("Over budget: 4.2 s of 1.0 s."));
+        assert!(html.contains(">all tests (5)</text>"));
     }
 
     #[test]

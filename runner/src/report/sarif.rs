@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use commerce_diagnostics::render::Sources;
 use commerce_diagnostics::render::sarif::{self, ToolInfo};
 use commerce_diagnostics::{
-    Diagnostic, LineIndex, RuleRegistry, Severity, SourcePosition, TextRange,
+    Diagnostic, LineIndex, RuleRegistry, Severity, SourcePosition, TextRange, TextSize,
 };
 use serde_json::Value;
 
@@ -128,8 +128,16 @@ fn locate(
         return TextRange::default();
     };
     let index = LineIndex::new(&file.text);
-    match (index.offset_of(position), index.line_range(position.line)) {
-        (Some(start), Some(line)) if start <= line.end() => TextRange::new(start, line.end()),
+    let line = position
+        .line
+        .checked_sub(1)
+        .and_then(|line| index.line_range(line));
+    match (index.offset_of(position), line) {
+        (Some(start), Some(line)) => {
+            let content = file.text[line.to_usize_range()].trim_end_matches(['\n', '\r']);
+            let end = line.start() + TextSize::of(content);
+            TextRange::new(start, end.max(start))
+        }
         _ => TextRange::default(),
     }
 }
@@ -164,8 +172,11 @@ mod tests {
             ]
         );
         let region = &results[0]["locations"][0]["physicalLocation"]["region"];
+        // From the panic's column to the end of that line: `assert_eq!(1, 2);`.
         assert_eq!(region["startLine"], 2);
         assert_eq!(region["startColumn"], 5);
+        assert_eq!(region["endLine"], 2);
+        assert_eq!(region["endColumn"], 22);
         assert_eq!(
             results[1]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
             "src/lib.rs"

@@ -1,0 +1,189 @@
+//! `cargo commerce test` and `report merge` end to end: exit codes, stdout formats, and the
+//! report files, on copies of fixtures/runner/tiny that share one build under the system temp
+//! dir (these tests are in the `commerce-runner-e2e` group of .config/nextest.toml).
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// A copy of the tiny fixture crate with its build directory shared across copies.
+fn tiny(behaviour: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/runner/tiny");
+    for file in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "src/lib.rs",
+        "tests/checkout.rs",
+    ] {
+        let to = dir.path().join(file);
+        fs::create_dir_all(to.parent().expect("a parent")).expect("mkdir");
+        fs::copy(fixture.join(file), &to).expect("copy the fixture");
+    }
+    let target = std::env::temp_dir().join("commerce-runner-tiny-target");
+    fs::create_dir_all(dir.path().join(".cargo")).expect("mkdir");
+    fs::write(
+        dir.path().join(".cargo/config.toml"),
+        format!("[build]\ntarget-dir = {:?}\n", target.to_string_lossy()),
+    )
+    .expect("cargo config");
+    fs::write(dir.path().join("behaviour"), behaviour).expect("behaviour");
+    dir
+}
+
+fn commerce(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cargo-commerce"))
+        .args(args)
+        .args(["--project", &dir.to_string_lossy()])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("cargo-commerce runs")
+}
+
+fn stdout_json(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+        panic!(
+            "stdout is not JSON ({error}):\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+#[test]
+fn a_failing_test_exits_1_with_its_replay_command_and_json_stays_clean() {
+    let dir = tiny("fail");
+    let report_dir = dir.path().join("report");
+    let report_dir = report_dir.to_string_lossy();
+    let human = commerce(
+        dir.path(),
+        &["test", "--seed", "5", "--report-dir", &report_dir],
+    );
+    assert_eq!(human.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        stdout.contains("tiny tests::discount_applies (assertion) at src/lib.rs:"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("replay: cargo commerce test --suite all --seed 5 -E"));
+    assert!(stdout.ends_with("5 passed, 1 failed\n"), "{stdout}");
+
+    let json = commerce(
+        dir.path(),
+        &[
+            "test",
+            "--seed",
+            "5",
+            "--format",
+            "json",
+            "--report-dir",
+            &report_dir,
+        ],
+    );
+    assert_eq!(json.status.code(), Some(1));
+    let report = stdout_json(&json);
+    assert_eq!(report["version"], 1);
+    assert_eq!(report["summary"]["failed"], 1);
+    assert_eq!(report["run"]["seed"], 5);
+
+    let sarif = commerce(
+        dir.path(),
+        &[
+            "test",
+            "--seed",
+            "5",
+            "--format",
+            "sarif",
+            "--report-dir",
+            &report_dir,
+        ],
+    );
+    let sarif = stdout_json(&sarif);
+    assert_eq!(sarif["runs"][0]["results"][0]["ruleId"], "tests/failed");
+}
+
+#[test]
+fn a_passing_run_exits_0_and_setup_errors_exit_2() {
+    let dir = tiny("");
+    let report_dir = dir.path().join("report");
+    let report_dir = report_dir.to_string_lossy();
+    let passing = commerce(
+        dir.path(),
+        &["test", "--quiet", "--report-dir", &report_dir],
+    );
+    assert_eq!(
+        passing.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&passing.stderr)
+    );
+
+    let no_git = commerce(dir.path(), &["test", "--changed", "--base", "main"]);
+    assert_eq!(no_git.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&no_git.stderr);
+    assert!(
+        stderr.contains("is not inside a git repository"),
+        "{stderr}"
+    );
+
+    let unknown_suite = commerce(dir.path(), &["test", "--suite", "fsat"]);
+    assert_eq!(unknown_suite.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown_suite.stderr).contains("did you mean `fast`?"));
+
+    let bad_shard = commerce(dir.path(), &["test", "--shard", "3/2"]);
+    assert_eq!(bad_shard.status.code(), Some(2));
+}
+
+#[test]
+fn shard_reports_merge_into_one_gated_report() {
+    let dir = tiny("fail");
+    let mut reports = Vec::new();
+    for shard in ["1/2", "2/2"] {
+        let report_dir = dir.path().join(format!("shard-{}", &shard[..1]));
+        let run = commerce(
+            dir.path(),
+            &[
+                "test",
+                "--quiet",
+                "--shard",
+                shard,
+                "--report-dir",
+                &report_dir.to_string_lossy(),
+            ],
+        );
+        assert!(
+            matches!(run.status.code(), Some(0 | 1)),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        reports.push(
+            report_dir
+                .join("report.json")
+                .to_string_lossy()
+                .into_owned(),
+        );
+    }
+    let out = dir.path().join("merged");
+    let mut args = vec!["report", "merge", "--format", "json", "--out"];
+    let out_arg = out.to_string_lossy().into_owned();
+    args.push(&out_arg);
+    args.extend(reports.iter().map(String::as_str));
+    let merged = commerce(dir.path(), &args);
+    assert_eq!(
+        merged.status.code(),
+        Some(1),
+        "the failure in one shard fails the merged gate"
+    );
+    let report = stdout_json(&merged);
+    assert_eq!(report["summary"]["total"], 6);
+    assert_eq!(report["run"]["merged_from"], 2);
+    assert!(out.join("report.html").is_file());
+
+    let corrupt = dir.path().join("corrupt.json");
+    fs::write(&corrupt, "not json").expect("write");
+    let failed = commerce(dir.path(), &["report", "merge", &corrupt.to_string_lossy()]);
+    assert_eq!(failed.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&failed.stderr).contains("corrupt.json"));
+}
