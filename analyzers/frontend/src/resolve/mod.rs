@@ -12,6 +12,7 @@
 //! [`Resolution::Unresolved`].
 
 mod fs;
+mod generated;
 mod packages;
 
 use std::collections::{BTreeSet, HashSet};
@@ -27,6 +28,7 @@ use oxc_resolver::{
 use crate::parse::Dialect;
 pub(crate) use fs::normalize;
 use fs::{ResolverFs, WorkspaceLinks};
+use generated::IgnoredFiles;
 use packages::PackageIndex;
 
 /// What an import specifier names.
@@ -70,6 +72,7 @@ pub struct ModuleResolver {
     root: PathBuf,
     declared: HashSet<String>,
     ambient: AmbientModules,
+    ignored: IgnoredFiles,
 }
 
 impl ModuleResolver {
@@ -77,6 +80,7 @@ impl ModuleResolver {
         let packages = PackageIndex::read(&*fs, &setup.package_dirs, &setup.workspace_roots);
         let links = Arc::new(WorkspaceLinks::new(packages.workspaces));
         let options = resolve_options(setup.tsconfig.map(|tsconfig| setup.root.join(tsconfig)));
+        let fs_for_ignores = fs.clone();
         let resolver =
             ResolverGeneric::new_with_file_system(ResolverFs::new(fs.clone(), links), options);
         let without_tsconfig = resolver.clone_with_options(ResolveOptions {
@@ -90,6 +94,7 @@ impl ModuleResolver {
             root: setup.root.to_path_buf(),
             declared: packages.declared,
             ambient: AmbientModules::new(&setup.ambient_modules),
+            ignored: IgnoredFiles::new(fs_for_ignores, setup.root),
         }
     }
 
@@ -109,6 +114,9 @@ impl ModuleResolver {
         match result {
             Ok(resolution) => self.classify(resolution.path()),
             Err(ResolveError::Builtin { .. } | ResolveError::Ignored(_)) => Resolution::External,
+            Err(_) if is_path_specifier(specifier) && self.is_generated(from, specifier) => {
+                Resolution::External
+            }
             Err(_) if !is_path_specifier(specifier) && self.is_external(from, specifier) => {
                 Resolution::External
             }
@@ -146,15 +154,99 @@ impl ModuleResolver {
         }
     }
 
-    /// A bare specifier the resolver could not follow that still names something real.
+    /// A bare specifier the resolver could not follow that may still name something real: a
+    /// scheme (`virtual:`), an ambient module, a package the project declares or installs, a
+    /// name in the scope of a declared package (frameworks declare virtual modules there:
+    /// `@docusaurus/Link`), or any package at all when nothing is installed yet (no
+    /// `node_modules` above the file), since only installing tells a transitive dependency
+    /// from a typo. A specifier that matches a tsconfig `paths` pattern is a project path, and
+    /// never external (unless it maps into `node_modules`: then it names a package).
     fn is_external(&self, from: &Path, specifier: &str) -> bool {
         if has_scheme(specifier) || self.ambient.matches(specifier) {
             return true;
         }
+        if self.matches_tsconfig_paths(from, specifier) {
+            return false;
+        }
         let Some(package) = package_name(specifier) else {
             return false;
         };
-        self.declared.contains(package) || self.is_installed(from, package)
+        self.declared.contains(package)
+            || self.is_declared_scope(package)
+            || self.is_installed(from, package)
+            || !self.has_node_modules(from)
+    }
+
+    fn is_declared_scope(&self, package: &str) -> bool {
+        let Some((scope, _)) = package.split_once('/') else {
+            return false;
+        };
+        self.declared.iter().any(|declared| {
+            declared
+                .strip_prefix(scope)
+                .is_some_and(|rest| rest.starts_with('/'))
+        })
+    }
+
+    fn has_node_modules(&self, from: &Path) -> bool {
+        from.ancestors()
+            .skip(1)
+            .any(|dir| self.fs.is_dir(&dir.join("node_modules")))
+    }
+
+    fn matches_tsconfig_paths(&self, from: &Path, specifier: &str) -> bool {
+        let Ok(Some(tsconfig)) = self.resolver.find_tsconfig(from) else {
+            return false;
+        };
+        let Some(paths) = &tsconfig.compiler_options.paths else {
+            return false;
+        };
+        let into_packages = |targets: &Vec<PathBuf>| {
+            targets.iter().all(|target| {
+                target
+                    .components()
+                    .any(|component| component.as_os_str() == "node_modules")
+            })
+        };
+        paths
+            .iter()
+            .filter(|(_, targets)| !into_packages(targets))
+            .any(|(pattern, _)| match pattern.split_once('*') {
+                Some((prefix, suffix)) => {
+                    specifier.len() >= prefix.len() + suffix.len()
+                        && specifier.starts_with(prefix)
+                        && specifier.ends_with(suffix)
+                }
+                None => pattern == specifier,
+            })
+    }
+
+    /// Whether a missing relative path is of a file the project ignores, directly or through
+    /// a tsconfig `rootDirs` entry (where generated types live beside the sources).
+    fn is_generated(&self, from: &Path, specifier: &str) -> bool {
+        let Some(from_dir) = from.parent() else {
+            return false;
+        };
+        let path_part = specifier.split(['?', '#']).next().unwrap_or(specifier);
+        let mut candidates = vec![normalize(&from_dir.join(path_part))];
+        if let Ok(Some(tsconfig)) = self.resolver.find_tsconfig(from)
+            && let Some(root_dirs) = &tsconfig.compiler_options.root_dirs
+        {
+            for source_root in root_dirs {
+                let Ok(inside) = from_dir.strip_prefix(source_root) else {
+                    continue;
+                };
+                candidates.extend(
+                    root_dirs
+                        .iter()
+                        .filter(|other| *other != source_root)
+                        .map(|other| normalize(&other.join(inside).join(path_part))),
+                );
+            }
+        }
+        candidates
+            .iter()
+            .any(|candidate| self.ignored.covers(candidate))
     }
 
     /// Whether `node_modules/<package>` exists beside `from` or above it: an installed package

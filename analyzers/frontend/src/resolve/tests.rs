@@ -136,7 +136,7 @@ fn tsconfig_paths_base_url_and_extends() {
     let resolver = resolver(&[
         (
             "tsconfig.base.json",
-            r#"{ "compilerOptions": { "baseUrl": ".", "paths": { "@/*": ["src/*"], "~config": ["config/index.ts"] } } }"#,
+            r#"{ "compilerOptions": { "baseUrl": ".", "paths": { "@/*": ["src/*"], "~config": ["config/index.ts"], "vite": ["./node_modules/vite/index.d.ts"] } } }"#,
         ),
         (
             "tsconfig.json",
@@ -159,6 +159,8 @@ fn tsconfig_paths_base_url_and_extends() {
                 "@/ui/missing",
                 "unresolved: it is neither a project path nor an installed or declared package",
             ),
+            // A `paths` entry into `node_modules` names a package, not installed here.
+            ("vite", "external"),
         ],
     );
 }
@@ -401,4 +403,64 @@ fn package_names_and_schemes() {
     assert!(!has_scheme("./a:b"));
     assert!(is_path_specifier("./a") && is_path_specifier("../a") && is_path_specifier("/a"));
     assert!(!is_path_specifier(".a") && !is_path_specifier("a"));
+}
+
+#[test]
+fn undeclared_packages_are_unresolved_only_once_dependencies_are_installed() {
+    let files = [
+        (
+            "package.json",
+            r#"{ "dependencies": { "@dnd-kit/core": "6" } }"#,
+        ),
+        ("src/a.ts", ""),
+    ];
+    let not_installed = resolver(&files);
+    assert_resolves(
+        &not_installed,
+        "src/a.ts",
+        &[("history", "external"), ("@dnd-kit/utilities", "external")],
+    );
+    let mut installed_files = files.to_vec();
+    installed_files.push(("node_modules/@dnd-kit/core/package.json", "{}"));
+    let installed = resolver(&installed_files);
+    assert_resolves(
+        &installed,
+        "src/a.ts",
+        &[
+            (
+                "history",
+                "unresolved: it is neither a project path nor an installed or declared package",
+            ),
+            // A scope the project declares packages of: frameworks put virtual modules there.
+            ("@dnd-kit/utilities", "external"),
+        ],
+    );
+}
+
+#[test]
+fn ignored_generated_files_are_not_unresolved() {
+    let resolver = resolver(&[
+        ("package.json", "{}"),
+        (".gitignore", "src/keys.generated.ts\n.react-router/\n"),
+        // React Router's typegen writes `.react-router/types/app/routes/+types/page.ts`.
+        (
+            "app/tsconfig.json",
+            r#"{ "compilerOptions": { "rootDirs": [".", "../.react-router/types/app"] } }"#,
+        ),
+        ("app/routes/page.tsx", ""),
+        ("src/a.ts", ""),
+    ]);
+    assert_resolves(
+        &resolver,
+        "src/a.ts",
+        &[
+            ("./keys.generated", "external"),
+            ("./keys.missing", "unresolved: no file matches it"),
+        ],
+    );
+    assert_resolves(
+        &resolver,
+        "app/routes/page.tsx",
+        &[("./+types/page", "external")],
+    );
 }

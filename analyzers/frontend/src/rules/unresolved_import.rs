@@ -1,5 +1,6 @@
 //! `frontend/unresolved-import`: an import no file or package answers to.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use commerce_diagnostics::suggest::nearest;
@@ -52,20 +53,28 @@ declare_rule! {
 
 pub(crate) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
+    let mut index = None;
     for (id, module) in context.parsed() {
         let Some(facts) = module.facts() else {
             continue;
         };
         for (import, target) in facts.imports.iter().zip(&module.targets) {
             if let Target::Unresolved(reason) = target {
-                diagnostics.push(diagnostic(context, id, import, reason));
+                let index = index.get_or_insert_with(|| ModuleIndex::new(context));
+                diagnostics.push(diagnostic(context, index, id, import, reason));
             }
         }
     }
     diagnostics
 }
 
-fn diagnostic(context: &Context<'_>, id: ModuleId, import: &Import, reason: &str) -> Diagnostic {
+fn diagnostic(
+    context: &Context<'_>,
+    index: &ModuleIndex,
+    id: ModuleId,
+    import: &Import,
+    reason: &str,
+) -> Diagnostic {
     let path = &context.module(id).path;
     let diagnostic = Diagnostic::new(
         UnresolvedImport::META.id,
@@ -75,7 +84,11 @@ fn diagnostic(context: &Context<'_>, id: ModuleId, import: &Import, reason: &str
         format!("cannot resolve `{}`: {reason}", import.specifier),
     )
     .with_data("specifier", import.specifier.clone());
-    let suggestion = suggestion(context, id, &import.specifier);
+    let suggestion = if is_path_specifier(&import.specifier) {
+        index.nearest_module(path, &import.specifier)
+    } else {
+        nearest_package(context, &import.specifier)
+    };
     let edit = suggestion.as_ref().and_then(|specifier| {
         let text = context.modules.text(id)?;
         replace_specifier(path, &text, import.specifier_range, specifier)
@@ -96,16 +109,7 @@ fn diagnostic(context: &Context<'_>, id: ModuleId, import: &Import, reason: &str
     }
 }
 
-/// The specifier of the nearest thing that exists: a module for a path, a declared package
-/// for a package name.
-fn suggestion(context: &Context<'_>, from: ModuleId, specifier: &str) -> Option<String> {
-    if is_path_specifier(specifier) {
-        nearest_module(context, from, specifier)
-    } else {
-        nearest_package(context, specifier)
-    }
-}
-
+/// The nearest declared package, for a package name.
 fn nearest_package(context: &Context<'_>, specifier: &str) -> Option<String> {
     let package = package_name(specifier)?;
     let declared = context.modules.resolver.declared_packages();
@@ -113,48 +117,112 @@ fn nearest_package(context: &Context<'_>, specifier: &str) -> Option<String> {
     Some(format!("{replacement}{}", &specifier[package.len()..]))
 }
 
-/// The module whose path is closest to what the specifier asks for, as a specifier in the
-/// importing module's style (with or without an extension).
-fn nearest_module(context: &Context<'_>, from: ModuleId, specifier: &str) -> Option<String> {
-    let from_dir = context.module(from).path.parent().unwrap_or(Path::new(""));
-    let path_part = specifier.split(['?', '#']).next().unwrap_or(specifier);
-    let wanted = crate::resolve::normalize(&from_dir.join(path_part));
-    let written_extension = script_extension(Path::new(path_part));
-    let wanted_key = display_path(&strip_script_extension(&wanted));
-    let candidates: Vec<(String, PathBuf)> = context
-        .modules
-        .modules
-        .iter()
-        .enumerate()
-        .filter(|(id, _)| *id != from)
-        .flat_map(|(_, module)| module_keys(&module.path))
-        .collect();
-    let lowercase = wanted_key.to_lowercase();
-    let chosen = candidates
-        .iter()
-        .find(|(key, _)| key.to_lowercase() == lowercase)
-        .or_else(|| {
-            let key = nearest(&wanted_key, candidates.iter().map(|(key, _)| key.as_str()))?;
-            candidates.iter().find(|(candidate, _)| candidate == key)
-        })?;
-    let (_, target) = chosen;
-    let target = match written_extension {
-        Some(extension) => with_extension_like(target, extension),
-        None => strip_script_extension(target),
-    };
-    Some(relative_specifier(from_dir, &target))
+/// A way to name a module in a specifier: its path without extension (`src/cart`), or its
+/// directory for an index file (`src/ui`), with the path to write.
+#[derive(Debug)]
+struct ModuleKey {
+    key: String,
+    target: PathBuf,
+}
+
+/// The project's modules indexed for "did you mean": by exact path ignoring case, by
+/// directory (a typo in the file name), and by file name (a typo in a directory name).
+#[derive(Debug, Default)]
+struct ModuleIndex {
+    by_lowercase: HashMap<String, usize>,
+    by_dir: HashMap<String, Vec<usize>>,
+    by_name: HashMap<String, Vec<usize>>,
+    keys: Vec<ModuleKey>,
+}
+
+impl ModuleIndex {
+    fn new(context: &Context<'_>) -> Self {
+        let mut index = Self::default();
+        for module in &context.modules.modules {
+            for key in module_keys(&module.path) {
+                let (dir, name) = split_key(&key.key);
+                let position = index.keys.len();
+                index
+                    .by_lowercase
+                    .entry(key.key.to_lowercase())
+                    .or_insert(position);
+                index
+                    .by_dir
+                    .entry(dir.to_owned())
+                    .or_default()
+                    .push(position);
+                index
+                    .by_name
+                    .entry(name.to_owned())
+                    .or_default()
+                    .push(position);
+                index.keys.push(key);
+            }
+        }
+        index
+    }
+
+    /// The module whose path is closest to what the specifier asks for, as a specifier in the
+    /// importing module's style (with or without an extension). A match ignoring case comes
+    /// first, then the closest name in the same directory, then the same name in the closest
+    /// directory.
+    fn nearest_module(&self, from: &Path, specifier: &str) -> Option<String> {
+        let from_dir = from.parent().unwrap_or(Path::new(""));
+        let path_part = specifier.split(['?', '#']).next().unwrap_or(specifier);
+        let wanted = crate::resolve::normalize(&from_dir.join(path_part));
+        let written_extension = script_extension(Path::new(path_part));
+        let wanted_key = display_path(&strip_script_extension(&wanted));
+        let (dir, name) = split_key(&wanted_key);
+        let own = display_path(&strip_script_extension(from));
+        let closest = |positions: Option<&Vec<usize>>| -> Option<usize> {
+            let positions = positions?;
+            let candidates = positions
+                .iter()
+                .map(|&position| self.keys[position].key.as_str())
+                .filter(|key| *key != own);
+            let key = nearest(&wanted_key, candidates)?;
+            positions
+                .iter()
+                .copied()
+                .find(|&position| self.keys[position].key == key)
+        };
+        let chosen = self
+            .by_lowercase
+            .get(&wanted_key.to_lowercase())
+            .copied()
+            .filter(|&position| self.keys[position].key != own)
+            .or_else(|| closest(self.by_dir.get(dir)))
+            .or_else(|| closest(self.by_name.get(name)))?;
+        let target = &self.keys[chosen].target;
+        let target = match written_extension {
+            Some(extension) => with_extension_like(target, extension),
+            None => strip_script_extension(target),
+        };
+        Some(relative_specifier(from_dir, &target))
+    }
+}
+
+/// `src/ui/cart` -> (`src/ui`, `cart`).
+fn split_key(key: &str) -> (&str, &str) {
+    key.rsplit_once('/').unwrap_or(("", key))
 }
 
 /// The ways a module can be named without extension: `src/cart` for `src/cart.ts`, and also
 /// `src/ui` for `src/ui/index.tsx`. Each key comes with the path to write in a specifier
 /// (without extension, or with it kept to add the written one back).
-fn module_keys(path: &Path) -> Vec<(String, PathBuf)> {
+fn module_keys(path: &Path) -> Vec<ModuleKey> {
     let stripped = strip_script_extension(path);
-    let mut keys = vec![(display_path(&stripped), path.to_path_buf())];
+    let mut keys = vec![ModuleKey {
+        key: display_path(&stripped),
+        target: path.to_path_buf(),
+    }];
     if stripped.file_name().is_some_and(|name| name == "index")
         && let Some(dir) = stripped.parent()
     {
-        keys.push((display_path(dir), dir.to_path_buf()));
+        keys.push(ModuleKey {
+            key: display_path(dir),
+            target: dir.to_path_buf(),
+        });
     }
     keys
 }
@@ -210,7 +278,17 @@ mod tests {
 
     #[test]
     fn snapshot() {
-        insta::assert_snapshot!(fixture("unresolved-import").snapshot(UnresolvedImport::META.id));
+        // Installed: an undeclared package is then known to be missing. (Fixtures cannot hold
+        // a `node_modules` directory: git ignores it.)
+        let mut project = fixture("unresolved-import");
+        project.files.insert(
+            "node_modules/react/package.json".into(),
+            r#"{ "main": "index.js" }"#.to_owned(),
+        );
+        project
+            .files
+            .insert("node_modules/react/index.js".into(), String::new());
+        insta::assert_snapshot!(project.snapshot(UnresolvedImport::META.id));
     }
 
     #[test]
