@@ -20,6 +20,12 @@ const CLUSTER_USER: &str = "postgres";
 /// Where distributions install the server binaries when they are not on `PATH`.
 const SERVER_BIN_PARENTS: [&str; 2] = ["/usr/lib/postgresql", "/usr/local/pgsql"];
 
+/// The name prefix of ephemeral cluster directories in the temporary directory.
+const CLUSTER_DIR_PREFIX: &str = "commerce-pg-";
+
+/// The file in a cluster directory holding the process id of the process that owns it.
+const OWNER_FILE: &str = "owner.pid";
+
 /// How long `pg_ctl` may take to start or stop the cluster.
 const PG_CTL_WAIT_SECONDS: &str = "60";
 
@@ -102,12 +108,12 @@ impl PostgresServer {
         let cluster = EphemeralCluster::start(binaries)?;
         let mut config = Config::new();
         config
-            .host_path(cluster.dir.path())
+            .host_path(&cluster.dir)
             .port(cluster.port)
             .user(CLUSTER_USER);
         Ok(Self {
             config,
-            description: format!("the ephemeral cluster in {}", cluster.dir.path().display()),
+            description: format!("the ephemeral cluster in {}", cluster.dir.display()),
             cluster: Some(cluster),
         })
     }
@@ -215,7 +221,8 @@ fn default_search_dirs() -> Vec<PathBuf> {
 /// A cluster in a temporary directory, stopped and deleted on drop.
 #[derive(Debug)]
 struct EphemeralCluster {
-    dir: tempfile::TempDir,
+    /// Deleted on drop, after the server is stopped (never while it runs).
+    dir: PathBuf,
     port: u16,
     pg_ctl: PathBuf,
     run_as: Option<&'static str>,
@@ -231,22 +238,32 @@ impl EphemeralCluster {
         } else {
             None
         };
+        stop_orphaned_clusters(binaries);
         let dir = tempfile::Builder::new()
-            .prefix("commerce-pg-")
+            .prefix(CLUSTER_DIR_PREFIX)
             .tempdir()
             .map_err(|source| ServerError::Directory {
                 path: std::env::temp_dir(),
                 source,
-            })?;
-        if let Some(user) = run_as {
-            hand_over(dir.path(), user)?;
-        }
+            })?
+            .keep();
+        // Who to ask whether the cluster is still wanted, should this process be killed.
+        // From here on, dropping `cluster` deletes the directory, whatever fails next.
         let cluster = Self {
             port: free_port(),
             dir,
             pg_ctl: binaries.pg_ctl.clone(),
             run_as,
         };
+        let directory_error = |source| ServerError::Directory {
+            path: cluster.dir.clone(),
+            source,
+        };
+        std::fs::write(cluster.dir.join(OWNER_FILE), std::process::id().to_string())
+            .map_err(directory_error)?;
+        if let Some(user) = run_as {
+            hand_over(&cluster.dir, user)?;
+        }
         let data = cluster.data_dir();
         cluster.run(
             &binaries.initdb,
@@ -263,10 +280,10 @@ impl EphemeralCluster {
         let options = format!(
             "-c listen_addresses='' -c unix_socket_directories='{}' -c port={} \
              -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c max_connections=30",
-            cluster.dir.path().display(),
+            cluster.dir.display(),
             cluster.port
         );
-        let log = cluster.dir.path().join("server.log");
+        let log = cluster.dir.join("server.log");
         let started = cluster.pg_ctl(&[
             OsStr::new("start"),
             OsStr::new("-w"),
@@ -292,7 +309,7 @@ impl EphemeralCluster {
     }
 
     fn data_dir(&self) -> PathBuf {
-        self.dir.path().join("data")
+        self.dir.join("data")
     }
 
     fn pg_ctl(&self, args: &[&OsStr]) -> Result<Output, ServerError> {
@@ -314,7 +331,7 @@ impl EphemeralCluster {
         };
         command
             .args(args)
-            .current_dir(self.dir.path())
+            .current_dir(&self.dir)
             .env("LC_ALL", "C")
             .stdin(Stdio::null());
         let described = format!("{} {}", program.display(), display_args(args));
@@ -365,6 +382,39 @@ impl Drop for EphemeralCluster {
                 .stdin(Stdio::null())
                 .output();
         }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Stops and deletes the clusters of processes that died without dropping theirs (killed by a
+/// test runner's timeout, say), so a crash never leaves a server running for long.
+fn stop_orphaned_clusters(binaries: &ServerBinaries) {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let dir = entry.path();
+        let is_cluster = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|name| name.starts_with(CLUSTER_DIR_PREFIX));
+        let owner = std::fs::read_to_string(dir.join(OWNER_FILE))
+            .ok()
+            .and_then(|text| text.trim().parse::<u32>().ok());
+        let Some(owner) = owner.filter(|_| is_cluster) else {
+            continue;
+        };
+        if Path::new("/proc").join(owner.to_string()).exists() {
+            continue;
+        }
+        let run_as = is_root().then_some(CLUSTER_USER);
+        // Dropping the adopted cluster stops it (or kills it) and deletes its directory.
+        drop(EphemeralCluster {
+            dir,
+            port: 0,
+            pg_ctl: binaries.pg_ctl.clone(),
+            run_as,
+        });
     }
 }
 
@@ -420,6 +470,7 @@ fn free_port() -> u16 {
 }
 
 #[cfg(test)]
+#[allow(clippy::print_stderr)]
 mod tests {
     use super::*;
 
@@ -435,6 +486,35 @@ mod tests {
             "{message}"
         );
         assert!(message.contains("set DATABASE_URL"), "{message}");
+    }
+
+    #[test]
+    fn a_cluster_left_by_a_killed_process_is_stopped_by_the_next_start() {
+        let Ok(binaries) = ServerBinaries::find(&default_search_dirs()) else {
+            eprintln!("skipping: PostgreSQL server binaries are not installed");
+            return;
+        };
+        let orphan = PostgresServer::ephemeral_from(&binaries).expect("starts");
+        let cluster = orphan.cluster.as_ref().expect("ephemeral");
+        let dir = cluster.dir.clone();
+        let postmaster = cluster.postmaster_pid().expect("running");
+        // A process id that is certainly dead: a child that has exited and been reaped.
+        let dead = Command::new("true").spawn().expect("spawns");
+        let dead_pid = dead.id();
+        let _ = dead.wait_with_output();
+        std::fs::write(dir.join(OWNER_FILE), dead_pid.to_string()).expect("rewrites the owner");
+        // The owner "dies" without dropping its cluster.
+        std::mem::forget(orphan);
+
+        let next = PostgresServer::ephemeral_from(&binaries).expect("starts");
+        assert!(!dir.exists(), "the orphaned cluster directory is deleted");
+        // Stopped: gone, or a zombie waiting for whoever adopted it to reap it.
+        let state = std::fs::read_to_string(format!("/proc/{postmaster}/stat")).unwrap_or_default();
+        let running = state
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| !rest.starts_with('Z'));
+        assert!(!running, "the orphaned postmaster is stopped: {state}");
+        drop(next);
     }
 
     #[test]
