@@ -491,3 +491,53 @@ fn base_checks_only_the_files_changed_since_the_merge_base() {
         unknown.stderr
     );
 }
+
+#[test]
+fn project_level_analyzers_report_through_check() {
+    let sample = Sample::new();
+    std::fs::create_dir_all(sample.root().join("migrations")).expect("migrations dir");
+    sample.write(
+        "migrations/20250201000000_drop_legacy_price.up.sql",
+        "ALTER TABLE products DROP COLUMN legacy_price;\n",
+    );
+    sample.write(
+        "migrations/20250201000000_drop_legacy_price.down.sql",
+        "ALTER TABLE products ADD COLUMN legacy_price bigint;\n",
+    );
+    let run = sample.run(&[
+        "check",
+        "--no-tests",
+        "--only",
+        "migrations",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let json = run.json();
+    let drop = json["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .find(|diagnostic| diagnostic["rule"] == "migrations/ban-drop-column")
+        .unwrap_or_else(|| panic!("ban-drop-column reported: {json}"));
+    assert_eq!(
+        drop["path"],
+        "migrations/20250201000000_drop_legacy_price.up.sql"
+    );
+    assert_eq!(drop["data"]["migration"], drop["path"]);
+    assert_eq!(
+        drop["range"]["start"],
+        serde_json::json!({"line": 1, "column": 1})
+    );
+    // Only the requested analyzer ran.
+    assert!(
+        json["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .all(|diagnostic| diagnostic["rule"]
+                .as_str()
+                .is_some_and(|rule| rule.starts_with("migrations/"))),
+        "{json}"
+    );
+}

@@ -15,6 +15,8 @@ pub struct ProjectScope<'a> {
     pub fs: &'a dyn FileSystem,
     /// The inventory files (project-relative) selected by `PATHS` or `--base`.
     pub selected: Option<&'a [PathBuf]>,
+    /// `--base`: the ref changes are measured against (contracts diff the specs with it).
+    pub base: Option<&'a str>,
 }
 
 /// One family of rules over one kind of file.
@@ -50,7 +52,8 @@ impl Analyzer {
     /// The rules this analyzer runs. Empty for an analyzer that is not built yet.
     pub fn rules(self) -> Vec<RuleMeta> {
         match self {
-            Analyzer::Frontend | Analyzer::Contracts => Vec::new(),
+            Analyzer::Frontend => Vec::new(),
+            Analyzer::Contracts => commerce_contracts::rules(),
             Analyzer::Migrations => commerce_migrations::rules(),
             Analyzer::Tests => commerce_testsuite::rules(),
         }
@@ -81,7 +84,13 @@ impl Analyzer {
                 &scope.project.config().migrations,
                 scope.selected,
             ),
-            Analyzer::Frontend | Analyzer::Contracts | Analyzer::Tests => Vec::new(),
+            Analyzer::Contracts => commerce_contracts::check_project(
+                scope.fs,
+                scope.project.root(),
+                &scope.project.config().contracts,
+                scope.base,
+            ),
+            Analyzer::Frontend | Analyzer::Tests => Vec::new(),
         }
     }
 
@@ -89,8 +98,10 @@ impl Analyzer {
     /// must be re-checked at project level.
     pub fn reports_on_project_file(self, path: &Path) -> bool {
         match self {
-            Analyzer::Migrations => path.extension().is_some_and(|extension| extension == "sql"),
-            Analyzer::Frontend | Analyzer::Contracts | Analyzer::Tests => false,
+            Analyzer::Migrations => has_extension(path, &["sql"]),
+            // Specs, and the Rust files whose routes are matched against them.
+            Analyzer::Contracts => has_extension(path, &["yaml", "yml", "json", "rs"]),
+            Analyzer::Frontend | Analyzer::Tests => false,
         }
     }
 
@@ -101,6 +112,12 @@ impl Analyzer {
             Analyzer::Tests => commerce_testsuite::check_file(path, text),
         }
     }
+}
+
+fn has_extension(path: &Path, extensions: &[&str]) -> bool {
+    path.extension()
+        .and_then(|extension| extension.to_str())
+        .is_some_and(|extension| extensions.contains(&extension))
 }
 
 /// The analyzers a request names, or all of them.

@@ -123,6 +123,7 @@ impl Analysis {
             fs,
             selected: (!request.paths.is_empty() || request.base.is_some())
                 .then_some(inventory.files.as_slice()),
+            base: request.base.as_deref(),
         };
         for found in self.check_project(&scope, &analyzers) {
             diagnostics.extend(found.diagnostics);
@@ -185,6 +186,7 @@ impl Analysis {
                 project,
                 fs: &overlay,
                 selected: Some(&selected),
+                base: None,
             };
             let mut found: Vec<Diagnostic> = project_level
                 .into_iter()
