@@ -525,9 +525,10 @@ fn project_level_analyzers_report_through_check() {
         "migrations/20250201000000_drop_legacy_price.up.sql"
     );
     assert_eq!(drop["data"]["migration"], drop["path"]);
+    // The span is the `DROP COLUMN` clause, not the whole statement.
     assert_eq!(
         drop["range"]["start"],
-        serde_json::json!({"line": 1, "column": 1})
+        serde_json::json!({"line": 1, "column": 22})
     );
     // Only the requested analyzer ran.
     assert!(
