@@ -13,6 +13,8 @@ use commerce_project::{FileSystem, Project};
 pub struct ProjectScope<'a> {
     pub project: &'a Project,
     pub fs: &'a dyn FileSystem,
+    /// Every file of the project inventory (project-relative).
+    pub files: &'a [PathBuf],
     /// The inventory files (project-relative) selected by `PATHS` or `--base`.
     pub selected: Option<&'a [PathBuf]>,
     /// `--base`: the ref changes are measured against (contracts diff the specs with it).

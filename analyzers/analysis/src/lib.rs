@@ -96,7 +96,8 @@ impl Analysis {
     ) -> Result<CheckResult, AnalysisError> {
         let started = Instant::now();
         let analyzers = analyzer::selected(&request.only);
-        let inventory = self.inventory(project, fs, request)?;
+        let scope = self.inventory(project, fs, request)?;
+        let inventory = scope.checked();
 
         let mut diagnostics = Vec::new();
         let mut sources = Sources::default();
@@ -118,14 +119,17 @@ impl Analysis {
         diagnostics.extend(rules::file_too_large::skipped_file_diagnostics(
             &inventory.skipped,
         ));
-        let scope = analyzer::ProjectScope {
+        let project_scope = analyzer::ProjectScope {
             project,
             fs,
-            selected: (!request.paths.is_empty() || request.base.is_some())
-                .then_some(inventory.files.as_slice()),
+            files: &scope.whole.files,
+            selected: scope
+                .selected
+                .as_ref()
+                .map(|selected| selected.files.as_slice()),
             base: request.base.as_deref(),
         };
-        for found in self.check_project(&scope, &analyzers) {
+        for found in self.check_project(&project_scope, &analyzers) {
             diagnostics.extend(found.diagnostics);
             if let Some(text) = found.text {
                 hashes.record(&found.path, text.as_bytes());
@@ -185,6 +189,7 @@ impl Analysis {
             let scope = analyzer::ProjectScope {
                 project,
                 fs: &overlay,
+                files: &selected,
                 selected: Some(&selected),
                 base: None,
             };
@@ -262,25 +267,20 @@ impl Analysis {
         self.levels.apply(diagnostics);
     }
 
+    /// The whole project's files (project-level analyzers need them all, e.g. for the import
+    /// graph) and, when `PATHS` or `--base` narrow the check, the files selected.
     fn inventory(
         &self,
         project: &Project,
         fs: &dyn FileSystem,
         request: &CheckRequest,
-    ) -> Result<Inventory, AnalysisError> {
+    ) -> Result<Scope, AnalysisError> {
         let root = project.root();
-        let paths: Vec<PathBuf> = request
-            .paths
-            .iter()
-            .map(|path| {
-                if path.is_absolute() {
-                    path.clone()
-                } else {
-                    root.join(path)
-                }
-            })
-            .collect();
-        let mut inventory = commerce_project::inventory(fs, root, &paths);
+        let whole = commerce_project::inventory(fs, root, &[]);
+        let mut selected = (!request.paths.is_empty()).then(|| {
+            let paths: Vec<PathBuf> = request.paths.iter().map(|path| root.join(path)).collect();
+            commerce_project::inventory(fs, root, &paths)
+        });
         if let Some(base) = &request.base {
             let changed: std::collections::HashSet<PathBuf> =
                 commerce_project::changed_files(root, base)?
@@ -288,12 +288,13 @@ impl Analysis {
                     .filter(|change| change.status != ChangeStatus::Deleted)
                     .map(|change| change.path)
                     .collect();
-            inventory.files.retain(|path| changed.contains(path));
-            inventory
+            let narrowed = selected.get_or_insert_with(|| whole.clone());
+            narrowed.files.retain(|path| changed.contains(path));
+            narrowed
                 .skipped
                 .retain(|skipped| changed.contains(&skipped.path));
         }
-        Ok(inventory)
+        Ok(Scope { whole, selected })
     }
 
     fn check_one(
@@ -315,6 +316,19 @@ impl Analysis {
                 text: None,
             },
         }
+    }
+}
+
+/// The files of one check (see [`Analysis::inventory`]).
+struct Scope {
+    whole: Inventory,
+    selected: Option<Inventory>,
+}
+
+impl Scope {
+    /// The files the per-file analyzers check.
+    fn checked(&self) -> &Inventory {
+        self.selected.as_ref().unwrap_or(&self.whole)
     }
 }
 
