@@ -1,8 +1,7 @@
 //! The round trip: every migration applied in order on a real Postgres, and each checked one
 //! taken up, down and up again, comparing the schema read from the catalogs at each step.
 //!
-//! For a checked migration, on a copy (`CREATE DATABASE … TEMPLATE`) of the database at the
-//! previous version:
+//! For a checked migration, on the database at the previous version:
 //! 1. apply up (failure: `up-fails`, and the history stops); snapshot; what it lost compared
 //!    with the previous snapshot is `destructive-change`;
 //! 2. apply down (`down-fails`); snapshot; any difference with the previous snapshot is
@@ -142,12 +141,23 @@ pub fn verify(
 }
 
 /// The state of one round trip through a history.
+///
+/// The round trip runs in place on one database: up, down and up again leave it at the up's
+/// schema whenever the migration is sound, which the final snapshot confirms. Only when it
+/// does not (a failed or drifting down, a failed re-up) is the database rebuilt, from
+/// `template0` and every up so far. Copying the database before each migration instead would
+/// cost a `CREATE DATABASE` (0.1-0.6 s measured here) per migration, against milliseconds for
+/// the migrations themselves.
 struct RoundTrip<'a> {
     scratch: ScratchDatabases<'a>,
     options: &'a VerifyOptions,
-    /// The database at the last applied migration, and its schema.
-    base: String,
-    base_schema: Snapshot,
+    /// The database at the last applied migration, with an open connection to it.
+    database: String,
+    client: Client,
+    /// Its schema, when known (migrations applied without a check do not read it).
+    schema: Option<Snapshot>,
+    /// The up migrations applied so far, to rebuild the database from.
+    applied: Vec<&'a Migration>,
     reporter: Reporter,
     timings: Vec<MigrationTiming>,
 }
@@ -155,14 +165,14 @@ struct RoundTrip<'a> {
 impl<'a> RoundTrip<'a> {
     fn new(server: &'a PostgresServer, options: &'a VerifyOptions) -> Result<Self, VerifyError> {
         let mut scratch = ScratchDatabases::new(server, options)?;
-        // template0 is never modified, so a dirty template1 cannot leak into the history.
-        let base = scratch.create("template0")?;
-        let base_schema = snapshot_of(&mut scratch.connect(&base)?)?;
+        let (database, client) = fresh_database(&mut scratch)?;
         Ok(Self {
             scratch,
             options,
-            base,
-            base_schema,
+            database,
+            client,
+            schema: None,
+            applied: Vec::new(),
             reporter: Reporter::default(),
             timings: Vec::new(),
         })
@@ -179,7 +189,7 @@ impl<'a> RoundTrip<'a> {
 
     /// Applies (and, when `checked`, round-trips) one migration. `Ok(false)` when the
     /// history cannot go on because the up migration fails.
-    fn step(&mut self, migration: &Migration, checked: bool) -> Result<bool, VerifyError> {
+    fn step(&mut self, migration: &'a Migration, checked: bool) -> Result<bool, VerifyError> {
         let started = Instant::now();
         let mut timing = MigrationTiming {
             migration: migration.up.path.clone(),
@@ -192,110 +202,112 @@ impl<'a> RoundTrip<'a> {
         let going_on = if checked {
             self.round_trip(migration, &mut timing)?
         } else {
-            self.apply_only(migration, &mut timing)?
+            self.apply_only(migration, &mut timing)
         };
+        if going_on {
+            self.applied.push(migration);
+        }
         timing.total = started.elapsed();
         self.timings.push(timing);
         Ok(going_on)
     }
 
-    /// Applies the up migration to the base database itself.
-    fn apply_only(
-        &mut self,
-        migration: &Migration,
-        timing: &mut MigrationTiming,
-    ) -> Result<bool, VerifyError> {
-        let mut client = self.scratch.connect(&self.base)?;
-        let applied = apply(&mut client, &migration.up);
+    fn apply_only(&mut self, migration: &Migration, timing: &mut MigrationTiming) -> bool {
+        let applied = apply(&mut self.client, &migration.up);
         timing.up = applied.elapsed;
-        if let Err(failure) = applied.result {
-            self.reporter.up_fails(migration, &failure, self.options);
-            return Ok(false);
+        self.schema = None;
+        match applied.result {
+            Ok(()) => true,
+            Err(failure) => {
+                self.reporter.up_fails(migration, &failure, self.options);
+                false
+            }
         }
-        self.base_schema = snapshot_of(&mut client)?;
-        Ok(true)
     }
 
     fn round_trip(
         &mut self,
-        migration: &Migration,
+        migration: &'a Migration,
         timing: &mut MigrationTiming,
     ) -> Result<bool, VerifyError> {
-        let work = self.scratch.create(&self.base)?;
-        let mut client = self.scratch.connect(&work)?;
-        let up = apply(&mut client, &migration.up);
+        let before = match self.schema.take() {
+            Some(schema) => schema,
+            None => snapshot_of(&mut self.client)?,
+        };
+        let up = apply(&mut self.client, &migration.up);
         timing.up = up.elapsed;
         if let Err(failure) = up.result {
             self.reporter.up_fails(migration, &failure, self.options);
             return Ok(false);
         }
-        let after_up = snapshot_of(&mut client)?;
+        let after_up = snapshot_of(&mut self.client)?;
         self.reporter
-            .destructive(migration, losses(&self.base_schema, &after_up));
+            .destructive(migration, losses(&before, &after_up));
 
-        let clean = match &migration.down {
-            Some(down) => {
-                self.down_and_up_again(&mut client, migration, down, &after_up, timing)?
+        if let Some(down) = &migration.down {
+            let ended_at_up =
+                self.down_and_up_again(migration, down, &before, &after_up, timing)?;
+            if !ended_at_up {
+                self.rebuild_through(migration)?;
             }
-            None => true,
-        };
-        drop(client);
-        let next = if clean {
-            work
-        } else {
-            // `work` is not at the up's schema any more: rebuild it from the base.
-            self.scratch.drop_database(&work)?;
-            self.rebuilt_after(migration)?
-        };
-        let previous = std::mem::replace(&mut self.base, next);
-        self.scratch.drop_database(&previous)?;
-        self.base_schema = after_up;
+        }
+        self.schema = Some(after_up);
         Ok(true)
     }
 
     /// Steps 2 and 3. Whether the database ended exactly at the up's schema.
     fn down_and_up_again(
         &mut self,
-        client: &mut Client,
         migration: &Migration,
         down: &MigrationFile,
+        before: &Snapshot,
         after_up: &Snapshot,
         timing: &mut MigrationTiming,
     ) -> Result<bool, VerifyError> {
-        let reverted = apply(client, down);
+        let reverted = apply(&mut self.client, down);
         timing.down = Some(reverted.elapsed);
         if let Err(failure) = reverted.result {
             self.reporter.down_fails(down, &failure, self.options);
-            return Ok(false);
+            // A down in a transaction rolled back to the up's schema; one outside did not.
+            return Ok(snapshot_of(&mut self.client)? == *after_up);
         }
-        let after_down = snapshot_of(client)?;
-        self.reporter
-            .down_drift(down, compare(&self.base_schema, &after_down));
+        let after_down = snapshot_of(&mut self.client)?;
+        self.reporter.down_drift(down, compare(before, &after_down));
 
-        let again = apply(client, &migration.up);
+        let again = apply(&mut self.client, &migration.up);
         timing.reup = Some(again.elapsed);
         if let Err(failure) = again.result {
             self.reporter.reup_fails(migration, &failure, self.options);
             return Ok(false);
         }
-        let after_reup = snapshot_of(client)?;
-        let drift = compare(after_up, &after_reup);
+        let drift = compare(after_up, &snapshot_of(&mut self.client)?);
         let clean = drift.is_empty();
         self.reporter.reup_drift(migration, drift);
         Ok(clean)
     }
 
-    /// A copy of the base with the up migration applied once: where the history goes on
-    /// after a failed or drifting round trip.
-    fn rebuilt_after(&mut self, migration: &Migration) -> Result<String, VerifyError> {
-        let database = self.scratch.create(&self.base)?;
-        let mut client = self.scratch.connect(&database)?;
-        // It succeeded on an identical copy a moment ago.
-        if let Err(failure) = apply(&mut client, &migration.up).result {
-            self.reporter.up_fails(migration, &failure, self.options);
+    /// Replaces the database with a fresh one holding every up so far and `migration`'s:
+    /// where the history goes on after a round trip that did not end at the up's schema.
+    fn rebuild_through(&mut self, migration: &'a Migration) -> Result<(), VerifyError> {
+        let (database, mut client) = fresh_database(&mut self.scratch)?;
+        for earlier in self.applied.iter().copied().chain([migration]) {
+            // Each succeeded on this very history a moment ago.
+            if let Err(failure) = apply(&mut client, &earlier.up).result {
+                self.reporter.up_fails(earlier, &failure, self.options);
+            }
         }
-        Ok(database)
+        let stale = std::mem::replace(&mut self.database, database);
+        self.client = client;
+        self.scratch.drop_database(&stale)
     }
+}
+
+/// An empty database and a connection to it. From `template0`, which is never modified, so a
+/// dirty `template1` cannot leak into the history.
+fn fresh_database(scratch: &mut ScratchDatabases<'_>) -> Result<(String, Client), VerifyError> {
+    let database = scratch.create()?;
+    let client = scratch.connect(&database)?;
+    Ok((database, client))
 }
 
 fn snapshot_of(client: &mut Client) -> Result<Snapshot, VerifyError> {

@@ -1,4 +1,4 @@
-//! The scratch databases of one round trip: created from templates, dropped when done.
+//! The scratch databases of one round trip: created empty, dropped when done.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -41,12 +41,12 @@ impl<'a> ScratchDatabases<'a> {
         })
     }
 
-    /// A new database copied from `template`; nobody may be connected to the template.
-    pub fn create(&mut self, template: &str) -> Result<String, VerifyError> {
+    /// A new, empty database from `template0`.
+    pub fn create(&mut self) -> Result<String, VerifyError> {
         let name = format!("{}_{}", self.prefix, self.next);
         self.next += 1;
         self.admin
-            .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+            .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE template0"))
             .map_err(VerifyError::database(format!(
                 "create the scratch database {name}"
             )))?;
