@@ -362,7 +362,7 @@ impl Server {
             .analysis
             .fix_text(
                 &workspace.project,
-                &OsFs,
+                Arc::new(OsFs),
                 &path,
                 &document.text,
                 FixRequest::default(),
@@ -415,7 +415,7 @@ fn analyze(
     let path = convert::relative_path(root, &absolute);
     let diagnostics = workspace.analysis.check_document(
         &workspace.project,
-        &OsFs,
+        Arc::new(OsFs),
         &path,
         &document.text,
         &Analyzer::ALL,

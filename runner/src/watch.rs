@@ -224,7 +224,7 @@ fn analyze(
     let analysis = Analysis::new(project)?;
     analysis.check(
         project,
-        &OsFs,
+        std::sync::Arc::new(OsFs),
         &CheckRequest {
             paths: existing,
             ..CheckRequest::default()

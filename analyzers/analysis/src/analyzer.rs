@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use commerce_diagnostics::{Diagnostic, RuleMeta};
 use commerce_project::{FileSystem, Project};
@@ -12,7 +13,8 @@ use commerce_project::{FileSystem, Project};
 #[derive(Debug)]
 pub struct ProjectScope<'a> {
     pub project: &'a Project,
-    pub fs: &'a dyn FileSystem,
+    /// Shared, because the frontend's resolver keeps its file system for as long as it lives.
+    pub fs: Arc<dyn FileSystem>,
     /// Every file of the project inventory (project-relative).
     pub files: &'a [PathBuf],
     /// The inventory files (project-relative) selected by `PATHS` or `--base`.
@@ -81,13 +83,13 @@ impl Analyzer {
     pub fn check_project(self, scope: &ProjectScope<'_>) -> Vec<Diagnostic> {
         match self {
             Analyzer::Migrations => commerce_migrations::lint(
-                scope.fs,
+                scope.fs.as_ref(),
                 scope.project.root(),
                 &scope.project.config().migrations,
                 scope.selected,
             ),
             Analyzer::Contracts => commerce_contracts::check_project(
-                scope.fs,
+                scope.fs.as_ref(),
                 scope.project.root(),
                 &scope.project.config().contracts,
                 scope.base,

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use commerce_codemods::{FixError, FixHost, FixOptions, FixOutcome, WriteReport};
 use commerce_project::{FileSystem, OverlayFs, Project};
@@ -31,7 +32,7 @@ impl Analysis {
     pub fn fix(
         &self,
         project: &Project,
-        fs: &dyn FileSystem,
+        fs: Arc<dyn FileSystem>,
         result: &CheckResult,
         request: FixRequest,
     ) -> Result<FixOutcome, FixError> {
@@ -49,12 +50,12 @@ impl Analysis {
     pub fn fix_text(
         &self,
         project: &Project,
-        fs: &dyn FileSystem,
+        fs: Arc<dyn FileSystem>,
         path: &Path,
         text: &str,
         request: FixRequest,
     ) -> Result<Option<String>, FixError> {
-        let diagnostics = self.check_document(project, fs, path, text, &Analyzer::ALL);
+        let diagnostics = self.check_document(project, Arc::clone(&fs), path, text, &Analyzer::ALL);
         let sources = BTreeMap::from([(path.to_path_buf(), text.to_owned())]);
         let mut host = AnalysisFixHost::new(self, project, fs, &Analyzer::ALL);
         let outcome =
@@ -103,7 +104,7 @@ fn fixable_sources(result: &CheckResult) -> BTreeMap<PathBuf, String> {
 struct AnalysisFixHost<'a> {
     analysis: &'a Analysis,
     project: &'a Project,
-    fs: &'a dyn FileSystem,
+    fs: Arc<dyn FileSystem>,
     analyzers: &'a [Analyzer],
     fixed_texts: BTreeMap<PathBuf, String>,
 }
@@ -112,7 +113,7 @@ impl<'a> AnalysisFixHost<'a> {
     fn new(
         analysis: &'a Analysis,
         project: &'a Project,
-        fs: &'a dyn FileSystem,
+        fs: Arc<dyn FileSystem>,
         analyzers: &'a [Analyzer],
     ) -> Self {
         Self {
@@ -128,12 +129,12 @@ impl<'a> AnalysisFixHost<'a> {
 impl FixHost for AnalysisFixHost<'_> {
     fn analyze(&mut self, path: &Path, text: &str) -> Vec<commerce_diagnostics::Diagnostic> {
         self.fixed_texts.insert(path.to_path_buf(), text.to_owned());
-        let mut overlay = OverlayFs::new(self.fs);
+        let mut overlay = OverlayFs::new(Arc::clone(&self.fs));
         for (fixed, fixed_text) in &self.fixed_texts {
             overlay.set(self.project.root().join(fixed), fixed_text.as_str());
         }
         self.analysis
-            .check_document(self.project, &overlay, path, text, self.analyzers)
+            .check_document(self.project, Arc::new(overlay), path, text, self.analyzers)
     }
 
     fn parses(&mut self, path: &Path, text: &str) -> bool {

@@ -11,6 +11,7 @@ mod rules;
 mod suppression;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use commerce_codemods::ContentHashes;
@@ -91,12 +92,12 @@ impl Analysis {
     pub fn check(
         &self,
         project: &Project,
-        fs: &dyn FileSystem,
+        fs: Arc<dyn FileSystem>,
         request: &CheckRequest,
     ) -> Result<CheckResult, AnalysisError> {
         let started = Instant::now();
         let analyzers = analyzer::selected(&request.only);
-        let scope = self.inventory(project, fs, request)?;
+        let scope = self.inventory(project, fs.as_ref(), request)?;
         let inventory = scope.checked();
 
         let mut diagnostics = Vec::new();
@@ -106,7 +107,7 @@ impl Analysis {
             .files
             .par_iter()
             .filter(|path| analyzers.iter().any(|analyzer| analyzer.wants(path)))
-            .map(|path| self.check_one(project, fs, path, &analyzers))
+            .map(|path| self.check_one(project, fs.as_ref(), path, &analyzers))
             .collect();
         let files_checked = checked.len();
         for file in checked {
@@ -171,7 +172,7 @@ impl Analysis {
     pub fn check_document(
         &self,
         project: &Project,
-        fs: &dyn FileSystem,
+        fs: Arc<dyn FileSystem>,
         path: &Path,
         text: &str,
         analyzers: &[Analyzer],
@@ -188,7 +189,7 @@ impl Analysis {
             let selected = [path.to_path_buf()];
             let scope = analyzer::ProjectScope {
                 project,
-                fs: &overlay,
+                fs: Arc::new(overlay),
                 files: &selected,
                 selected: Some(&selected),
                 base: None,

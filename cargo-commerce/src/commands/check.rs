@@ -2,7 +2,9 @@
 
 use commerce_analysis::{Analysis, Analyzer, CheckRequest, FixRequest};
 use commerce_diagnostics::Severity;
-use commerce_project::OsFs;
+use std::sync::Arc;
+
+use commerce_project::{FileSystem, OsFs};
 
 use super::{CliError, load_project};
 use crate::Exit;
@@ -17,19 +19,15 @@ pub fn run(cli: &Cli, args: &CheckArgs) -> Result<Exit, CliError> {
         only: args.only.iter().map(|only| analyzer(*only)).collect(),
         base: args.base.clone(),
     };
-    let mut result = analysis.check(&project, &OsFs, &request)?;
+    let fs: Arc<dyn FileSystem> = Arc::new(OsFs);
+    let mut result = analysis.check(&project, Arc::clone(&fs), &request)?;
     output::note_unavailable_analyzers(&result.analyzers);
-    if !args.no_tests {
-        output::note(
-            "the fast test pack is not part of `check` yet (it arrives with the runner); ran the static analyzers only. Pass --no-tests to silence this note.",
-        );
-    }
 
     if args.fix || args.diff {
         let request = FixRequest {
             unsafe_fixes: args.unsafe_fixes,
         };
-        let outcome = analysis.fix(&project, &OsFs, &result, request)?;
+        let outcome = analysis.fix(&project, fs, &result, request)?;
         output::note_fix_problems(&outcome);
         if args.diff {
             // Like `ruff --diff`: the diff is the output, and pending fixes fail the run.
@@ -46,7 +44,16 @@ pub fn run(cli: &Cli, args: &CheckArgs) -> Result<Exit, CliError> {
     }
 
     output::print_check(cli, args.format, &analysis, &result);
-    Ok(gate(&result.diagnostics, args.fail_on))
+    let findings = gate(&result.diagnostics, args.fail_on);
+    if args.no_tests {
+        return Ok(findings);
+    }
+    let tests = super::test::run_fast_pack(&project, &result, args.base.as_deref(), args.format)?;
+    Ok(if findings == Exit::Clean {
+        tests
+    } else {
+        findings
+    })
 }
 
 fn analyzer(arg: AnalyzerArg) -> Analyzer {

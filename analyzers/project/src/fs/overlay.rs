@@ -4,19 +4,20 @@
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::{FileSystem, Listing};
 
 /// `base` with the files of `overlay` (absolute paths, as `base` spells them) replaced by
 /// their text. Files only in the overlay are listed too.
 #[derive(Debug)]
-pub struct OverlayFs<'a> {
-    base: &'a dyn FileSystem,
+pub struct OverlayFs {
+    base: Arc<dyn FileSystem>,
     overlay: BTreeMap<PathBuf, String>,
 }
 
-impl<'a> OverlayFs<'a> {
-    pub fn new(base: &'a dyn FileSystem) -> Self {
+impl OverlayFs {
+    pub fn new(base: Arc<dyn FileSystem>) -> Self {
         Self {
             base,
             overlay: BTreeMap::new(),
@@ -29,7 +30,7 @@ impl<'a> OverlayFs<'a> {
     }
 }
 
-impl FileSystem for OverlayFs<'_> {
+impl FileSystem for OverlayFs {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         match self.overlay.get(path) {
             Some(text) => Ok(text.as_bytes().to_vec()),
@@ -87,7 +88,7 @@ mod tests {
         let base: MemoryFs = [("/p/a.sql", "old"), ("/p/b.sql", "b")]
             .into_iter()
             .collect();
-        let mut overlay = OverlayFs::new(&base);
+        let mut overlay = OverlayFs::new(Arc::new(base));
         overlay.set("/p/a.sql", "new");
         overlay.set("/p/new/c.sql", "c");
         assert_eq!(
