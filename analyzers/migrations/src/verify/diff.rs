@@ -110,6 +110,9 @@ pub fn losses(before: &Snapshot, after: &Snapshot) -> Vec<Loss> {
     for difference in compare(before, after) {
         match difference {
             Difference::Missing(object, attributes) => {
+                if is_renamed(&object, &attributes, before, after) {
+                    continue;
+                }
                 if let Some(description) = lost_object(&object, &attributes, after) {
                     losses.push(Loss {
                         object,
@@ -139,6 +142,50 @@ pub fn losses(before: &Snapshot, after: &Snapshot) -> Vec<Loss> {
         }
     }
     losses
+}
+
+/// Whether a missing table or column lives on under a new name: a new table with exactly its
+/// columns, or a new column of the same table with exactly its attributes. A rename keeps the
+/// data (`renaming-column` and `renaming-table` warn about the code that still uses the name).
+fn is_renamed(
+    object: &ObjectKey,
+    attributes: &Attributes,
+    before: &Snapshot,
+    after: &Snapshot,
+) -> bool {
+    let new_objects = || {
+        after
+            .objects
+            .iter()
+            .filter(|(key, _)| key.kind == object.kind && !before.objects.contains_key(key))
+    };
+    match object.kind {
+        ObjectKind::Column => {
+            let table = parent(&object.name);
+            new_objects().any(|(key, found)| parent(&key.name) == table && found == attributes)
+        }
+        ObjectKind::Table => {
+            let columns = columns_of(before, &object.name);
+            !columns.is_empty()
+                && new_objects().any(|(key, _)| columns_of(after, &key.name) == columns)
+        }
+        _ => false,
+    }
+}
+
+/// `schema.table` of `schema.table.column`.
+fn parent(name: &str) -> &str {
+    name.rsplit_once('.').map_or(name, |(parent, _)| parent)
+}
+
+/// The columns of `table`, by column name.
+fn columns_of<'a>(snapshot: &'a Snapshot, table: &str) -> Vec<(&'a str, &'a Attributes)> {
+    snapshot
+        .objects
+        .iter()
+        .filter(|(key, _)| key.kind == ObjectKind::Column && parent(&key.name) == table)
+        .map(|(key, attributes)| (key.name.rsplit('.').next().unwrap_or_default(), attributes))
+        .collect()
 }
 
 fn lost_object(object: &ObjectKey, attributes: &Attributes, after: &Snapshot) -> Option<String> {
@@ -324,6 +371,48 @@ mod tests {
                 "column public.orders.total: default should be `0` but is empty",
                 "index public.orders_note is left over",
             ]
+        );
+    }
+
+    #[test]
+    fn renamed_tables_and_columns_keep_their_data() {
+        let before = snapshot(&[
+            (ObjectKind::Table, "public.basket", &[]),
+            (
+                ObjectKind::Column,
+                "public.basket.id",
+                &[("type", "bigint")],
+            ),
+            (ObjectKind::Table, "public.builds", &[]),
+            (
+                ObjectKind::Column,
+                "public.builds.build_time",
+                &[("type", "timestamp with time zone")],
+            ),
+        ]);
+        let after = snapshot(&[
+            (ObjectKind::Table, "public.cart", &[]),
+            (ObjectKind::Column, "public.cart.id", &[("type", "bigint")]),
+            (ObjectKind::Table, "public.builds", &[]),
+            (
+                ObjectKind::Column,
+                "public.builds.build_finished",
+                &[("type", "timestamp with time zone")],
+            ),
+        ]);
+        assert_eq!(losses(&before, &after), []);
+        let retyped = snapshot(&[
+            (ObjectKind::Table, "public.builds", &[]),
+            (
+                ObjectKind::Column,
+                "public.builds.build_finished",
+                &[("type", "date")],
+            ),
+        ]);
+        assert_eq!(
+            losses(&before, &retyped).len(),
+            2,
+            "a different type is not a rename"
         );
     }
 
