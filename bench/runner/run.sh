@@ -12,6 +12,8 @@ rm -rf "$scratch" && mkdir -p "$scratch"
 cargo build --quiet -p cargo-commerce
 commerce="$PWD/target/debug/cargo-commerce"
 export CARGO_TARGET_DIR="$scratch/target"
+# The fixture checks that the seed reaches every test; plain nextest gets the same one.
+export COMMERCE_SEED=1
 
 # Milliseconds of wall-clock time of one command, its output discarded.
 millis() {

@@ -1,4 +1,4 @@
-//! `cargo commerce test` and `report merge` end to end: exit codes, stdout formats, and the
+//! `cargo commerce test`, `report merge` and `check`'s test pack end to end: exit codes, stdout formats, and the
 //! report files, on copies of fixtures/runner/tiny that share one build under the system temp
 //! dir (these tests are in the `commerce-runner-e2e` group of .config/nextest.toml).
 
@@ -186,4 +186,48 @@ fn shard_reports_merge_into_one_gated_report() {
     let failed = commerce(dir.path(), &["report", "merge", &corrupt.to_string_lossy()]);
     assert_eq!(failed.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&failed.stderr).contains("corrupt.json"));
+}
+
+#[test]
+fn check_runs_the_fast_pack_after_the_analyzers_and_fails_on_a_failing_test() {
+    let dir = tiny("fail");
+    let check = commerce(dir.path(), &["check"]);
+    assert_eq!(
+        check.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        stdout.contains("No problems found") || stdout.contains("Found"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("tiny tests::discount_applies (assertion)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("PASS  analyzer"), "{stdout}");
+
+    // Machine formats keep stdout to check's one document.
+    let json = commerce(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(json.status.code(), Some(1));
+    assert!(stdout_json(&json)["diagnostics"].is_array());
+
+    let static_only = commerce(dir.path(), &["check", "--no-tests"]);
+    assert_eq!(static_only.status.code(), Some(0));
+}
+
+#[test]
+fn check_without_a_cargo_manifest_says_there_are_no_tests() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::write(dir.path().join("commerce.toml"), "").expect("config");
+    let check = commerce(dir.path(), &["check"]);
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    assert!(String::from_utf8_lossy(&check.stderr).contains("no Cargo.toml at the project root"));
 }

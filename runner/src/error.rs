@@ -13,6 +13,11 @@ pub enum RunnerError {
         dir.display()
     )]
     Metadata { dir: PathBuf, message: String },
+    #[error(
+        "no Cargo.toml at the project root {}, so there are no Rust tests to run\n  help: pass --project DIR for the directory with the workspace's Cargo.toml",
+        dir.display()
+    )]
+    NoCargoManifest { dir: PathBuf },
     #[error("unknown suite `{name}`; commerce.toml defines: {known}{}", suggestion_help(.suggestion.as_deref()))]
     UnknownSuite {
         name: String,

@@ -209,6 +209,13 @@ fn analyzer_gate(report: &Report, baseline: Option<&Report>) -> GateResult {
 }
 
 fn drift_gate(report: &Report, baseline: Option<&Report>) -> GateResult {
+    if report.analysis.is_none() {
+        return verdict(
+            "contract-drift",
+            GateStatus::Skip,
+            "no static analysis in this run (`cargo commerce check` runs it)".to_owned(),
+        );
+    }
     if !Analyzer::Contracts.is_available() {
         return verdict(
             "contract-drift",

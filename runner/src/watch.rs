@@ -155,7 +155,7 @@ pub fn watch(
         let analysis = analyze(project, &saved);
         let summary = match analysis {
             Ok(result) => {
-                let summary = summarize(&result);
+                let summary = AnalysisSummary::of(&result.diagnostics);
                 on_event(WatchEvent::Analyzed(Box::new(result)));
                 Some(summary)
             }
@@ -230,33 +230,6 @@ fn analyze(
             ..CheckRequest::default()
         },
     )
-}
-
-/// The analyzers' findings in the report's terms, for the analyzer gate.
-pub fn summarize(result: &CheckResult) -> AnalysisSummary {
-    use commerce_diagnostics::Severity;
-    let errors: Vec<String> = result
-        .diagnostics
-        .iter()
-        .filter(|diagnostic| diagnostic.severity == Severity::Error)
-        .map(|diagnostic| {
-            format!(
-                "{}|{}|{}",
-                diagnostic.rule,
-                diagnostic.path.to_string_lossy().replace('\\', "/"),
-                diagnostic.message
-            )
-        })
-        .collect();
-    AnalysisSummary {
-        errors: errors.len(),
-        warnings: result
-            .diagnostics
-            .iter()
-            .filter(|diagnostic| diagnostic.severity == Severity::Warning)
-            .count(),
-        error_keys: errors,
-    }
 }
 
 /// Saved files as changes: gone files were deleted, the others modified.

@@ -105,12 +105,21 @@ impl TestKind {
 }
 
 impl Workspace {
-    /// Runs `cargo metadata` for the workspace containing `dir`.
+    /// Runs `cargo metadata` for the package or workspace whose `Cargo.toml` is in `dir`
+    /// (never one found further up: a project without its own manifest has no Rust tests).
     ///
     /// # Errors
-    /// [`RunnerError::Metadata`] when there is no Cargo project at `dir` or cargo fails.
+    /// [`RunnerError::NoCargoManifest`] when `dir` has no `Cargo.toml`;
+    /// [`RunnerError::Metadata`] when cargo fails on it.
     pub fn load(dir: &Path) -> Result<Self, RunnerError> {
+        let manifest = dir.join("Cargo.toml");
+        if !manifest.is_file() {
+            return Err(RunnerError::NoCargoManifest {
+                dir: dir.to_path_buf(),
+            });
+        }
         let metadata = MetadataCommand::new()
+            .manifest_path(manifest)
             .current_dir(dir)
             .exec()
             .map_err(|error| RunnerError::Metadata {

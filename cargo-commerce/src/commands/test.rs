@@ -123,6 +123,42 @@ pub fn run(cli: &Cli, args: &TestArgs) -> Result<Exit, CliError> {
     Ok(exit(&run.report))
 }
 
+/// `check`'s test step: the default suite (only what `--base` changes reach, when given), with
+/// the analyzers' findings for the `analyzer` and `contract-drift` gates. The human format
+/// prints the test summary after the diagnostics; machine formats keep stdout to the one
+/// document `check` printed, and the test findings are in the report directory.
+pub fn run_fast_pack(
+    project: &commerce_project::Project,
+    analysis: &commerce_analysis::CheckResult,
+    base: Option<&str>,
+    format: OutputFormat,
+) -> Result<Exit, CliError> {
+    let human = format == OutputFormat::Human;
+    let request = TestRequest {
+        changes: base.map(|base| Changes::SinceBase(base.to_owned())),
+        analysis: Some(report::AnalysisSummary::of(&analysis.diagnostics)),
+        drifts: report::Drift::from_diagnostics(&analysis.diagnostics),
+        echo: human,
+        ..TestRequest::default()
+    };
+    let run = match run_tests(project, &request, &interrupt_token()) {
+        Err(commerce_runner::RunnerError::NoCargoManifest { .. }) => {
+            output::note("no Cargo.toml at the project root: no Rust tests to run");
+            return Ok(Exit::Clean);
+        }
+        other => other?,
+    };
+    if human {
+        println!();
+        print_run(&run, format, project);
+    } else {
+        for notice in &run.notices {
+            output::warning(&notice.to_string());
+        }
+    }
+    Ok(exit(&run.report))
+}
+
 /// Cancelled by Ctrl-C; without a handler (one is already installed) Ctrl-C still stops
 /// everything, only without a partial report.
 pub fn interrupt_token() -> CancelToken {

@@ -16,6 +16,7 @@ mod write;
 
 use std::collections::BTreeMap;
 
+use commerce_diagnostics::{Diagnostic, Severity};
 use serde::{Deserialize, Serialize};
 
 use crate::failure::{Classification, Location};
@@ -318,6 +319,52 @@ impl GateStatus {
             GateStatus::Skip => "SKIP",
         }
     }
+}
+
+impl AnalysisSummary {
+    /// The counts and error keys of an analysis's findings.
+    pub fn of(diagnostics: &[Diagnostic]) -> Self {
+        let error_keys: Vec<String> = diagnostics
+            .iter()
+            .filter(|diagnostic| diagnostic.severity == Severity::Error)
+            .map(|diagnostic| {
+                format!(
+                    "{}|{}|{}",
+                    diagnostic.rule,
+                    slash(&diagnostic.path),
+                    diagnostic.message
+                )
+            })
+            .collect();
+        Self {
+            errors: error_keys.len(),
+            warnings: diagnostics
+                .iter()
+                .filter(|diagnostic| diagnostic.severity == Severity::Warning)
+                .count(),
+            error_keys,
+        }
+    }
+}
+
+impl Drift {
+    /// The contracts analyzer's findings; errors are breaking changes.
+    pub fn from_diagnostics(diagnostics: &[Diagnostic]) -> Vec<Self> {
+        diagnostics
+            .iter()
+            .filter(|diagnostic| diagnostic.rule.starts_with("contracts/"))
+            .map(|diagnostic| Drift {
+                rule: diagnostic.rule.clone(),
+                path: slash(&diagnostic.path),
+                message: diagnostic.message.clone(),
+                breaking: diagnostic.severity == Severity::Error,
+            })
+            .collect()
+    }
+}
+
+fn slash(path: &std::path::Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
 }
 
 impl Report {
