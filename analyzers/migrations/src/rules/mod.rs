@@ -26,6 +26,7 @@ pub mod ban_drop_view;
 pub mod ban_truncate_cascade;
 pub mod changing_column_type;
 pub mod constraint_missing_not_valid;
+pub mod constraint_not_validated;
 pub mod destructive_change;
 pub mod disallowed_unique_constraint;
 pub mod down_drift;
@@ -107,13 +108,14 @@ pub(crate) const RULES: [Rule; 32] = [
 ];
 
 /// The findings of the round trip (`verify`), which has no per-file check.
-pub(crate) const ROUND_TRIP_RULES: [RuleMeta; 6] = [
+pub(crate) const ROUND_TRIP_RULES: [RuleMeta; 7] = [
     up_fails::UpFails::META,
     down_fails::DownFails::META,
     down_drift::DownDrift::META,
     reup_fails::ReupFails::META,
     reup_drift::ReupDrift::META,
     destructive_change::DestructiveChange::META,
+    constraint_not_validated::ConstraintNotValidated::META,
 ];
 
 /// One migration file as the rules see it.

@@ -134,9 +134,10 @@ pub fn verify(
     for migration in &discovery.migrations {
         let checked = options.all || is_selected(migration, config, only.as_deref());
         if !run.step(migration, checked)? {
-            break;
+            return Ok(run.finish());
         }
     }
+    run.report_unvalidated_constraints()?;
     Ok(run.finish())
 }
 
@@ -156,8 +157,9 @@ struct RoundTrip<'a> {
     client: Client,
     /// Its schema, when known (migrations applied without a check do not read it).
     schema: Option<Snapshot>,
-    /// The up migrations applied so far, to rebuild the database from.
-    applied: Vec<&'a Migration>,
+    /// The up migrations applied so far, to rebuild the database from, each with whether
+    /// it was checked.
+    applied: Vec<(&'a Migration, bool)>,
     reporter: Reporter,
     timings: Vec<MigrationTiming>,
 }
@@ -205,7 +207,7 @@ impl<'a> RoundTrip<'a> {
             self.apply_only(migration, &mut timing)
         };
         if going_on {
-            self.applied.push(migration);
+            self.applied.push((migration, checked));
         }
         timing.total = started.elapsed();
         self.timings.push(timing);
@@ -286,11 +288,52 @@ impl<'a> RoundTrip<'a> {
         Ok(clean)
     }
 
+    /// Constraints still `NOT VALID` after the whole history, each reported on the checked
+    /// migration that added it: the latest up naming it, or, for an unnamed one, the latest
+    /// up with a `NOT VALID`.
+    fn report_unvalidated_constraints(&mut self) -> Result<(), VerifyError> {
+        let schema = match self.schema.take() {
+            Some(schema) => schema,
+            None => snapshot_of(&mut self.client)?,
+        };
+        let unvalidated = schema.objects.iter().filter(|(key, attributes)| {
+            key.kind == ObjectKind::Constraint
+                && attributes
+                    .get("validated")
+                    .is_some_and(|value| value == "false")
+        });
+        for (key, attributes) in unvalidated {
+            let name = key
+                .name
+                .rsplit('.')
+                .next()
+                .unwrap_or_default()
+                .to_lowercase();
+            let adder = self
+                .applied
+                .iter()
+                .rev()
+                .find(|(migration, _)| up_mentions(migration, &name))
+                .or_else(|| {
+                    self.applied
+                        .iter()
+                        .rev()
+                        .find(|(migration, _)| up_mentions(migration, "not valid"))
+                });
+            if let Some((migration, true)) = adder {
+                let definition = attributes.get("definition").map_or("", String::as_str);
+                self.reporter.not_validated(migration, key, definition);
+            }
+        }
+        Ok(())
+    }
+
     /// Replaces the database with a fresh one holding every up so far and `migration`'s:
     /// where the history goes on after a round trip that did not end at the up's schema.
     fn rebuild_through(&mut self, migration: &'a Migration) -> Result<(), VerifyError> {
         let (database, mut client) = fresh_database(&mut self.scratch)?;
-        for earlier in self.applied.iter().copied().chain([migration]) {
+        let earlier_ups = self.applied.iter().map(|(earlier, _)| *earlier);
+        for earlier in earlier_ups.chain([migration]) {
             // Each succeeded on this very history a moment ago.
             if let Err(failure) = apply(&mut client, &earlier.up).result {
                 self.reporter.up_fails(earlier, &failure, self.options);
@@ -308,6 +351,15 @@ fn fresh_database(scratch: &mut ScratchDatabases<'_>) -> Result<(String, Client)
     let database = scratch.create()?;
     let client = scratch.connect(&database)?;
     Ok((database, client))
+}
+
+/// Whether the up file mentions `needle` (lower case), in any case.
+fn up_mentions(migration: &Migration, needle: &str) -> bool {
+    migration
+        .up
+        .text
+        .as_deref()
+        .is_ok_and(|text| text.to_lowercase().contains(needle))
 }
 
 fn snapshot_of(client: &mut Client) -> Result<Snapshot, VerifyError> {

@@ -6,8 +6,10 @@ use commerce_diagnostics::{Diagnostic, RuleMeta, TextRange, TextSize};
 use commerce_project::Dialect;
 
 use super::diff::{Difference, Loss};
+use super::snapshot::ObjectKey;
 use super::{Failure, VerifyOptions};
 use crate::layout::{Migration, MigrationFile};
+use crate::rules::constraint_not_validated::ConstraintNotValidated;
 use crate::rules::destructive_change::DestructiveChange;
 use crate::rules::display_path;
 use crate::rules::down_drift::DownDrift;
@@ -113,6 +115,34 @@ impl Reporter {
                     .with_help("make sure nothing still needs this data, or keep it (expand/contract) until nothing does"),
             );
         }
+    }
+}
+
+impl Reporter {
+    pub fn not_validated(
+        &mut self,
+        migration: &Migration,
+        constraint: &ObjectKey,
+        definition: &str,
+    ) {
+        let text = migration.up.text.as_deref().unwrap_or_default();
+        let range = statement_naming(text, &constraint.name)
+            .unwrap_or_else(|| TextRange::empty(TextSize::new(0)));
+        let meta = ConstraintNotValidated::META;
+        self.diagnostics.push(
+            Diagnostic::new(
+                meta.id,
+                meta.default_severity,
+                &migration.up.path,
+                range,
+                format!(
+                    "{constraint} ({definition}) is still NOT VALID after the last migration: rows older than it were never checked"
+                ),
+            )
+            .with_data("migration", display_path(&migration.up.path))
+            .with_data("object", constraint.to_string())
+            .with_help("add a migration that runs `ALTER TABLE … VALIDATE CONSTRAINT …` once the old rows are clean"),
+        );
     }
 }
 

@@ -1,6 +1,6 @@
 //! Round trips on a real Postgres: an ephemeral cluster from the machine's binaries. Each
-//! test starts its own cluster and stops it on drop; without the binaries (and without
-//! `DATABASE_URL`) the tests say so and pass.
+//! test starts its own cluster and stops it on drop; without the binaries the tests say so
+//! and pass. `DATABASE_URL` is tested by pointing it at such a cluster.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -10,9 +10,10 @@ use commerce_project::{MemoryFs, MigrationsConfig, OsFs};
 
 use super::*;
 
-/// A server for one test, or `None` (with the reason printed) when Postgres is not installed.
+/// An ephemeral cluster for one test, or `None` (with the reason printed) when Postgres is not
+/// installed. Never `DATABASE_URL`'s server: some tests create roles and databases.
 fn server() -> Option<PostgresServer> {
-    match PostgresServer::from_env() {
+    match PostgresServer::ephemeral() {
         Ok(server) => Some(server),
         Err(error @ ServerError::NotInstalled { .. }) => {
             #[allow(clippy::print_stderr)]
@@ -158,6 +159,52 @@ fn a_history_with_every_kind_of_finding() {
         "the history stops at the failing up: {checked:?}"
     );
     assert!(report.timings.iter().all(|timing| timing.checked));
+}
+
+#[test]
+fn a_constraint_left_not_valid_is_reported_on_the_migration_that_added_it() {
+    let Some(server) = server() else { return };
+    let fs = project(&[
+        (
+            "1_orders.sql",
+            "CREATE TABLE customers (id bigint PRIMARY KEY);\nCREATE TABLE orders (customer_id bigint, total numeric);",
+        ),
+        (
+            "2_fk.sql",
+            "ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id) NOT VALID;",
+        ),
+        (
+            "3_check.sql",
+            "ALTER TABLE orders ADD CONSTRAINT orders_total_positive CHECK (total >= 0) NOT VALID;",
+        ),
+        (
+            "4_validate.sql",
+            "ALTER TABLE orders VALIDATE CONSTRAINT orders_total_positive;",
+        ),
+    ]);
+    let report = verify(&fs, Path::new("/p"), &config(), &server, &all()).expect("runs");
+    let found: Vec<_> = report
+        .diagnostics
+        .iter()
+        .map(|diagnostic| {
+            (
+                diagnostic.rule.as_str(),
+                diagnostic.path.display().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            "migrations/constraint-not-validated",
+            "migrations/2_fk.sql".to_owned()
+        )]
+    );
+    assert!(
+        report.diagnostics[0].message.starts_with("constraint public.orders.orders_customer_fk (FOREIGN KEY (customer_id) REFERENCES customers(id) NOT VALID) is still NOT VALID"),
+        "{}",
+        report.diagnostics[0].message
+    );
 }
 
 #[test]
