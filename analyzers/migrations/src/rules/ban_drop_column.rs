@@ -83,6 +83,19 @@ mod tests {
     fixture_tests!("ban-drop-column");
 
     #[test]
+    fn a_statement_that_does_not_parse_is_still_scanned_for_the_keywords() {
+        let text = "ALTER TABLE orders DROP COLUMN total, WOBBLE note;";
+        let found = crate::rules::test_support::findings(&RULE, text);
+        assert_eq!(found.len(), 1);
+        assert_eq!(&text[found[0].range.to_usize_range()], "DROP COLUMN");
+        assert!(
+            found[0].message.contains("found by keyword scan"),
+            "{}",
+            found[0].message
+        );
+    }
+
+    #[test]
     fn points_at_each_operation_of_a_multi_operation_alter() {
         let text = "ALTER TABLE \"commandes\" ADD COLUMN note text, DROP COLUMN \"prix_€\" CASCADE, DROP total;";
         assert_eq!(
