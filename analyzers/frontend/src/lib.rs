@@ -107,3 +107,6 @@ pub fn display_path(path: &Path) -> String {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod properties;
