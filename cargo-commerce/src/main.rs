@@ -64,6 +64,7 @@ fn run(cli: Cli) -> Exit {
         Command::Explain { rule } => commands::rules::explain(rule),
         Command::Init { force } => commands::init::run(&cli, *force),
         Command::Lsp => commands::lsp::run(),
+        Command::Migrations(args) => commands::migrations::run(&cli, args),
         Command::Contracts(args) => commands::contracts::run(&cli, args),
         Command::Test(args) => commands::test::run(&cli, args),
         Command::Watch(args) => commands::watch::run(&cli, args),

@@ -1,12 +1,13 @@
 //! Printing: reports to stdout, notes and errors to stderr, colours decided once.
 
 use std::io::IsTerminal;
+use std::path::Path;
 
 use anstream::eprintln;
 use commerce_analysis::{Analysis, Analyzer, CheckResult};
 use commerce_codemods::FixOutcome;
 use commerce_diagnostics::render::{self, Sources, Summary, human};
-use commerce_diagnostics::{Diagnostic, Severity};
+use commerce_diagnostics::{Diagnostic, RuleRegistry, Severity};
 
 use crate::cli::{Cli, ColorChoice, OutputFormat};
 use crate::commands::CliError;
@@ -36,19 +37,37 @@ fn stderr_color(choice: ColorChoice) -> bool {
 
 pub fn print_check(cli: &Cli, format: OutputFormat, analysis: &Analysis, result: &CheckResult) {
     let summary = Summary::of(&result.diagnostics, result.files_checked, result.elapsed);
+    print_diagnostics(
+        cli,
+        format,
+        &result.diagnostics,
+        &result.sources,
+        &summary,
+        analysis.registry(),
+    );
+}
+
+/// Findings in the requested format: the same shapes for every command that reports them.
+pub fn print_diagnostics(
+    cli: &Cli,
+    format: OutputFormat,
+    diagnostics: &[Diagnostic],
+    sources: &Sources,
+    summary: &Summary,
+    rules: &RuleRegistry,
+) {
     match format {
         OutputFormat::Human => {
             let options = human::HumanOptions {
                 color: use_color(cli.color),
             };
-            print!(
-                "{}",
-                human::render(&result.diagnostics, &result.sources, &summary, options)
-            );
+            print!("{}", human::render(diagnostics, sources, summary, options));
         }
         OutputFormat::Json => {
-            let json = render::json::render(&result.diagnostics, &result.sources, &summary);
-            println!("{}", pretty(&json));
+            println!(
+                "{}",
+                pretty(&render::json::render(diagnostics, sources, summary))
+            );
         }
         OutputFormat::Sarif => {
             let tool = render::sarif::ToolInfo {
@@ -58,19 +77,38 @@ pub fn print_check(cli: &Cli, format: OutputFormat, analysis: &Analysis, result:
                     .filter(|uri| !uri.is_empty())
                     .map(str::to_owned),
             };
-            let sarif = render::sarif::render(
-                &result.diagnostics,
-                &result.sources,
-                analysis.registry(),
-                &tool,
+            println!(
+                "{}",
+                pretty(&render::sarif::render(diagnostics, sources, rules, &tool))
             );
-            println!("{}", pretty(&sarif));
         }
-        OutputFormat::Github => print!(
-            "{}",
-            render::github::render(&result.diagnostics, &result.sources)
-        ),
+        OutputFormat::Github => print!("{}", render::github::render(diagnostics, sources)),
     }
+}
+
+/// The texts of the files findings (and their fixes) point into, read from the project.
+pub fn sources_for(root: &Path, diagnostics: &[Diagnostic]) -> Sources {
+    let mut paths: Vec<&Path> = diagnostics
+        .iter()
+        .flat_map(|diagnostic| {
+            let edits = diagnostic
+                .fix
+                .iter()
+                .flat_map(|fix| fix.edits.iter().map(|edit| edit.path.as_path()));
+            std::iter::once(diagnostic.path.as_path()).chain(edits)
+        })
+        .collect();
+    paths.sort();
+    paths.dedup();
+    paths
+        .into_iter()
+        .filter_map(|path| {
+            Some((
+                path.to_path_buf(),
+                std::fs::read_to_string(root.join(path)).ok()?,
+            ))
+        })
+        .collect()
 }
 
 fn pretty(value: &serde_json::Value) -> String {

@@ -20,15 +20,29 @@ use crate::workspace::TestKind;
 const TOOL: &str = "commerce";
 pub(crate) const PROFILE: &str = "commerce:run";
 
-/// Whether `cargo nextest` can run.
-pub fn is_installed(cargo: &Path) -> bool {
-    Command::new(cargo)
-        .args(["nextest", "--version"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success())
+/// Whether `cargo nextest` can run: an executable `cargo-nextest` where cargo looks for
+/// subcommands (`PATH`, then `$CARGO_HOME/bin`). A lookup, not `cargo nextest --version`: it is
+/// on the path of every run, and starting cargo costs tens of milliseconds.
+pub fn is_installed() -> bool {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")));
+    on_search_path(
+        "cargo-nextest",
+        std::env::var_os("PATH"),
+        cargo_home.map(|home| home.join("bin")),
+    )
+}
+
+fn on_search_path(name: &str, path: Option<std::ffi::OsString>, extra: Option<PathBuf>) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.iter()
+        .flat_map(std::env::split_paths)
+        .chain(extra)
+        .any(|dir| {
+            fs::metadata(dir.join(name))
+                .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+        })
 }
 
 /// What nextest will run.
@@ -352,7 +366,30 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_cargo_means_no_nextest() {
-        assert!(!is_installed(Path::new("/nonexistent/cargo")));
+    fn nextest_is_found_as_an_executable_on_the_search_path() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (bin, home_bin) = (dir.path().join("bin"), dir.path().join("home/bin"));
+        fs::create_dir_all(&bin).expect("mkdir");
+        fs::create_dir_all(&home_bin).expect("mkdir");
+        let path = Some(bin.clone().into_os_string());
+        assert!(!on_search_path(
+            "cargo-nextest",
+            path.clone(),
+            Some(home_bin.clone())
+        ));
+        let program = home_bin.join("cargo-nextest");
+        fs::write(&program, "#!/bin/sh\n").expect("write");
+        assert!(
+            !on_search_path("cargo-nextest", path.clone(), Some(home_bin.clone())),
+            "not executable"
+        );
+        fs::set_permissions(&program, fs::Permissions::from_mode(0o755)).expect("chmod");
+        assert!(on_search_path(
+            "cargo-nextest",
+            path.clone(),
+            Some(home_bin)
+        ));
+        assert!(!on_search_path("cargo-nextest", path, None));
     }
 }

@@ -183,6 +183,12 @@ pub fn run_tests(
         (Some(_), Some(path)) => Some(report::read(path)?),
         _ => None,
     };
+    // Before `cargo metadata`, which may rewrite Cargo.lock and so hide a change to it.
+    let changes = match &request.changes {
+        Some(Changes::SinceBase(base)) => commerce_project::changed_files(project.root(), base)?,
+        Some(Changes::Files(files)) => files.clone(),
+        None => Vec::new(),
+    };
     let workspace = Workspace::load(project.root())?;
     let suite = suite::resolve(project.config(), request.suite.as_deref())?;
     let report_dir = request
@@ -192,12 +198,8 @@ pub fn run_tests(
     let cargo = request.cargo.clone().unwrap_or_else(cargo_program);
     let mut notices = Vec::new();
 
-    let (selection, changes) = match &request.changes {
+    let selection = match &request.changes {
         Some(source) => {
-            let changes = match source {
-                Changes::SinceBase(base) => commerce_project::changed_files(project.root(), base)?,
-                Changes::Files(files) => files.clone(),
-            };
             let base = source.diff_base().to_owned();
             let triggers = request.triggers.clone().unwrap_or_default();
             let selection = changed::select(&workspace, project.root(), &changes, &triggers);
@@ -208,9 +210,9 @@ pub fn run_tests(
                 }),
                 Scope::Tests { .. } => {}
             }
-            (Some(selection), changes)
+            Some(selection)
         }
-        None => (None, Vec::new()),
+        None => None,
     };
     let filterset = combine(&[
         suite.filterset.as_deref(),
@@ -315,7 +317,7 @@ impl Context<'_> {
             RunnerChoice::Nextest => true,
             RunnerChoice::CargoTest => false,
             RunnerChoice::Auto => {
-                let installed = nextest::is_installed(self.cargo);
+                let installed = nextest::is_installed();
                 if !installed {
                     notices.push(Notice::NextestMissing);
                 }

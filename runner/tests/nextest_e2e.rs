@@ -382,6 +382,16 @@ fn changed_runs_only_the_touched_test_target_or_nothing() {
             .as_deref()
             .is_some_and(|diff| diff.contains("+// touched"))
     );
+
+    // A lock-file change reaches everything, even though cargo rewrites the file it reads.
+    let lock = tiny.root().join("Cargo.lock");
+    let text = fs::read_to_string(&lock).expect("read");
+    fs::write(&lock, format!("{text}# touched\n")).expect("touch");
+    let everything = run_tests(&tiny.project(), &request, &CancelToken::new()).expect("runs");
+    assert!(everything.notices.contains(&Notice::EverythingAffected {
+        trigger: PathBuf::from("Cargo.lock")
+    }));
+    assert_eq!(everything.report.summary.total, 7);
 }
 
 #[test]

@@ -2,6 +2,7 @@ pub mod check;
 pub mod contracts;
 pub mod init;
 pub mod lsp;
+pub mod migrations;
 pub mod report;
 pub mod rules;
 pub mod test;
@@ -33,6 +34,8 @@ pub enum CliError {
     },
     #[error(transparent)]
     Lsp(#[from] commerce_lsp::LspError),
+    #[error(transparent)]
+    Verify(#[from] commerce_migrations::VerifyError),
     #[error(transparent)]
     Contracts(#[from] commerce_contracts::LoadError),
     #[error(transparent)]

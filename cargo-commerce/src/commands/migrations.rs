@@ -1,0 +1,127 @@
+//! `cargo commerce migrations verify`: every migration applied, rolled back and re-applied on
+//! a real Postgres, the schema compared from the catalogs at each step.
+
+use std::time::{Duration, Instant};
+
+use clap::{Args, Subcommand};
+use commerce_diagnostics::render::Summary;
+use commerce_diagnostics::{RuleRegistry, Severity, sort_and_dedup};
+use commerce_migrations::{PostgresServer, VerifyOptions};
+use commerce_project::OsFs;
+
+use super::{CliError, load_project};
+use crate::Exit;
+use crate::cli::{Cli, FailOn, OutputFormat};
+use crate::output;
+
+#[derive(Debug, Args)]
+pub struct MigrationsArgs {
+    #[command(subcommand)]
+    pub command: MigrationsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrationsCommand {
+    /// Round-trip migrations (up, down, up) on Postgres: an ephemeral cluster from the local
+    /// binaries, or the server at DATABASE_URL.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Check every migration (default: those at or after `[migrations] lint_from`, or changed
+    /// since --base).
+    #[arg(long)]
+    pub all: bool,
+    /// Check only the migrations changed since the merge base with this ref.
+    #[arg(long, value_name = "REF", conflicts_with = "all")]
+    pub base: Option<String>,
+    /// The longest one statement may run, in seconds (a hung migration is stopped and reported).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub statement_timeout: u64,
+    /// The longest one statement may wait for a lock, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub lock_timeout: u64,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+    /// The lowest severity that fails the run.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+}
+
+pub fn run(cli: &Cli, args: &MigrationsArgs) -> Result<Exit, CliError> {
+    match &args.command {
+        MigrationsCommand::Verify(verify) => run_verify(cli, verify),
+    }
+}
+
+fn run_verify(cli: &Cli, args: &VerifyArgs) -> Result<Exit, CliError> {
+    let started = Instant::now();
+    let project = load_project(cli)?;
+    let only = match &args.base {
+        Some(base) => Some(
+            commerce_project::changed_files(project.root(), base)
+                .map_err(commerce_analysis::AnalysisError::from)?
+                .into_iter()
+                .map(|change| change.path)
+                .collect(),
+        ),
+        None => None,
+    };
+    let options = VerifyOptions {
+        all: args.all,
+        only,
+        statement_timeout: Duration::from_secs(args.statement_timeout),
+        lock_timeout: Duration::from_secs(args.lock_timeout),
+    };
+    let server = PostgresServer::from_env().map_err(commerce_migrations::VerifyError::from)?;
+    let report = commerce_migrations::verify(
+        &OsFs,
+        project.root(),
+        &project.config().migrations,
+        &server,
+        &options,
+    )?;
+    let mut diagnostics = report.diagnostics;
+    sort_and_dedup(&mut diagnostics);
+    if args.format == OutputFormat::Human {
+        for timing in &report.timings {
+            let steps = match (timing.down, timing.reup) {
+                (Some(down), Some(reup)) => format!(
+                    "up {} ms, down {} ms, re-up {} ms",
+                    timing.up.as_millis(),
+                    down.as_millis(),
+                    reup.as_millis()
+                ),
+                _ => format!("applied in {} ms", timing.up.as_millis()),
+            };
+            output::note(&format!("{}: {steps}", timing.migration.display()));
+        }
+    }
+    let sources = output::sources_for(project.root(), &diagnostics);
+    let summary = Summary::of(&diagnostics, report.timings.len(), started.elapsed());
+    let registry = RuleRegistry::new(commerce_migrations::rules());
+    output::print_diagnostics(
+        cli,
+        args.format,
+        &diagnostics,
+        &sources,
+        &summary,
+        &registry,
+    );
+    let threshold = match args.fail_on {
+        FailOn::Error => Severity::Error,
+        FailOn::Warning => Severity::Warning,
+        FailOn::Info => Severity::Info,
+    };
+    Ok(
+        if diagnostics
+            .iter()
+            .any(|diagnostic| diagnostic.severity >= threshold)
+        {
+            Exit::Findings
+        } else {
+            Exit::Clean
+        },
+    )
+}
