@@ -68,6 +68,9 @@ pub struct ListedTest {
 pub(crate) struct Invocation<'a> {
     pub cargo: &'a Path,
     pub workspace_root: &'a Path,
+    /// `cargo metadata`'s JSON: with the binaries list it lets nextest skip cargo after the
+    /// one build.
+    pub cargo_metadata: &'a str,
     /// `<report dir>/nextest`: the tool config, list output, logs and nextest's store.
     pub dir: PathBuf,
     pub filterset: Option<&'a str>,
@@ -77,10 +80,16 @@ pub(crate) struct Invocation<'a> {
 }
 
 impl Invocation<'_> {
+    /// `cargo nextest SUBCOMMAND` over the binaries [`Invocation::build`] made, so neither the
+    /// listing nor the run starts cargo again.
     fn command(&self, subcommand: &str) -> Command {
         let mut command = Command::new(self.cargo);
         command
-            .args(["nextest", subcommand, "--workspace"])
+            .args(["nextest", subcommand])
+            .arg("--binaries-metadata")
+            .arg(self.binaries_path())
+            .arg("--cargo-metadata")
+            .arg(self.cargo_metadata_path())
             .arg("--tool-config-file")
             .arg(format!(
                 "{TOOL}:{}",
@@ -100,6 +109,46 @@ impl Invocation<'_> {
 
     fn log_path(&self, name: &str) -> PathBuf {
         self.dir.join(name)
+    }
+
+    fn binaries_path(&self) -> PathBuf {
+        self.dir.join("binaries.json")
+    }
+
+    fn cargo_metadata_path(&self) -> PathBuf {
+        self.dir.join("cargo-metadata.json")
+    }
+
+    /// Builds every test binary of the workspace once (`cargo nextest list --list-type
+    /// binaries-only`) and keeps what nextest needs to reuse the build.
+    fn build(&self, cancel: &CancelToken) -> Result<(), RunnerError> {
+        let metadata = self.cargo_metadata_path();
+        fs::write(&metadata, self.cargo_metadata)
+            .map_err(|source| write_error(&metadata, source))?;
+        let log = self.log_path("build.log");
+        let mut command = Command::new(self.cargo);
+        command
+            .args([
+                "nextest",
+                "list",
+                "--workspace",
+                "--list-type",
+                "binaries-only",
+            ])
+            .args(["--message-format", "json"])
+            .current_dir(self.workspace_root)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(create(&self.binaries_path())?))
+            .stderr(self.stderr(&log)?);
+        let ended = spawn(&mut command, cancel)?;
+        if ended.status().success() {
+            Ok(())
+        } else {
+            Err(RunnerError::NextestList {
+                status: describe(ended),
+                log: tail(&log),
+            })
+        }
     }
 
     /// Progress to our stderr, or into `log` for error messages.
@@ -146,10 +195,11 @@ impl Invocation<'_> {
         Ok(())
     }
 
-    /// `cargo nextest list --message-format json`: builds the tests and lists the selection.
+    /// Builds the tests, then `cargo nextest list --message-format json` lists the selection.
     pub(crate) fn list(&self, cancel: &CancelToken) -> Result<TestList, RunnerError> {
+        self.build(cancel)?;
         let output = self.log_path("list.json");
-        let log = self.log_path("build.log");
+        let log = self.log_path("list.log");
         let mut command = self.command("list");
         command
             .args(["--message-format", "json"])

@@ -345,6 +345,7 @@ impl Context<'_> {
         let invocation = Invocation {
             cargo: self.cargo,
             workspace_root: &self.workspace.root,
+            cargo_metadata: &self.workspace.metadata_json,
             dir: self.report_dir.join("nextest"),
             filterset: self.filterset,
             // A balanced shard lists every test and picks its own slice.

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::Stdio;
 
 use cargo_metadata::{DependencyKind, Metadata, MetadataCommand, TargetKind};
 
@@ -17,6 +18,8 @@ pub struct Workspace {
     pub target_dir: PathBuf,
     /// By name.
     pub packages: BTreeMap<String, Member>,
+    /// `cargo metadata`'s JSON, which nextest reuses instead of running cargo again.
+    pub(crate) metadata_json: String,
 }
 
 /// One workspace member.
@@ -118,19 +121,28 @@ impl Workspace {
                 dir: dir.to_path_buf(),
             });
         }
-        let metadata = MetadataCommand::new()
+        let error = |message: String| RunnerError::Metadata {
+            dir: dir.to_path_buf(),
+            message,
+        };
+        let output = MetadataCommand::new()
             .manifest_path(manifest)
             .current_dir(dir)
-            .exec()
-            .map_err(|error| RunnerError::Metadata {
-                dir: dir.to_path_buf(),
-                message: first_line(&error.to_string()),
-            })?;
-        Ok(Self::from_metadata(&metadata))
+            .cargo_command()
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|source| error(format!("cannot run cargo: {source}")))?;
+        if !output.status.success() {
+            return Err(error(first_line(&String::from_utf8_lossy(&output.stderr))));
+        }
+        let json = String::from_utf8_lossy(&output.stdout).into_owned();
+        let metadata = MetadataCommand::parse(&json)
+            .map_err(|source| error(first_line(&source.to_string())))?;
+        Ok(Self::from_metadata(&metadata, json))
     }
 
-    /// The workspace described by parsed `cargo metadata` output.
-    pub fn from_metadata(metadata: &Metadata) -> Self {
+    /// The workspace described by `cargo metadata` output, parsed and raw.
+    fn from_metadata(metadata: &Metadata, metadata_json: String) -> Self {
         let root = metadata.workspace_root.clone().into_std_path_buf();
         let members = metadata.workspace_packages();
         let names: BTreeMap<_, _> = members
@@ -193,6 +205,7 @@ impl Workspace {
             target_dir: metadata.target_directory.clone().into_std_path_buf(),
             root,
             packages,
+            metadata_json,
         }
     }
 
