@@ -231,3 +231,50 @@ fn check_without_a_cargo_manifest_says_there_are_no_tests() {
     );
     assert!(String::from_utf8_lossy(&check.stderr).contains("no Cargo.toml at the project root"));
 }
+
+#[test]
+fn ctrl_c_stops_the_tests_and_still_writes_a_partial_report() {
+    let dir = tiny("hang");
+    let report_dir = dir.path().join("report");
+    let child = Command::new(env!("CARGO_BIN_EXE_cargo-commerce"))
+        .args([
+            "test",
+            "--quiet",
+            "--report-dir",
+            &report_dir.to_string_lossy(),
+        ])
+        .args(["--project", &dir.path().to_string_lossy()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("cargo-commerce starts");
+    // Wait until the hanging test runs: nextest has written its tool config and list by then.
+    let list = report_dir.join("nextest/list.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while fs::metadata(&list).map_or(true, |meta| meta.len() == 0) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run never listed its tests"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let signal = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(signal.success());
+    let output = child.wait_with_output().expect("cargo-commerce ends");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("interrupted"));
+    let report: Value = serde_json::from_str(
+        &fs::read_to_string(report_dir.join("report.json")).expect("a report"),
+    )
+    .expect("JSON");
+    assert_eq!(report["run"]["interrupted"], true);
+}

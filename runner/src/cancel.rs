@@ -37,7 +37,7 @@ impl CancelToken {
                 .is_some_and(|parent| parent.is_cancelled())
     }
 
-    /// A token that Ctrl-C (SIGINT, and SIGTERM) cancels. The handler is process-wide, so only
+    /// A token that Ctrl-C (SIGINT) cancels. The handler is process-wide, so only
     /// the binary calls this, once.
     ///
     /// # Errors
