@@ -32,6 +32,7 @@ OURS = os.path.join(REPO, "target", "release", "examples", "graph")
 PEERS = {"madge": "8.0.0", "dpdm": "4.3.0", "skott": "0.35.12", "oxlint": "1.94.0"}
 EXTENSIONS = ["ts", "tsx", "js", "jsx", "mjs", "cjs"]
 
+sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
 from generate import tarjan  # noqa: E402
 
@@ -161,21 +162,27 @@ def reference_check(project, summary):
         every.setdefault(edge["from"], set()).add(edge["to"])
         if edge["kind"] != "type-only":
             runtime.setdefault(edge["from"], set()).add(edge["to"])
-    same_all = tarjan(graph["nodes"], every) == sorted(summary["all_components"])
-    same_runtime = tarjan(graph["nodes"], runtime) == sorted(summary["runtime_components"])
+    same_all = tarjan(graph["nodes"], every) == canonical(summary["all_components"])
+    same_runtime = tarjan(graph["nodes"], runtime) == canonical(summary["runtime_components"])
     return same_all and same_runtime
+
+
+def canonical(components):
+    """Components as sorted lists of sorted paths (by string, as Python and the peers sort)."""
+    return sorted(sorted(component) for component in components)
 
 
 def truth_check(project, summary):
     """The synthetic project's planted problems against what we found."""
     with open(os.path.join(project, "truth.json")) as file:
         truth = json.load(file)
-    type_only = [c for c in summary["all_components"] if c not in summary["runtime_components"]]
+    runtime = canonical(summary["runtime_components"])
+    type_only = [c for c in canonical(summary["all_components"]) if c not in runtime]
     found_missing = sorted(
         (item["file"], re.search(r"named `([^`]+)`", item["message"]).group(1)) for item in summary["missing_exports"]
     )
     checks = {
-        "run-time cycles": sorted(summary["runtime_components"]) == truth["runtime_components"],
+        "run-time cycles": runtime == truth["runtime_components"],
         "type-only cycles": sorted(type_only) == truth["type_only_components"],
         "broken imports": sorted((u["file"], u["specifier"]) for u in summary["unresolved"])
         == sorted((u["file"], u["specifier"]) for u in truth["unresolved"]),
@@ -197,10 +204,11 @@ def measure(tool, command, parse, project, out_dir, timeout):
         if tool == "ours":
             with open(stdout_path) as file:
                 row["summary"] = json.load(file)
-            row["components"] = sorted(row["summary"]["all_components"])
+            row["components"] = canonical(row["summary"]["all_components"])
             row["cycles"] = len(row["components"])
-            runtime = len(row["summary"]["runtime_components"])
-            row["note"] = f"{runtime} run-time + {row['cycles'] - runtime} type-only components"
+            runtime = canonical(row["summary"]["runtime_components"])
+            type_only = [c for c in row["components"] if c not in runtime]
+            row["note"] = f"{len(runtime)} run-time + {len(type_only)} type-only components"
         else:
             reported = parse(os.path.join(out_dir, "dpdm.json") if tool == "dpdm" else stdout_path)
             row["components"] = components_of(reported)
@@ -250,7 +258,7 @@ def bench(project, tools, timeout):
             continue
         files = sum(len(c) for c in row["components"])
         same_files, same = (
-            agreement(row["components"], ours["components"], sorted(ours["summary"]["runtime_components"]))
+            agreement(row["components"], ours["components"], canonical(ours["summary"]["runtime_components"]))
             if ours else ("-", "-")
         )
         print(f"| {row['tool']} | {times} | {row['cycles']} | {files} | {row['note']} | {same_files} | {same} |")

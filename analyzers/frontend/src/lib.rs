@@ -16,6 +16,7 @@ pub mod graph;
 pub mod parse;
 mod project;
 pub mod resolve;
+pub mod routes;
 pub mod rules;
 
 use std::path::{Component, Path, PathBuf};
@@ -26,6 +27,7 @@ use commerce_project::{FileSystem, FrontendConfig, SkippedFile};
 
 pub use graph::{EdgeKind, GraphEdge, ModuleGraph};
 pub use parse::{Dialect, ParseError, ParsedModule, is_frontend_source, parse_module};
+pub use routes::{Route, RouteKind, routes_table};
 
 /// What [`check_project`] found.
 #[derive(Debug)]
@@ -34,6 +36,9 @@ pub struct FrontendReport {
     pub diagnostics: Vec<Diagnostic>,
     /// The import graph of the analyzed modules.
     pub graph: ModuleGraph,
+    /// Every route (Next.js app and pages routers, React Router objects), sorted by path, each
+    /// OK or with its problems: `cargo commerce routes` prints them ([`routes::routes_table`]).
+    pub routes: Vec<routes::Route>,
     /// Files that were not analyzed because they are too large, not UTF-8 or unreadable.
     /// The analysis facade reports them (`commerce/file-too-large`, `commerce/unreadable-file`)
     /// the way it reports the files its inventory skipped.
@@ -65,13 +70,15 @@ pub fn check_project(
     let modules = project::Modules::load(fs, root, files, config);
     let exports = exports::Exports::new(&modules);
     let graph = ModuleGraph::build(&modules, &exports);
+    let cycles = graph::cycles::cycle_components(&graph);
     let context = rules::Context {
         modules: &modules,
         exports: &exports,
         graph: &graph,
+        cycles: &cycles,
         config,
     };
-    let mut diagnostics = rules::check(&context);
+    let (mut diagnostics, routes) = rules::check(&context);
     sort_and_dedup(&mut diagnostics);
     let files_analyzed = modules
         .modules
@@ -85,6 +92,7 @@ pub fn check_project(
         .count();
     FrontendReport {
         diagnostics,
+        routes,
         skipped: modules.skipped,
         files_analyzed,
         graph,

@@ -24,6 +24,8 @@ fn every_rule_is_documented_with_the_house_sections() {
             "frontend/missing-default-export",
             "frontend/missing-export",
             "frontend/parse-error",
+            "frontend/route-broken-import",
+            "frontend/route-missing-default-export",
             "frontend/unresolved-import",
         ]
     );

@@ -8,6 +8,7 @@
 //! depends on that usage and on the project's `verbatimModuleSyntax`; [`Import::is_erased`]
 //! makes that decision once the tsconfig and the target module's exports are known.
 
+mod router;
 mod statements;
 mod usage;
 
@@ -222,6 +223,26 @@ pub struct MemberAccess {
     pub range: TextRange,
 }
 
+/// What a React Router route renders.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RouteComponent {
+    /// `element: <Cart />` or `Component: Cart`: a name of this module.
+    Local(String),
+    /// `lazy: () => import("./cart")`: a module.
+    Lazy(String),
+}
+
+/// One route object of `createBrowserRouter([...])` (or a sibling, or `useRoutes`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RouterRoute {
+    /// The full path, the parents' paths joined: `/shop/:id`.
+    pub path: String,
+    pub component: Option<RouteComponent>,
+    /// The route object.
+    pub range: TextRange,
+}
+
 /// Everything [`collect`] learns about one module.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ModuleFacts {
@@ -233,6 +254,8 @@ pub struct ModuleFacts {
     pub ambient_modules: Vec<String>,
     /// Exports that cannot be listed statically: `export =`, `module.exports`, `exports.x`.
     pub dynamic_exports: bool,
+    /// React Router routes declared here, in source order.
+    pub router_routes: Vec<RouterRoute>,
 }
 
 impl ModuleFacts {

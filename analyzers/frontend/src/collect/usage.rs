@@ -20,7 +20,10 @@ use swc_ecma_ast::{
 use swc_ecma_visit::{Visit, VisitWith};
 
 use super::statements::{bound_idents, declared_idents};
-use super::{Import, ImportBinding, ImportForm, Imported, MemberAccess, ModuleFacts, Usage};
+use super::{
+    Import, ImportBinding, ImportForm, Imported, MemberAccess, ModuleFacts, RouterRoute, Usage,
+    router,
+};
 use crate::parse::ParsedModule;
 
 pub(super) fn collect_usage(parsed: &ParsedModule, facts: &mut ModuleFacts) {
@@ -31,6 +34,7 @@ pub(super) fn collect_usage(parsed: &ParsedModule, facts: &mut ModuleFacts) {
         found,
         accesses,
         dynamic_exports,
+        routes,
         ..
     } = walker;
     for (import, usages) in facts.imports.iter_mut().zip(usages) {
@@ -41,6 +45,7 @@ pub(super) fn collect_usage(parsed: &ParsedModule, facts: &mut ModuleFacts) {
     facts.imports.extend(found);
     facts.member_accesses.extend(accesses);
     facts.dynamic_exports |= dynamic_exports;
+    facts.router_routes.extend(routes);
 }
 
 /// An imported local name: which binding of which import it is.
@@ -62,6 +67,7 @@ struct UsageWalker<'a> {
     found: Vec<Import>,
     accesses: Vec<MemberAccess>,
     dynamic_exports: bool,
+    routes: Vec<RouterRoute>,
 }
 
 impl<'a> UsageWalker<'a> {
@@ -97,6 +103,7 @@ impl<'a> UsageWalker<'a> {
             found: Vec::new(),
             accesses: Vec::new(),
             dynamic_exports: false,
+            routes: Vec::new(),
         }
     }
 
@@ -305,6 +312,7 @@ impl Visit for UsageWalker<'_> {
 
     fn visit_call_expr(&mut self, call: &CallExpr) {
         self.call_import(call);
+        self.routes.extend(router::router_routes(self.parsed, call));
         call.visit_children_with(self);
     }
 

@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::Context;
 use super::edits::type_only_edits;
 use crate::display_path;
-use crate::graph::cycles::{CycleComponent, cycle_components, is_acyclic};
+use crate::graph::cycles::{CycleComponent, is_acyclic};
 use crate::graph::{Edge, EdgeKind};
 use crate::project::{ModuleId, Target};
 
@@ -62,7 +62,8 @@ declare_rule! {
 
 pub(crate) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
     let type_only_severity = context.config.type_only_cycles.severity();
-    cycle_components(context.graph)
+    context
+        .cycles
         .iter()
         .filter_map(|component| {
             let severity = if component.runtime {

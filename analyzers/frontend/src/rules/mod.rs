@@ -6,6 +6,8 @@ pub mod import_cycle;
 pub mod missing_default_export;
 pub mod missing_export;
 pub mod parse_error;
+pub mod route_broken_import;
+pub mod route_missing_default_export;
 pub mod unresolved_import;
 
 #[cfg(test)]
@@ -16,7 +18,9 @@ use commerce_project::FrontendConfig;
 
 use crate::exports::Exports;
 use crate::graph::ModuleGraph;
+use crate::graph::cycles::CycleComponent;
 use crate::project::{Module, ModuleId, Modules};
+use crate::routes::{self, Route};
 
 /// What every rule reads.
 #[derive(Debug)]
@@ -24,6 +28,8 @@ pub(crate) struct Context<'a> {
     pub modules: &'a Modules,
     pub exports: &'a Exports<'a>,
     pub graph: &'a ModuleGraph,
+    /// The import cycles of the graph, computed once for the cycle and route rules.
+    pub cycles: &'a [CycleComponent],
     pub config: &'a FrontendConfig,
 }
 
@@ -49,16 +55,25 @@ pub(crate) fn all() -> Vec<RuleMeta> {
         missing_default_export::MissingDefaultExport::META,
         missing_export::MissingExport::META,
         parse_error::UnparsableFile::META,
+        route_broken_import::RouteBrokenImport::META,
+        route_missing_default_export::RouteMissingDefaultExport::META,
         unresolved_import::UnresolvedImport::META,
     ]
 }
 
-/// Runs every rule.
-pub(crate) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
+/// Runs every rule; also returns the routes, which the route rules judge from the findings
+/// of the others.
+pub(crate) fn check(context: &Context<'_>) -> (Vec<Diagnostic>, Vec<Route>) {
     let mut diagnostics = parse_error::check(context);
     diagnostics.extend(unresolved_import::check(context));
     diagnostics.extend(missing_export::check(context));
     diagnostics.extend(missing_default_export::check(context));
     diagnostics.extend(import_cycle::check(context));
-    diagnostics
+    let routes = routes::discover(context, &diagnostics);
+    diagnostics.extend(route_missing_default_export::check(context, &routes));
+    diagnostics.extend(route_broken_import::check(&routes));
+    (
+        diagnostics,
+        routes.into_iter().map(|(route, _)| route).collect(),
+    )
 }

@@ -1,0 +1,577 @@
+//! Routes: Next.js app-router and pages-router files, and React Router route objects, each with
+//! the module that renders it and whether it can work: a page without a default export, or one
+//! that reaches (through run-time imports) an unresolved import, a missing export, a file that
+//! does not parse or a run-time import cycle, fails.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use commerce_diagnostics::{Diagnostic, Severity, TextRange};
+use serde::Serialize;
+
+use crate::collect::{ImportForm, RouteComponent};
+use crate::display_path;
+use crate::exports::Lookup;
+use crate::graph::cycles::CycleComponent;
+use crate::parse::Dialect;
+use crate::project::{ModuleId, Target};
+use crate::rules::Context;
+
+/// What a route file or object is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RouteKind {
+    Page,
+    Layout,
+    Loading,
+    Error,
+    NotFound,
+    Template,
+    Default,
+    /// A Next.js `route.ts` handler: named `GET`, `POST`, … exports.
+    Handler,
+    /// A pages-router API route, `pages/api/*`: a default-exported handler.
+    Api,
+    /// A React Router route object.
+    Element,
+}
+
+impl RouteKind {
+    /// Next.js renders (or calls) the default export of every special file but `route.ts`.
+    fn needs_default_export(self) -> bool {
+        !matches!(self, RouteKind::Element | RouteKind::Handler)
+    }
+}
+
+/// What kind of failure a [`RouteProblem`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProblemKind {
+    /// A Next.js file without the default export Next.js renders.
+    NoDefaultExport,
+    /// A React Router route whose component cannot be imported.
+    MissingComponent,
+    /// The route's module reaches a broken module or a run-time cycle.
+    Reaches,
+}
+
+/// Why a route fails, and where the cause is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RouteProblem {
+    pub kind: ProblemKind,
+    pub reason: String,
+    /// What would repair it, when known.
+    pub fix: Option<String>,
+    /// The file and range of the cause (relative to the project root).
+    pub path: PathBuf,
+    pub range: TextRange,
+}
+
+/// One route of the project.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Route {
+    /// `/shop/[id]` (Next.js) or `/shop/:id` (React Router).
+    pub path: String,
+    /// The module that renders it, relative to the project root.
+    pub file: PathBuf,
+    pub kind: RouteKind,
+    /// Where the route is declared: the file itself for Next.js, the route object for React
+    /// Router.
+    pub declared_in: PathBuf,
+    pub declaration: TextRange,
+    /// Empty when the route works.
+    pub problems: Vec<RouteProblem>,
+}
+
+impl Route {
+    pub fn is_ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// `route  file  OK|FAIL  reason  fix`, one line per route, aligned, for `cargo commerce routes`.
+pub fn routes_table(routes: &[Route]) -> String {
+    let rows: Vec<[String; 5]> = routes
+        .iter()
+        .map(|route| {
+            let problem = route.problems.first();
+            [
+                route.path.clone(),
+                display_path(&route.file),
+                if route.is_ok() { "OK" } else { "FAIL" }.to_owned(),
+                problem
+                    .map(|problem| problem.reason.clone())
+                    .unwrap_or_default(),
+                problem
+                    .and_then(|problem| problem.fix.clone())
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let header = ["ROUTE", "FILE", "STATUS", "REASON", "FIX"].map(str::to_owned);
+    let mut widths = [0; 5];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut table = String::new();
+    for row in std::iter::once(&header).chain(&rows) {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:width$}"))
+            .collect();
+        let _ = writeln!(table, "{}", cells.join("  ").trim_end());
+    }
+    table
+}
+
+/// Every route of the project with its problems, and the module rendering it. `diagnostics`
+/// are the findings of the other frontend rules: a route fails when its module reaches one, or
+/// a run-time import cycle.
+pub(crate) fn discover(
+    context: &Context<'_>,
+    diagnostics: &[Diagnostic],
+) -> Vec<(Route, Option<ModuleId>)> {
+    let mut routes = next_routes(context);
+    routes.extend(router_routes(context));
+    let blockers = Blockers::new(context, diagnostics, context.cycles);
+    for (route, module) in &mut routes {
+        if let Some(module) = *module {
+            if route.kind.needs_default_export()
+                && context.exports.lookup(module, "default") == Lookup::Missing
+            {
+                route.problems.push(RouteProblem {
+                    kind: ProblemKind::NoDefaultExport,
+                    reason: "the module has no default export".to_owned(),
+                    fix: Some("export the component as `export default`".to_owned()),
+                    path: route.file.clone(),
+                    range: TextRange::default(),
+                });
+            }
+            route
+                .problems
+                .extend(blockers.reached_from(context, module));
+        }
+    }
+    routes.sort_by(|(a, _), (b, _)| (&a.path, &a.file).cmp(&(&b.path, &b.file)));
+    routes
+}
+
+/// The Next.js router directories: `[frontend] routes`, or every `app` / `pages` directory
+/// beside a `next.config.*` (or in `src/` beside one).
+fn next_roots(context: &Context<'_>) -> Vec<(PathBuf, bool)> {
+    let is_pages = |dir: &Path| dir.file_name().is_some_and(|name| name == "pages");
+    if let Some(routes) = &context.config.routes {
+        let dir = PathBuf::from(routes);
+        let pages = is_pages(&dir);
+        return vec![(dir, pages)];
+    }
+    let mut candidates = HashSet::new();
+    for module in &context.modules.modules {
+        for dir in module.path.ancestors().skip(1) {
+            if dir
+                .file_name()
+                .is_some_and(|name| name == "app" || name == "pages")
+            {
+                candidates.insert(dir.to_path_buf());
+            }
+        }
+    }
+    let mut roots: Vec<(PathBuf, bool)> = candidates
+        .into_iter()
+        .filter(|dir| has_next_config(context, dir))
+        .map(|dir| {
+            let pages = is_pages(&dir);
+            (dir, pages)
+        })
+        .collect();
+    roots.sort();
+    roots
+}
+
+fn has_next_config(context: &Context<'_>, router_dir: &Path) -> bool {
+    let parent = router_dir.parent().unwrap_or(Path::new(""));
+    let project = if parent.file_name().is_some_and(|name| name == "src") {
+        parent.parent().unwrap_or(Path::new(""))
+    } else {
+        parent
+    };
+    ["js", "mjs", "cjs", "ts", "mts"].iter().any(|extension| {
+        let config = project.join(format!("next.config.{extension}"));
+        context
+            .modules
+            .fs
+            .is_file(&context.modules.absolute(&config))
+    })
+}
+
+fn next_routes(context: &Context<'_>) -> Vec<(Route, Option<ModuleId>)> {
+    let roots = next_roots(context);
+    let mut routes = Vec::new();
+    for (id, module) in context.modules.modules.iter().enumerate() {
+        if module.dialect == Dialect::Declaration {
+            continue;
+        }
+        let Some((root, pages)) = roots
+            .iter()
+            .filter(|(root, _)| module.path.starts_with(root))
+            .max_by_key(|(root, _)| root.components().count())
+        else {
+            continue;
+        };
+        let Ok(relative) = module.path.strip_prefix(root) else {
+            continue;
+        };
+        let route = if *pages {
+            pages_route(relative)
+        } else {
+            app_route(relative)
+        };
+        if let Some((path, kind)) = route {
+            routes.push((
+                Route {
+                    path,
+                    file: module.path.clone(),
+                    kind,
+                    declared_in: module.path.clone(),
+                    declaration: TextRange::default(),
+                    problems: Vec::new(),
+                },
+                Some(id),
+            ));
+        }
+    }
+    routes
+}
+
+fn stem(path: &Path) -> Option<&str> {
+    path.file_name()?.to_str()?.split('.').next()
+}
+
+/// `shop/(store)/[id]/page.tsx` -> `/shop/[id]`, a page. Route groups `(x)` and parallel slots
+/// `@x` are not part of the path; private folders `_x` are not routes at all.
+fn app_route(relative: &Path) -> Option<(String, RouteKind)> {
+    let kind = match stem(relative)? {
+        "page" => RouteKind::Page,
+        "layout" => RouteKind::Layout,
+        "loading" => RouteKind::Loading,
+        "error" | "global-error" => RouteKind::Error,
+        "not-found" => RouteKind::NotFound,
+        "template" => RouteKind::Template,
+        "default" => RouteKind::Default,
+        "route" => RouteKind::Handler,
+        _ => return None,
+    };
+    let mut segments = Vec::new();
+    for component in relative.parent()?.components() {
+        let segment = component.as_os_str().to_str()?;
+        if segment.starts_with('_') {
+            return None;
+        }
+        let is_group = segment.starts_with('(') && segment.ends_with(')');
+        if !is_group && !segment.starts_with('@') {
+            segments.push(segment);
+        }
+    }
+    Some((format!("/{}", segments.join("/")), kind))
+}
+
+/// `shop/[id].tsx` -> `/shop/[id]`, `shop/index.tsx` -> `/shop`; `api/*` are handlers.
+fn pages_route(relative: &Path) -> Option<(String, RouteKind)> {
+    let name = stem(relative)?;
+    let mut segments: Vec<&str> = relative
+        .parent()?
+        .components()
+        .map(|component| component.as_os_str().to_str())
+        .collect::<Option<_>>()?;
+    if name != "index" {
+        segments.push(name);
+    }
+    let kind = if segments.first() == Some(&"api") {
+        RouteKind::Api
+    } else {
+        RouteKind::Page
+    };
+    Some((format!("/{}", segments.join("/")), kind))
+}
+
+/// React Router route objects, each with the module of its component.
+fn router_routes(context: &Context<'_>) -> Vec<(Route, Option<ModuleId>)> {
+    let mut routes = Vec::new();
+    for (id, module) in context.parsed() {
+        let Some(facts) = module.facts() else {
+            continue;
+        };
+        for declared in &facts.router_routes {
+            let mut route = Route {
+                path: declared.path.clone(),
+                file: module.path.clone(),
+                kind: RouteKind::Element,
+                declared_in: module.path.clone(),
+                declaration: declared.range,
+                problems: Vec::new(),
+            };
+            let rendered = match &declared.component {
+                Some(component) => component_module(context, id, component, &mut route),
+                None => Some(id),
+            };
+            if let Some(rendered) = rendered {
+                route.file = context.module(rendered).path.clone();
+            }
+            routes.push((route, rendered));
+        }
+    }
+    routes
+}
+
+/// The module that defines a route's component; records why not when it cannot be found.
+fn component_module(
+    context: &Context<'_>,
+    id: ModuleId,
+    component: &RouteComponent,
+    route: &mut Route,
+) -> Option<ModuleId> {
+    let module = context.module(id);
+    let facts = module.facts()?;
+    let (import, binding) = match component {
+        RouteComponent::Local(name) => match facts.imported_local(name) {
+            Some((import, binding)) => (import, Some(binding)),
+            None => return Some(id),
+        },
+        RouteComponent::Lazy(specifier) => {
+            let import = facts.imports.iter().position(|import| {
+                import.form == ImportForm::Dynamic && &import.specifier == specifier
+            })?;
+            (import, None)
+        }
+    };
+    let import_facts = &facts.imports[import];
+    match &module.targets[import] {
+        Target::Module(target) => {
+            let wanted = binding.and_then(|binding| {
+                let binding = &import_facts.bindings[binding];
+                binding.imported.export_name().map(str::to_owned)
+            });
+            if let Some(name) = wanted
+                && context.exports.lookup(*target, &name) == Lookup::Missing
+            {
+                route.problems.push(RouteProblem {
+                    kind: ProblemKind::MissingComponent,
+                    reason: if name == "default" {
+                        format!("`{}` has no default export", import_facts.specifier)
+                    } else {
+                        format!("`{}` does not export `{name}`", import_facts.specifier)
+                    },
+                    fix: Some(format!(
+                        "export `{name}` from `{}`, or import what it exports",
+                        display_path(&context.module(*target).path)
+                    )),
+                    path: module.path.clone(),
+                    range: import_facts.specifier_range,
+                });
+            }
+            Some(*target)
+        }
+        Target::Unresolved(reason) => {
+            route.problems.push(RouteProblem {
+                kind: ProblemKind::MissingComponent,
+                reason: format!("cannot resolve `{}`: {reason}", import_facts.specifier),
+                fix: None,
+                path: module.path.clone(),
+                range: import_facts.specifier_range,
+            });
+            None
+        }
+        Target::External | Target::Asset => None,
+    }
+}
+
+/// The modules a route must not reach, each with its first problem.
+struct Blockers {
+    problems: HashMap<ModuleId, RouteProblem>,
+    runtime: Vec<Vec<ModuleId>>,
+}
+
+/// The rules whose findings break a module at build or run time.
+const BREAKING_RULES: [&str; 4] = [
+    "frontend/parse-error",
+    "frontend/unresolved-import",
+    "frontend/missing-export",
+    "frontend/missing-default-export",
+];
+
+impl Blockers {
+    fn new(context: &Context<'_>, diagnostics: &[Diagnostic], cycles: &[CycleComponent]) -> Self {
+        let ids: HashMap<&Path, ModuleId> = context
+            .modules
+            .modules
+            .iter()
+            .enumerate()
+            .map(|(id, module)| (module.path.as_path(), id))
+            .collect();
+        let mut problems = HashMap::new();
+        for diagnostic in diagnostics {
+            if diagnostic.severity != Severity::Error
+                || !BREAKING_RULES.contains(&diagnostic.rule.as_str())
+            {
+                continue;
+            }
+            if let Some(&id) = ids.get(diagnostic.path.as_path()) {
+                problems.entry(id).or_insert_with(|| RouteProblem {
+                    kind: ProblemKind::Reaches,
+                    reason: format!(
+                        "reaches `{}`: {}",
+                        display_path(&diagnostic.path),
+                        diagnostic.message
+                    ),
+                    fix: diagnostic
+                        .fix
+                        .as_ref()
+                        .map(|fix| fix.title.clone())
+                        .or_else(|| diagnostic.help.clone()),
+                    path: diagnostic.path.clone(),
+                    range: diagnostic.range,
+                });
+            }
+        }
+        for component in cycles.iter().filter(|component| component.runtime) {
+            let chain: Vec<String> = component
+                .cycle
+                .iter()
+                .map(|&id| display_path(&context.module(id).path))
+                .collect();
+            for &member in &component.members {
+                let path = context.module(member).path.clone();
+                problems.entry(member).or_insert_with(|| RouteProblem {
+                    kind: ProblemKind::Reaches,
+                    reason: format!(
+                        "reaches `{}`, which is in a run-time import cycle ({})",
+                        display_path(&path),
+                        chain.join(" -> ")
+                    ),
+                    fix: Some("break the cycle (see frontend/import-cycle)".to_owned()),
+                    path,
+                    range: TextRange::default(),
+                });
+            }
+        }
+        let runtime = context.graph.adjacency(crate::graph::EdgeKind::is_runtime);
+        Self { problems, runtime }
+    }
+
+    /// The problem of the nearest module `start` reaches through run-time imports, itself
+    /// included.
+    fn reached_from(&self, context: &Context<'_>, start: ModuleId) -> Option<RouteProblem> {
+        if self.problems.is_empty() {
+            return None;
+        }
+        let mut seen = vec![false; context.modules.modules.len()];
+        let mut queue = VecDeque::from([start]);
+        seen[start] = true;
+        while let Some(module) = queue.pop_front() {
+            if let Some(problem) = self.problems.get(&module) {
+                return Some(problem.clone());
+            }
+            for &next in &self.runtime[module] {
+                if !seen[next] {
+                    seen[next] = true;
+                    queue.push_back(next);
+                }
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_router_paths() {
+        let cases = [
+            ("page.tsx", Some(("/", RouteKind::Page))),
+            ("shop/[id]/page.tsx", Some(("/shop/[id]", RouteKind::Page))),
+            (
+                "(store)/cart/layout.tsx",
+                Some(("/cart", RouteKind::Layout)),
+            ),
+            (
+                "docs/[...slug]/page.jsx",
+                Some(("/docs/[...slug]", RouteKind::Page)),
+            ),
+            (
+                "shop/[[...filters]]/loading.js",
+                Some(("/shop/[[...filters]]", RouteKind::Loading)),
+            ),
+            (
+                "@modal/(.)photo/page.tsx",
+                Some(("/(.)photo", RouteKind::Page)),
+            ),
+            (
+                "api/orders/route.ts",
+                Some(("/api/orders", RouteKind::Handler)),
+            ),
+            ("shop/not-found.tsx", Some(("/shop", RouteKind::NotFound))),
+            ("_components/button.tsx", None),
+            ("shop/_lib/page.tsx", None),
+            ("shop/utils.ts", None),
+        ];
+        for (path, expected) in cases {
+            let found = app_route(Path::new(path));
+            let expected = expected.map(|(route, kind)| (route.to_owned(), kind));
+            assert_eq!(found, expected, "{path}");
+        }
+    }
+
+    #[test]
+    fn pages_router_paths() {
+        let cases = [
+            ("index.tsx", ("/", RouteKind::Page)),
+            ("shop/index.tsx", ("/shop", RouteKind::Page)),
+            ("shop/[id].tsx", ("/shop/[id]", RouteKind::Page)),
+            ("api/orders.ts", ("/api/orders", RouteKind::Api)),
+            ("_app.tsx", ("/_app", RouteKind::Page)),
+        ];
+        for (path, (route, kind)) in cases {
+            assert_eq!(
+                pages_route(Path::new(path)),
+                Some((route.to_owned(), kind)),
+                "{path}"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod table_tests {
+    use super::*;
+    use crate::rules::testing::fixture;
+
+    #[test]
+    fn routes_of_both_routers_and_react_router() {
+        for name in ["routes-next", "routes-react-router"] {
+            let report = fixture(name).report();
+            insta::assert_snapshot!(name, routes_table(&report.routes));
+        }
+    }
+
+    #[test]
+    fn the_configured_routes_directory_wins() {
+        let mut project = fixture("routes-next");
+        project.config.routes = Some("pages".to_owned());
+        let paths: Vec<String> = project
+            .report()
+            .routes
+            .iter()
+            .map(|route| format!("{} {}", route.path, display_path(&route.file)))
+            .collect();
+        assert_eq!(
+            paths,
+            ["/api/ping pages/api/ping.ts", "/legacy pages/legacy.tsx"]
+        );
+    }
+}
