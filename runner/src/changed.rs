@@ -16,6 +16,7 @@ use commerce_analysis::Analyzer;
 use commerce_project::{ChangeStatus, ChangedFile};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
+use crate::depinfo::SourceMap;
 use crate::workspace::{DependencyUse, Member, TestKind, Workspace};
 
 /// The refs `--changed` compares against when no `--base` is given, first existing wins.
@@ -119,10 +120,12 @@ impl fmt::Display for Reason {
     }
 }
 
-/// One integration-test target of one member.
+/// One test binary of one member: an integration-test target, or a binary (or test) whose
+/// sources no library shares.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TargetRef {
     pub package: String,
+    pub kind: TestKind,
     pub target: String,
 }
 
@@ -151,8 +154,10 @@ impl Selection {
                     .filter(|target| !self.runs_whole_package(&target.package))
                     .map(|target| {
                         format!(
-                            "(package(={}) & kind(test) & binary(={}))",
-                            target.package, target.target
+                            "(package(={}) & kind({}) & binary(={}))",
+                            target.package,
+                            target.kind.as_str(),
+                            target.target
                         )
                     });
                 Some(packages.chain(targets).collect::<Vec<_>>().join(" | "))
@@ -177,9 +182,14 @@ impl Selection {
                         .iter()
                         .filter(|target| !self.runs_whole_package(&target.package))
                         .map(|target| {
+                            let why = if target.kind == TestKind::Test {
+                                "its test file changed"
+                            } else {
+                                "a source only it reads changed"
+                            };
                             (
                                 format!("{}::{}", target.package, target.target),
-                                "its test file changed".to_owned(),
+                                why.to_owned(),
                             )
                         }),
                 )
@@ -193,11 +203,13 @@ impl Selection {
 }
 
 /// Selects the tests `changes` can reach. Paths in `changes` are relative to `project_root`.
+/// `sources` (rustc's dep-info) narrows a file that only binaries or tests read to those.
 pub fn select(
     workspace: &Workspace,
     project_root: &Path,
     changes: &[ChangedFile],
     triggers: &Triggers,
+    sources: &SourceMap,
 ) -> Selection {
     let mut selection = Selection {
         scope: Scope::Nothing,
@@ -218,7 +230,7 @@ pub fn select(
                 ..selection
             };
         }
-        match classify(workspace, &relative) {
+        match classify(workspace, sources, &relative) {
             FileRole::Member(member) => {
                 changed_packages
                     .entry(member.name.clone())
@@ -264,7 +276,7 @@ enum FileRole<'a> {
     Inert,
 }
 
-fn classify<'a>(workspace: &'a Workspace, path: &Path) -> FileRole<'a> {
+fn classify<'a>(workspace: &'a Workspace, sources: &SourceMap, path: &Path) -> FileRole<'a> {
     let Some(member) = workspace.owner_of(path) else {
         let analyzers: Vec<Analyzer> = Analyzer::ALL
             .into_iter()
@@ -286,7 +298,29 @@ fn classify<'a>(workspace: &'a Workspace, path: &Path) -> FileRole<'a> {
     {
         return FileRole::Inert;
     }
-    FileRole::Member(member)
+    match binaries_reading(member, sources, path) {
+        Some(targets) => FileRole::TestTargets(targets),
+        None => FileRole::Member(member),
+    }
+}
+
+/// The member's own test binaries that read `path`, when dep-info shows that they do and that
+/// no library does (a library's change reaches every dependent); `None` otherwise.
+fn binaries_reading(member: &Member, sources: &SourceMap, path: &Path) -> Option<Vec<TargetRef>> {
+    let readers = sources.readers(path)?;
+    let only_binaries = readers.iter().all(|reader| {
+        reader.package == member.name && matches!(reader.kind, TestKind::Bin | TestKind::Test)
+    });
+    (only_binaries && !readers.is_empty()).then(|| {
+        readers
+            .iter()
+            .map(|reader| TargetRef {
+                package: reader.package.clone(),
+                kind: reader.kind,
+                target: reader.name.clone(),
+            })
+            .collect()
+    })
 }
 
 /// The integration-test targets a file under `tests/` belongs to: the target it is the root
@@ -327,6 +361,7 @@ fn owns(src_path: &Path, path: &Path, member_dir: &Path) -> bool {
 fn target_ref(member: &Member, target: &str) -> TargetRef {
     TargetRef {
         package: member.name.clone(),
+        kind: TestKind::Test,
         target: target.to_owned(),
     }
 }
@@ -383,4 +418,69 @@ fn with_dependents(
 
 fn slash(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use super::*;
+    use crate::depinfo::tests::workspace;
+
+    fn modified(path: &str) -> ChangedFile {
+        ChangedFile {
+            path: PathBuf::from(path),
+            status: ChangeStatus::Modified,
+        }
+    }
+
+    #[test]
+    fn a_file_only_the_binary_reads_selects_the_binary_alone() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let deps = dir.path().join("debug/deps");
+        fs::create_dir_all(&deps).expect("mkdir");
+        fs::write(
+            deps.join("shop-1.d"),
+            "x: crates/shop/src/lib.rs crates/shop/src/cart.rs\n",
+        )
+        .expect("write");
+        fs::write(
+            deps.join("shop-2.d"),
+            "y: crates/shop/src/main.rs crates/shop/src/cli.rs crates/shop/src/cart.rs\n",
+        )
+        .expect("write");
+        let workspace = workspace(dir.path());
+        let sources = SourceMap::read(&workspace);
+        let select = |path: &str| {
+            select(
+                &workspace,
+                &workspace.root,
+                &[modified(path)],
+                &Triggers::default(),
+                &sources,
+            )
+        };
+        let cli = select("crates/shop/src/cli.rs");
+        assert_eq!(
+            cli.filterset().as_deref(),
+            Some("(package(=shop) & kind(bin) & binary(=shop))")
+        );
+        assert_eq!(
+            cli.describe(),
+            [(
+                "shop::shop".to_owned(),
+                "a source only it reads changed".to_owned()
+            )]
+        );
+        // The library reads cart.rs too: the whole package (and its dependents) runs.
+        assert_eq!(
+            select("crates/shop/src/cart.rs").filterset().as_deref(),
+            Some("package(=shop)")
+        );
+        // Never built: the package runs.
+        assert_eq!(
+            select("crates/shop/src/new.rs").filterset().as_deref(),
+            Some("package(=shop)")
+        );
+    }
 }

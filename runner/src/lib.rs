@@ -8,6 +8,7 @@
 
 pub mod cancel;
 pub mod changed;
+pub mod depinfo;
 mod error;
 pub mod failure;
 pub mod gates;

@@ -12,6 +12,7 @@ use commerce_project::{ChangedFile, Project};
 
 use crate::cancel::CancelToken;
 use crate::changed::{self, Scope, Selection, Triggers};
+use crate::depinfo::SourceMap;
 use crate::error::RunnerError;
 use crate::failure::{self, Location};
 use crate::gates::{self, GateInputs};
@@ -202,7 +203,9 @@ pub fn run_tests(
         Some(source) => {
             let base = source.diff_base().to_owned();
             let triggers = request.triggers.clone().unwrap_or_default();
-            let selection = changed::select(&workspace, project.root(), &changes, &triggers);
+            let sources = SourceMap::read(&workspace);
+            let selection =
+                changed::select(&workspace, project.root(), &changes, &triggers, &sources);
             match &selection.scope {
                 Scope::Nothing => notices.push(Notice::NothingAffected { base }),
                 Scope::Everything { trigger } => notices.push(Notice::EverythingAffected {
@@ -734,10 +737,11 @@ fn selects(selection: &Selection, binary: &libtest::TestBinary) -> bool {
         Scope::Nothing => false,
         Scope::Tests { packages, targets } => {
             packages.contains_key(&binary.package)
-                || (binary.kind == crate::workspace::TestKind::Test
-                    && targets.iter().any(|target| {
-                        target.package == binary.package && target.target == binary.target
-                    }))
+                || targets.iter().any(|target| {
+                    target.package == binary.package
+                        && target.kind == binary.kind
+                        && target.target == binary.target
+                })
         }
     }
 }

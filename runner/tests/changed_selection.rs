@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use commerce_runner::changed::{self, Scope, Triggers};
+use commerce_runner::depinfo::SourceMap;
 use commerce_runner::workspace::Workspace;
 use serde::Deserialize;
 
@@ -186,7 +187,8 @@ fn every_scripted_change_selects_exactly_the_expected_tests() {
     for scenario in &fixture.scenarios {
         apply(root, scenario);
         let changes = commerce_project::changed_files(root, "HEAD").expect("git diff");
-        let selection = changed::select(&workspace, root, &changes, &triggers);
+        let selection =
+            changed::select(&workspace, root, &changes, &triggers, &SourceMap::default());
         let name = &scenario.name;
         if scenario.everything {
             assert!(
@@ -251,7 +253,13 @@ fn selections_become_filtersets_with_their_reasons() {
         },
     );
     let changes = commerce_project::changed_files(root, "HEAD").expect("git diff");
-    let selection = changed::select(&workspace, root, &changes, &Triggers::default());
+    let selection = changed::select(
+        &workspace,
+        root,
+        &changes,
+        &Triggers::default(),
+        &SourceMap::default(),
+    );
     assert_eq!(
         selection.filterset().as_deref(),
         Some(
@@ -280,6 +288,6 @@ fn selections_become_filtersets_with_their_reasons() {
     );
     let changes = commerce_project::changed_files(root, "HEAD").expect("git diff");
     let triggers = Triggers::new(["migrations/**"]).expect("valid globs");
-    let selection = changed::select(&workspace, root, &changes, &triggers);
+    let selection = changed::select(&workspace, root, &changes, &triggers, &SourceMap::default());
     assert_eq!(selection.scope, Scope::Nothing);
 }
