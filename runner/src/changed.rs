@@ -17,6 +17,7 @@ use commerce_project::{ChangeStatus, ChangedFile};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
 use crate::depinfo::SourceMap;
+use crate::error::RunnerError;
 use crate::workspace::{DependencyUse, Member, TestKind, Workspace};
 
 /// The refs `--changed` compares against when no `--base` is given, first existing wins.
@@ -74,6 +75,36 @@ impl Triggers {
 
     fn matches(&self, path: &Path) -> bool {
         self.set.is_match(path)
+    }
+}
+
+impl Triggers {
+    /// The default triggers plus `extra` globs.
+    ///
+    /// # Errors
+    /// [`RunnerError::InvalidTrigger`] for the first pattern that is not a valid glob.
+    pub fn defaults_and(extra: &[String]) -> Result<Self, RunnerError> {
+        if let Some((pattern, error)) = extra.iter().find_map(|pattern| {
+            GlobBuilder::new(pattern)
+                .build()
+                .err()
+                .map(|error| (pattern, error))
+        }) {
+            return Err(RunnerError::InvalidTrigger {
+                pattern: pattern.clone(),
+                message: error.kind().to_string(),
+            });
+        }
+        Self::new(
+            DEFAULT_TRIGGERS
+                .iter()
+                .copied()
+                .chain(extra.iter().map(String::as_str)),
+        )
+        .map_err(|error| RunnerError::InvalidTrigger {
+            pattern: extra.join(", "),
+            message: error.kind().to_string(),
+        })
     }
 }
 
@@ -482,5 +513,49 @@ mod tests {
             select("crates/shop/src/new.rs").filterset().as_deref(),
             Some("package(=shop)")
         );
+    }
+
+    #[test]
+    fn extra_triggers_add_to_the_defaults_and_bad_globs_are_named() {
+        let triggers = Triggers::defaults_and(&["migrations/**".to_owned()]).expect("valid");
+        assert!(triggers.matches(Path::new("migrations/001.sql")));
+        assert!(triggers.matches(Path::new("Cargo.lock")));
+        let error = Triggers::defaults_and(&["a[".to_owned()]).expect_err("invalid");
+        assert!(
+            error
+                .to_string()
+                .starts_with("`a[` is not a valid trigger glob"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn the_default_base_is_the_first_branch_that_exists() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert_eq!(default_base(dir.path()), "HEAD");
+        let git = |args: &[&str]| {
+            let status = std::process::Command::new("git")
+                .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+                .args([
+                    "-c",
+                    "commit.gpgsign=false",
+                    "-c",
+                    "init.defaultBranch=trunk",
+                ])
+                .args(args)
+                .current_dir(dir.path())
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .output()
+                .expect("git runs");
+            assert!(status.status.success());
+        };
+        git(&["init", "--quiet"]);
+        git(&["commit", "--quiet", "--allow-empty", "-m", "first"]);
+        assert_eq!(default_base(dir.path()), "HEAD");
+        git(&["branch", "master"]);
+        assert_eq!(default_base(dir.path()), "master");
+        git(&["branch", "main"]);
+        assert_eq!(default_base(dir.path()), "main");
     }
 }

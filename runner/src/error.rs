@@ -65,6 +65,16 @@ pub enum RunnerError {
     NothingToMerge,
     #[error("cannot watch {}: {message}", path.display())]
     Watch { path: PathBuf, message: String },
+    #[error(
+        "cannot serve metrics on {address}: {source}\n  help: pick a free port, e.g. --serve 127.0.0.1:9464"
+    )]
+    Serve {
+        address: std::net::SocketAddr,
+        #[source]
+        source: io::Error,
+    },
+    #[error("`{pattern}` is not a valid trigger glob: {message}")]
+    InvalidTrigger { pattern: String, message: String },
 }
 
 fn suggestion_help(suggestion: Option<&str>) -> String {

@@ -326,10 +326,7 @@ fn serve(
     metrics: Arc<Mutex<String>>,
     stop: CancelToken,
 ) -> Result<SocketAddr, RunnerError> {
-    let error = |error: std::io::Error| RunnerError::Watch {
-        path: PathBuf::from(address.to_string()),
-        message: format!("cannot serve metrics: {error}"),
-    };
+    let error = |source| RunnerError::Serve { address, source };
     let listener = TcpListener::bind(address).map_err(error)?;
     listener.set_nonblocking(true).map_err(error)?;
     let bound = listener.local_addr().map_err(error)?;

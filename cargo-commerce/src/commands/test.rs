@@ -35,6 +35,11 @@ pub struct TestArgs {
     #[arg(long, value_name = "REF", requires = "changed")]
     pub base: Option<String>,
 
+    /// Also run everything when a file matching this glob changes (with --changed; added to
+    /// Cargo.lock, Cargo.toml, build.rs, .config/, .cargo/, commerce.toml, rust-toolchain).
+    #[arg(long = "trigger", value_name = "GLOB", requires = "changed")]
+    pub triggers: Vec<String>,
+
     /// Run shard K of N (nextest's `--partition count:K/N`).
     #[arg(long, value_name = "K/N")]
     pub shard: Option<Shard>,
@@ -102,6 +107,7 @@ pub fn run(cli: &Cli, args: &TestArgs) -> Result<Exit, CliError> {
                     .unwrap_or_else(|| changed::default_base(project.root())),
             )
         }),
+        triggers: Some(changed::Triggers::defaults_and(&args.triggers)?),
         shard: args.shard,
         shard_timings: args.shard_timings.clone(),
         seed: args.seed,

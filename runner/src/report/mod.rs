@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::failure::{Classification, Location};
 use crate::shard::Shard;
 
-pub use sarif::{diagnostics as sarif_diagnostics, render as render_sarif, rules as sarif_rules};
+pub use sarif::{diagnostics as sarif_diagnostics, render as render_sarif};
 pub use terminal::render as render_terminal;
 pub use write::{REPORT_FILES, read, render_html, render_markdown, render_prometheus, write_all};
 

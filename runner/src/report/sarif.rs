@@ -11,9 +11,7 @@ use commerce_diagnostics::{
 use serde_json::Value;
 
 use super::Report;
-use crate::rules::{SuiteOverBudget, TestFailed, TestFlaky};
-
-pub use crate::rules::rules;
+use crate::rules::{SuiteOverBudget, TestFailed, TestFlaky, rules};
 
 /// `report.sarif`: the report's findings in SARIF 2.1.0.
 pub fn render(report: &Report, project_root: &Path) -> Value {
