@@ -11,6 +11,7 @@
 //! [`ModuleGraph::to_dot`] and [`ModuleGraph::to_mermaid`]).
 
 pub mod collect;
+mod components;
 mod exports;
 pub mod graph;
 pub mod parse;

@@ -23,6 +23,8 @@ fn every_rule_is_documented_with_the_house_sections() {
             "frontend/import-cycle",
             "frontend/missing-default-export",
             "frontend/missing-export",
+            "frontend/missing-required-prop",
+            "frontend/nullish-required-prop",
             "frontend/parse-error",
             "frontend/route-broken-import",
             "frontend/route-missing-default-export",

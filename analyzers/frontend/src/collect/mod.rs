@@ -8,6 +8,7 @@
 //! depends on that usage and on the project's `verbatimModuleSyntax`; [`Import::is_erased`]
 //! makes that decision once the tsconfig and the target module's exports are known.
 
+mod props;
 mod router;
 mod statements;
 mod usage;
@@ -243,6 +244,82 @@ pub struct RouterRoute {
     pub range: TextRange,
 }
 
+/// Whether a prop's type admits `null` or `undefined`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Nullability {
+    Accepts,
+    Rejects,
+    /// As the named type does: an interface or object type rejects, an alias may not.
+    Depends(String),
+}
+
+/// One property of a props type.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PropField {
+    pub name: String,
+    pub optional: bool,
+    pub nullable: Nullability,
+}
+
+/// What a props type is made of, as far as the syntax tells.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PropsShape {
+    Fields(Vec<PropField>),
+    /// A type name to look up (in this module, or where it is imported from).
+    Named(String),
+    Intersection(Vec<PropsShape>),
+    /// A mapped, conditional or utility type, or a type from a namespace: its fields are not
+    /// known.
+    Unknown,
+}
+
+/// An interface, or a type alias of an object type, that may describe props.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TypeShape {
+    pub name: String,
+    pub shape: PropsShape,
+}
+
+/// A top-level function component and the type of its props.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ComponentDecl {
+    pub name: String,
+    pub props: PropsShape,
+}
+
+/// The value a JSX attribute passes, when it is a literal `null` or `undefined`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AttributeValue {
+    Null,
+    Undefined,
+    Other,
+}
+
+/// One attribute of a JSX element.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct JsxAttribute {
+    pub name: String,
+    pub value: AttributeValue,
+    pub range: TextRange,
+}
+
+/// A JSX element rendering a capitalized component: `<Cart lines={lines} />`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct JsxUse {
+    /// The element's name, a local binding.
+    pub component: String,
+    pub attributes: Vec<JsxAttribute>,
+    /// Has a `{...spread}` attribute: any prop may come from it.
+    pub spread: bool,
+    /// Has children, which pass the `children` prop.
+    pub children: bool,
+    /// The element's name in the opening tag.
+    pub range: TextRange,
+}
+
 /// Everything [`collect`] learns about one module.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ModuleFacts {
@@ -256,6 +333,12 @@ pub struct ModuleFacts {
     pub dynamic_exports: bool,
     /// React Router routes declared here, in source order.
     pub router_routes: Vec<RouterRoute>,
+    /// Top-level function components with typed props.
+    pub components: Vec<ComponentDecl>,
+    /// Top-level interfaces and object type aliases.
+    pub prop_types: Vec<TypeShape>,
+    /// JSX elements rendering capitalized components.
+    pub jsx_uses: Vec<JsxUse>,
 }
 
 impl ModuleFacts {
@@ -307,6 +390,7 @@ impl ModuleFacts {
 pub fn collect(parsed: &ParsedModule) -> ModuleFacts {
     let mut facts = statements::collect_statements(parsed);
     usage::collect_usage(parsed, &mut facts);
+    props::collect_props(parsed, &mut facts);
     facts
 }
 

@@ -206,15 +206,22 @@ impl Statements<'_> {
             DefaultDecl::Fn(function) => (DeclKind::Value, function.ident.as_ref()),
             DefaultDecl::TsInterfaceDecl(interface) => (DeclKind::Type, Some(&interface.id)),
         };
-        if let Some(name) = name {
-            self.facts.declarations.push(Declaration {
-                name: name.sym.to_string(),
-                kind,
-                statement_start: self.parsed.offset(export.span.lo),
-                exported: false,
-            });
-        }
-        self.push_default(export.span, ExportSource::Declaration(kind));
+        let source = match name {
+            Some(name) => {
+                self.facts.declarations.push(Declaration {
+                    name: name.sym.to_string(),
+                    kind,
+                    statement_start: self.parsed.offset(export.span.lo),
+                    exported: false,
+                });
+                ExportSource::Local {
+                    local: name.sym.to_string(),
+                    type_only: false,
+                }
+            }
+            None => ExportSource::Declaration(kind),
+        };
+        self.push_default(export.span, source);
     }
 
     fn export_default_expr(&mut self, export: &ExportDefaultExpr) {

@@ -139,9 +139,15 @@ declare module "virtual:icons" {}
 #[test]
 fn default_export_forms() {
     let cases = [
-        ("export default function named() {}", "Declaration(Value)"),
+        (
+            "export default function named() {}",
+            "Local { local: \"named\", type_only: false }",
+        ),
         ("export default class {}", "Declaration(Both)"),
-        ("export default interface Props {}", "Declaration(Type)"),
+        (
+            "export default interface Props {}",
+            "Local { local: \"Props\", type_only: false }",
+        ),
         ("export default 1 + 1;", "Declaration(Value)"),
         (
             "const local = 1; export default (local);",

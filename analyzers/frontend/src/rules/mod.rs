@@ -5,6 +5,8 @@ mod edits;
 pub mod import_cycle;
 pub mod missing_default_export;
 pub mod missing_export;
+pub mod missing_required_prop;
+pub mod nullish_required_prop;
 pub mod parse_error;
 pub mod route_broken_import;
 pub mod route_missing_default_export;
@@ -54,6 +56,8 @@ pub(crate) fn all() -> Vec<RuleMeta> {
         import_cycle::ImportCycle::META,
         missing_default_export::MissingDefaultExport::META,
         missing_export::MissingExport::META,
+        missing_required_prop::MissingRequiredProp::META,
+        nullish_required_prop::NullishRequiredProp::META,
         parse_error::UnparsableFile::META,
         route_broken_import::RouteBrokenImport::META,
         route_missing_default_export::RouteMissingDefaultExport::META,
@@ -69,6 +73,8 @@ pub(crate) fn check(context: &Context<'_>) -> (Vec<Diagnostic>, Vec<Route>) {
     diagnostics.extend(missing_export::check(context));
     diagnostics.extend(missing_default_export::check(context));
     diagnostics.extend(import_cycle::check(context));
+    diagnostics.extend(missing_required_prop::check(context));
+    diagnostics.extend(nullish_required_prop::check(context));
     let routes = routes::discover(context, &diagnostics);
     diagnostics.extend(route_missing_default_export::check(context, &routes));
     diagnostics.extend(route_broken_import::check(&routes));
