@@ -2,6 +2,7 @@
 //! typed first parameter (`function Cart(props: CartProps)`, `const Cart = ({ lines }: Props) =>`,
 //! `const Cart: FC<Props>`, `memo(…)`, `forwardRef<Ref, Props>(…)`), the interfaces and object
 //! type aliases that describe props, and every JSX element that renders a capitalized component.
+//! Generic components are left out: their props depend on type arguments.
 
 use swc_ecma_ast::{
     ArrowExpr, CallExpr, Callee, Decl, DefaultDecl, Expr, Function, JSXAttrName, JSXAttrOrSpread,
@@ -86,8 +87,12 @@ fn push_component(facts: &mut ModuleFacts, name: &str, props: Option<PropsShape>
     }
 }
 
-/// The props of a function component: the type of its first parameter.
+/// The props of a function component: the type of its first parameter. A generic component's
+/// props depend on its type arguments, so it has none the syntax can tell.
 fn function_props(function: &Function) -> Option<PropsShape> {
+    if function.type_params.is_some() {
+        return None;
+    }
     let param = function.params.first()?;
     shape_of(param_type(&param.pat)?)
 }
@@ -141,6 +146,9 @@ fn expression_props(expr: &Expr) -> Option<PropsShape> {
 }
 
 fn arrow_props(arrow: &ArrowExpr) -> Option<PropsShape> {
+    if arrow.type_params.is_some() {
+        return None;
+    }
     shape_of(param_type(arrow.params.first()?)?)
 }
 
