@@ -542,3 +542,61 @@ fn project_level_analyzers_report_through_check() {
         "{json}"
     );
 }
+
+#[test]
+fn a_runtime_import_cycle_is_fixed_with_import_type_and_rechecked_as_a_whole() {
+    let project = tempfile::tempdir().expect("temp dir");
+    let root = project.path();
+    std::fs::create_dir_all(root.join("web/src")).expect("web dir");
+    let write =
+        |relative: &str, text: &str| std::fs::write(root.join(relative), text).expect("write");
+    write(
+        "commerce.toml",
+        "[frontend]\nroots = [\"web\"]\ntsconfig = \"web/tsconfig.json\"\n",
+    );
+    // verbatimModuleSyntax keeps `import { X }` at run time, so the cycle is a runtime one.
+    write(
+        "web/tsconfig.json",
+        r#"{ "compilerOptions": { "verbatimModuleSyntax": true } }"#,
+    );
+    write(
+        "web/src/cart.ts",
+        "import { Price, formatPrice } from \"./price\";\nexport interface CartLine { sku: string; price: Price }\nexport const label = (line: CartLine) => formatPrice(line.price);\n",
+    );
+    write(
+        "web/src/price.ts",
+        "import { CartLine } from \"./cart\";\nexport interface Price { minor: number }\nexport const formatPrice = (price: Price) => `${price.minor}`;\nexport const total = (line: CartLine) => line.price.minor;\n",
+    );
+    let run = |args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_cargo-commerce"));
+        command.args(args).arg("--project").arg(root);
+        Run::of(command)
+    };
+    let before = run(&["check", "--no-tests", "--format", "json"]);
+    assert_eq!(before.code, 1, "{}", before.stderr);
+    let json = before.json();
+    let cycle = &json["diagnostics"][0];
+    assert_eq!(cycle["rule"], "frontend/import-cycle");
+    assert_eq!(cycle["severity"], "error");
+    assert_eq!(cycle["data"]["runtime"], true);
+    assert_eq!(
+        cycle["data"]["members"],
+        serde_json::json!(["web/src/cart.ts", "web/src/price.ts"])
+    );
+    assert_eq!(cycle["fix"]["applicability"], "safe");
+
+    let fixed = run(&["check", "--no-tests", "--fix", "--format", "json"]);
+    assert_eq!(fixed.code, 0, "{}{}", fixed.stdout, fixed.stderr);
+    let price = std::fs::read_to_string(root.join("web/src/price.ts")).expect("price.ts");
+    assert!(
+        price.starts_with("import type { CartLine } from \"./cart\";"),
+        "{price}"
+    );
+    // What is left is the erased, type-only cycle: a warning, re-checked over the whole graph.
+    let remaining = fixed.json();
+    assert_eq!(
+        remaining["diagnostics"][0]["data"]["runtime"], false,
+        "{remaining}"
+    );
+    assert_eq!(remaining["diagnostics"][0]["severity"], "warning");
+}

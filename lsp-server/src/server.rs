@@ -6,7 +6,9 @@ use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use commerce_analysis::{Analysis, Analyzer, FixRequest, panic_message};
+use commerce_analysis::{
+    Analysis, Analyzer, Document as AnalysisDocument, FixRequest, panic_message,
+};
 use commerce_diagnostics::{Applicability, LineIndex};
 use commerce_project::{Config, OsFs, Project};
 use crossbeam_channel::{Receiver, Sender, select};
@@ -413,11 +415,17 @@ fn analyze(
         return Vec::new();
     };
     let path = convert::relative_path(root, &absolute);
+    // The import graph is not re-built per keystroke (incremental graph updates are still to
+    // come), so whole-project analyzers do not run here.
+    let current = AnalysisDocument {
+        path: &path,
+        text: &document.text,
+        project_files: None,
+    };
     let diagnostics = workspace.analysis.check_document(
         &workspace.project,
         Arc::new(OsFs),
-        &path,
-        &document.text,
+        current,
         &Analyzer::ALL,
     );
     let other = |relative: &Path| {

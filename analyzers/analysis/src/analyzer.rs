@@ -56,7 +56,7 @@ impl Analyzer {
     /// The rules this analyzer runs. Empty for an analyzer that is not built yet.
     pub fn rules(self) -> Vec<RuleMeta> {
         match self {
-            Analyzer::Frontend => Vec::new(),
+            Analyzer::Frontend => commerce_frontend::rules(),
             Analyzer::Contracts => commerce_contracts::rules(),
             Analyzer::Migrations => commerce_migrations::rules(),
             Analyzer::Tests => commerce_testsuite::rules(),
@@ -94,8 +94,27 @@ impl Analyzer {
                 &scope.project.config().contracts,
                 scope.base,
             ),
-            Analyzer::Frontend | Analyzer::Tests => Vec::new(),
+            Analyzer::Frontend => {
+                let report = commerce_frontend::check_project(
+                    Arc::clone(&scope.fs),
+                    scope.project.root(),
+                    scope.files,
+                    &scope.project.config().frontend,
+                );
+                let mut diagnostics = report.diagnostics;
+                diagnostics.extend(crate::rules::file_too_large::skipped_file_diagnostics(
+                    &report.skipped,
+                ));
+                diagnostics
+            }
+            Analyzer::Tests => Vec::new(),
         }
+    }
+
+    /// Whether the project-level rules need every file of the project (the import graph) and
+    /// not only the file being re-checked.
+    pub fn needs_whole_project(self) -> bool {
+        self == Analyzer::Frontend
     }
 
     /// Whether the analyzer's project-level rules can report on `path`, so an edited text of it
@@ -105,7 +124,8 @@ impl Analyzer {
             Analyzer::Migrations => has_extension(path, &["sql"]),
             // Specs, and the Rust files whose routes are matched against them.
             Analyzer::Contracts => has_extension(path, &["yaml", "yml", "json", "rs"]),
-            Analyzer::Frontend | Analyzer::Tests => false,
+            Analyzer::Frontend => commerce_frontend::is_frontend_source(path),
+            Analyzer::Tests => false,
         }
     }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use commerce_codemods::{FixError, FixHost, FixOptions, FixOutcome, WriteReport};
 use commerce_project::{FileSystem, OverlayFs, Project};
 
-use crate::{Analysis, Analyzer, CheckResult};
+use crate::{Analysis, Analyzer, CheckResult, Document};
 
 /// Which fixes to apply.
 #[derive(Debug, Clone, Copy, Default)]
@@ -37,6 +37,7 @@ impl Analysis {
         request: FixRequest,
     ) -> Result<FixOutcome, FixError> {
         let mut host = AnalysisFixHost::new(self, project, fs, &result.analyzers);
+        host.project_files = Some(&result.project_files);
         commerce_codemods::fix_all(
             fixable_sources(result),
             &result.diagnostics,
@@ -55,7 +56,12 @@ impl Analysis {
         text: &str,
         request: FixRequest,
     ) -> Result<Option<String>, FixError> {
-        let diagnostics = self.check_document(project, Arc::clone(&fs), path, text, &Analyzer::ALL);
+        let document = Document {
+            path,
+            text,
+            project_files: None,
+        };
+        let diagnostics = self.check_document(project, Arc::clone(&fs), document, &Analyzer::ALL);
         let sources = BTreeMap::from([(path.to_path_buf(), text.to_owned())]);
         let mut host = AnalysisFixHost::new(self, project, fs, &Analyzer::ALL);
         let outcome =
@@ -85,16 +91,19 @@ impl Analysis {
     }
 }
 
-/// The texts the fixes of `result` touch, as they were analysed.
+/// The texts the fixes of `result` involve, as they were analysed: the files they edit and
+/// the files whose diagnostics propose them.
 fn fixable_sources(result: &CheckResult) -> BTreeMap<PathBuf, String> {
     result
         .diagnostics
         .iter()
-        .filter_map(|diagnostic| diagnostic.fix.as_ref())
-        .flat_map(|fix| &fix.edits)
-        .filter_map(|edit| {
-            let source = result.sources.get(&edit.path)?;
-            Some((edit.path.clone(), source.text.clone()))
+        .filter_map(|diagnostic| Some((diagnostic, diagnostic.fix.as_ref()?)))
+        .flat_map(|(diagnostic, fix)| {
+            std::iter::once(&diagnostic.path).chain(fix.edits.iter().map(|edit| &edit.path))
+        })
+        .filter_map(|path| {
+            let source = result.sources.get(path)?;
+            Some((path.clone(), source.text.clone()))
         })
         .collect()
 }
@@ -106,6 +115,8 @@ struct AnalysisFixHost<'a> {
     project: &'a Project,
     fs: Arc<dyn FileSystem>,
     analyzers: &'a [Analyzer],
+    /// Every file of the project, so whole-project analyzers re-check fixes too.
+    project_files: Option<&'a [PathBuf]>,
     fixed_texts: BTreeMap<PathBuf, String>,
 }
 
@@ -121,6 +132,7 @@ impl<'a> AnalysisFixHost<'a> {
             project,
             fs,
             analyzers,
+            project_files: None,
             fixed_texts: BTreeMap::new(),
         }
     }
@@ -133,8 +145,13 @@ impl FixHost for AnalysisFixHost<'_> {
         for (fixed, fixed_text) in &self.fixed_texts {
             overlay.set(self.project.root().join(fixed), fixed_text.as_str());
         }
+        let document = Document {
+            path,
+            text,
+            project_files: self.project_files,
+        };
         self.analysis
-            .check_document(self.project, Arc::new(overlay), path, text, self.analyzers)
+            .check_document(self.project, Arc::new(overlay), document, self.analyzers)
     }
 
     fn parses(&mut self, path: &Path, text: &str) -> bool {

@@ -20,7 +20,7 @@ use commerce_diagnostics::{Diagnostic, RuleMeta, RuleRegistry, sort_and_dedup};
 use commerce_project::{ChangeStatus, FileSystem, Inventory, OverlayFs, Project};
 use rayon::prelude::*;
 
-pub use analyzer::Analyzer;
+pub use analyzer::{Analyzer, ProjectScope};
 pub use fix::FixRequest;
 pub use rules::internal_error::panic_message;
 
@@ -44,8 +44,21 @@ pub struct CheckResult {
     /// Content hashes at analysis time, so fixes never overwrite a file changed since.
     pub hashes: ContentHashes,
     pub files_checked: usize,
+    /// Every file of the project inventory (the import graph needs them all when a fix is
+    /// re-checked).
+    pub project_files: Vec<PathBuf>,
     pub analyzers: Vec<Analyzer>,
     pub elapsed: Duration,
+}
+
+/// One file's current text, for [`Analysis::check_document`].
+#[derive(Debug, Clone, Copy)]
+pub struct Document<'a> {
+    /// Project-relative.
+    pub path: &'a Path,
+    pub text: &'a str,
+    /// Every file of the project, when whole-project analyzers should run too.
+    pub project_files: Option<&'a [PathBuf]>,
 }
 
 /// Setup problems the user must fix before anything can be checked.
@@ -143,6 +156,7 @@ impl Analysis {
             sources,
             hashes,
             files_checked,
+            project_files: scope.whole.files.clone(),
             analyzers,
             elapsed: started.elapsed(),
         })
@@ -168,20 +182,26 @@ impl Analysis {
 
     /// Everything the analyzers find in one file whose current text is `text` (an editor buffer,
     /// a fix in progress): its per-file findings, and the project-level findings about it
-    /// computed with `text` in place of the file on disk.
+    /// computed with `text` in place of the file on disk. Analyzers that need the whole project
+    /// (the import graph) run only when `project_files` lists it.
     pub fn check_document(
         &self,
         project: &Project,
         fs: Arc<dyn FileSystem>,
-        path: &Path,
-        text: &str,
+        document: Document<'_>,
         analyzers: &[Analyzer],
     ) -> Vec<Diagnostic> {
+        let Document {
+            path,
+            text,
+            project_files,
+        } = document;
         let mut diagnostics = self.check_text(path, text, analyzers);
         let project_level: Vec<Analyzer> = analyzers
             .iter()
             .copied()
             .filter(|analyzer| analyzer.reports_on_project_file(path))
+            .filter(|analyzer| !analyzer.needs_whole_project() || project_files.is_some())
             .collect();
         if !project_level.is_empty() {
             let mut overlay = OverlayFs::new(fs);
@@ -190,7 +210,7 @@ impl Analysis {
             let scope = analyzer::ProjectScope {
                 project,
                 fs: Arc::new(overlay),
-                files: &selected,
+                files: project_files.unwrap_or(&selected),
                 selected: Some(&selected),
                 base: None,
             };
