@@ -38,6 +38,8 @@ pub enum Command {
     Lsp,
     /// OpenAPI contracts: diff two versions of a spec by oasdiff's checks.
     Contracts(crate::commands::contracts::ContractsArgs),
+    /// The axum routes of the code against the OpenAPI specs of commerce.toml.
+    Routes(crate::commands::contracts::RoutesArgs),
     /// Run a test suite on cargo-nextest (or what a change can reach), report, and gate.
     Test(crate::commands::test::TestArgs),
     /// Re-run the affected analyzers and tests on every save.

@@ -66,6 +66,7 @@ fn run(cli: Cli) -> Exit {
         Command::Lsp => commands::lsp::run(),
         Command::Migrations(args) => commands::migrations::run(&cli, args),
         Command::Contracts(args) => commands::contracts::run(&cli, args),
+        Command::Routes(args) => commands::contracts::routes(&cli, args),
         Command::Test(args) => commands::test::run(&cli, args),
         Command::Watch(args) => commands::watch::run(&cli, args),
         Command::Report(args) => commands::report::run(&cli, args),

@@ -52,11 +52,47 @@ pub fn check_project(
         heads.push(head);
     }
     let code = project_routes(fs, root, config);
-    if !code.is_empty() {
-        let specs: Vec<&Loaded> = heads.iter().collect();
-        diagnostics.extend(route_missing_from_spec::check(&code, &specs));
-        diagnostics.extend(operation_without_route::check(&code, &specs));
+    diagnostics.extend(route_diagnostics(&code, &heads));
+    diagnostics
+}
+
+/// Routes in code against the specs only (what `cargo commerce routes` reports): the routes
+/// found, and the diagnostics of the route rules (plus `contracts/invalid-spec` for a spec that
+/// cannot be loaded).
+pub fn check_routes(
+    fs: &dyn FileSystem,
+    root: &Path,
+    config: &ContractsConfig,
+) -> (Vec<CodeRoute>, Vec<Diagnostic>) {
+    let reader = SourceReader {
+        fs,
+        root,
+        max_bytes: DEFAULT_MAX_SPEC_BYTES,
+    };
+    let mut diagnostics = Vec::new();
+    let mut heads = Vec::new();
+    for path in matching(&project_files(fs, root), &config.specs) {
+        match load::load(&reader, &SpecSource::Path(path)) {
+            Ok(head) => heads.push(head),
+            Err(error) => {
+                diagnostics.extend(error.to_diagnostic().map(|(diagnostic, _)| diagnostic))
+            }
+        }
     }
+    let code = project_routes(fs, root, config);
+    diagnostics.extend(route_diagnostics(&code, &heads));
+    (code, diagnostics)
+}
+
+/// Both route rules; nothing when no route was found (no `[contracts] routes`, or no router in
+/// those files), since every operation would then look unserved.
+fn route_diagnostics(code: &[CodeRoute], heads: &[Loaded]) -> Vec<Diagnostic> {
+    if code.is_empty() {
+        return Vec::new();
+    }
+    let specs: Vec<&Loaded> = heads.iter().collect();
+    let mut diagnostics = route_missing_from_spec::check(code, &specs);
+    diagnostics.extend(operation_without_route::check(code, &specs));
     diagnostics
 }
 

@@ -1,5 +1,6 @@
 //! `cargo commerce contracts diff BASE HEAD`: the breaking changes between two versions of an
-//! OpenAPI description, as oasdiff's checks.
+//! OpenAPI description, as oasdiff's checks; `cargo commerce routes`: the axum routes of the
+//! code against the project's specs.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -8,12 +9,12 @@ use clap::{Args, Subcommand};
 use commerce_contracts::load::DEFAULT_MAX_SPEC_BYTES;
 use commerce_contracts::{Level, Loaded, SourceReader, SpecSource};
 use commerce_diagnostics::render::{self, Sources, Summary, human};
-use commerce_diagnostics::{Diagnostic, RuleRegistry, sort_and_dedup};
+use commerce_diagnostics::{Diagnostic, RuleRegistry, Severity, sort_and_dedup};
 use commerce_project::OsFs;
 
-use super::CliError;
+use super::{CliError, load_project};
 use crate::Exit;
-use crate::cli::{Cli, OutputFormat};
+use crate::cli::{Cli, FailOn, OutputFormat};
 use crate::output;
 
 #[derive(Debug, Args)]
@@ -39,6 +40,15 @@ pub struct DiffArgs {
     /// The lowest oasdiff level that fails the run: ERR (breaking), WARN or INFO.
     #[arg(long, value_name = "LEVEL", default_value = "ERR", value_parser = parse_level)]
     pub fail_on: Level,
+}
+
+#[derive(Debug, Args)]
+pub struct RoutesArgs {
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+    /// The lowest severity that fails the run.
+    #[arg(long, value_enum, default_value_t = FailOn::Warning)]
+    pub fail_on: FailOn,
 }
 
 fn parse_level(text: &str) -> Result<Level, String> {
@@ -71,13 +81,85 @@ fn run_diff(cli: &Cli, args: &DiffArgs) -> Result<Exit, CliError> {
     let sources = sources(&base, &head);
     let summary = Summary::of(&diagnostics, sources_count(&base, &head), started.elapsed());
     print(cli, args.format, &diagnostics, &sources, &summary);
-    let failing = diagnostics.iter().any(|diagnostic| {
-        diagnostic.data["level"]
-            .as_str()
-            .and_then(Level::parse)
-            .is_some_and(|level| level >= args.fail_on)
-    });
+    let failing = diagnostics
+        .iter()
+        .any(|diagnostic| level_of(diagnostic) >= args.fail_on);
     Ok(if failing { Exit::Findings } else { Exit::Clean })
+}
+
+/// `cargo commerce routes`: the routes `[contracts] routes` serves, against `[contracts] specs`.
+pub fn routes(cli: &Cli, args: &RoutesArgs) -> Result<Exit, CliError> {
+    let started = Instant::now();
+    let project = load_project(cli)?;
+    let config = &project.config().contracts;
+    if config.routes.is_empty() || config.specs.is_empty() {
+        output::note(
+            "set `specs` and `routes` under [contracts] in commerce.toml to compare routes with the spec",
+        );
+    }
+    let (code, mut diagnostics) = commerce_contracts::check_routes(&OsFs, project.root(), config);
+    sort_and_dedup(&mut diagnostics);
+    if args.format == OutputFormat::Human {
+        output::note(&format!("{} route(s) found in code", code.len()));
+    }
+    let sources = read_sources(project.root(), &diagnostics);
+    let summary = Summary::of(&diagnostics, sources.len(), started.elapsed());
+    print(
+        cli,
+        args.format,
+        &diagnostics,
+        &sources.into_iter().collect(),
+        &summary,
+    );
+    let threshold = match args.fail_on {
+        FailOn::Error => Severity::Error,
+        FailOn::Warning => Severity::Warning,
+        FailOn::Info => Severity::Info,
+    };
+    let failing = diagnostics
+        .iter()
+        .any(|diagnostic| diagnostic.severity >= threshold);
+    Ok(if failing { Exit::Findings } else { Exit::Clean })
+}
+
+/// The texts of the files diagnostics (and their fixes) point into, read from the project.
+fn read_sources(root: &std::path::Path, diagnostics: &[Diagnostic]) -> Vec<(PathBuf, String)> {
+    let mut paths: Vec<&std::path::Path> = diagnostics
+        .iter()
+        .map(|diagnostic| diagnostic.path.as_path())
+        .chain(diagnostics.iter().flat_map(|diagnostic| {
+            diagnostic
+                .fix
+                .iter()
+                .flat_map(|fix| fix.edits.iter().map(|edit| edit.path.as_path()))
+        }))
+        .collect();
+    paths.sort();
+    paths.dedup();
+    paths
+        .into_iter()
+        .filter_map(|path| {
+            Some((
+                path.to_path_buf(),
+                std::fs::read_to_string(root.join(path)).ok()?,
+            ))
+        })
+        .collect()
+}
+
+/// A finding's oasdiff level (`data.level`); a spec problem's (`contracts/invalid-spec`)
+/// follows its severity.
+fn level_of(diagnostic: &Diagnostic) -> Level {
+    let written = diagnostic
+        .data
+        .get("level")
+        .and_then(serde_json::Value::as_str)
+        .and_then(Level::parse);
+    written.unwrap_or(match diagnostic.severity {
+        Severity::Error => Level::Err,
+        Severity::Warning => Level::Warn,
+        Severity::Info => Level::Info,
+    })
 }
 
 /// The texts findings point into: the head's files by path, the base's by source
