@@ -7,7 +7,7 @@ use crate::Exit;
 use crate::cli::{ListFormat, RulesArgs};
 
 pub fn list(args: &RulesArgs) -> Result<Exit, CliError> {
-    let registry = RuleRegistry::new(commerce_analysis::all_rules());
+    let registry = every_rule();
     match args.format {
         ListFormat::Human => {
             let width = registry.iter().map(|rule| rule.id.len()).max().unwrap_or(0);
@@ -44,7 +44,7 @@ pub fn list(args: &RulesArgs) -> Result<Exit, CliError> {
 }
 
 pub fn explain(rule: &str) -> Result<Exit, CliError> {
-    let registry = RuleRegistry::new(commerce_analysis::all_rules());
+    let registry = every_rule();
     let Some(meta) = registry.get(rule) else {
         return Err(CliError::UnknownRule {
             rule: rule.to_owned(),
@@ -59,6 +59,13 @@ pub fn explain(rule: &str) -> Result<Exit, CliError> {
     );
     println!("{}", doc_text(meta.doc));
     Ok(Exit::Clean)
+}
+
+/// The analyzers' rules and the test runner's (`tests/failed`, `tests/flaky`, …).
+fn every_rule() -> RuleRegistry {
+    let mut rules = commerce_analysis::all_rules();
+    rules.extend(commerce_runner::rules());
+    RuleRegistry::new(rules)
 }
 
 fn capitalize(text: &str) -> String {
