@@ -9,42 +9,54 @@
 //! the package's directory, whether or not the package manager has run.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use commerce_project::{FileSystem, OsFs};
 use oxc_resolver::{FileMetadata, ResolveError};
 
-/// Workspace packages by name, each with its absolute directory.
+/// Workspace packages by name, each with its absolute directory, linked into the
+/// `node_modules` of every directory holding a `package.json`, as package managers link them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct WorkspaceLinks {
     packages: HashMap<String, PathBuf>,
+    /// Directories with a `package.json`: only their `node_modules` hold links.
+    package_dirs: HashSet<PathBuf>,
 }
 
 impl WorkspaceLinks {
-    pub(crate) fn new(packages: HashMap<String, PathBuf>) -> Self {
-        Self { packages }
+    pub(crate) fn new(packages: HashMap<String, PathBuf>, package_dirs: HashSet<PathBuf>) -> Self {
+        Self {
+            packages,
+            package_dirs,
+        }
     }
 
-    /// `node_modules` directories (and `node_modules/@scope` of a workspace package's scope)
-    /// exist wherever a package manager could have linked a workspace package into them.
+    /// Whether `node_modules` (a path ending in that component) holds links.
+    fn holds_links(&self, node_modules: &Path) -> bool {
+        !self.packages.is_empty()
+            && node_modules
+                .parent()
+                .is_some_and(|dir| self.package_dirs.contains(dir))
+    }
+
+    /// The `node_modules` of a package directory (and its `@scope` directories of workspace
+    /// packages) exist wherever a package manager could have linked a workspace package.
     fn is_link_dir(&self, path: &Path) -> bool {
-        if self.packages.is_empty() {
-            return false;
-        }
-        let mut components = path.components().rev();
-        match components.next().and_then(|last| last.as_os_str().to_str()) {
-            Some("node_modules") => true,
+        match path.file_name().and_then(|name| name.to_str()) {
+            Some("node_modules") => self.holds_links(path),
             Some(scope) if scope.starts_with('@') => {
-                components
-                    .next()
-                    .is_some_and(|parent| parent.as_os_str() == "node_modules")
-                    && self.packages.keys().any(|name| {
-                        name.strip_prefix(scope)
-                            .is_some_and(|rest| rest.starts_with('/'))
-                    })
+                path.parent().is_some_and(|parent| {
+                    parent
+                        .file_name()
+                        .is_some_and(|name| name == "node_modules")
+                        && self.holds_links(parent)
+                }) && self.packages.keys().any(|name| {
+                    name.strip_prefix(scope)
+                        .is_some_and(|rest| rest.starts_with('/'))
+                })
             }
             _ => false,
         }
@@ -74,6 +86,7 @@ impl WorkspaceLinks {
         let mut index = 0;
         while index < components.len() {
             if is_node_modules(&components[index])
+                && self.package_dirs.contains(&real)
                 && let Some((dir, taken)) = self.link_at(&components[index + 1..])
             {
                 real = dir.to_path_buf();
@@ -92,7 +105,9 @@ impl WorkspaceLinks {
         let components: Vec<Component<'_>> = path.components().collect();
         [1, 2].into_iter().find_map(|name_len| {
             let node_modules = components.len().checked_sub(name_len + 1)?;
-            if components[node_modules].as_os_str() != "node_modules" {
+            let holder: PathBuf = components[..=node_modules].iter().collect();
+            if components[node_modules].as_os_str() != "node_modules" || !self.holds_links(&holder)
+            {
                 return None;
             }
             let (dir, taken) = self.link_at(&components[node_modules + 1..])?;
@@ -102,25 +117,84 @@ impl WorkspaceLinks {
 }
 
 /// The resolver's view of the project: our file system plus the workspace links.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub(crate) struct ResolverFs {
     fs: Arc<dyn FileSystem>,
     links: Arc<WorkspaceLinks>,
+    /// Whether each `node_modules` directory the resolver looked into exists on the file
+    /// system. With workspace links every `node_modules` exists for the resolver; one that does
+    /// not exist on disk holds nothing but the links, and the other paths inside it are
+    /// answered without a system call.
+    real_node_modules: Mutex<HashMap<PathBuf, bool>>,
+    /// What each real path is: the resolver caches by the path it asks for, and through links
+    /// many of those name one real path.
+    kinds: Mutex<HashMap<PathBuf, Option<FileMetadata>>>,
 }
 
 impl ResolverFs {
     pub(crate) fn new(fs: Arc<dyn FileSystem>, links: Arc<WorkspaceLinks>) -> Self {
-        Self { fs, links }
+        Self {
+            fs,
+            links,
+            real_node_modules: Mutex::default(),
+            kinds: Mutex::default(),
+        }
+    }
+
+    /// Whether `real` lies inside a `node_modules` directory that exists only for the links.
+    fn inside_virtual_node_modules(&self, real: &Path) -> bool {
+        let Some(dir) = real
+            .ancestors()
+            .skip(1)
+            .find(|dir| dir.file_name().is_some_and(|name| name == "node_modules"))
+        else {
+            return false;
+        };
+        if !self.links.holds_links(dir) {
+            return false;
+        }
+        let mut known = self
+            .real_node_modules
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        !*known
+            .entry(dir.to_path_buf())
+            .or_insert_with(|| self.fs.is_dir(dir))
     }
 
     fn kind(&self, path: &Path) -> io::Result<FileMetadata> {
         let real = self.links.real_path(path);
-        if self.fs.is_file(&real) {
-            Ok(FileMetadata::new(true, false, false))
-        } else if self.fs.is_dir(&real) || self.links.is_link_dir(&real) {
-            Ok(FileMetadata::new(false, true, false))
+        let known = self
+            .kinds
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(real.as_ref())
+            .copied();
+        let kind = match known {
+            Some(kind) => kind,
+            None => {
+                let kind = self.look_up(&real);
+                self.kinds
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(real.into_owned(), kind);
+                kind
+            }
+        };
+        kind.ok_or_else(|| not_found(path))
+    }
+
+    fn look_up(&self, real: &Path) -> Option<FileMetadata> {
+        if self.links.is_link_dir(real) {
+            Some(FileMetadata::new(false, true, false))
+        } else if self.inside_virtual_node_modules(real) {
+            None
+        } else if self.fs.is_file(real) {
+            Some(FileMetadata::new(true, false, false))
+        } else if self.fs.is_dir(real) {
+            Some(FileMetadata::new(false, true, false))
         } else {
-            Err(not_found(path))
+            None
         }
     }
 }
@@ -206,15 +280,18 @@ mod tests {
             .with_file("/p/packages/ui/package.json", "{}")
             .with_file("/p/packages/utils/index.ts", "export {}")
             .with_file("/p/web/src/a.ts", "");
-        let links = WorkspaceLinks::new(HashMap::from([
-            ("@acme/ui".to_owned(), PathBuf::from("/p/packages/ui")),
-            ("utils".to_owned(), PathBuf::from("/p/packages/utils")),
-        ]));
+        let links = WorkspaceLinks::new(
+            HashMap::from([
+                ("@acme/ui".to_owned(), PathBuf::from("/p/packages/ui")),
+                ("utils".to_owned(), PathBuf::from("/p/packages/utils")),
+            ]),
+            ["/p", "/p/web"].into_iter().map(PathBuf::from).collect(),
+        );
         ResolverFs::new(Arc::new(memory), Arc::new(links))
     }
 
     #[test]
-    fn workspace_packages_appear_linked_in_every_node_modules() {
+    fn workspace_packages_appear_linked_beside_every_package_json() {
         let fs = fs();
         for link in ["/p/node_modules/@acme/ui", "/p/web/node_modules/utils"] {
             let link = Path::new(link);
@@ -244,10 +321,10 @@ mod tests {
         assert!(fs.metadata(Path::new("/p/web")).expect("dir").is_dir());
         assert!(fs.metadata(Path::new("/p/node_modules/react")).is_err());
         assert!(fs.metadata(Path::new("/p/node_modules/@other")).is_err());
-        // Where a package manager would link workspace packages.
+        // Where a package manager would link workspace packages: beside a package.json.
         for dir in [
             "/p/node_modules",
-            "/p/web/src/node_modules",
+            "/p/web/node_modules",
             "/p/node_modules/@acme",
         ] {
             assert!(
@@ -255,6 +332,11 @@ mod tests {
                 "{dir}"
             );
         }
+        assert!(fs.metadata(Path::new("/p/web/src/node_modules")).is_err());
+        assert!(
+            fs.symlink_metadata(Path::new("/p/web/src/node_modules/utils"))
+                .is_err()
+        );
         assert!(fs.read_link(Path::new("/p/web/src/a.ts")).is_err());
         assert_eq!(
             fs.canonicalize(Path::new("/p/web/./src/../src/a.ts"))

@@ -78,7 +78,7 @@ pub struct ModuleResolver {
 impl ModuleResolver {
     pub fn new(fs: Arc<dyn FileSystem>, setup: &ResolverSetup<'_>) -> Self {
         let packages = PackageIndex::read(&*fs, &setup.package_dirs, &setup.workspace_roots);
-        let links = Arc::new(WorkspaceLinks::new(packages.workspaces));
+        let links = Arc::new(WorkspaceLinks::new(packages.workspaces, packages.link_dirs));
         let options = resolve_options(setup.tsconfig.map(|tsconfig| setup.root.join(tsconfig)));
         let fs_for_ignores = fs.clone();
         let resolver =
@@ -271,8 +271,7 @@ fn resolve_options(tsconfig: Option<PathBuf>) -> ResolveOptions {
     ResolveOptions {
         tsconfig: Some(tsconfig),
         extensions: strings(&[
-            ".ts", ".tsx", ".d.ts", ".mts", ".d.mts", ".cts", ".d.cts", ".js", ".jsx", ".mjs",
-            ".cjs", ".json",
+            ".ts", ".tsx", ".d.ts", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".json",
         ]),
         // TypeScript's rule: `./a.js` names `a.ts` (or `a.tsx`, `a.d.ts`) when it exists.
         extension_alias: vec![

@@ -18,6 +18,9 @@ pub(crate) struct PackageIndex {
     /// Every package a project manifest depends on (any dependency field), `@types/x` also
     /// counting as `x`, plus the workspace packages themselves.
     pub declared: HashSet<String>,
+    /// The directories whose `node_modules` a package manager fills: every directory with a
+    /// `package.json`, and every workspace root.
+    pub link_dirs: HashSet<PathBuf>,
 }
 
 impl PackageIndex {
@@ -40,7 +43,14 @@ impl PackageIndex {
                 Some((root.clone(), patterns))
             })
             .collect();
-        let mut index = PackageIndex::default();
+        let mut index = PackageIndex {
+            link_dirs: manifests
+                .iter()
+                .map(|(dir, _)| dir.clone())
+                .chain(patterns.iter().map(|(root, _)| root.clone()))
+                .collect(),
+            ..PackageIndex::default()
+        };
         for (dir, manifest) in &manifests {
             index.declared.extend(dependency_names(manifest));
             let Some(name) = manifest.get("name").and_then(Value::as_str) else {
