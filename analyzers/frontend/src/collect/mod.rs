@@ -342,13 +342,6 @@ pub struct ModuleFacts {
 }
 
 impl ModuleFacts {
-    /// The top-level declaration of `name`, if any.
-    pub fn declaration(&self, name: &str) -> Option<&Declaration> {
-        self.declarations
-            .iter()
-            .find(|declaration| declaration.name == name)
-    }
-
     /// The exports named `name`: more than one when a type and a value share a name.
     pub fn exports_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Export> {
         self.exports
