@@ -32,6 +32,8 @@ pub enum Command {
         /// A rule id, e.g. `tests/focused-or-skipped-test`.
         rule: String,
     },
+    /// The frontend's import graph (JSON, dot, Mermaid), or its routes with `--routes`.
+    Graph(crate::commands::graph::GraphArgs),
     /// SQL migrations: round-trip them on a real Postgres (`migrations verify`).
     Migrations(crate::commands::migrations::MigrationsArgs),
     /// Serve diagnostics and quick fixes to an editor over stdio (Language Server Protocol).

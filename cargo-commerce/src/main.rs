@@ -65,6 +65,7 @@ fn run(cli: Cli) -> Exit {
         Command::Init { force } => commands::init::run(&cli, *force),
         Command::Lsp => commands::lsp::run(),
         Command::Migrations(args) => commands::migrations::run(&cli, args),
+        Command::Graph(args) => commands::graph::run(&cli, args),
         Command::Contracts(args) => commands::contracts::run(&cli, args),
         Command::Routes(args) => commands::contracts::routes(&cli, args),
         Command::Test(args) => commands::test::run(&cli, args),

@@ -1,5 +1,6 @@
 pub mod check;
 pub mod contracts;
+pub mod graph;
 pub mod init;
 pub mod lsp;
 pub mod migrations;
