@@ -17,7 +17,7 @@ use serde_json::Value as Json;
 
 use crate::model::{
     BoolOrSchema, Discriminator, DocId, Exclusive, Header, Loc, MediaType, OAuthFlow, Operation,
-    Parameter, PathEntry, Property, RequestBody, Response, Schema, SchemaId, SchemaRef,
+    Parameter, PathEntry, Property, Rare, RequestBody, Response, Schema, SchemaId, SchemaRef,
     SecurityRequirement, SecurityScheme, Spec, SpecDocument, Version,
 };
 use crate::rules::INVALID_SPEC;
@@ -153,8 +153,10 @@ pub fn load_text(
     documents.load_referenced_files(reader);
     let mut issues = std::mem::take(&mut documents.issues);
     let mut builder = Builder::new(&documents, version);
-    let spec = builder.build();
+    let mut spec = builder.build();
     issues.append(&mut builder.issues);
+    // The trees are no longer needed; the texts move into the spec rather than being copied.
+    spec.documents = documents.into_spec_documents();
     Ok(Loaded { spec, issues })
 }
 
@@ -264,14 +266,14 @@ impl Documents {
         }
     }
 
-    fn spec_documents(&self) -> Vec<SpecDocument> {
+    fn into_spec_documents(self) -> Vec<SpecDocument> {
         self.sources
-            .iter()
-            .zip(&self.texts)
+            .into_iter()
+            .zip(self.texts)
             .map(|(source, text)| SpecDocument {
                 path: source.display_path(),
                 source: source.to_string(),
-                text: text.clone(),
+                text,
             })
             .collect()
     }
@@ -455,7 +457,7 @@ impl<'d> Builder<'d> {
             .unwrap_or_default();
         self.finish_schemas();
         Spec {
-            documents: self.documents.spec_documents(),
+            documents: Vec::new(),
             version: self.version,
             api_version: root.get("info").and_then(|info| info.str("version")),
             paths,
@@ -684,38 +686,12 @@ impl<'d> Builder<'d> {
                     .unwrap_or_default(),
             })
         });
-        Schema {
-            loc: at.loc(),
-            types,
-            nullable: at.flag("nullable"),
-            format: at.str("format"),
-            enum_values: at.get("enum").map(|values| {
-                values
-                    .items()
-                    .map(|value| value.node.to_json().to_string())
-                    .collect()
-            }),
+        let rare = Rare {
             const_value: at.json_text("const"),
-            default: at.json_text("default"),
-            // An empty pattern matches everything: it is no pattern.
-            pattern: at.str("pattern").filter(|pattern| !pattern.is_empty()),
-            minimum: at.number("minimum"),
-            maximum: at.number("maximum"),
-            exclusive_minimum: exclusive(at.get("exclusiveMinimum")),
-            exclusive_maximum: exclusive(at.get("exclusiveMaximum")),
-            min_length: at.count("minLength"),
-            max_length: at.count("maxLength"),
-            min_items: at.count("minItems"),
-            max_items: at.count("maxItems"),
-            unique_items: at.flag("uniqueItems"),
             min_properties: at.count("minProperties"),
             max_properties: at.count("maxProperties"),
             min_contains: at.count("minContains"),
             max_contains: at.count("maxContains"),
-            required: at.strings("required"),
-            properties,
-            additional_properties: self.bool_or_schema(at.get("additionalProperties")),
-            items,
             prefix_items,
             contains: self.optional_schema(at.get("contains")),
             pattern_properties: self.schema_map(at.get("patternProperties")),
@@ -728,19 +704,48 @@ impl<'d> Builder<'d> {
             then_schema: self.optional_schema(at.get("then")),
             else_schema: self.optional_schema(at.get("else")),
             not: self.optional_schema(at.get("not")),
+            discriminator,
+            content_encoding: at.str("contentEncoding"),
+            content_media_type: at.str("contentMediaType"),
+            content_schema: self.optional_schema(at.get("contentSchema")),
+        };
+        Schema {
+            loc: at.loc(),
+            types,
+            nullable: at.flag("nullable"),
+            format: at.str("format"),
+            enum_values: at.get("enum").map(|values| {
+                values
+                    .items()
+                    .map(|value| value.node.to_json().to_string())
+                    .collect()
+            }),
+            default: at.json_text("default"),
+            // An empty pattern matches everything: it is no pattern.
+            pattern: at.str("pattern").filter(|pattern| !pattern.is_empty()),
+            minimum: at.number("minimum"),
+            maximum: at.number("maximum"),
+            exclusive_minimum: exclusive(at.get("exclusiveMinimum")),
+            exclusive_maximum: exclusive(at.get("exclusiveMaximum")),
+            min_length: at.count("minLength"),
+            max_length: at.count("maxLength"),
+            min_items: at.count("minItems"),
+            max_items: at.count("maxItems"),
+            unique_items: at.flag("uniqueItems"),
+            required: at.strings("required"),
+            properties,
+            additional_properties: self.bool_or_schema(at.get("additionalProperties")),
+            items,
             all_of: self.schema_list(at.get("allOf")),
             any_of: self.schema_list(at.get("anyOf")),
             one_of: self.schema_list(at.get("oneOf")),
-            discriminator,
             read_only: at.flag("readOnly"),
             write_only: at.flag("writeOnly"),
             deprecated: at.flag("deprecated"),
             title: at.str("title"),
-            content_encoding: at.str("contentEncoding"),
-            content_media_type: at.str("contentMediaType"),
-            content_schema: self.optional_schema(at.get("contentSchema")),
             has_annotations: ANNOTATIONS.iter().any(|key| at.node.get(key).is_some()),
             extensions: at.extensions(),
+            rare: (rare != Rare::default()).then(|| Box::new(rare)),
         }
     }
 

@@ -260,7 +260,6 @@ pub struct Schema {
     pub format: Option<String>,
     /// `enum` values, each as compact JSON text so values compare exactly.
     pub enum_values: Option<Vec<String>>,
-    pub const_value: Option<String>,
     pub default: Option<String>,
     pub pattern: Option<String>,
     pub minimum: Option<f64>,
@@ -272,15 +271,35 @@ pub struct Schema {
     pub min_items: Option<u64>,
     pub max_items: Option<u64>,
     pub unique_items: bool,
-    pub min_properties: Option<u64>,
-    pub max_properties: Option<u64>,
-    pub min_contains: Option<u64>,
-    pub max_contains: Option<u64>,
     pub required: Vec<String>,
     /// Properties in document order, each with its key's location.
     pub properties: Vec<Property>,
     pub additional_properties: Option<BoolOrSchema>,
     pub items: Option<SchemaRef>,
+    pub all_of: Vec<SchemaRef>,
+    pub any_of: Vec<SchemaRef>,
+    pub one_of: Vec<SchemaRef>,
+    pub read_only: bool,
+    pub write_only: bool,
+    pub deprecated: bool,
+    pub title: Option<String>,
+    /// Keywords that only annotate (`description`, `example`, `xml`, ...): present or not.
+    pub has_annotations: bool,
+    /// `x-` extensions.
+    pub extensions: Vec<(String, Json)>,
+    /// The keywords few schemas use, kept apart so that the many plain schemas of a large spec
+    /// stay small; `None` when the schema uses none of them.
+    pub rare: Option<Box<Rare>>,
+}
+
+/// The keywords of [`Schema`] that few schemas use (see [`Schema::rare`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Rare {
+    pub const_value: Option<String>,
+    pub min_properties: Option<u64>,
+    pub max_properties: Option<u64>,
+    pub min_contains: Option<u64>,
+    pub max_contains: Option<u64>,
     pub prefix_items: Vec<SchemaRef>,
     pub contains: Option<SchemaRef>,
     pub pattern_properties: Vec<(String, SchemaRef)>,
@@ -293,22 +312,36 @@ pub struct Schema {
     pub then_schema: Option<SchemaRef>,
     pub else_schema: Option<SchemaRef>,
     pub not: Option<SchemaRef>,
-    pub all_of: Vec<SchemaRef>,
-    pub any_of: Vec<SchemaRef>,
-    pub one_of: Vec<SchemaRef>,
     pub discriminator: Option<Discriminator>,
-    pub read_only: bool,
-    pub write_only: bool,
-    pub deprecated: bool,
-    pub title: Option<String>,
     pub content_encoding: Option<String>,
     pub content_media_type: Option<String>,
     pub content_schema: Option<SchemaRef>,
-    /// Keywords that only annotate (`description`, `example`, `xml`, ...): present or not.
-    pub has_annotations: bool,
-    /// `x-` extensions.
-    pub extensions: Vec<(String, Json)>,
 }
+
+/// What a schema without rare keywords has.
+static NO_RARE: Rare = Rare {
+    const_value: None,
+    min_properties: None,
+    max_properties: None,
+    min_contains: None,
+    max_contains: None,
+    prefix_items: Vec::new(),
+    contains: None,
+    pattern_properties: Vec::new(),
+    property_names: None,
+    unevaluated_items: None,
+    unevaluated_properties: None,
+    dependent_required: Vec::new(),
+    dependent_schemas: Vec::new(),
+    if_schema: None,
+    then_schema: None,
+    else_schema: None,
+    not: None,
+    discriminator: None,
+    content_encoding: None,
+    content_media_type: None,
+    content_schema: None,
+};
 
 /// One entry of `properties`.
 #[derive(Clone, Debug)]
@@ -320,6 +353,11 @@ pub struct Property {
 }
 
 impl Schema {
+    /// The rare keywords (all absent when the schema has none).
+    pub fn rare(&self) -> &Rare {
+        self.rare.as_deref().unwrap_or(&NO_RARE)
+    }
+
     pub fn property(&self, name: &str) -> Option<&Property> {
         self.properties
             .iter()
@@ -350,6 +388,7 @@ impl Schema {
 
     /// Every schema this one points to, with a label saying through which keyword.
     pub fn children(&self) -> Vec<(String, SchemaId)> {
+        let rare = self.rare();
         let mut children = Vec::new();
         let mut push = |label: String, schema: &SchemaRef| children.push((label, schema.id));
         for property in &self.properties {
@@ -360,28 +399,28 @@ impl Schema {
         }
         for (keyword, schema) in [
             ("items", &self.items),
-            ("contains", &self.contains),
-            ("propertyNames", &self.property_names),
-            ("if", &self.if_schema),
-            ("then", &self.then_schema),
-            ("else", &self.else_schema),
-            ("not", &self.not),
-            ("contentSchema", &self.content_schema),
+            ("contains", &rare.contains),
+            ("propertyNames", &rare.property_names),
+            ("if", &rare.if_schema),
+            ("then", &rare.then_schema),
+            ("else", &rare.else_schema),
+            ("not", &rare.not),
+            ("contentSchema", &rare.content_schema),
         ] {
             if let Some(schema) = schema {
                 push(keyword.to_owned(), schema);
             }
         }
         for (keyword, schema) in [
-            ("unevaluatedItems", &self.unevaluated_items),
-            ("unevaluatedProperties", &self.unevaluated_properties),
+            ("unevaluatedItems", &rare.unevaluated_items),
+            ("unevaluatedProperties", &rare.unevaluated_properties),
         ] {
             if let Some(BoolOrSchema::Schema(schema)) = schema {
                 push(keyword.to_owned(), schema);
             }
         }
         for (keyword, list) in [
-            ("prefixItems", &self.prefix_items),
+            ("prefixItems", &rare.prefix_items),
             ("allOf", &self.all_of),
             ("anyOf", &self.any_of),
             ("oneOf", &self.one_of),
@@ -390,10 +429,10 @@ impl Schema {
                 push(format!("{keyword}/{index}"), schema);
             }
         }
-        for (name, schema) in &self.pattern_properties {
+        for (name, schema) in &rare.pattern_properties {
             push(format!("patternProperties/{name}"), schema);
         }
-        for (name, schema) in &self.dependent_schemas {
+        for (name, schema) in &rare.dependent_schemas {
             push(format!("dependentSchemas/{name}"), schema);
         }
         children

@@ -129,7 +129,7 @@ fn keywords_hash(schema: &Schema) -> u64 {
     schema.nullable.hash(&mut hasher);
     schema.format.hash(&mut hasher);
     schema.enum_values.hash(&mut hasher);
-    schema.const_value.hash(&mut hasher);
+    schema.rare().const_value.hash(&mut hasher);
     schema.default.hash(&mut hasher);
     schema.pattern.hash(&mut hasher);
     for bound in [schema.minimum, schema.maximum] {
@@ -147,10 +147,10 @@ fn keywords_hash(schema: &Schema) -> u64 {
         schema.max_length,
         schema.min_items,
         schema.max_items,
-        schema.min_properties,
-        schema.max_properties,
-        schema.min_contains,
-        schema.max_contains,
+        schema.rare().min_properties,
+        schema.rare().max_properties,
+        schema.rare().min_contains,
+        schema.rare().max_contains,
     ]
     .hash(&mut hasher);
     let mut required = schema.required.clone();
@@ -158,8 +158,8 @@ fn keywords_hash(schema: &Schema) -> u64 {
     required.hash(&mut hasher);
     for flag in [
         &schema.additional_properties,
-        &schema.unevaluated_items,
-        &schema.unevaluated_properties,
+        &schema.rare().unevaluated_items,
+        &schema.rare().unevaluated_properties,
     ] {
         match flag {
             None => 0u8.hash(&mut hasher),
@@ -167,8 +167,8 @@ fn keywords_hash(schema: &Schema) -> u64 {
             Some(BoolOrSchema::Schema(_)) => 2u8.hash(&mut hasher),
         }
     }
-    schema.dependent_required.hash(&mut hasher);
-    schema.discriminator.hash(&mut hasher);
+    schema.rare().dependent_required.hash(&mut hasher);
+    schema.rare().discriminator.hash(&mut hasher);
     (
         schema.unique_items,
         schema.read_only,
@@ -176,8 +176,8 @@ fn keywords_hash(schema: &Schema) -> u64 {
         schema.deprecated,
     )
         .hash(&mut hasher);
-    schema.content_encoding.hash(&mut hasher);
-    schema.content_media_type.hash(&mut hasher);
+    schema.rare().content_encoding.hash(&mut hasher);
+    schema.rare().content_media_type.hash(&mut hasher);
     for (name, value) in &schema.extensions {
         (name, value.to_string()).hash(&mut hasher);
     }

@@ -438,7 +438,11 @@ impl<'a> Differ<'a> {
     fn values(&mut self, pair: Pair<'_, '_>) {
         for (keyword, base, head) in [
             ("default-value", &pair.base.default, &pair.head.default),
-            ("const", &pair.base.const_value, &pair.head.const_value),
+            (
+                "const",
+                &pair.base.rare().const_value,
+                &pair.head.rare().const_value,
+            ),
         ] {
             match (base, head) {
                 (None, Some(value)) => self.keyword(
@@ -565,27 +569,30 @@ impl<'a> Differ<'a> {
         self.bound(
             pair,
             "min-properties",
-            float(base.min_properties),
-            float(head.min_properties),
+            float(base.rare().min_properties),
+            float(head.rare().min_properties),
         );
         self.bound(
             pair,
             "max-properties",
-            float(base.max_properties),
-            float(head.max_properties),
+            float(base.rare().max_properties),
+            float(head.rare().max_properties),
         );
-        if base.contains.is_some() || head.contains.is_some() {
+        if base.rare().contains.is_some() || head.rare().contains.is_some() {
             // `minContains` defaults to 1 and `maxContains` to unbounded.
-            let min = |schema: &Schema| float(Some(schema.min_contains.unwrap_or(1)));
+            let min = |schema: &Schema| float(Some(schema.rare().min_contains.unwrap_or(1)));
             self.bound(pair, "min-contains", min(base), min(head));
-            if let (Some(from), Some(to)) = (base.max_contains, head.max_contains) {
+            if let (Some(from), Some(to)) = (base.rare().max_contains, head.rare().max_contains) {
                 self.bound(pair, "max-contains", float(Some(from)), float(Some(to)));
             }
         }
     }
 
     fn discriminator(&mut self, pair: Pair<'_, '_>) {
-        match (&pair.base.discriminator, &pair.head.discriminator) {
+        match (
+            &pair.base.rare().discriminator,
+            &pair.head.rare().discriminator,
+        ) {
             (None, Some(_)) => self.keyword(pair, &["discriminator-added"], ""),
             (Some(_), None) => self.keyword(pair, &["discriminator-removed"], ""),
             (Some(base), Some(head)) => {
@@ -680,48 +687,62 @@ impl<'a> Differ<'a> {
     fn applicators(&mut self, pair: Pair<'_, '_>) {
         let (base, head) = (pair.base, pair.head);
         for (name, from, to) in [
-            ("if", base.if_schema.is_some(), head.if_schema.is_some()),
+            (
+                "if",
+                base.rare().if_schema.is_some(),
+                head.rare().if_schema.is_some(),
+            ),
             (
                 "then",
-                base.then_schema.is_some(),
-                head.then_schema.is_some(),
+                base.rare().then_schema.is_some(),
+                head.rare().then_schema.is_some(),
             ),
             (
                 "else",
-                base.else_schema.is_some(),
-                head.else_schema.is_some(),
+                base.rare().else_schema.is_some(),
+                head.rare().else_schema.is_some(),
             ),
-            ("contains", base.contains.is_some(), head.contains.is_some()),
+            (
+                "contains",
+                base.rare().contains.is_some(),
+                head.rare().contains.is_some(),
+            ),
             (
                 "property-names",
-                base.property_names.is_some(),
-                head.property_names.is_some(),
+                base.rare().property_names.is_some(),
+                head.rare().property_names.is_some(),
             ),
             (
                 "unevaluated-items",
-                base.unevaluated_items.is_some(),
-                head.unevaluated_items.is_some(),
+                base.rare().unevaluated_items.is_some(),
+                head.rare().unevaluated_items.is_some(),
             ),
             (
                 "unevaluated-properties",
-                base.unevaluated_properties.is_some(),
-                head.unevaluated_properties.is_some(),
+                base.rare().unevaluated_properties.is_some(),
+                head.rare().unevaluated_properties.is_some(),
             ),
             (
                 "content-schema",
-                base.content_schema.is_some(),
-                head.content_schema.is_some(),
+                base.rare().content_schema.is_some(),
+                head.rare().content_schema.is_some(),
             ),
         ] {
             self.presence(pair, name, from, to);
         }
-        match base.prefix_items.len().cmp(&head.prefix_items.len()) {
+        match base
+            .rare()
+            .prefix_items
+            .len()
+            .cmp(&head.rare().prefix_items.len())
+        {
             std::cmp::Ordering::Less => self.keyword(pair, &["prefix-items-added"], ""),
             std::cmp::Ordering::Greater => self.keyword(pair, &["prefix-items-removed"], ""),
             std::cmp::Ordering::Equal => {}
         }
-        for (pattern, _) in &base.pattern_properties {
+        for (pattern, _) in &base.rare().pattern_properties {
             if !head
+                .rare()
                 .pattern_properties
                 .iter()
                 .any(|(other, _)| other == pattern)
@@ -733,8 +754,9 @@ impl<'a> Differ<'a> {
                 );
             }
         }
-        for (pattern, _) in &head.pattern_properties {
+        for (pattern, _) in &head.rare().pattern_properties {
             if !base
+                .rare()
                 .pattern_properties
                 .iter()
                 .any(|(other, _)| other == pattern)
@@ -758,8 +780,9 @@ impl<'a> Differ<'a> {
 
     fn dependencies(&mut self, pair: Pair<'_, '_>) {
         let (base, head) = (pair.base, pair.head);
-        for (name, required) in &base.dependent_required {
+        for (name, required) in &base.rare().dependent_required {
             match head
+                .rare()
                 .dependent_required
                 .iter()
                 .find(|(other, _)| other == name)
@@ -779,8 +802,9 @@ impl<'a> Differ<'a> {
                 Some(_) => {}
             }
         }
-        for (name, _) in &head.dependent_required {
+        for (name, _) in &head.rare().dependent_required {
             if !base
+                .rare()
                 .dependent_required
                 .iter()
                 .any(|(other, _)| other == name)
@@ -792,8 +816,9 @@ impl<'a> Differ<'a> {
                 );
             }
         }
-        for (name, _) in &base.dependent_schemas {
+        for (name, _) in &base.rare().dependent_schemas {
             if !head
+                .rare()
                 .dependent_schemas
                 .iter()
                 .any(|(other, _)| other == name)
@@ -805,8 +830,9 @@ impl<'a> Differ<'a> {
                 );
             }
         }
-        for (name, _) in &head.dependent_schemas {
+        for (name, _) in &head.rare().dependent_schemas {
             if !base
+                .rare()
                 .dependent_schemas
                 .iter()
                 .any(|(other, _)| other == name)
@@ -821,10 +847,10 @@ impl<'a> Differ<'a> {
     }
 
     fn content_keywords(&mut self, pair: Pair<'_, '_>) {
-        if pair.base.content_media_type != pair.head.content_media_type {
+        if pair.base.rare().content_media_type != pair.head.rare().content_media_type {
             self.keyword(pair, &["content-media-type-changed"], "");
         }
-        if pair.base.content_encoding != pair.head.content_encoding {
+        if pair.base.rare().content_encoding != pair.head.rare().content_encoding {
             self.keyword(pair, &["content-encoding-changed"], "");
         }
     }
@@ -1102,48 +1128,48 @@ impl<'a> Differ<'a> {
             ),
             (
                 "not",
-                base.not.as_ref().map(|s| s.id),
-                head.not.as_ref().map(|s| s.id),
+                base.rare().not.as_ref().map(|s| s.id),
+                head.rare().not.as_ref().map(|s| s.id),
             ),
             (
                 "if",
-                base.if_schema.as_ref().map(|s| s.id),
-                head.if_schema.as_ref().map(|s| s.id),
+                base.rare().if_schema.as_ref().map(|s| s.id),
+                head.rare().if_schema.as_ref().map(|s| s.id),
             ),
             (
                 "then",
-                base.then_schema.as_ref().map(|s| s.id),
-                head.then_schema.as_ref().map(|s| s.id),
+                base.rare().then_schema.as_ref().map(|s| s.id),
+                head.rare().then_schema.as_ref().map(|s| s.id),
             ),
             (
                 "else",
-                base.else_schema.as_ref().map(|s| s.id),
-                head.else_schema.as_ref().map(|s| s.id),
+                base.rare().else_schema.as_ref().map(|s| s.id),
+                head.rare().else_schema.as_ref().map(|s| s.id),
             ),
             (
                 "contains",
-                base.contains.as_ref().map(|s| s.id),
-                head.contains.as_ref().map(|s| s.id),
+                base.rare().contains.as_ref().map(|s| s.id),
+                head.rare().contains.as_ref().map(|s| s.id),
             ),
             (
                 "propertyNames",
-                base.property_names.as_ref().map(|s| s.id),
-                head.property_names.as_ref().map(|s| s.id),
+                base.rare().property_names.as_ref().map(|s| s.id),
+                head.rare().property_names.as_ref().map(|s| s.id),
             ),
             (
                 "contentSchema",
-                base.content_schema.as_ref().map(|s| s.id),
-                head.content_schema.as_ref().map(|s| s.id),
+                base.rare().content_schema.as_ref().map(|s| s.id),
+                head.rare().content_schema.as_ref().map(|s| s.id),
             ),
             (
                 "unevaluatedItems",
-                schema_of(&base.unevaluated_items),
-                schema_of(&head.unevaluated_items),
+                schema_of(&base.rare().unevaluated_items),
+                schema_of(&head.rare().unevaluated_items),
             ),
             (
                 "unevaluatedProperties",
-                schema_of(&base.unevaluated_properties),
-                schema_of(&head.unevaluated_properties),
+                schema_of(&base.rare().unevaluated_properties),
+                schema_of(&head.rare().unevaluated_properties),
             ),
         ];
         for (keyword, from, to) in singles {
@@ -1151,20 +1177,26 @@ impl<'a> Differ<'a> {
                 self.children.push((keyword.to_owned(), from, to));
             }
         }
-        for (index, (from, to)) in base.prefix_items.iter().zip(&head.prefix_items).enumerate() {
+        for (index, (from, to)) in base
+            .rare()
+            .prefix_items
+            .iter()
+            .zip(&head.rare().prefix_items)
+            .enumerate()
+        {
             self.children
                 .push((format!("prefixItems[{index}]"), from.id, to.id));
         }
         for (keyword, base_map, head_map) in [
             (
                 "patternProperties",
-                &base.pattern_properties,
-                &head.pattern_properties,
+                &base.rare().pattern_properties,
+                &head.rare().pattern_properties,
             ),
             (
                 "dependentSchemas",
-                &base.dependent_schemas,
-                &head.dependent_schemas,
+                &base.rare().dependent_schemas,
+                &head.rare().dependent_schemas,
             ),
         ] {
             for (key, from) in base_map {
@@ -1248,7 +1280,7 @@ fn is_annotation_only(schema: &Schema) -> bool {
         && !schema.nullable
         && schema.format.is_none()
         && schema.enum_values.is_none()
-        && schema.const_value.is_none()
+        && schema.rare().const_value.is_none()
         && schema.default.is_none()
         && schema.pattern.is_none()
         && schema.minimum.is_none()
@@ -1260,15 +1292,15 @@ fn is_annotation_only(schema: &Schema) -> bool {
             schema.max_length,
             schema.min_items,
             schema.max_items,
-            schema.min_properties,
-            schema.max_properties,
+            schema.rare().min_properties,
+            schema.rare().max_properties,
         ]
         .iter()
         .all(Option::is_none)
         && schema.required.is_empty()
         && schema.children().is_empty()
         && schema.additional_properties.is_none()
-        && schema.discriminator.is_none()
+        && schema.rare().discriminator.is_none()
         && !schema.read_only
         && !schema.write_only
 }
