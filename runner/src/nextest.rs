@@ -90,14 +90,9 @@ impl Invocation<'_> {
             .arg(self.binaries_path())
             .arg("--cargo-metadata")
             .arg(self.cargo_metadata_path())
-            .arg("--tool-config-file")
-            .arg(format!(
-                "{TOOL}:{}",
-                self.dir.join("tool-config.toml").display()
-            ))
-            .args(["--profile", PROFILE])
             .current_dir(self.workspace_root)
             .stdin(Stdio::null());
+        self.use_our_profile(&mut command);
         if let Some(filterset) = self.filterset {
             command.args(["-E", filterset]);
         }
@@ -105,6 +100,19 @@ impl Invocation<'_> {
             command.arg("--partition").arg(shard.partition());
         }
         command
+    }
+
+    /// Our generated profile, always named explicitly: a `NEXTEST_PROFILE` inherited from the
+    /// environment (set when `cargo commerce` itself runs under nextest) would name a profile
+    /// the project under test does not have.
+    fn use_our_profile(&self, command: &mut Command) {
+        command
+            .arg("--tool-config-file")
+            .arg(format!(
+                "{TOOL}:{}",
+                self.dir.join("tool-config.toml").display()
+            ))
+            .args(["--profile", PROFILE]);
     }
 
     fn log_path(&self, name: &str) -> PathBuf {
@@ -140,6 +148,7 @@ impl Invocation<'_> {
             .stdin(Stdio::null())
             .stdout(Stdio::from(create(&self.binaries_path())?))
             .stderr(self.stderr(&log)?);
+        self.use_our_profile(&mut command);
         let ended = spawn(&mut command, cancel)?;
         if ended.status().success() {
             Ok(())
