@@ -219,3 +219,79 @@ fn print(
         OutputFormat::Github => print!("{}", render::github::render(diagnostics, sources)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use commerce_diagnostics::TextRange;
+
+    use super::*;
+    use crate::cli::Command;
+
+    fn diff_args(args: &[&str]) -> DiffArgs {
+        let cli = Cli::parse_from(["cargo-commerce", "contracts", "diff"].iter().chain(args));
+        let Command::Contracts(ContractsArgs {
+            command: ContractsCommand::Diff(diff),
+        }) = cli.command
+        else {
+            panic!("expected contracts diff");
+        };
+        diff
+    }
+
+    #[test]
+    fn diff_takes_two_sources_a_format_and_an_oasdiff_level() {
+        let args = diff_args(&[
+            "git:origin/main:openapi.yaml",
+            "openapi.yaml",
+            "--fail-on",
+            "WARN",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(args.base, "git:origin/main:openapi.yaml");
+        assert_eq!(args.head, "openapi.yaml");
+        assert_eq!(args.fail_on, Level::Warn);
+        assert_eq!(args.format, OutputFormat::Json);
+        assert_eq!(diff_args(&["a", "b"]).fail_on, Level::Err);
+        assert_eq!(
+            diff_args(&["a", "b", "--fail-on", "info"]).fail_on,
+            Level::Info
+        );
+        let error = Cli::try_parse_from([
+            "cargo-commerce",
+            "contracts",
+            "diff",
+            "a",
+            "b",
+            "--fail-on",
+            "LOUD",
+        ])
+        .expect_err("not a level");
+        assert!(
+            error.to_string().contains("use ERR, WARN or INFO"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn the_gate_reads_oasdiff_levels_and_falls_back_to_severity() {
+        let finding = Diagnostic::new(
+            "contracts/response-optional-property-removed",
+            Severity::Warning,
+            "openapi.yaml",
+            TextRange::default(),
+            "m",
+        )
+        .with_data("level", "warning");
+        assert_eq!(level_of(&finding), Level::Warn);
+        let spec_problem = Diagnostic::new(
+            "contracts/invalid-spec",
+            Severity::Error,
+            "openapi.yaml",
+            TextRange::default(),
+            "m",
+        );
+        assert_eq!(level_of(&spec_problem), Level::Err);
+    }
+}
