@@ -11,7 +11,7 @@ use serde_json::Value;
 const TIMEOUT: Duration = Duration::from_secs(60);
 
 #[test]
-fn neovim_receives_the_diagnostic_and_applies_the_quick_fix() {
+fn neovim_receives_an_import_cycle_and_applies_the_import_type_fix() {
     let nvim = std::env::var("COMMERCE_NVIM").unwrap_or_else(|_| "nvim".to_owned());
     assert!(
         Command::new(&nvim)
@@ -22,15 +22,30 @@ fn neovim_receives_the_diagnostic_and_applies_the_quick_fix() {
         "Neovim is needed for this test: run `bash scripts/install-deps.sh` (it runs `apt-get install neovim`)"
     );
     let project = tempfile::tempdir().expect("temp dir");
-    std::fs::write(project.path().join("commerce.toml"), "").expect("commerce.toml");
-    std::fs::create_dir_all(project.path().join("web")).expect("web dir");
-    let file = project.path().join("web/cart.test.ts");
-    std::fs::write(
-        &file,
-        "import { it } from \"vitest\";\n\nit.only(\"adds a line\", () => {});\n",
-    )
-    .expect("test file");
-    let report = project.path().join("report.json");
+    let root = project.path();
+    let write = |relative: &str, text: &str| {
+        std::fs::write(root.join(relative), text).expect("write fixture")
+    };
+    std::fs::create_dir_all(root.join("web/src")).expect("web dir");
+    write(
+        "commerce.toml",
+        "[frontend]\nroots = [\"web\"]\ntsconfig = \"web/tsconfig.json\"\n",
+    );
+    // verbatimModuleSyntax keeps `import { CartLine }` at run time: a runtime cycle.
+    write(
+        "web/tsconfig.json",
+        r#"{ "compilerOptions": { "verbatimModuleSyntax": true } }"#,
+    );
+    write(
+        "web/src/cart.ts",
+        "import { Price, formatPrice } from \"./price\";\nexport interface CartLine { sku: string; price: Price }\nexport const label = (line: CartLine) => formatPrice(line.price);\n",
+    );
+    write(
+        "web/src/price.ts",
+        "import { CartLine } from \"./cart\";\nexport interface Price { minor: number }\nexport const formatPrice = (price: Price) => `${price.minor}`;\nexport const total = (line: CartLine) => line.price.minor;\n",
+    );
+    let file = root.join("web/src/cart.ts");
+    let report = root.join("report.json");
     let editors = Path::new(env!("CARGO_MANIFEST_DIR")).join("../editors/neovim");
 
     let mut child = Command::new(&nvim)
@@ -45,9 +60,9 @@ fn neovim_receives_the_diagnostic_and_applies_the_quick_fix() {
         .env("COMMERCE_BIN", env!("CARGO_BIN_EXE_cargo-commerce"))
         .env("COMMERCE_FILE", &file)
         .env("COMMERCE_REPORT", &report)
-        .env("XDG_STATE_HOME", project.path())
-        .env("XDG_DATA_HOME", project.path())
-        .current_dir(project.path())
+        .env("XDG_STATE_HOME", root)
+        .env("XDG_DATA_HOME", root)
+        .current_dir(root)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -69,16 +84,19 @@ fn neovim_receives_the_diagnostic_and_applies_the_quick_fix() {
     assert!(report.get("error").is_none(), "{report}");
     let diagnostics = report["diagnostics"].as_array().expect("diagnostics");
     assert!(
-        diagnostics.iter().any(
-            |diagnostic| diagnostic["code"] == "tests/focused-or-skipped-test"
-                && diagnostic["line"] == 2
-        ),
+        diagnostics
+            .iter()
+            .any(|diagnostic| diagnostic["code"] == "frontend/import-cycle"
+                && diagnostic["line"] == 0),
         "{report}"
     );
-    assert_eq!(report["action"], "Fix: Remove `.only`");
-    let fixed = std::fs::read_to_string(&file).expect("fixed file");
     assert_eq!(
-        fixed,
-        "import { it } from \"vitest\";\n\nit(\"adds a line\", () => {});\n"
+        report["action"],
+        "Fix: use `import type` for the import used only as types"
+    );
+    let price = std::fs::read_to_string(root.join("web/src/price.ts")).expect("price.ts");
+    assert!(
+        price.starts_with("import type { CartLine } from \"./cart\";"),
+        "{price}"
     );
 }

@@ -58,6 +58,9 @@ pub struct Settings {
 struct Workspace {
     project: Project,
     analysis: Analysis,
+    /// The project's files (project-relative), for the analyzers that read the whole project
+    /// (the import graph). Re-listed when watched files change.
+    files: Vec<PathBuf>,
 }
 
 impl Workspace {
@@ -65,7 +68,25 @@ impl Workspace {
     fn load(root: &Path) -> Result<Self, String> {
         let project = Project::discover(root).map_err(|error| error.to_string())?;
         let analysis = Analysis::new(&project).map_err(|error| error.to_string())?;
-        Ok(Self { project, analysis })
+        Ok(Self::of(project, analysis))
+    }
+
+    /// The project's files, with `path` among them (an unsaved new file joins them).
+    fn files_with(&self, path: &Path) -> Vec<PathBuf> {
+        let mut files = self.files.clone();
+        if let Err(index) = files.binary_search_by(|file| file.as_path().cmp(path)) {
+            files.insert(index, path.to_path_buf());
+        }
+        files
+    }
+
+    fn of(project: Project, analysis: Analysis) -> Self {
+        let files = commerce_project::inventory(&OsFs, project.root(), &[]).files;
+        Self {
+            project,
+            analysis,
+            files,
+        }
     }
 
     /// The project at `root` with the default configuration.
@@ -73,7 +94,7 @@ impl Workspace {
         let project = Project::new(root, Config::default());
         let analysis = Analysis::new(&project)
             .expect("the default configuration names no rules, so it is always valid");
-        Self { project, analysis }
+        Self::of(project, analysis)
     }
 }
 
@@ -250,11 +271,13 @@ impl Server {
             DidChangeWatchedFiles::METHOD => {
                 let params: lsp_types::DidChangeWatchedFilesParams =
                     serde_json::from_value(notification.params)?;
-                let config_changed = params.changes.iter().any(|change| {
-                    path_from_uri(&change.uri)
-                        .is_some_and(|path| path.ends_with(commerce_project::CONFIG_FILE_NAME))
+                let relists = params.changes.iter().any(|change| {
+                    change.typ != lsp_types::FileChangeType::CHANGED
+                        || path_from_uri(&change.uri)
+                            .is_some_and(|path| path.ends_with(commerce_project::CONFIG_FILE_NAME))
                 });
-                if config_changed {
+                if relists {
+                    // A new or deleted file, or commerce.toml: re-read the project.
                     self.reload();
                 } else {
                     // Open documents may depend on the changed files (imports, specs).
@@ -287,11 +310,10 @@ impl Server {
         let snapshot = document.clone();
         let uri = uri.clone();
         let workspace = Arc::clone(&self.workspace);
-        let root = self.root.clone();
         let sender = self.analyzed_sender.clone();
         let docs_url = self.settings.rule_docs_url.clone();
         self.pool.spawn(move || {
-            let diagnostics = analyze(&workspace, &root, &uri, &snapshot, docs_url.as_deref());
+            let diagnostics = analyze(&workspace, &uri, &snapshot, docs_url.as_deref());
             // The loop may have stopped; then nobody wants the result.
             let _ = sender.send(Event::Analyzed {
                 uri,
@@ -358,15 +380,20 @@ impl Server {
         document: &Document,
         kind: CodeActionKind,
     ) -> Option<CodeAction> {
-        let path = convert::relative_path(&self.root, &path_from_uri(uri)?);
         let workspace = &self.workspace;
+        let path = convert::relative_path(workspace.project.root(), &path_from_uri(uri)?);
+        let files = workspace.files_with(&path);
+        let current = AnalysisDocument {
+            path: &path,
+            text: &document.text,
+            project_files: Some(&files),
+        };
         let fixed = workspace
             .analysis
             .fix_text(
                 &workspace.project,
                 Arc::new(OsFs),
-                &path,
-                &document.text,
+                current,
                 FixRequest::default(),
             )
             .ok()
@@ -406,7 +433,6 @@ impl Server {
 
 fn analyze(
     workspace: &Workspace,
-    root: &Path,
     uri: &Uri,
     document: &Document,
     docs_url: Option<&str>,
@@ -414,13 +440,15 @@ fn analyze(
     let Some(absolute) = path_from_uri(uri) else {
         return Vec::new();
     };
+    let root = workspace.project.root();
     let path = convert::relative_path(root, &absolute);
-    // The import graph is not re-built per keystroke (incremental graph updates are still to
-    // come), so whole-project analyzers do not run here.
+    // The whole import graph is re-built for each analysis (incremental graph updates are still
+    // to come).
+    let files = workspace.files_with(&path);
     let current = AnalysisDocument {
         path: &path,
         text: &document.text,
-        project_files: None,
+        project_files: Some(&files),
     };
     let diagnostics = workspace.analysis.check_document(
         &workspace.project,

@@ -52,18 +52,14 @@ impl Analysis {
         &self,
         project: &Project,
         fs: Arc<dyn FileSystem>,
-        path: &Path,
-        text: &str,
+        document: Document<'_>,
         request: FixRequest,
     ) -> Result<Option<String>, FixError> {
-        let document = Document {
-            path,
-            text,
-            project_files: None,
-        };
+        let Document { path, text, .. } = document;
         let diagnostics = self.check_document(project, Arc::clone(&fs), document, &Analyzer::ALL);
         let sources = BTreeMap::from([(path.to_path_buf(), text.to_owned())]);
         let mut host = AnalysisFixHost::new(self, project, fs, &Analyzer::ALL);
+        host.project_files = document.project_files;
         let outcome =
             commerce_codemods::fix_all(sources, &diagnostics, &mut host, &request.options())?;
         Ok(outcome

@@ -1,5 +1,5 @@
 -- Headless end-to-end check with a real client: open a file, wait for cargo commerce's
--- diagnostics, apply the quick fix the server offers, save. Driven by
+-- diagnostics, apply the quick fix the server offers to the first error, save every buffer. Driven by
 -- cargo-commerce/tests/neovim.rs through environment variables:
 --   COMMERCE_BIN (server binary), COMMERCE_FILE (file to open), COMMERCE_REPORT (JSON out).
 local report_path = os.getenv('COMMERCE_REPORT')
@@ -53,7 +53,8 @@ local ok, err = pcall(function()
     return finish({ error = 'no code action: ' .. vim.inspect(response), diagnostics = diagnostics })
   end
   vim.lsp.util.apply_workspace_edit(actions[1].edit, client.offset_encoding)
-  vim.cmd('write')
+  -- The fix may edit another file than the one open (an import cycle's other member).
+  vim.cmd('wall')
   finish({ diagnostics = diagnostics, action = actions[1].title })
 end)
 if not ok then
