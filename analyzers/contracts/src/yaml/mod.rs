@@ -340,10 +340,19 @@ impl<'t> Builder<'t> {
     }
 
     fn close(&mut self, span: Span) -> Result<(), YamlError> {
-        let end = self.offset(span.end);
         let Some(open) = self.stack.pop() else {
             return Err(self.error("a collection ends that never started", span));
         };
+        // A block collection ends where the next token starts: give the whitespace back.
+        let start = match &open {
+            Open::Seq { start, .. } | Open::Map { start, .. } => *start,
+        };
+        let end = self.offset(span.end).max(start);
+        let content = self
+            .text
+            .get(start.to_usize()..end.to_usize())
+            .map_or(0, |text| text.trim_end().len());
+        let end = start + TextSize::from_usize(content);
         let (node, anchor) = match open {
             Open::Seq {
                 start,
