@@ -6,6 +6,7 @@
 //! Spec × Spec ──diff──▶ Findings (oasdiff id + level) ──report──▶ Diagnostics
 //! ```
 
+pub mod conformance;
 pub mod diff;
 pub mod load;
 pub mod model;
@@ -30,6 +31,7 @@ pub fn rules() -> Vec<RuleMeta> {
         rules::invalid_spec::InvalidSpec::META,
         rules::route_missing_from_spec::RouteMissingFromSpec::META,
         rules::operation_without_route::OperationWithoutRoute::META,
+        rules::response_conformance::ResponseConformance::META,
     ];
     rules.extend(rules::oasdiff::CHECKS.iter().map(|check| check.meta));
     rules

@@ -4,6 +4,7 @@
 pub mod invalid_spec;
 pub mod oasdiff;
 pub mod operation_without_route;
+pub mod response_conformance;
 pub mod route_missing_from_spec;
 
 pub use invalid_spec::INVALID_SPEC;
