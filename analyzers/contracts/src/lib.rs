@@ -7,6 +7,7 @@
 //! ```
 
 pub mod conformance;
+pub mod contract_test;
 pub mod diff;
 pub mod load;
 pub mod model;

@@ -13,7 +13,8 @@ declare_rule! {
     /// status the operation does not declare (nor its range, `2XX`, nor `default`), a content
     /// type it does not declare, a required response header missing, a body that is not JSON
     /// or not valid against the response schema (JSON Schema 2020-12; OpenAPI 3.0 `nullable`
-    /// and boolean exclusive bounds are translated). The finding points at the spec element
+    /// and boolean exclusive bounds are translated), an invalid request (a body without its
+    /// required properties) accepted instead of rejected with a 4xx, no response at all. The finding points at the spec element
     /// the response broke; `data.kind` says which check failed.
     ///
     /// ## Why is this bad?
@@ -45,7 +46,15 @@ pub enum Violation {
     UndeclaredContentType(String),
     MissingHeader(String),
     BodyNotJson(String),
-    BodyInvalid { at: String, message: String },
+    BodyInvalid {
+        at: String,
+        message: String,
+    },
+    /// A request the spec forbids (a body missing required properties) got this status
+    /// instead of a 4xx.
+    InvalidRequestAccepted(u16),
+    /// The service could not be reached, or did not answer HTTP.
+    NoResponse(String),
 }
 
 impl Violation {
@@ -58,6 +67,8 @@ impl Violation {
             Violation::MissingHeader(_) => "missing-header",
             Violation::BodyNotJson(_) => "body-not-json",
             Violation::BodyInvalid { .. } => "body-invalid",
+            Violation::InvalidRequestAccepted(_) => "invalid-request-accepted",
+            Violation::NoResponse(_) => "no-response",
         }
     }
 }
@@ -76,6 +87,11 @@ impl fmt::Display for Violation {
                 let at = if at.is_empty() { "/" } else { at.as_str() };
                 write!(f, "the body at `{at}` does not match the schema: {message}")
             }
+            Violation::InvalidRequestAccepted(status) => write!(
+                f,
+                "a request body without its required properties was answered {status}, not a 4xx"
+            ),
+            Violation::NoResponse(error) => write!(f, "no response: {error}"),
         }
     }
 }

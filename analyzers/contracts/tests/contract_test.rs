@@ -1,0 +1,214 @@
+//! Contract tests against the drifted demo shop of `fixtures/rules/contracts/contract-test`
+//! (the same drifts as its `drifted_service.py`), in process through the `Exchange` trait and
+//! over HTTP through `HttpExchange`: every planted drift is found, nothing else.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use commerce_contracts::conformance::ObservedResponse;
+use commerce_contracts::contract_test::{
+    Exchange, HttpExchange, ProbeRequest, TestOptions, run_contract_tests,
+};
+use commerce_contracts::load::{self, DEFAULT_MAX_SPEC_BYTES, Loaded};
+use commerce_contracts::{SourceReader, SpecSource};
+use commerce_project::OsFs;
+
+fn spec() -> Loaded {
+    let root =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/rules/contracts/contract-test");
+    let reader = SourceReader {
+        fs: &OsFs,
+        root: &root,
+        max_bytes: DEFAULT_MAX_SPEC_BYTES,
+    };
+    load::load(&reader, &SpecSource::Path(PathBuf::from("openapi.yaml")))
+        .expect("the demo spec loads")
+}
+
+const ORDER: &str = r#"{"id": 1, "sku": "SKU-1", "total": 12.5, "coupon": null}"#;
+
+/// The drifted shop: what `drifted_service.py` answers.
+fn drifted_shop(method: &str, target: &str) -> (u16, &'static str, String, Vec<(String, String)>) {
+    let path = target.split('?').next().unwrap_or(target);
+    match (method, path) {
+        ("GET", "/orders") => (200, "application/json", format!("[{ORDER}]"), Vec::new()),
+        ("POST", "/orders") => (201, "application/json", ORDER.to_owned(), Vec::new()),
+        ("GET", _) if path.starts_with("/orders/") => (
+            200,
+            "application/json",
+            ORDER.replace("12.5", "\"12.50\""),
+            Vec::new(),
+        ),
+        ("DELETE", _) => (
+            500,
+            "application/json",
+            r#"{"error": "boom"}"#.to_owned(),
+            Vec::new(),
+        ),
+        ("GET", "/health") => (200, "text/html", "<p>ok</p>".to_owned(), Vec::new()),
+        ("GET", "/products") => (200, "application/json", "[{".to_owned(), Vec::new()),
+        _ => (404, "application/json", "{}".to_owned(), Vec::new()),
+    }
+}
+
+/// The shop called in process, as a test would call a tower service.
+#[derive(Default)]
+struct InProcess {
+    seen: Vec<ProbeRequest>,
+}
+
+impl Exchange for InProcess {
+    fn exchange(&mut self, request: &ProbeRequest) -> Result<ObservedResponse, String> {
+        self.seen.push(request.clone());
+        let (status, content_type, body, mut headers) =
+            drifted_shop(&request.method, &request.target);
+        headers.push(("content-type".to_owned(), content_type.to_owned()));
+        Ok(ObservedResponse {
+            status,
+            headers,
+            body: body.into_bytes(),
+        })
+    }
+}
+
+/// `kind method path` of each finding, sorted.
+fn findings(loaded: &Loaded, exchange: &mut dyn Exchange) -> (usize, Vec<String>) {
+    let options = TestOptions {
+        headers: vec![("authorization".to_owned(), "Bearer test-token".to_owned())],
+    };
+    let report = run_contract_tests(loaded, exchange, &options);
+    let mut found: Vec<String> = report
+        .diagnostics
+        .iter()
+        .map(|diagnostic| {
+            assert_eq!(diagnostic.rule, "contracts/response-conformance");
+            assert_eq!(diagnostic.path, Path::new("openapi.yaml"));
+            format!(
+                "{} {} {}",
+                diagnostic.data["kind"].as_str().unwrap_or("?"),
+                diagnostic.data["method"].as_str().unwrap_or("?"),
+                diagnostic.data["path"].as_str().unwrap_or("?")
+            )
+        })
+        .collect();
+    found.sort();
+    (report.requests, found)
+}
+
+const PLANTED: [&str; 6] = [
+    "body-invalid GET /orders/{id}",
+    "body-not-json GET /products",
+    "invalid-request-accepted POST /orders",
+    "missing-header GET /orders",
+    "undeclared-content-type GET /health",
+    "undeclared-status DELETE /orders/{id}",
+];
+
+#[test]
+fn every_planted_drift_is_found_in_process() {
+    let loaded = spec();
+    let mut shop = InProcess::default();
+    let (requests, found) = findings(&loaded, &mut shop);
+    assert_eq!(found, PLANTED);
+    assert_eq!(requests, 7, "six operations and one invalid order");
+    // The requests follow the spec: parameters in range, required query values, valid bodies.
+    let targets: Vec<&str> = shop
+        .seen
+        .iter()
+        .map(|request| request.target.as_str())
+        .collect();
+    assert!(targets.contains(&"/orders/1"), "{targets:?}");
+    assert!(targets.contains(&"/products?currency=EUR"), "{targets:?}");
+    let order = shop
+        .seen
+        .iter()
+        .find(|request| request.method == "POST" && request.body.as_deref() != Some(b"{}"))
+        .and_then(|request| request.body.clone())
+        .expect("a valid order was sent");
+    assert_eq!(
+        String::from_utf8(order).expect("utf-8"),
+        r#"{"sku":"111","quantity":1}"#
+    );
+    assert!(shop.seen.iter().all(|request| {
+        request
+            .headers
+            .contains(&("authorization".to_owned(), "Bearer test-token".to_owned()))
+    }));
+}
+
+/// Serves the drifted shop on a loopback port for exactly `requests` requests.
+fn serve(requests: usize) -> (u16, std::thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let port = listener.local_addr().expect("an address").port();
+    let server = std::thread::spawn(move || {
+        for stream in listener.incoming().take(requests) {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            let mut parts = line.split_whitespace();
+            let (method, target) = (
+                parts.next().unwrap_or("").to_owned(),
+                parts.next().unwrap_or("").to_owned(),
+            );
+            let mut length = 0;
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+                    break;
+                }
+                if let Some((name, value)) = header.split_once(':')
+                    && name.eq_ignore_ascii_case("content-length")
+                {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let (status, content_type, body, _) = drifted_shop(&method, &target);
+            let response = format!(
+                "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    (port, server)
+}
+
+#[test]
+fn every_planted_drift_is_found_over_http() {
+    let loaded = spec();
+    let (port, server) = serve(7);
+    let mut http = HttpExchange::new(&format!("http://127.0.0.1:{port}"), Duration::from_secs(5))
+        .expect("a base URL");
+    let (requests, found) = findings(&loaded, &mut http);
+    server.join().expect("the server thread ends");
+    assert_eq!(requests, 7);
+    assert_eq!(found, PLANTED);
+}
+
+#[test]
+fn an_unreachable_service_is_a_finding_per_request_not_a_panic() {
+    let loaded = spec();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("a port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let mut http = HttpExchange::new(
+        &format!("http://127.0.0.1:{port}"),
+        Duration::from_millis(200),
+    )
+    .expect("a base URL");
+    let (requests, found) = findings(&loaded, &mut http);
+    assert_eq!(found.len(), requests);
+    assert!(
+        found
+            .iter()
+            .all(|finding| finding.starts_with("no-response")),
+        "{found:?}"
+    );
+}
