@@ -90,6 +90,33 @@ while IFS=$'\t' read -r id base head _; do
   pair "$id" "$base" "$head"
 done < "$corpus/pairs.tsv"
 
+# Contract tests on the drifted demo shop (six planted drifts), beside schemathesis (PyPI).
+demo="$PWD/fixtures/rules/contracts/contract-test"
+[ -x "$scratch/st-venv/bin/schemathesis" ] || { python3 -m venv "$scratch/st-venv" && "$scratch/st-venv/bin/pip" install --quiet schemathesis; }
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 "$demo/drifted_service.py" "$port" & shop=$!
+trap 'kill $shop 2>/dev/null || true' EXIT
+sleep 1
+read -r ours_s ours_kb < <(measure "$scratch/demo.ours.json" "$ours" contracts test --spec "$demo/openapi.yaml" --base-url "http://127.0.0.1:$port" --format json)
+read -r st_s st_kb < <(measure "$scratch/demo.st.txt" timeout 600 "$scratch/st-venv/bin/schemathesis" run "$demo/openapi.yaml" --url "http://127.0.0.1:$port" --checks all --max-examples 20)
+kill $shop 2>/dev/null || true
+echo "== contract tests: the drifted demo shop ($demo)"
+printf '  %-34s %9s %10s\n' tool "wall s" "peak MB"
+printf '  %-34s %9s %10d\n' "cargo commerce contracts test" "$ours_s" $((ours_kb / 1024))
+printf '  %-34s %9s %10d\n' "schemathesis $("$scratch/st-venv/bin/schemathesis" --version | awk '{print $NF}')" "$st_s" $((st_kb / 1024))
+python3 - "$scratch/demo.ours.json" "$scratch/demo.st.txt" <<'PY'
+import json, re, sys
+report = json.load(open(sys.argv[1]))
+print(f"  ours: {len(report['diagnostics'])} findings")
+for d in report["diagnostics"]:
+    print(f"    {d['data']['kind']:26s} {d['data']['method']} {d['data']['path']}")
+text = open(sys.argv[2], errors="replace").read()
+print("  schemathesis:")
+for line in re.findall(r"❌ (ST\d+ [^\n]+)", text):
+    print(f"    {line}")
+PY
+echo
+
 # A 50 MB spec: loads, diffs against itself with one change, within the size limit.
 big="$scratch/big"
 mkdir -p "$big"

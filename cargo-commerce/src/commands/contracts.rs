@@ -3,9 +3,10 @@
 //! code against the project's specs.
 
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand};
+use commerce_contracts::contract_test::{HttpExchange, TestOptions, run_contract_tests};
 use commerce_contracts::load::DEFAULT_MAX_SPEC_BYTES;
 use commerce_contracts::{Level, Loaded, SourceReader, SpecSource};
 use commerce_diagnostics::render::{self, Sources, Summary, human};
@@ -27,6 +28,37 @@ pub struct ContractsArgs {
 pub enum ContractsCommand {
     /// Compare two versions of an OpenAPI spec and report what changed, by oasdiff's checks.
     Diff(DiffArgs),
+    /// Call every operation of a spec on a running service and check the responses against it.
+    Test(TestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// The spec: a path, or `git:REF:path`.
+    #[arg(long)]
+    pub spec: String,
+    /// Where the service listens, e.g. `http://127.0.0.1:3000` (plain HTTP).
+    #[arg(long, value_name = "URL")]
+    pub base_url: String,
+    /// A header sent with every request, `Name: value` (repeatable).
+    #[arg(long = "header", value_name = "HEADER", value_parser = parse_header)]
+    pub headers: Vec<(String, String)>,
+    /// Send `Authorization: Bearer <token>` with the token read from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub bearer_env: Option<String>,
+    /// Seconds to wait for each response.
+    #[arg(long, default_value_t = 10)]
+    pub timeout: u64,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+}
+
+fn parse_header(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once(':')
+        .filter(|(name, _)| !name.trim().is_empty())
+        .ok_or_else(|| format!("`{text}` is not a header; write it as `Name: value`"))?;
+    Ok((name.trim().to_owned(), value.trim().to_owned()))
 }
 
 #[derive(Debug, Args)]
@@ -58,7 +90,59 @@ fn parse_level(text: &str) -> Result<Level, String> {
 pub fn run(cli: &Cli, args: &ContractsArgs) -> Result<Exit, CliError> {
     match &args.command {
         ContractsCommand::Diff(diff) => run_diff(cli, diff),
+        ContractsCommand::Test(test) => run_test(cli, test),
     }
+}
+
+fn run_test(cli: &Cli, args: &TestArgs) -> Result<Exit, CliError> {
+    let started = Instant::now();
+    let root = match &cli.project {
+        Some(dir) => dir.clone(),
+        None => std::env::current_dir().map_err(CliError::CurrentDir)?,
+    };
+    let reader = SourceReader {
+        fs: &OsFs,
+        root: &root,
+        max_bytes: DEFAULT_MAX_SPEC_BYTES,
+    };
+    let loaded = commerce_contracts::load::load(&reader, &SpecSource::parse(&args.spec))?;
+    let mut exchange = HttpExchange::new(&args.base_url, Duration::from_secs(args.timeout))
+        .map_err(|error| CliError::ContractsSetup(error.to_string()))?;
+    let mut options = TestOptions {
+        headers: args.headers.clone(),
+    };
+    if let Some(variable) = &args.bearer_env {
+        let token = std::env::var(variable).map_err(|_| {
+            CliError::ContractsSetup(format!(
+                "the environment variable `{variable}` (--bearer-env) is not set"
+            ))
+        })?;
+        options
+            .headers
+            .push(("authorization".to_owned(), format!("Bearer {token}")));
+    }
+    let report = run_contract_tests(&loaded, &mut exchange, &options);
+    let mut diagnostics = report.diagnostics;
+    sort_and_dedup(&mut diagnostics);
+    if args.format == OutputFormat::Human {
+        output::note(&format!(
+            "{} request(s) sent to {}",
+            report.requests, args.base_url
+        ));
+    }
+    let sources: Sources = loaded
+        .spec
+        .documents
+        .iter()
+        .map(|document| (document.path.clone(), document.text.clone()))
+        .collect();
+    let summary = Summary::of(&diagnostics, loaded.spec.documents.len(), started.elapsed());
+    print(cli, args.format, &diagnostics, &sources, &summary);
+    Ok(if diagnostics.is_empty() {
+        Exit::Clean
+    } else {
+        Exit::Findings
+    })
 }
 
 fn run_diff(cli: &Cli, args: &DiffArgs) -> Result<Exit, CliError> {
@@ -272,6 +356,16 @@ mod tests {
             error.to_string().contains("use ERR, WARN or INFO"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn test_headers_are_name_value_pairs() {
+        assert_eq!(
+            parse_header("X-Api-Key:  k1 "),
+            Ok(("X-Api-Key".to_owned(), "k1".to_owned()))
+        );
+        assert!(parse_header("no colon").is_err());
+        assert!(parse_header(": value").is_err());
     }
 
     #[test]

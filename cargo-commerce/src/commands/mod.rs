@@ -39,6 +39,9 @@ pub enum CliError {
     Verify(#[from] commerce_migrations::VerifyError),
     #[error(transparent)]
     Contracts(#[from] commerce_contracts::LoadError),
+    /// A contract test that cannot start (a bad base URL, a missing token variable).
+    #[error("{0}")]
+    ContractsSetup(String),
     #[error(transparent)]
     Runner(#[from] commerce_runner::RunnerError),
     #[error("cannot determine the current directory: {0}")]
