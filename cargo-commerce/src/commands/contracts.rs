@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use commerce_contracts::contract_test::{HttpExchange, TestOptions, run_contract_tests};
 use commerce_contracts::load::DEFAULT_MAX_SPEC_BYTES;
 use commerce_contracts::{Level, Loaded, SourceReader, SpecSource};
-use commerce_diagnostics::render::{self, Sources, Summary, human};
+use commerce_diagnostics::render::{Sources, Summary};
 use commerce_diagnostics::{Diagnostic, RuleRegistry, Severity, sort_and_dedup};
 use commerce_project::OsFs;
 
@@ -186,15 +186,9 @@ pub fn routes(cli: &Cli, args: &RoutesArgs) -> Result<Exit, CliError> {
     if args.format == OutputFormat::Human {
         output::note(&format!("{} route(s) found in code", code.len()));
     }
-    let sources = read_sources(project.root(), &diagnostics);
+    let sources = output::sources_for(project.root(), &diagnostics);
     let summary = Summary::of(&diagnostics, sources.len(), started.elapsed());
-    print(
-        cli,
-        args.format,
-        &diagnostics,
-        &sources.into_iter().collect(),
-        &summary,
-    );
+    print(cli, args.format, &diagnostics, &sources, &summary);
     let threshold = match args.fail_on {
         FailOn::Error => Severity::Error,
         FailOn::Warning => Severity::Warning,
@@ -204,31 +198,6 @@ pub fn routes(cli: &Cli, args: &RoutesArgs) -> Result<Exit, CliError> {
         .iter()
         .any(|diagnostic| diagnostic.severity >= threshold);
     Ok(if failing { Exit::Findings } else { Exit::Clean })
-}
-
-/// The texts of the files diagnostics (and their fixes) point into, read from the project.
-fn read_sources(root: &std::path::Path, diagnostics: &[Diagnostic]) -> Vec<(PathBuf, String)> {
-    let mut paths: Vec<&std::path::Path> = diagnostics
-        .iter()
-        .map(|diagnostic| diagnostic.path.as_path())
-        .chain(diagnostics.iter().flat_map(|diagnostic| {
-            diagnostic
-                .fix
-                .iter()
-                .flat_map(|fix| fix.edits.iter().map(|edit| edit.path.as_path()))
-        }))
-        .collect();
-    paths.sort();
-    paths.dedup();
-    paths
-        .into_iter()
-        .filter_map(|path| {
-            Some((
-                path.to_path_buf(),
-                std::fs::read_to_string(root.join(path)).ok()?,
-            ))
-        })
-        .collect()
 }
 
 /// A finding's oasdiff level (`data.level`); a spec problem's (`contracts/invalid-spec`)
@@ -266,6 +235,7 @@ fn sources_count(base: &Loaded, head: &Loaded) -> usize {
     base.spec.documents.len() + head.spec.documents.len()
 }
 
+/// Findings in the requested format, with the contracts rules for SARIF's rule list.
 fn print(
     cli: &Cli,
     format: OutputFormat,
@@ -273,35 +243,8 @@ fn print(
     sources: &Sources,
     summary: &Summary,
 ) {
-    match format {
-        OutputFormat::Human => {
-            let options = human::HumanOptions {
-                color: output::use_color(cli.color),
-            };
-            print!("{}", human::render(diagnostics, sources, summary, options));
-        }
-        OutputFormat::Json => {
-            let json = render::json::render(diagnostics, sources, summary);
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&json).unwrap_or_default()
-            );
-        }
-        OutputFormat::Sarif => {
-            let registry = RuleRegistry::new(commerce_contracts::rules());
-            let tool = render::sarif::ToolInfo {
-                name: "cargo-commerce".to_owned(),
-                version: env!("CARGO_PKG_VERSION").to_owned(),
-                information_uri: None,
-            };
-            let sarif = render::sarif::render(diagnostics, sources, &registry, &tool);
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&sarif).unwrap_or_default()
-            );
-        }
-        OutputFormat::Github => print!("{}", render::github::render(diagnostics, sources)),
-    }
+    let rules = RuleRegistry::new(commerce_contracts::rules());
+    output::print_diagnostics(cli, format, diagnostics, sources, summary, &rules);
 }
 
 #[cfg(test)]

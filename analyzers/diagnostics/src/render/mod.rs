@@ -67,6 +67,15 @@ impl Sources {
         self.files.get(path)
     }
 
+    /// How many files' texts are known.
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
     /// The position of `range` in the file at `path`, or the start of the file when its text
     /// is unknown.
     pub fn source_range(&self, path: &Path, range: TextRange) -> SourceRange {
