@@ -33,6 +33,7 @@ use commerce_diagnostics::render::human::{self, HumanOptions};
 
 use crate::engine::{FixHost, FixOptions, fix_all};
 use crate::error::FixError;
+use crate::outcome::FixOutcome;
 
 /// A [`FixHost`] made of two closures: how to analyse a file, and whether a text parses.
 pub struct ClosureHost<A, P> {
@@ -113,14 +114,30 @@ pub fn rule_snapshot(
     {
         return snapshot;
     }
+    let mut host = ClosureHost::new(check, parses);
+    let sources = BTreeMap::from([(file, text.to_owned())]);
+    let outcome = fix_for_snapshot(sources, &diagnostics, &mut host);
+    snapshot.push_str("--- fixes applied (safe and unsafe) ---\n");
+    snapshot.push_str(&outcome.diff());
+    snapshot
+}
+
+/// Every safe and unsafe fix of `diagnostics` applied through the real engine, for a snapshot.
+///
+/// # Panics
+/// When the engine fails, or a fix is rejected or reverted because it broke parsing: bugs in
+/// the rule that a snapshot must not hide.
+pub fn fix_for_snapshot(
+    sources: BTreeMap<PathBuf, String>,
+    diagnostics: &[Diagnostic],
+    host: &mut dyn FixHost,
+) -> FixOutcome {
     let options = FixOptions {
         unsafe_fixes: true,
         ..FixOptions::default()
     };
-    let mut host = ClosureHost::new(check, parses);
-    let sources = BTreeMap::from([(file, text.to_owned())]);
-    let outcome = fix_all(sources, &diagnostics, &mut host, &options)
-        .unwrap_or_else(|error| panic!("{path}: the fix engine failed: {error}"));
+    let outcome = fix_all(sources, diagnostics, host, &options)
+        .unwrap_or_else(|error| panic!("the fix engine failed: {error}"));
     let reverted: Vec<String> = outcome
         .files
         .values()
@@ -129,18 +146,16 @@ pub fn rule_snapshot(
         .collect();
     assert!(
         reverted.is_empty(),
-        "{path}: fixes broke parsing:\n{}",
+        "fixes broke parsing:\n{}",
         reverted.join("\n")
     );
     let rejected: Vec<String> = outcome.rejected.iter().map(ToString::to_string).collect();
     assert!(
         rejected.is_empty(),
-        "{path}: invalid fixes:\n{}",
+        "invalid fixes:\n{}",
         rejected.join("\n")
     );
-    snapshot.push_str("--- fixes applied (safe and unsafe) ---\n");
-    snapshot.push_str(&outcome.diff());
-    snapshot
+    outcome
 }
 
 #[cfg(test)]

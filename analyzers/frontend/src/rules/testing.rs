@@ -7,7 +7,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use commerce_codemods::{FixHost, FixOptions, fix_all};
+use commerce_codemods::FixHost;
+use commerce_codemods::testing::fix_for_snapshot;
 use commerce_diagnostics::render::Sources;
 use commerce_diagnostics::render::human::{HumanOptions, render_diagnostics};
 use commerce_diagnostics::{Diagnostic, LineIndex};
@@ -160,30 +161,7 @@ impl Project {
     /// Applies the fixes of `diagnostics` through the engine, appends the diff to `snapshot`,
     /// and returns the fixed project.
     fn fixed(&self, diagnostics: &[Diagnostic], snapshot: &mut String) -> Project {
-        let options = FixOptions {
-            unsafe_fixes: true,
-            ..FixOptions::default()
-        };
-        let mut host = OnePassHost;
-        let outcome = fix_all(self.files.clone(), diagnostics, &mut host, &options)
-            .unwrap_or_else(|error| panic!("the fix engine failed: {error}"));
-        let reverted: Vec<String> = outcome
-            .files
-            .values()
-            .flat_map(|file| &file.reverted)
-            .map(ToString::to_string)
-            .collect();
-        assert!(
-            reverted.is_empty(),
-            "fixes broke parsing:\n{}",
-            reverted.join("\n")
-        );
-        let rejected: Vec<String> = outcome.rejected.iter().map(ToString::to_string).collect();
-        assert!(
-            rejected.is_empty(),
-            "invalid fixes:\n{}",
-            rejected.join("\n")
-        );
+        let outcome = fix_for_snapshot(self.files.clone(), diagnostics, &mut OnePassHost);
         snapshot.push_str("--- fixes applied (safe and unsafe) ---\n");
         snapshot.push_str(&outcome.diff());
         let mut fixed = self.clone();
