@@ -4,7 +4,6 @@ use commerce_diagnostics::{Diagnostic, FixAvailability, Severity, declare_rule};
 use sqlparser::ast::{AlterColumnOperation, AlterTableOperation};
 
 use super::{MigrationSource, Rule, shown};
-use crate::sql::ddl::alter_operations;
 
 declare_rule! {
     /// ## What it does
@@ -49,10 +48,7 @@ pub(crate) const RULE: Rule = Rule {
 
 fn check(source: &MigrationSource<'_>) -> Vec<Diagnostic> {
     source
-        .statements()
-        .iter()
-        .flat_map(alter_operations)
-        .filter(|operation| !source.creates_table(operation.table))
+        .alterations_of_existing_tables()
         .filter_map(|operation| match operation.operation {
             AlterTableOperation::AlterColumn {
                 column_name,

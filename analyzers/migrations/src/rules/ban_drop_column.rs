@@ -5,7 +5,6 @@ use sqlparser::ast::AlterTableOperation;
 
 use super::{MigrationSource, Rule, shown};
 use crate::sql::TokenSlice;
-use crate::sql::ddl::alter_operations;
 
 declare_rule! {
     /// ## What it does
@@ -44,9 +43,7 @@ pub(crate) const RULE: Rule = Rule {
 
 fn check(source: &MigrationSource<'_>) -> Vec<Diagnostic> {
     source
-        .statements()
-        .iter()
-        .flat_map(alter_operations)
+        .alterations()
         .filter_map(|operation| match operation.operation {
             AlterTableOperation::DropColumn { column_names, .. } => {
                 let columns: Vec<String> = column_names.iter().map(shown).collect();

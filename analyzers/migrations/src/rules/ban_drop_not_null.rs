@@ -4,7 +4,6 @@ use commerce_diagnostics::{Diagnostic, FixAvailability, Severity, declare_rule};
 use sqlparser::ast::{AlterColumnOperation, AlterTableOperation};
 
 use super::{MigrationSource, Rule, shown};
-use crate::sql::ddl::alter_operations;
 
 declare_rule! {
     /// ## What it does
@@ -39,9 +38,7 @@ pub(crate) const RULE: Rule = Rule {
 
 fn check(source: &MigrationSource<'_>) -> Vec<Diagnostic> {
     source
-        .statements()
-        .iter()
-        .flat_map(alter_operations)
+        .alterations()
         .filter_map(|operation| match operation.operation {
             AlterTableOperation::AlterColumn {
                 column_name,

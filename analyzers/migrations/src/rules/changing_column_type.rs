@@ -5,7 +5,6 @@ use sqlparser::ast::{AlterColumnOperation, AlterTableOperation};
 
 use super::{MigrationSource, Rule, shown};
 use crate::sql::TokenSlice;
-use crate::sql::ddl::alter_operations;
 
 declare_rule! {
     /// ## What it does
@@ -45,10 +44,7 @@ pub(crate) const RULE: Rule = Rule {
 
 fn check(source: &MigrationSource<'_>) -> Vec<Diagnostic> {
     source
-        .statements()
-        .iter()
-        .flat_map(alter_operations)
-        .filter(|operation| !source.creates_table(operation.table))
+        .alterations_of_existing_tables()
         .filter_map(|operation| match operation.operation {
             AlterTableOperation::AlterColumn {
                 column_name,

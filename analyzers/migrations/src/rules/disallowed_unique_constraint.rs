@@ -5,7 +5,6 @@ use commerce_diagnostics::{Diagnostic, FixAvailability, Severity, declare_rule};
 use sqlparser::ast::{AlterTableOperation, ColumnOption, TableConstraint};
 
 use super::{MigrationSource, Rule, shown};
-use crate::sql::ddl::alter_operations;
 
 declare_rule! {
     /// ## What it does
@@ -48,10 +47,7 @@ pub(crate) const RULE: Rule = Rule {
 
 fn check(source: &MigrationSource<'_>) -> Vec<Diagnostic> {
     source
-        .statements()
-        .iter()
-        .flat_map(alter_operations)
-        .filter(|operation| !source.creates_table(operation.table))
+        .alterations_of_existing_tables()
         .filter(|operation| match operation.operation {
             AlterTableOperation::AddConstraint {
                 constraint: TableConstraint::Unique(_),

@@ -8,6 +8,7 @@ use commerce_diagnostics::{Diagnostic, RuleMeta, TextRange};
 use sqlparser::ast;
 
 use crate::layout::{Direction, Migration, MigrationFile};
+use crate::sql::ddl::{AlterOperation, alter_operations};
 use crate::sql::{SqlFile, Statement, TokenSlice};
 
 pub mod adding_field_with_default;
@@ -176,6 +177,20 @@ impl<'a> MigrationSource<'a> {
             .statements
             .iter()
             .filter_map(|statement| statement.ast().map(|parsed| (statement, parsed)))
+    }
+
+    /// Every `ALTER TABLE` operation of this file, one by one.
+    pub(crate) fn alterations(&self) -> impl Iterator<Item = AlterOperation<'a>> {
+        self.statements().iter().flat_map(alter_operations)
+    }
+
+    /// The `ALTER TABLE` operations on tables this file did not create: the ones that can lock
+    /// or break what others are using.
+    pub(crate) fn alterations_of_existing_tables(
+        &self,
+    ) -> impl Iterator<Item = AlterOperation<'a>> + '_ {
+        self.alterations()
+            .filter(|operation| !self.creates_table(operation.table))
     }
 
     /// Whether this file created the table (so nobody else can be waiting on it).

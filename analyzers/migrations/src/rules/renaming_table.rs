@@ -5,7 +5,6 @@ use sqlparser::ast::AlterTableOperation;
 
 use super::{MigrationSource, Rule, shown};
 use crate::sql::TokenSlice;
-use crate::sql::ddl::alter_operations;
 
 declare_rule! {
     /// ## What it does
@@ -41,9 +40,7 @@ pub(crate) const RULE: Rule = Rule {
 
 fn check(source: &MigrationSource<'_>) -> Vec<Diagnostic> {
     source
-        .statements()
-        .iter()
-        .flat_map(alter_operations)
+        .alterations()
         .filter(|operation| matches!(operation.operation, AlterTableOperation::RenameTable { .. }))
         .map(|operation| {
             source
