@@ -49,22 +49,17 @@ declare_rule! {
 
 pub(crate) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
-    for (id, module) in context.parsed() {
-        let Some(facts) = module.facts() else {
+    for (id, import, target) in context.imports() {
+        let Target::Module(target) = *target else {
             continue;
         };
-        for (import, target) in facts.imports.iter().zip(&module.targets) {
-            let Target::Module(target) = *target else {
-                continue;
-            };
-            let defaults = import
-                .bindings
-                .iter()
-                .filter(|binding| binding.imported == Imported::Default);
-            for binding in defaults {
-                if context.exports.lookup(target, "default") == Lookup::Missing {
-                    diagnostics.push(diagnostic(context, id, import, binding, target));
-                }
+        let defaults = import
+            .bindings
+            .iter()
+            .filter(|binding| binding.imported == Imported::Default);
+        for binding in defaults {
+            if context.exports.lookup(target, "default") == Lookup::Missing {
+                diagnostics.push(diagnostic(context, id, import, binding, target));
             }
         }
     }

@@ -54,30 +54,30 @@ declare_rule! {
 
 pub(crate) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
+    for (id, import, target) in context.imports() {
+        let Target::Module(target) = *target else {
+            continue;
+        };
+        for binding in &import.bindings {
+            if let Imported::Named(name) = &binding.imported
+                && context.exports.lookup(target, name) == Lookup::Missing
+            {
+                let place = Place::Specifier(binding);
+                diagnostics.push(diagnostic(
+                    context,
+                    id,
+                    &import.specifier,
+                    target,
+                    name,
+                    place,
+                ));
+            }
+        }
+    }
     for (id, module) in context.parsed() {
         let Some(facts) = module.facts() else {
             continue;
         };
-        for (import, target) in facts.imports.iter().zip(&module.targets) {
-            let Target::Module(target) = *target else {
-                continue;
-            };
-            for binding in &import.bindings {
-                if let Imported::Named(name) = &binding.imported
-                    && context.exports.lookup(target, name) == Lookup::Missing
-                {
-                    let place = Place::Specifier(binding);
-                    diagnostics.push(diagnostic(
-                        context,
-                        id,
-                        &import.specifier,
-                        target,
-                        name,
-                        place,
-                    ));
-                }
-            }
-        }
         for access in &facts.member_accesses {
             if let Lookup::Namespace(target) =
                 context.exports.binding(id, access.import, access.binding)

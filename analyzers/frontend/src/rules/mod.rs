@@ -18,10 +18,11 @@ pub(crate) mod testing;
 use commerce_diagnostics::{Diagnostic, RuleMeta};
 use commerce_project::FrontendConfig;
 
+use crate::collect::Import;
 use crate::exports::Exports;
 use crate::graph::ModuleGraph;
 use crate::graph::cycles::CycleComponent;
-use crate::project::{Module, ModuleId, Modules};
+use crate::project::{Module, ModuleId, Modules, Target};
 use crate::routes::{self, Route};
 
 /// What every rule reads.
@@ -43,6 +44,17 @@ impl Context<'_> {
             .iter()
             .enumerate()
             .filter(|(_, module)| module.facts().is_some())
+    }
+
+    /// Every import of every parsed module, with what it resolved to.
+    pub fn imports(&self) -> impl Iterator<Item = (ModuleId, &Import, &Target)> {
+        self.parsed().flat_map(|(id, module)| {
+            let imports = module.facts().map_or(&[][..], |facts| &facts.imports[..]);
+            imports
+                .iter()
+                .zip(&module.targets)
+                .map(move |(import, target)| (id, import, target))
+        })
     }
 
     pub fn module(&self, id: ModuleId) -> &Module {

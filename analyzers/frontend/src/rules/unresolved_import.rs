@@ -54,15 +54,10 @@ declare_rule! {
 pub(crate) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     let mut index = None;
-    for (id, module) in context.parsed() {
-        let Some(facts) = module.facts() else {
-            continue;
-        };
-        for (import, target) in facts.imports.iter().zip(&module.targets) {
-            if let Target::Unresolved(reason) = target {
-                let index = index.get_or_insert_with(|| ModuleIndex::new(context));
-                diagnostics.push(diagnostic(context, index, id, import, reason));
-            }
+    for (id, import, target) in context.imports() {
+        if let Target::Unresolved(reason) = target {
+            let index = index.get_or_insert_with(|| ModuleIndex::new(context));
+            diagnostics.push(diagnostic(context, index, id, import, reason));
         }
     }
     diagnostics
