@@ -1,5 +1,8 @@
 //! Open documents: the editor's unsaved text, which analysis reads instead of the disk.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
+
 use commerce_diagnostics::{LineIndex, TextRange, TextSize, Utf16Position};
 use lsp_types::{Position, Range, TextDocumentContentChangeEvent};
 
@@ -9,6 +12,9 @@ pub struct Document {
     pub version: i32,
     pub text: String,
     pub index: LineIndex,
+    /// The newest version of the document, shared by every snapshot of it: an analysis whose
+    /// snapshot is older has been overtaken and is dropped before it starts.
+    latest: Arc<AtomicI32>,
 }
 
 impl Document {
@@ -18,7 +24,13 @@ impl Document {
             version,
             text,
             index,
+            latest: Arc::new(AtomicI32::new(version)),
         }
+    }
+
+    /// Whether a newer version of the document exists than this snapshot's.
+    pub fn is_outdated(&self) -> bool {
+        self.latest.load(Ordering::Acquire) != self.version
     }
 
     /// Applies `didChange` events in order (incremental or full-text), then takes `version`.
@@ -35,6 +47,7 @@ impl Document {
             self.index = LineIndex::new(&self.text);
         }
         self.version = version;
+        self.latest.store(version, Ordering::Release);
     }
 
     /// The byte range of an LSP range; positions past a line's end or the text's end are
@@ -103,6 +116,16 @@ mod tests {
         assert_eq!(document.version, 3);
         document.apply_changes(4, vec![change(None, "new")]);
         assert_eq!(document.text, "new");
+    }
+
+    #[test]
+    fn a_snapshot_knows_when_it_is_overtaken() {
+        let mut document = Document::new(1, "a".to_owned());
+        let snapshot = document.clone();
+        assert!(!snapshot.is_outdated());
+        document.apply_changes(2, vec![change(None, "b")]);
+        assert!(snapshot.is_outdated());
+        assert!(!document.is_outdated());
     }
 
     #[test]

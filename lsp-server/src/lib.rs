@@ -7,20 +7,23 @@
 
 mod convert;
 mod document;
+mod progress;
 mod server;
+mod tests_run;
 mod uri;
 
 use std::path::PathBuf;
 
 use lsp_server::{Connection, ProtocolError};
 use lsp_types::{
-    CodeActionKind, CodeActionOptions, CodeActionProviderCapability, InitializeParams, SaveOptions,
-    ServerCapabilities, TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
-    TextDocumentSyncSaveOptions,
+    CodeActionKind, CodeActionOptions, CodeActionProviderCapability, ExecuteCommandOptions,
+    InitializeParams, SaveOptions, ServerCapabilities, TextDocumentSyncCapability,
+    TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions,
 };
 
 pub use convert::{FixData, FixEdit};
 pub use server::{FIX_ALL_KIND, Settings};
+pub use tests_run::RUN_AFFECTED_TESTS;
 pub use uri::{path_from_uri, uri_from_path};
 
 /// Why the server stopped abnormally.
@@ -53,6 +56,12 @@ pub fn run(connection: Connection) -> Result<(), LspError> {
     let params: InitializeParams =
         serde_json::from_value(params).map_err(LspError::InitializeParams)?;
     let root = workspace_root(&params);
+    let progress_supported = params
+        .capabilities
+        .window
+        .as_ref()
+        .and_then(|window| window.work_done_progress)
+        .unwrap_or(false);
     let settings: Settings = params
         .initialization_options
         .and_then(|options| serde_json::from_value(options).ok())
@@ -62,7 +71,7 @@ pub fn run(connection: Connection) -> Result<(), LspError> {
         "serverInfo": { "name": "cargo-commerce", "version": env!("CARGO_PKG_VERSION") },
     });
     connection.initialize_finish(id, result)?;
-    server::Server::new(connection, root, settings)?.main_loop()
+    server::Server::new(connection, root, settings, progress_supported)?.main_loop()
 }
 
 fn capabilities() -> ServerCapabilities {
@@ -84,6 +93,10 @@ fn capabilities() -> ServerCapabilities {
             ]),
             ..CodeActionOptions::default()
         })),
+        execute_command_provider: Some(ExecuteCommandOptions {
+            commands: vec![RUN_AFFECTED_TESTS.to_owned()],
+            ..ExecuteCommandOptions::default()
+        }),
         ..ServerCapabilities::default()
     }
 }

@@ -1,32 +1,35 @@
 //! The main loop: one thread owns the state and reacts to a closed set of events; analyses run
 //! on a thread pool against snapshots of document text and come back as events.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use commerce_analysis::{
-    Analysis, Analyzer, Document as AnalysisDocument, FixRequest, panic_message,
+    Analysis, Analyzer, Document as AnalysisDocument, FixRequest, LiveProject, panic_message,
 };
 use commerce_diagnostics::{Applicability, LineIndex};
 use commerce_project::{Config, OsFs, Project};
+use commerce_runner::CancelToken;
 use crossbeam_channel::{Receiver, Sender, select};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::notification::{
     DidChangeTextDocument, DidChangeWatchedFiles, DidCloseTextDocument, DidOpenTextDocument,
     DidSaveTextDocument, LogMessage, Notification as _, PublishDiagnostics, ShowMessage,
 };
-use lsp_types::request::{CodeActionRequest, Request as _};
+use lsp_types::request::{CodeActionRequest, ExecuteCommand, Request as _};
 use lsp_types::{
-    CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams, MessageType,
-    OptionalVersionedTextDocumentIdentifier, PublishDiagnosticsParams, TextDocumentEdit, TextEdit,
-    Uri, WorkspaceEdit,
+    CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams, ExecuteCommandParams,
+    MessageType, OptionalVersionedTextDocumentIdentifier, PublishDiagnosticsParams,
+    TextDocumentEdit, TextEdit, Uri, WorkspaceEdit,
 };
 
 use crate::LspError;
 use crate::convert::{self, FixData, Locator};
 use crate::document::Document;
+use crate::progress::Progress;
+use crate::tests_run::{self, AffectedTests, RUN_AFFECTED_TESTS, RunArguments, TestFindings};
 use crate::uri::path_from_uri;
 
 /// The code action kind of "fix everything fixable in this file".
@@ -42,6 +45,15 @@ enum Event {
         uri: Uri,
         version: i32,
         diagnostics: Vec<lsp_types::Diagnostic>,
+        /// Other files whose findings changed with this analysis.
+        also_changed: Vec<PathBuf>,
+    },
+    /// The last report's test findings were read at startup.
+    LastReport(TestFindings),
+    /// A `commerce.runAffectedTests` run ended.
+    TestsRan {
+        request: RequestId,
+        outcome: Result<AffectedTests, String>,
     },
 }
 
@@ -53,14 +65,14 @@ pub struct Settings {
     pub rule_docs_url: Option<String>,
 }
 
-/// The project and the analysis configured for it, replaced whole when commerce.toml changes.
+/// The project and the analysis configured for it, replaced whole when commerce.toml changes
+/// or files are created or deleted.
 #[derive(Debug)]
 struct Workspace {
     project: Project,
     analysis: Analysis,
-    /// The project's files (project-relative), for the analyzers that read the whole project
-    /// (the import graph). Re-listed when watched files change.
-    files: Vec<PathBuf>,
+    /// The open buffers over the disk, and the frontend index kept between analyses.
+    live: LiveProject,
 }
 
 impl Workspace {
@@ -71,21 +83,12 @@ impl Workspace {
         Ok(Self::of(project, analysis))
     }
 
-    /// The project's files, with `path` among them (an unsaved new file joins them).
-    fn files_with(&self, path: &Path) -> Vec<PathBuf> {
-        let mut files = self.files.clone();
-        if let Err(index) = files.binary_search_by(|file| file.as_path().cmp(path)) {
-            files.insert(index, path.to_path_buf());
-        }
-        files
-    }
-
     fn of(project: Project, analysis: Analysis) -> Self {
-        let files = commerce_project::inventory(&OsFs, project.root(), &[]).files;
+        let live = LiveProject::new(&project, Arc::new(OsFs));
         Self {
             project,
             analysis,
-            files,
+            live,
         }
     }
 
@@ -96,7 +99,29 @@ impl Workspace {
             .expect("the default configuration names no rules, so it is always valid");
         Self::of(project, analysis)
     }
+
+    /// The project-relative path of a document.
+    fn relative(&self, uri: &Uri) -> Option<PathBuf> {
+        Some(convert::relative_path(
+            self.project.root(),
+            &path_from_uri(uri)?,
+        ))
+    }
+
+    /// The project's files, with `path` among them (an unsaved new file joins them).
+    fn files_with(&self, path: &Path) -> Vec<PathBuf> {
+        let mut files = self.live.files().to_vec();
+        if let Err(index) = files.binary_search_by(|file| file.as_path().cmp(path)) {
+            files.insert(index, path.to_path_buf());
+        }
+        files
+    }
 }
+
+/// The progress token of the first indexing.
+const INDEXING: &str = "commerce/indexing";
+/// The progress token of a test run.
+const TESTING: &str = "commerce/tests";
 
 pub(crate) struct Server {
     connection: Connection,
@@ -104,9 +129,16 @@ pub(crate) struct Server {
     workspace: Arc<Workspace>,
     settings: Settings,
     documents: HashMap<Uri, Document>,
+    /// What was last published per file, so an unchanged list is not sent again.
+    published: HashMap<Uri, (Option<i32>, Vec<lsp_types::Diagnostic>)>,
+    /// The last test run's findings (or the last report's, until a run ends).
+    tests: Arc<TestFindings>,
+    /// Cancels the test run under way, if any.
+    test_run: Option<CancelToken>,
+    progress: Progress,
     pool: rayon::ThreadPool,
-    analyzed_sender: Sender<Event>,
-    analyzed: Receiver<Event>,
+    events_sender: Sender<Event>,
+    events: Receiver<Event>,
 }
 
 impl Server {
@@ -114,33 +146,58 @@ impl Server {
         connection: Connection,
         root: PathBuf,
         settings: Settings,
+        progress_supported: bool,
     ) -> Result<Self, LspError> {
-        let (analyzed_sender, analyzed) = crossbeam_channel::unbounded();
+        let (events_sender, events) = crossbeam_channel::unbounded();
         let pool = rayon::ThreadPoolBuilder::new()
             .thread_name(|index| format!("commerce-lsp-{index}"))
             .build()
             .map_err(|error| LspError::ThreadPool(error.to_string()))?;
         let mut server = Self {
+            progress: Progress::new(connection.sender.clone(), progress_supported),
             connection,
             workspace: Arc::new(Workspace::with_defaults(&root)),
             root,
             settings,
             documents: HashMap::new(),
+            published: HashMap::new(),
+            tests: Arc::default(),
+            test_run: None,
             pool,
-            analyzed_sender,
-            analyzed,
+            events_sender,
+            events,
         };
         server.load_project();
+        server.read_last_report();
         Ok(server)
     }
 
     /// (Re)reads commerce.toml. A broken configuration is shown to the user and the defaults
     /// are used, so the editor keeps its diagnostics.
     fn load_project(&mut self) {
-        self.workspace = Arc::new(Workspace::load(&self.root).unwrap_or_else(|message| {
+        let workspace = Workspace::load(&self.root).unwrap_or_else(|message| {
             self.show_message(MessageType::ERROR, format!("cargo commerce: {message}"));
             Workspace::with_defaults(&self.root)
-        }));
+        });
+        for (uri, document) in &self.documents {
+            if let Some(path) = workspace.relative(uri) {
+                workspace
+                    .live
+                    .set_text(&workspace.project, &path, &document.text);
+            }
+        }
+        self.workspace = Arc::new(workspace);
+    }
+
+    /// Reads the last test report on the pool (finding it runs `cargo metadata`).
+    fn read_last_report(&self) {
+        let workspace = Arc::clone(&self.workspace);
+        let sender = self.events_sender.clone();
+        self.pool.spawn(move || {
+            if let Some(findings) = tests_run::last_report(&workspace.project) {
+                let _ = sender.send(Event::LastReport(findings));
+            }
+        });
     }
 
     pub(crate) fn main_loop(mut self) -> Result<(), LspError> {
@@ -151,11 +208,14 @@ impl Server {
                     // The client went away without `exit`: nothing left to serve.
                     Err(_) => return Ok(()),
                 },
-                recv(self.analyzed) -> event => event.map_err(|_| LspError::ChannelClosed)?,
+                recv(self.events) -> event => event.map_err(|_| LspError::ChannelClosed)?,
             };
             match event {
                 Event::Client(Message::Request(request)) => {
                     if self.connection.handle_shutdown(&request)? {
+                        if let Some(run) = self.test_run.take() {
+                            run.cancel();
+                        }
                         return Ok(());
                     }
                     self.on_request(request);
@@ -163,12 +223,22 @@ impl Server {
                 Event::Client(Message::Notification(notification)) => {
                     self.on_notification(notification);
                 }
+                // Answers to our `window/workDoneProgress/create` requests.
                 Event::Client(Message::Response(_)) => {}
                 Event::Analyzed {
                     uri,
                     version,
                     diagnostics,
-                } => self.publish_if_current(uri, version, diagnostics),
+                    also_changed,
+                } => {
+                    if !self.workspace.live.needs_indexing() {
+                        self.progress.end(INDEXING, "indexed");
+                    }
+                    self.publish_if_current(uri.clone(), version, diagnostics);
+                    self.reanalyze_open(&also_changed, &uri);
+                }
+                Event::LastReport(findings) => self.show_test_findings(findings),
+                Event::TestsRan { request, outcome } => self.tests_ran(request, outcome),
             }
         }
     }
@@ -180,30 +250,160 @@ impl Server {
             .unwrap_or_else(|payload| {
                 let message = panic_message(payload.as_ref());
                 self.log(MessageType::ERROR, format!("{method} panicked: {message}"));
-                Response::new_err(
+                Some(Response::new_err(
                     id.clone(),
                     ErrorCode::InternalError as i32,
                     format!("internal error in cargo commerce while handling {method}: {message}"),
-                )
+                ))
             });
-        self.send(Message::Response(response));
+        if let Some(response) = response {
+            self.send(Message::Response(response));
+        }
     }
 
-    fn handle_request(&mut self, request: Request) -> Response {
+    /// The response, or `None` when it comes later (a test run answers when it ends).
+    fn handle_request(&mut self, request: Request) -> Option<Response> {
         match request.method.as_str() {
-            CodeActionRequest::METHOD => match serde_json::from_value(request.params) {
+            CodeActionRequest::METHOD => Some(match serde_json::from_value(request.params) {
                 Ok(params) => {
                     let actions = self.code_actions(&params);
                     Response::new_ok(request.id, actions)
                 }
                 Err(error) => invalid_params(request.id, &error),
-            },
-            _ => Response::new_err(
+            }),
+            ExecuteCommand::METHOD => {
+                match serde_json::from_value::<ExecuteCommandParams>(request.params) {
+                    Ok(params) => self.execute_command(request.id, params),
+                    Err(error) => Some(invalid_params(request.id, &error)),
+                }
+            }
+            _ => Some(Response::new_err(
                 request.id,
                 ErrorCode::MethodNotFound as i32,
                 format!("cargo commerce does not handle {}", request.method),
-            ),
+            )),
         }
+    }
+
+    fn execute_command(&mut self, id: RequestId, params: ExecuteCommandParams) -> Option<Response> {
+        if params.command != RUN_AFFECTED_TESTS {
+            return Some(Response::new_err(
+                id,
+                ErrorCode::InvalidParams as i32,
+                format!(
+                    "cargo commerce has no command `{}`; it has `{RUN_AFFECTED_TESTS}`",
+                    params.command
+                ),
+            ));
+        }
+        let arguments = match params.arguments.into_iter().next() {
+            Some(value) => match serde_json::from_value::<RunArguments>(value) {
+                Ok(arguments) => arguments,
+                Err(error) => return Some(invalid_params(id, &error)),
+            },
+            None => RunArguments::default(),
+        };
+        self.run_affected_tests(id, arguments);
+        None
+    }
+
+    /// Runs the affected tests on a thread of its own (a run takes minutes, the pool is for
+    /// analyses); a newer run cancels the one under way.
+    fn run_affected_tests(&mut self, request: RequestId, arguments: RunArguments) {
+        if let Some(previous) = self.test_run.take() {
+            previous.cancel();
+        }
+        let cancel = CancelToken::new();
+        self.test_run = Some(cancel.clone());
+        self.progress
+            .begin(TESTING, "cargo commerce: running the affected tests");
+        let workspace = Arc::clone(&self.workspace);
+        let sender = self.events_sender.clone();
+        let spawned = std::thread::Builder::new()
+            .name("commerce-tests".to_owned())
+            .spawn(move || {
+                let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+                    tests_run::run_affected(&workspace.project, arguments, &cancel)
+                }))
+                .unwrap_or_else(|payload| {
+                    Err(format!(
+                        "the test run crashed: {}",
+                        panic_message(payload.as_ref())
+                    ))
+                });
+                let _ = sender.send(Event::TestsRan { request, outcome });
+            });
+        if let Err(error) = spawned {
+            self.log(
+                MessageType::ERROR,
+                format!("cannot start the test run: {error}"),
+            );
+        }
+    }
+
+    fn tests_ran(&mut self, request: RequestId, outcome: Result<AffectedTests, String>) {
+        self.test_run = None;
+        self.progress.end(TESTING, "done");
+        let response = match outcome {
+            Ok(AffectedTests { findings, summary }) => {
+                self.show_test_findings(findings);
+                Response::new_ok(request, summary)
+            }
+            Err(message) => Response::new_err(request, ErrorCode::RequestFailed as i32, message),
+        };
+        self.send(Message::Response(response));
+    }
+
+    /// Shows `findings` instead of the previous test findings: open documents are analysed
+    /// again (their findings merge), files that are not open get theirs published directly.
+    fn show_test_findings(&mut self, findings: TestFindings) {
+        let previous = std::mem::replace(&mut self.tests, Arc::new(findings));
+        let root = self.workspace.project.root().to_path_buf();
+        let open: HashMap<PathBuf, Uri> = self
+            .documents
+            .keys()
+            .filter_map(|uri| Some((self.workspace.relative(uri)?, uri.clone())))
+            .collect();
+        let files: BTreeSet<PathBuf> = previous.keys().chain(self.tests.keys()).cloned().collect();
+        for path in &files {
+            match open.get(path) {
+                Some(uri) => self.schedule(uri),
+                None => {
+                    let Some(uri) = convert::uri_of(&root, path) else {
+                        continue;
+                    };
+                    let diagnostics = self.closed_file_findings(path);
+                    self.publish(uri, None, diagnostics);
+                }
+            }
+        }
+    }
+
+    /// The test findings in a file that is not open, located in its text on disk.
+    fn closed_file_findings(&self, path: &Path) -> Vec<lsp_types::Diagnostic> {
+        let Some(found) = self.tests.get(path) else {
+            return Vec::new();
+        };
+        let workspace = &*self.workspace;
+        let root = workspace.project.root();
+        let Some(uri) = convert::uri_of(root, path) else {
+            return Vec::new();
+        };
+        let text = std::fs::read_to_string(root.join(path)).unwrap_or_default();
+        let index = LineIndex::new(&text);
+        let other = |relative: &Path| other_file(workspace, relative);
+        let locator = Locator {
+            document_path: path,
+            document_uri: &uri,
+            document_index: &index,
+            version: 0,
+            other: &other,
+            docs_url: self.settings.rule_docs_url.as_deref(),
+        };
+        found
+            .iter()
+            .map(|diagnostic| convert::to_lsp(diagnostic, &locator))
+            .collect()
     }
 
     fn on_notification(&mut self, notification: Notification) {
@@ -226,8 +426,8 @@ impl Server {
                 let params: lsp_types::DidOpenTextDocumentParams =
                     serde_json::from_value(notification.params)?;
                 let document = params.text_document;
-                self.documents.insert(
-                    document.uri.clone(),
+                self.set_document(
+                    &document.uri,
                     Document::new(document.version, document.text),
                 );
                 self.schedule(&document.uri);
@@ -236,7 +436,7 @@ impl Server {
                 let params: lsp_types::DidChangeTextDocumentParams =
                     serde_json::from_value(notification.params)?;
                 let uri = params.text_document.uri;
-                let Some(document) = self.documents.get_mut(&uri) else {
+                let Some(mut document) = self.documents.remove(&uri) else {
                     self.log(
                         MessageType::WARNING,
                         format!("didChange for {} which is not open; ignored", uri.as_str()),
@@ -244,20 +444,27 @@ impl Server {
                     return Ok(());
                 };
                 document.apply_changes(params.text_document.version, params.content_changes);
+                self.set_document(&uri, document);
                 self.schedule(&uri);
             }
             DidSaveTextDocument::METHOD => {
                 let params: lsp_types::DidSaveTextDocumentParams =
                     serde_json::from_value(notification.params)?;
                 let uri = params.text_document.uri;
-                if let (Some(text), Some(document)) = (params.text, self.documents.get_mut(&uri)) {
-                    *document = Document::new(document.version, text);
-                }
                 if path_from_uri(&uri)
                     .is_some_and(|path| path.ends_with(commerce_project::CONFIG_FILE_NAME))
                 {
                     self.reload();
-                } else {
+                    return Ok(());
+                }
+                // The buffer was analysed when it changed; a save that carries a different
+                // text (the client's `includeText`) is analysed again.
+                let saved = params.text.and_then(|text| {
+                    let document = self.documents.get(&uri)?;
+                    (document.text != text).then(|| Document::new(document.version, text))
+                });
+                if let Some(document) = saved {
+                    self.set_document(&uri, document);
                     self.schedule(&uri);
                 }
             }
@@ -266,7 +473,17 @@ impl Server {
                     serde_json::from_value(notification.params)?;
                 let uri = params.text_document.uri;
                 self.documents.remove(&uri);
-                self.publish(uri, None, Vec::new());
+                if let Some(path) = self.workspace.relative(&uri) {
+                    self.workspace.live.close(&self.workspace.project, &path);
+                }
+                let diagnostics = self
+                    .workspace
+                    .relative(&uri)
+                    .map(|path| self.closed_file_findings(&path))
+                    .unwrap_or_default();
+                self.publish(uri, None, diagnostics);
+                // Without the buffer, the files importing it see the disk's text again.
+                self.schedule_all();
             }
             DidChangeWatchedFiles::METHOD => {
                 let params: lsp_types::DidChangeWatchedFilesParams =
@@ -280,6 +497,11 @@ impl Server {
                     // A new or deleted file, or commerce.toml: re-read the project.
                     self.reload();
                 } else {
+                    for change in &params.changes {
+                        if let Some(path) = self.workspace.relative(&change.uri) {
+                            self.workspace.live.changed_on_disk(&path);
+                        }
+                    }
                     // Open documents may depend on the changed files (imports, specs).
                     self.schedule_all();
                 }
@@ -287,6 +509,16 @@ impl Server {
             _ => {}
         }
         Ok(())
+    }
+
+    /// Keeps `document` as the text of `uri`, for the analyses too.
+    fn set_document(&mut self, uri: &Uri, document: Document) {
+        if let Some(path) = self.workspace.relative(uri) {
+            self.workspace
+                .live
+                .set_text(&self.workspace.project, &path, &document.text);
+        }
+        self.documents.insert(uri.clone(), document);
     }
 
     fn reload(&mut self) {
@@ -301,29 +533,61 @@ impl Server {
         }
     }
 
+    /// Analyses the open documents among `paths` again (not `except`, just analysed).
+    fn reanalyze_open(&self, paths: &[PathBuf], except: &Uri) {
+        if paths.is_empty() {
+            return;
+        }
+        for uri in self.documents.keys().filter(|uri| *uri != except) {
+            if self
+                .workspace
+                .relative(uri)
+                .is_some_and(|path| paths.binary_search(&path).is_ok())
+            {
+                self.schedule(uri);
+            }
+        }
+    }
+
     /// Analyses a snapshot of the document on the pool; the result is published only if the
-    /// document has not changed meanwhile.
+    /// document has not changed meanwhile, and the analysis is skipped if it changed before
+    /// the analysis started.
     fn schedule(&self, uri: &Uri) {
         let Some(document) = self.documents.get(uri) else {
             return;
         };
+        if self.workspace.live.needs_indexing() {
+            self.progress
+                .begin(INDEXING, "cargo commerce: indexing the project");
+        }
         let snapshot = document.clone();
         let uri = uri.clone();
         let workspace = Arc::clone(&self.workspace);
-        let sender = self.analyzed_sender.clone();
+        let tests = Arc::clone(&self.tests);
+        let sender = self.events_sender.clone();
         let docs_url = self.settings.rule_docs_url.clone();
         self.pool.spawn(move || {
-            let diagnostics = analyze(&workspace, &uri, &snapshot, docs_url.as_deref());
+            if snapshot.is_outdated() {
+                return;
+            }
+            let (diagnostics, also_changed) =
+                analyze(&workspace, &tests, &uri, &snapshot, docs_url.as_deref());
             // The loop may have stopped; then nobody wants the result.
             let _ = sender.send(Event::Analyzed {
                 uri,
                 version: snapshot.version,
                 diagnostics,
+                also_changed,
             });
         });
     }
 
-    fn publish_if_current(&self, uri: Uri, version: i32, diagnostics: Vec<lsp_types::Diagnostic>) {
+    fn publish_if_current(
+        &mut self,
+        uri: Uri,
+        version: i32,
+        diagnostics: Vec<lsp_types::Diagnostic>,
+    ) {
         if self
             .documents
             .get(&uri)
@@ -333,12 +597,18 @@ impl Server {
         }
     }
 
-    fn publish(&self, uri: Uri, version: Option<i32>, diagnostics: Vec<lsp_types::Diagnostic>) {
+    /// Publishes the diagnostics of `uri`, unless they are what was last published for it.
+    fn publish(&mut self, uri: Uri, version: Option<i32>, diagnostics: Vec<lsp_types::Diagnostic>) {
+        let published = (version, diagnostics);
+        if self.published.get(&uri) == Some(&published) {
+            return;
+        }
         let params = PublishDiagnosticsParams {
-            uri,
-            diagnostics,
+            uri: uri.clone(),
+            diagnostics: published.1.clone(),
             version,
         };
+        self.published.insert(uri, published);
         self.send(Message::Notification(Notification::new(
             PublishDiagnostics::METHOD.to_owned(),
             params,
@@ -381,7 +651,7 @@ impl Server {
         kind: CodeActionKind,
     ) -> Option<CodeAction> {
         let workspace = &self.workspace;
-        let path = convert::relative_path(workspace.project.root(), &path_from_uri(uri)?);
+        let path = workspace.relative(uri)?;
         let files = workspace.files_with(&path);
         let current = AnalysisDocument {
             path: &path,
@@ -392,7 +662,7 @@ impl Server {
             .analysis
             .fix_text(
                 &workspace.project,
-                Arc::new(OsFs),
+                workspace.live.fs(),
                 current,
                 FixRequest::default(),
             )
@@ -431,36 +701,23 @@ impl Server {
     }
 }
 
+/// The diagnostics of one document: what the analyzers find in its current text, and the
+/// last test run's findings in it. Also returns the other files whose findings changed.
 fn analyze(
     workspace: &Workspace,
+    tests: &TestFindings,
     uri: &Uri,
     document: &Document,
     docs_url: Option<&str>,
-) -> Vec<lsp_types::Diagnostic> {
-    let Some(absolute) = path_from_uri(uri) else {
-        return Vec::new();
+) -> (Vec<lsp_types::Diagnostic>, Vec<PathBuf>) {
+    let Some(path) = workspace.relative(uri) else {
+        return (Vec::new(), Vec::new());
     };
-    let root = workspace.project.root();
-    let path = convert::relative_path(root, &absolute);
-    // The whole import graph is re-built for each analysis (incremental graph updates are still
-    // to come).
-    let files = workspace.files_with(&path);
-    let current = AnalysisDocument {
-        path: &path,
-        text: &document.text,
-        project_files: Some(&files),
-    };
-    let diagnostics = workspace.analysis.check_document(
-        &workspace.project,
-        Arc::new(OsFs),
-        current,
-        &Analyzer::ALL,
-    );
-    let other = |relative: &Path| {
-        let absolute = root.join(relative);
-        let text = std::fs::read_to_string(&absolute).ok()?;
-        Some((convert::uri_of(root, relative)?, LineIndex::new(&text)))
-    };
+    let check =
+        workspace
+            .analysis
+            .check_live(&workspace.project, &workspace.live, &path, &Analyzer::ALL);
+    let other = |relative: &Path| other_file(workspace, relative);
     let locator = Locator {
         document_path: &path,
         document_uri: uri,
@@ -469,11 +726,24 @@ fn analyze(
         other: &other,
         docs_url,
     };
-    diagnostics
+    let diagnostics = check
+        .diagnostics
         .iter()
-        .filter(|diagnostic| diagnostic.path == path)
+        .chain(tests.get(&path).into_iter().flatten())
         .map(|diagnostic| convert::to_lsp(diagnostic, &locator))
-        .collect()
+        .collect();
+    (diagnostics, check.also_changed)
+}
+
+/// The URI and line index of another project file (its open buffer, or the disk).
+fn other_file(workspace: &Workspace, relative: &Path) -> Option<(Uri, LineIndex)> {
+    let root = workspace.project.root();
+    let text = workspace
+        .live
+        .fs()
+        .read_to_string(&root.join(relative))
+        .ok()?;
+    Some((convert::uri_of(root, relative)?, LineIndex::new(&text)))
 }
 
 /// The quick fix a diagnostic of ours carries, if it is for the current document version.

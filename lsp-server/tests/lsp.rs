@@ -1,204 +1,12 @@
 //! The server driven by a scripted client over an in-memory connection: the real main loop,
 //! the real analyzers, real JSON-RPC messages.
 
-use std::thread::JoinHandle;
-use std::time::Duration;
+mod support;
 
-use commerce_lsp::{LspError, uri_from_path};
-use crossbeam_channel::RecvTimeoutError;
-use lsp_server::{Connection, Message, Notification, Request, RequestId, ResponseError};
-use lsp_types::Uri;
-use serde_json::{Value, json};
-
-const TIMEOUT: Duration = Duration::from_secs(20);
+use serde_json::json;
+use support::{Client, stable};
 
 const FOCUSED: &str = "import { it } from \"vitest\";\n\nit.only(\"adds a line\", () => {});\nit.skip(\"later\", () => {});\n";
-
-struct Client {
-    connection: Connection,
-    server: Option<JoinHandle<Result<(), LspError>>>,
-    next_id: i32,
-    /// Notifications received while waiting for something else, in order.
-    pending: Vec<Notification>,
-    root: tempfile::TempDir,
-}
-
-impl Client {
-    fn start() -> Self {
-        Self::start_with(json!({}))
-    }
-
-    fn start_with(initialization_options: Value) -> Self {
-        Self::start_in(
-            tempfile::tempdir().expect("temp dir"),
-            initialization_options,
-        )
-    }
-
-    fn start_in(root: tempfile::TempDir, initialization_options: Value) -> Self {
-        let (server_side, connection) = Connection::memory();
-        let server = std::thread::spawn(move || commerce_lsp::run(server_side));
-        let mut client = Self {
-            connection,
-            server: Some(server),
-            next_id: 0,
-            pending: Vec::new(),
-            root,
-        };
-        let root_uri = uri_from_path(client.root.path()).expect("root URI");
-        let response = client.request(
-            "initialize",
-            json!({
-                "processId": null,
-                "rootUri": root_uri.as_str(),
-                "capabilities": {},
-                "initializationOptions": initialization_options,
-            }),
-        );
-        assert!(response.is_ok(), "{response:?}");
-        client.notify("initialized", json!({}));
-        client
-    }
-
-    fn uri(&self, relative: &str) -> Uri {
-        uri_from_path(&self.root.path().join(relative)).expect("file URI")
-    }
-
-    fn send(&self, message: Message) {
-        self.connection
-            .sender
-            .send(message)
-            .expect("server is running");
-    }
-
-    fn notify(&self, method: &str, params: Value) {
-        self.send(Message::Notification(Notification::new(
-            method.to_owned(),
-            params,
-        )));
-    }
-
-    fn request(&mut self, method: &str, params: Value) -> Result<Value, ResponseError> {
-        self.next_id += 1;
-        let id = RequestId::from(self.next_id);
-        self.send(Message::Request(Request::new(
-            id.clone(),
-            method.to_owned(),
-            params,
-        )));
-        loop {
-            match self.receive() {
-                Message::Response(response) if response.id == id => {
-                    return response.response_result;
-                }
-                Message::Notification(notification) => self.pending.push(notification),
-                other => panic!("unexpected message while waiting for {method}: {other:?}"),
-            }
-        }
-    }
-
-    fn receive(&self) -> Message {
-        match self.connection.receiver.recv_timeout(TIMEOUT) {
-            Ok(message) => message,
-            Err(RecvTimeoutError::Timeout) => panic!("no message from the server in {TIMEOUT:?}"),
-            Err(RecvTimeoutError::Disconnected) => panic!("the server hung up"),
-        }
-    }
-
-    /// The next notification named `method`, taking earlier ones in order.
-    fn next_notification(&mut self, method: &str) -> Value {
-        if let Some(index) = self
-            .pending
-            .iter()
-            .position(|notification| notification.method == method)
-        {
-            return self.pending.remove(index).params;
-        }
-        loop {
-            match self.receive() {
-                Message::Notification(notification) if notification.method == method => {
-                    return notification.params;
-                }
-                Message::Notification(notification) => self.pending.push(notification),
-                other => panic!("unexpected message while waiting for {method}: {other:?}"),
-            }
-        }
-    }
-
-    fn diagnostics(&mut self) -> Value {
-        self.next_notification("textDocument/publishDiagnostics")
-    }
-
-    fn open(&mut self, relative: &str, version: i32, text: &str) -> Uri {
-        let uri = self.uri(relative);
-        self.notify(
-            "textDocument/didOpen",
-            json!({ "textDocument": {
-                "uri": uri.as_str(), "languageId": "typescript", "version": version, "text": text,
-            }}),
-        );
-        uri
-    }
-
-    fn change(&self, uri: &Uri, version: i32, changes: Value) {
-        self.notify(
-            "textDocument/didChange",
-            json!({ "textDocument": { "uri": uri.as_str(), "version": version }, "contentChanges": changes }),
-        );
-    }
-
-    fn code_actions(
-        &mut self,
-        uri: &Uri,
-        diagnostics: &Value,
-        only: Option<&str>,
-    ) -> Result<Value, ResponseError> {
-        let mut context = json!({ "diagnostics": diagnostics });
-        if let Some(only) = only {
-            context["only"] = json!([only]);
-        }
-        self.request(
-            "textDocument/codeAction",
-            json!({
-                "textDocument": { "uri": uri.as_str() },
-                "range": { "start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0} },
-                "context": context,
-            }),
-        )
-    }
-
-    /// `shutdown` + `exit`; the server must stop cleanly with nothing left unread.
-    fn shutdown(mut self) {
-        let response = self.request("shutdown", Value::Null);
-        assert!(response.is_ok(), "{response:?}");
-        self.notify("exit", Value::Null);
-        let server = self.server.take().expect("server thread");
-        server
-            .join()
-            .expect("server did not panic")
-            .expect("server stopped cleanly");
-        let unread: Vec<Message> = self.connection.receiver.try_iter().collect();
-        let unread_publishes: Vec<_> = self
-            .pending
-            .iter()
-            .filter(|notification| notification.method != "window/logMessage")
-            .collect();
-        assert!(unread.is_empty(), "unread messages at shutdown: {unread:?}");
-        assert!(
-            unread_publishes.is_empty(),
-            "unread notifications: {unread_publishes:?}"
-        );
-    }
-}
-
-/// Diagnostics without the per-run temp dir in their URIs.
-fn stable(value: &Value, client: &Client) -> Value {
-    let root = uri_from_path(client.root.path()).expect("root URI");
-    let text = serde_json::to_string(value)
-        .expect("JSON")
-        .replace(root.as_str(), "file:///[root]");
-    serde_json::from_str(&text).expect("JSON")
-}
 
 #[test]
 fn open_publishes_diagnostics_with_rule_ids_and_fixes() {
@@ -388,12 +196,14 @@ fn bad_input_is_answered_never_fatal() {
         "workspace/didChangeWatchedFiles",
         json!({ "changes": [{ "uri": uri.as_str(), "type": 3 }] }),
     );
+    // Unchanged diagnostics are not published again; an edit is analysed from the buffer.
+    client.change(&uri, 2, json!([{ "text": FOCUSED }]));
     let republished = client.diagnostics();
+    assert_eq!(republished["version"], 2);
     assert_eq!(republished["diagnostics"].as_array().map(Vec::len), Some(2));
     // The server still answers.
     let after = client.request("commerce/still-there", json!({}));
     assert!(after.is_err());
-    let _ = client.diagnostics(); // the huge or gone file may publish again after the watch event
     client.pending.clear();
     client.shutdown();
 }
@@ -416,7 +226,7 @@ fn a_broken_commerce_toml_is_shown_and_defaults_are_used() {
     let root = tempfile::tempdir().expect("temp dir");
     std::fs::write(root.path().join("commerce.toml"), "[frontend]\nrootz = 1\n")
         .expect("write config");
-    let mut client = Client::start_in(root, json!({}));
+    let mut client = Client::start_in(root, json!({}), json!({}));
     let shown = client.next_notification("window/showMessage");
     let message = shown["message"].as_str().expect("message");
     assert!(
@@ -429,5 +239,113 @@ fn a_broken_commerce_toml_is_shown_and_defaults_are_used() {
         client.diagnostics()["diagnostics"].as_array().map(Vec::len),
         Some(2)
     );
+    client.shutdown();
+}
+
+/// Two modules importing each other; the cycle is reported in the first one by path.
+const CYCLE_A: &str = "import { b } from \"./b\";\nexport const a = () => b;\n";
+const CYCLE_B: &str = "import { a } from \"./a\";\nexport const b = () => a;\n";
+
+fn project_with_a_cycle() -> tempfile::TempDir {
+    let root = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir_all(root.path().join("web")).expect("mkdir");
+    std::fs::write(root.path().join("web/a.ts"), CYCLE_A).expect("write a.ts");
+    std::fs::write(root.path().join("web/b.ts"), CYCLE_B).expect("write b.ts");
+    root
+}
+
+fn codes(published: &serde_json::Value) -> Vec<&str> {
+    published["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter_map(|diagnostic| diagnostic["code"].as_str())
+        .collect()
+}
+
+#[test]
+fn an_edit_republishes_the_other_open_files_whose_diagnostics_it_changes() {
+    let mut client = Client::start_in(project_with_a_cycle(), json!({}), json!({}));
+    let a = client.open("web/a.ts", 1, CYCLE_A);
+    let published = client.diagnostics();
+    assert_eq!(codes(&published), ["frontend/import-cycle"], "{published}");
+    let b = client.open("web/b.ts", 1, CYCLE_B);
+    let published = client.diagnostics();
+    assert_eq!(published["uri"], b.as_str());
+    assert_eq!(codes(&published), Vec::<&str>::new());
+
+    // b.ts no longer imports a.ts: the cycle reported in a.ts is gone too.
+    client.change(&b, 2, json!([{ "text": "export const b = () => 1;\n" }]));
+    let mut republished = [client.diagnostics(), client.diagnostics()];
+    republished.sort_by_key(|published| published["uri"].as_str().map(str::to_owned));
+    let [for_a, for_b] = republished;
+    assert_eq!(for_a["uri"], a.as_str());
+    assert_eq!(for_a["version"], 1);
+    assert_eq!(codes(&for_a), Vec::<&str>::new(), "{for_a}");
+    assert_eq!(for_b["version"], 2);
+
+    // And back: the cycle returns in a.ts, which was not edited.
+    client.change(&b, 3, json!([{ "text": CYCLE_B }]));
+    let mut republished = [client.diagnostics(), client.diagnostics()];
+    republished.sort_by_key(|published| published["uri"].as_str().map(str::to_owned));
+    assert_eq!(codes(&republished[0]), ["frontend/import-cycle"]);
+    client.shutdown();
+}
+
+#[test]
+fn the_first_indexing_reports_progress_to_clients_that_support_it() {
+    let mut client = Client::start_in(
+        project_with_a_cycle(),
+        json!({}),
+        json!({ "window": { "workDoneProgress": true } }),
+    );
+    client.open("web/a.ts", 1, CYCLE_A);
+    let _ = client.diagnostics();
+    let begin = client.next_notification("$/progress");
+    assert_eq!(begin["token"], "commerce/indexing");
+    assert_eq!(begin["value"]["kind"], "begin");
+    let end = client.next_notification("$/progress");
+    assert_eq!(end["token"], "commerce/indexing");
+    assert_eq!(end["value"]["kind"], "end");
+    let created: Vec<&str> = client
+        .server_requests
+        .iter()
+        .map(|request| request.method.as_str())
+        .collect();
+    assert_eq!(created, ["window/workDoneProgress/create"]);
+    // Later analyses use the index: no more progress.
+    client.open("web/b.ts", 1, CYCLE_B);
+    let _ = client.diagnostics();
+    assert!(
+        client
+            .pending
+            .iter()
+            .all(|notification| notification.method != "$/progress")
+    );
+    client.shutdown();
+}
+
+#[test]
+fn unknown_commands_are_refused_with_the_known_one_named() {
+    let mut client = Client::start();
+    let refused = client
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": "commerce.nope", "arguments": [] }),
+        )
+        .expect_err("an error");
+    assert_eq!(refused.code, lsp_server::ErrorCode::InvalidParams as i32);
+    assert!(
+        refused.message.contains("commerce.runAffectedTests"),
+        "{}",
+        refused.message
+    );
+    let malformed = client
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": "commerce.runAffectedTests", "arguments": [{ "bsae": "main" }] }),
+        )
+        .expect_err("an error");
+    assert_eq!(malformed.code, lsp_server::ErrorCode::InvalidParams as i32);
     client.shutdown();
 }

@@ -137,7 +137,7 @@ impl<'a> AnalysisFixHost<'a> {
 impl FixHost for AnalysisFixHost<'_> {
     fn analyze(&mut self, path: &Path, text: &str) -> Vec<commerce_diagnostics::Diagnostic> {
         self.fixed_texts.insert(path.to_path_buf(), text.to_owned());
-        let mut overlay = OverlayFs::new(Arc::clone(&self.fs));
+        let overlay = OverlayFs::new(Arc::clone(&self.fs));
         for (fixed, fixed_text) in &self.fixed_texts {
             overlay.set(self.project.root().join(fixed), fixed_text.as_str());
         }

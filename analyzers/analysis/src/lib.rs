@@ -7,6 +7,7 @@
 mod analyzer;
 mod fix;
 mod levels;
+mod live;
 mod rules;
 mod suppression;
 
@@ -17,11 +18,12 @@ use std::time::{Duration, Instant};
 use commerce_codemods::ContentHashes;
 use commerce_diagnostics::render::Sources;
 use commerce_diagnostics::{Diagnostic, RuleMeta, RuleRegistry, sort_and_dedup};
-use commerce_project::{ChangeStatus, FileSystem, Inventory, OverlayFs, Project};
+use commerce_project::{ChangeStatus, FileSystem, Inventory, Project};
 use rayon::prelude::*;
 
 pub use analyzer::{Analyzer, ProjectScope};
 pub use fix::FixRequest;
+pub use live::{LiveCheck, LiveProject};
 pub use rules::internal_error::panic_message;
 
 /// What to check.
@@ -196,34 +198,16 @@ impl Analysis {
             text,
             project_files,
         } = document;
-        let mut diagnostics = self.check_text(path, text, analyzers);
-        let project_level: Vec<Analyzer> = analyzers
+        let analyzers: Vec<Analyzer> = analyzers
             .iter()
             .copied()
-            .filter(|analyzer| analyzer.reports_on_project_file(path))
             .filter(|analyzer| !analyzer.needs_whole_project() || project_files.is_some())
             .collect();
-        if !project_level.is_empty() {
-            let mut overlay = OverlayFs::new(fs);
-            overlay.set(project.root().join(path), text);
-            let selected = [path.to_path_buf()];
-            let scope = analyzer::ProjectScope {
-                project,
-                fs: Arc::new(overlay),
-                files: project_files.unwrap_or(&selected),
-                selected: Some(&selected),
-                base: None,
-            };
-            let mut found: Vec<Diagnostic> = project_level
-                .into_iter()
-                .flat_map(|analyzer| self.project_findings(&scope, analyzer))
-                .filter(|diagnostic| diagnostic.path == path)
-                .collect();
-            self.finish_file(path, Some(text), &mut found);
-            diagnostics.extend(found);
-        }
-        sort_and_dedup(&mut diagnostics);
-        diagnostics
+        let files = project_files.map_or_else(|| vec![path.to_path_buf()], <[PathBuf]>::to_vec);
+        let live = LiveProject::with_files(fs, files);
+        live.set_text(project, path, text);
+        self.check_live(project, &live, path, &analyzers)
+            .diagnostics
     }
 
     /// The project-level findings (a migration history, the import graph, spec drift), with

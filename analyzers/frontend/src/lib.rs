@@ -14,6 +14,7 @@ pub mod collect;
 mod components;
 mod exports;
 pub mod graph;
+mod index;
 pub mod parse;
 mod project;
 pub mod resolve;
@@ -23,10 +24,11 @@ pub mod rules;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
-use commerce_diagnostics::{Diagnostic, RuleMeta, sort_and_dedup};
+use commerce_diagnostics::{Diagnostic, RuleMeta};
 use commerce_project::{FileSystem, FrontendConfig, SkippedFile};
 
 pub use graph::{EdgeKind, GraphEdge, ModuleGraph};
+pub use index::{FrontendIndex, IndexUpdate};
 pub use parse::{Dialect, ParseError, ParsedModule, is_frontend_source, parse_module};
 pub use routes::{Route, RouteKind, routes_table};
 
@@ -68,36 +70,7 @@ pub fn check_project(
     files: &[PathBuf],
     config: &FrontendConfig,
 ) -> FrontendReport {
-    let modules = project::Modules::load(fs, root, files, config);
-    let exports = exports::Exports::new(&modules);
-    let graph = ModuleGraph::build(&modules, &exports);
-    let cycles = graph::cycles::cycle_components(&graph);
-    let context = rules::Context {
-        modules: &modules,
-        exports: &exports,
-        graph: &graph,
-        cycles: &cycles,
-        config,
-    };
-    let (mut diagnostics, routes) = rules::check(&context);
-    sort_and_dedup(&mut diagnostics);
-    let files_analyzed = modules
-        .modules
-        .iter()
-        .filter(|module| {
-            matches!(
-                module.source,
-                project::Source::Parsed(_) | project::Source::ParseError(_)
-            )
-        })
-        .count();
-    FrontendReport {
-        diagnostics,
-        routes,
-        skipped: modules.skipped,
-        files_analyzed,
-        graph,
-    }
+    FrontendIndex::load(fs, root, files, config).into_report()
 }
 
 /// A project-relative path the way reports print it: `/` separators on every platform.

@@ -72,6 +72,9 @@ pub(crate) struct Modules {
     /// reached through imports.
     pub modules: Vec<Module>,
     pub skipped: Vec<SkippedFile>,
+    /// Every module's id by its path, and by its path in lower case (see [`Modules::link`]).
+    ids: HashMap<PathBuf, ModuleId>,
+    ids_by_lowercase: HashMap<String, ModuleId>,
 }
 
 impl Modules {
@@ -94,15 +97,48 @@ impl Modules {
         let setup = resolver_setup(&root, files, config, &modules);
         let resolver = ModuleResolver::new(fs.clone(), &setup);
         let resolutions = resolve_all(&resolver, &root, &mut modules);
+        let ids = modules
+            .iter()
+            .enumerate()
+            .map(|(id, module)| (module.path.clone(), id))
+            .collect();
+        let ids_by_lowercase = modules
+            .iter()
+            .enumerate()
+            .map(|(id, module)| (lowercase(&module.path), id))
+            .collect();
         let mut loaded = Self {
             root,
             fs,
             resolver,
             modules,
             skipped: skipped.into_iter().flatten().collect(),
+            ids,
+            ids_by_lowercase,
         };
-        loaded.link(resolutions);
+        for (id, resolutions) in resolutions.into_iter().enumerate() {
+            loaded.link(id, resolutions);
+        }
         loaded
+    }
+
+    /// The id of the analyzed module at `path` (project-relative).
+    pub fn analyzed(&self, path: &Path) -> Option<ModuleId> {
+        let id = *self.ids.get(path)?;
+        (!matches!(self.modules[id].source, Source::NotAnalyzed)).then_some(id)
+    }
+
+    /// Reads, parses and resolves the analyzed module `id` again (its file changed), keeping
+    /// every other module as it is. Returns what the module was before.
+    pub fn reload(&mut self, id: ModuleId) -> Module {
+        let path = self.modules[id].path.clone();
+        let (mut module, skipped) = load_module(&*self.fs, &self.root, &path);
+        self.skipped.retain(|file| file.path != path);
+        self.skipped.extend(skipped);
+        let resolutions = resolve_module(&self.resolver, &self.root, &mut module);
+        let previous = std::mem::replace(&mut self.modules[id], module);
+        self.link(id, resolutions);
+        previous
     }
 
     pub fn absolute(&self, path: &Path) -> PathBuf {
@@ -115,58 +151,44 @@ impl Modules {
         self.fs.read_to_string(&path).ok()
     }
 
-    /// Turns resolved paths into module ids, adding a node for every project module reached
-    /// only through imports.
+    /// Turns the resolved paths of module `id`'s imports into module ids, adding a node for
+    /// every project module reached only through imports.
     ///
     /// On a case-insensitive file system `./Button` finds `button.tsx`; the import works there
     /// and fails everywhere else (CI), so a path that matches a module only when case is
     /// ignored is unresolved.
-    fn link(&mut self, resolutions: Vec<Vec<Resolution>>) {
-        let mut ids: HashMap<PathBuf, ModuleId> = self
-            .modules
-            .iter()
-            .enumerate()
-            .map(|(id, module)| (module.path.clone(), id))
-            .collect();
-        let by_lowercase: HashMap<String, ModuleId> = self
-            .modules
-            .iter()
-            .enumerate()
-            .map(|(id, module)| (lowercase(&module.path), id))
-            .collect();
-        for (id, resolutions) in resolutions.into_iter().enumerate() {
-            let targets = resolutions
-                .into_iter()
-                .map(|resolution| match resolution {
-                    Resolution::Module(path) => {
-                        let relative = path
-                            .strip_prefix(&self.root)
-                            .map_or_else(|_| path.clone(), Path::to_path_buf);
-                        let case_only = (!ids.contains_key(&relative))
-                            .then(|| by_lowercase.get(&lowercase(&relative)))
-                            .flatten();
-                        match case_only {
-                            Some(&actual) => {
-                                Target::Unresolved(case_mismatch(&self.modules[actual].path))
-                            }
-                            None => Target::Module(self.module_id(&mut ids, relative)),
+    fn link(&mut self, id: ModuleId, resolutions: Vec<Resolution>) {
+        let targets = resolutions
+            .into_iter()
+            .map(|resolution| match resolution {
+                Resolution::Module(path) => {
+                    let relative = path
+                        .strip_prefix(&self.root)
+                        .map_or_else(|_| path.clone(), Path::to_path_buf);
+                    let case_only = (!self.ids.contains_key(&relative))
+                        .then(|| self.ids_by_lowercase.get(&lowercase(&relative)))
+                        .flatten();
+                    match case_only {
+                        Some(&actual) => {
+                            Target::Unresolved(case_mismatch(&self.modules[actual].path))
                         }
+                        None => Target::Module(self.module_id(relative)),
                     }
-                    Resolution::Asset(_) => Target::Asset,
-                    Resolution::External => Target::External,
-                    Resolution::Unresolved(reason) => Target::Unresolved(reason),
-                })
-                .collect();
-            self.modules[id].targets = targets;
-        }
+                }
+                Resolution::Asset(_) => Target::Asset,
+                Resolution::External => Target::External,
+                Resolution::Unresolved(reason) => Target::Unresolved(reason),
+            })
+            .collect();
+        self.modules[id].targets = targets;
     }
 
-    fn module_id(&mut self, ids: &mut HashMap<PathBuf, ModuleId>, path: PathBuf) -> ModuleId {
-        if let Some(id) = ids.get(&path) {
+    fn module_id(&mut self, path: PathBuf) -> ModuleId {
+        if let Some(id) = self.ids.get(&path) {
             return *id;
         }
         let id = self.modules.len();
-        ids.insert(path.clone(), id);
+        self.ids.insert(path.clone(), id);
         self.modules.push(Module {
             dialect: Dialect::of(&path).unwrap_or(Dialect::TypeScript),
             path,
@@ -192,20 +214,21 @@ fn case_mismatch(actual: &Path) -> String {
 /// The files to analyze: TypeScript/JavaScript sources inside the configured roots (all of
 /// the project when none are configured), never inside `node_modules`, sorted, once each.
 fn frontend_sources(files: &[PathBuf], config: &FrontendConfig) -> Vec<PathBuf> {
-    let in_roots = |path: &Path| {
-        config.roots.is_empty() || config.roots.iter().any(|root| path.starts_with(root))
-    };
     let sources: BTreeSet<PathBuf> = files
         .iter()
-        .filter(|path| crate::parse::is_frontend_source(path) && in_roots(path))
-        .filter(|path| {
-            !path
-                .components()
-                .any(|component| component.as_os_str() == "node_modules")
-        })
+        .filter(|path| is_analyzed_source(path, config))
         .cloned()
         .collect();
     sources.into_iter().collect()
+}
+
+/// Whether the project file `path` is one of the sources [`Modules::load`] analyzes.
+pub(crate) fn is_analyzed_source(path: &Path, config: &FrontendConfig) -> bool {
+    crate::parse::is_frontend_source(path)
+        && (config.roots.is_empty() || config.roots.iter().any(|root| path.starts_with(root)))
+        && !path
+            .components()
+            .any(|component| component.as_os_str() == "node_modules")
 }
 
 /// Reads and parses one file. A file that cannot be read, is not UTF-8 or is larger than the
@@ -279,8 +302,7 @@ fn resolver_setup<'a>(
     }
 }
 
-/// Resolves every import of every parsed module, in parallel; also records which modules'
-/// tsconfig keeps imports.
+/// Resolves every import of every parsed module, in parallel.
 fn resolve_all(
     resolver: &ModuleResolver,
     root: &Path,
@@ -288,18 +310,21 @@ fn resolve_all(
 ) -> Vec<Vec<Resolution>> {
     modules
         .par_iter_mut()
-        .map(|module| {
-            let Some(facts) = module.facts() else {
-                return Vec::new();
-            };
-            let file = root.join(&module.path);
-            let resolutions = facts
-                .imports
-                .iter()
-                .map(|import| resolver.resolve(&file, &import.specifier))
-                .collect();
-            module.keeps_imports = module.dialect.is_typescript() && resolver.keeps_imports(&file);
-            resolutions
-        })
+        .map(|module| resolve_module(resolver, root, module))
         .collect()
+}
+
+/// Resolves every import of `module`; also records whether its tsconfig keeps imports.
+fn resolve_module(resolver: &ModuleResolver, root: &Path, module: &mut Module) -> Vec<Resolution> {
+    let Some(facts) = module.facts() else {
+        return Vec::new();
+    };
+    let file = root.join(&module.path);
+    let resolutions = facts
+        .imports
+        .iter()
+        .map(|import| resolver.resolve(&file, &import.specifier))
+        .collect();
+    module.keeps_imports = module.dialect.is_typescript() && resolver.keeps_imports(&file);
+    resolutions
 }

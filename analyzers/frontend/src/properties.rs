@@ -1,14 +1,15 @@
-//! Property test: whatever the files say, the analysis never panics, and every range it reports
-//! (diagnostics, labels, fix edits) lies inside its file on character boundaries.
+//! Property tests: whatever the files say, the analysis never panics, and every range it
+//! reports (diagnostics, labels, fix edits) lies inside its file on character boundaries; and
+//! an index updated edit by edit finds exactly what a fresh analysis of the same texts finds.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use commerce_diagnostics::TextRange;
-use commerce_project::{FrontendConfig, MemoryFs};
+use commerce_project::{FrontendConfig, MemoryFs, OverlayFs};
 use proptest::prelude::*;
 
-use crate::check_project;
+use crate::{FrontendIndex, check_project};
 
 const FILES: [&str; 4] = ["src/a.ts", "src/b.tsx", "src/c.js", "src/d/index.ts"];
 
@@ -53,6 +54,31 @@ fn project() -> impl Strategy<Value = Vec<String>> {
     )
 }
 
+/// The package.json every generated project has, so `react` is an installed package.
+const PACKAGE_JSON: (&str, &str) = ("/p/package.json", r#"{ "dependencies": { "react": "1" } }"#);
+
+/// A file the edits may create (it does not exist before).
+const NEW_FILE: &str = "src/e.ts";
+
+fn memory_fs(texts: &[(PathBuf, String)]) -> MemoryFs {
+    texts
+        .iter()
+        .map(|(path, text)| (Path::new("/p").join(path), text.as_bytes()))
+        .chain([(PathBuf::from(PACKAGE_JSON.0), PACKAGE_JSON.1.as_bytes())])
+        .collect()
+}
+
+/// Edits: which file (one of [`FILES`], or [`NEW_FILE`]) gets which new text.
+fn edits() -> impl Strategy<Value = Vec<(usize, String)>> {
+    prop::collection::vec(
+        (
+            0..=FILES.len(),
+            prop::collection::vec(fragment(), 0..8).prop_map(|parts| parts.concat()),
+        ),
+        1..6,
+    )
+}
+
 fn assert_in_text(texts: &[(PathBuf, String)], path: &Path, range: TextRange) {
     let Some((_, text)) = texts.iter().find(|(file, _)| file == path) else {
         return;
@@ -76,13 +102,8 @@ proptest! {
     #[test]
     fn any_project_is_analyzed_without_panics_and_ranges_stay_in_their_files(contents in project()) {
         let texts: Vec<(PathBuf, String)> = FILES.iter().map(PathBuf::from).zip(contents).collect();
-        let fs: MemoryFs = texts
-            .iter()
-            .map(|(path, text)| (Path::new("/p").join(path), text.as_bytes()))
-            .chain([(PathBuf::from("/p/package.json"), br#"{ "dependencies": { "react": "1" } }"#.as_slice())])
-            .collect();
         let files: Vec<PathBuf> = texts.iter().map(|(path, _)| path.clone()).collect();
-        let report = check_project(Arc::new(fs), Path::new("/p"), &files, &FrontendConfig::default());
+        let report = check_project(Arc::new(memory_fs(&texts)), Path::new("/p"), &files, &FrontendConfig::default());
         for diagnostic in &report.diagnostics {
             assert_in_text(&texts, &diagnostic.path, diagnostic.range);
             for label in &diagnostic.related {
@@ -93,5 +114,37 @@ proptest! {
             }
         }
         prop_assert!(report.graph.node_count() <= FILES.len());
+    }
+
+    #[test]
+    fn an_updated_index_finds_what_a_fresh_analysis_finds(contents in project(), edits in edits()) {
+        let mut texts: Vec<(PathBuf, String)> = FILES.iter().map(PathBuf::from).zip(contents).collect();
+        let files: Vec<PathBuf> = texts.iter().map(|(path, _)| path.clone()).collect();
+        let overlay = Arc::new(OverlayFs::new(Arc::new(memory_fs(&texts))));
+        let config = FrontendConfig::default();
+        let mut index = FrontendIndex::load(overlay.clone(), Path::new("/p"), &files, &config);
+        for (file, text) in edits {
+            let path = PathBuf::from(FILES.get(file).copied().unwrap_or(NEW_FILE));
+            overlay.set(Path::new("/p").join(&path), text.as_str());
+            match texts.iter_mut().find(|(existing, _)| *existing == path) {
+                Some((_, existing)) => *existing = text,
+                None => texts.push((path.clone(), text)),
+            }
+            let before = index.diagnostics().to_vec();
+            let update = index.update(std::slice::from_ref(&path));
+
+            let all_files: Vec<PathBuf> = texts.iter().map(|(path, _)| path.clone()).collect();
+            let fresh = check_project(Arc::new(memory_fs(&texts)), Path::new("/p"), &all_files, &config);
+            prop_assert_eq!(index.diagnostics(), &fresh.diagnostics[..]);
+            let differs = |path: &Path| {
+                let of = |diagnostics: &[commerce_diagnostics::Diagnostic]| {
+                    diagnostics.iter().filter(|d| d.path == path).cloned().collect::<Vec<_>>()
+                };
+                of(&before) != of(index.diagnostics())
+            };
+            for file in &all_files {
+                prop_assert_eq!(update.changed.contains(file), differs(file), "{}", file.display());
+            }
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! whole graph that exist only through erased (type-only) imports, each with a shortest cycle
 //! and the import whose removal breaks the most of its cycles.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 use super::{EdgeKind, ModuleGraph, tarjan};
 use crate::project::ModuleId;
@@ -35,23 +35,75 @@ pub(crate) struct BusiestEdge {
 
 /// Every component to report: one per run-time component, and one per component of the whole
 /// graph that is not exactly a run-time component.
-pub(crate) fn cycle_components(graph: &ModuleGraph) -> Vec<CycleComponent> {
+///
+/// A component whose shape (members and the edges among them) is in `cache` keeps the
+/// description found there: finding the shortest cycles is quadratic in a component's size,
+/// and an edit to one file leaves almost every component as it was. The cache is left holding
+/// exactly the components returned.
+pub(crate) fn cycle_components(graph: &ModuleGraph, cache: &mut CycleCache) -> Vec<CycleComponent> {
     let runtime = graph.adjacency(EdgeKind::is_runtime);
     let all = graph.adjacency(|_| true);
     let runtime_components = graph.cyclic_components(true);
     let reported: HashSet<&Vec<ModuleId>> = runtime_components.iter().collect();
-    let mut components: Vec<CycleComponent> = runtime_components
-        .iter()
-        .map(|members| describe(members, &runtime, None))
+    let type_only_components: Vec<Vec<ModuleId>> = graph
+        .cyclic_components(false)
+        .into_iter()
+        .filter(|members| !reported.contains(members))
         .collect();
-    components.extend(
-        graph
-            .cyclic_components(false)
-            .iter()
-            .filter(|members| !reported.contains(members))
-            .map(|members| describe(members, &all, Some(&runtime))),
-    );
+    let shapes = runtime_components
+        .iter()
+        .map(|members| ComponentShape::new(members, &runtime, None))
+        .chain(
+            type_only_components
+                .iter()
+                .map(|members| ComponentShape::new(members, &all, Some(&runtime))),
+        );
+    let mut described = HashMap::new();
+    let components = shapes
+        .map(|shape| {
+            let component = cache
+                .described
+                .remove(&shape)
+                .unwrap_or_else(|| shape.describe());
+            described.insert(shape, component.clone());
+            component
+        })
+        .collect();
+    cache.described = described;
     components
+}
+
+/// The descriptions of the components an earlier [`cycle_components`] returned, by shape.
+#[derive(Debug, Default)]
+pub(crate) struct CycleCache {
+    described: HashMap<ComponentShape, CycleComponent>,
+}
+
+/// Everything a component's description depends on: its members, its edges and, for a
+/// component that exists only through type imports, which of those edges are run-time ones.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct ComponentShape {
+    members: Vec<ModuleId>,
+    edges: LocalGraph,
+    runtime_edges: Option<LocalGraph>,
+}
+
+impl ComponentShape {
+    fn new(
+        members: &[ModuleId],
+        successors: &[Vec<ModuleId>],
+        runtime: Option<&[Vec<ModuleId>]>,
+    ) -> Self {
+        Self {
+            members: members.to_vec(),
+            edges: LocalGraph::new(members, successors),
+            runtime_edges: runtime.map(|runtime| LocalGraph::new(members, runtime)),
+        }
+    }
+
+    fn describe(&self) -> CycleComponent {
+        describe(&self.members, &self.edges, self.runtime_edges.as_ref())
+    }
 }
 
 /// Whether the graph given by `successors` has no cycle at all (self-loops included).
@@ -61,21 +113,21 @@ pub(crate) fn is_acyclic(successors: &[Vec<usize>]) -> bool {
         .all(|component| component.len() == 1 && !successors[component[0]].contains(&component[0]))
 }
 
-/// The component `members` of the graph `successors`. With `runtime` given, the component is
-/// a type-only one and its cycles must use an edge that is not in `runtime`.
+/// The component `members`, whose edges are `local`. With `runtime` (its run-time edges)
+/// given, the component is a type-only one and its cycles must use an edge that is not a
+/// run-time one.
 fn describe(
     members: &[ModuleId],
-    successors: &[Vec<ModuleId>],
-    runtime: Option<&[Vec<ModuleId>]>,
+    local: &LocalGraph,
+    runtime: Option<&LocalGraph>,
 ) -> CycleComponent {
-    let local = LocalGraph::new(members, successors);
     let cycles: BTreeSet<Vec<usize>> = match runtime {
         None => (0..members.len())
             .filter_map(|member| local.shortest_cycle_through(member))
             .collect(),
         Some(runtime) => local
             .edges()
-            .filter(|&(from, to)| runtime[members[from]].binary_search(&members[to]).is_err())
+            .filter(|&(from, to)| runtime.successors[from].binary_search(&to).is_err())
             .filter_map(|(from, to)| local.shortest_cycle_using(from, to))
             .collect(),
     };
@@ -112,7 +164,9 @@ fn busiest_edge(cycles: &BTreeSet<Vec<usize>>, members: &[ModuleId]) -> BusiestE
     }
 }
 
-/// A component's edges in local indices (positions in the sorted member list).
+/// A component's edges in local indices (positions in the sorted member list), each node's
+/// successors sorted.
+#[derive(Debug, PartialEq, Eq, Hash)]
 struct LocalGraph {
     successors: Vec<Vec<usize>>,
 }

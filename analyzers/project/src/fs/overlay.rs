@@ -4,54 +4,79 @@
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
 use super::{FileSystem, Listing};
 
 /// `base` with the files of `overlay` (absolute paths, as `base` spells them) replaced by
 /// their text. Files only in the overlay are listed too.
+///
+/// The texts can change while the overlay is shared (`set` and `remove` take `&self`): the
+/// language server keeps one behind an `Arc` for its open documents, and the analyses it
+/// hands the overlay to see each buffer as it is now.
 #[derive(Debug)]
 pub struct OverlayFs {
     base: Arc<dyn FileSystem>,
-    overlay: BTreeMap<PathBuf, String>,
+    overlay: RwLock<BTreeMap<PathBuf, String>>,
 }
 
 impl OverlayFs {
     pub fn new(base: Arc<dyn FileSystem>) -> Self {
         Self {
             base,
-            overlay: BTreeMap::new(),
+            overlay: RwLock::default(),
         }
     }
 
     /// Replaces (or adds) the file at `path` with `text`.
-    pub fn set(&mut self, path: impl Into<PathBuf>, text: impl Into<String>) {
-        self.overlay.insert(path.into(), text.into());
+    pub fn set(&self, path: impl Into<PathBuf>, text: impl Into<String>) {
+        self.overlay
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(path.into(), text.into());
+    }
+
+    /// Drops the text of `path`: the base file system's file shows through again.
+    pub fn remove(&self, path: &Path) {
+        self.overlay
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(path);
+    }
+
+    /// The files the overlay holds a text for, sorted.
+    pub fn paths(&self) -> Vec<PathBuf> {
+        self.texts().keys().cloned().collect()
+    }
+
+    /// A poisoned lock still holds whole texts (every write is one insert or remove).
+    fn texts(&self) -> RwLockReadGuard<'_, BTreeMap<PathBuf, String>> {
+        self.overlay.read().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 impl FileSystem for OverlayFs {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
-        match self.overlay.get(path) {
+        match self.texts().get(path) {
             Some(text) => Ok(text.as_bytes().to_vec()),
             None => self.base.read(path),
         }
     }
 
     fn is_file(&self, path: &Path) -> bool {
-        self.overlay.contains_key(path) || self.base.is_file(path)
+        self.texts().contains_key(path) || self.base.is_file(path)
     }
 
     fn is_dir(&self, path: &Path) -> bool {
         self.base.is_dir(path)
             || self
-                .overlay
+                .texts()
                 .keys()
                 .any(|file| file.starts_with(path) && file != path)
     }
 
     fn file_len(&self, path: &Path) -> io::Result<u64> {
-        match self.overlay.get(path) {
+        match self.texts().get(path) {
             Some(text) => Ok(text.len() as u64),
             None => self.base.file_len(path),
         }
@@ -66,7 +91,7 @@ impl FileSystem for OverlayFs {
             Err(error) => return Err(error),
         };
         let added = self
-            .overlay
+            .texts()
             .keys()
             .filter(|file| file.starts_with(root))
             .filter(|file| listing.files.binary_search(file).is_err())
@@ -88,7 +113,7 @@ mod tests {
         let base: MemoryFs = [("/p/a.sql", "old"), ("/p/b.sql", "b")]
             .into_iter()
             .collect();
-        let mut overlay = OverlayFs::new(Arc::new(base));
+        let overlay = OverlayFs::new(Arc::new(base));
         overlay.set("/p/a.sql", "new");
         overlay.set("/p/new/c.sql", "c");
         assert_eq!(
@@ -107,5 +132,11 @@ mod tests {
                 PathBuf::from("/p/new/c.sql")
             ]
         );
+        overlay.remove(Path::new("/p/a.sql"));
+        assert_eq!(
+            overlay.read_to_string(Path::new("/p/a.sql")).unwrap(),
+            "old"
+        );
+        assert_eq!(overlay.paths(), [PathBuf::from("/p/new/c.sql")]);
     }
 }

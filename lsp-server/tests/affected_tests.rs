@@ -1,0 +1,135 @@
+//! `commerce.runAffectedTests` end to end: real git, real cargo-nextest on a copy of
+//! `fixtures/runner/tiny`, failures published at their assertion line, and the report read
+//! back by the next server. Runs in the `commerce-runner-e2e` test group (one at a time, one
+//! shared build of the fixture).
+
+mod support;
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::json;
+use support::Client;
+
+/// A copy of the tiny fixture crate in a git repository, building into the target dir the
+/// runner's own end-to-end tests share.
+fn tiny_repository() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/runner/tiny");
+    for file in ["Cargo.toml", "src/lib.rs", "tests/checkout.rs"] {
+        let to = dir.path().join(file);
+        fs::create_dir_all(to.parent().expect("a parent")).expect("mkdir");
+        fs::copy(fixture.join(file), &to).expect("copy the fixture");
+    }
+    let target = std::env::temp_dir().join("commerce-runner-tiny-target");
+    fs::create_dir_all(dir.path().join(".cargo")).expect("mkdir");
+    fs::write(
+        dir.path().join(".cargo/config.toml"),
+        format!("[build]\ntarget-dir = {:?}\n", target.to_string_lossy()),
+    )
+    .expect("write cargo config");
+    git(dir.path(), &["init", "--quiet"]);
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "--quiet", "-m", "tiny"]);
+    dir
+}
+
+fn git(root: &Path, args: &[&str]) {
+    let output = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+        .args([
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(root)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("git runs");
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn run_affected_tests_publishes_failures_at_their_assertion_and_the_next_server_reads_them() {
+    let dir = tiny_repository();
+    // The fixture's `discount_applies` fails when asked to; the edit to lib.rs is the change.
+    fs::write(dir.path().join("behaviour"), "fail").expect("write behaviour");
+    let lib = fs::read_to_string(dir.path().join("src/lib.rs")).expect("read lib.rs");
+    let edited = format!("{lib}\n// an edit under test\n");
+    fs::write(dir.path().join("src/lib.rs"), &edited).expect("edit lib.rs");
+    let assertion_line = edited
+        .lines()
+        .position(|line| line.contains("\"discount was not applied\""))
+        .expect("the fixture's assertion");
+
+    let mut client = Client::start_at(
+        dir.path(),
+        json!({}),
+        json!({ "window": { "workDoneProgress": true } }),
+    );
+    client.timeout = Duration::from_secs(600);
+    let summary = client
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": "commerce.runAffectedTests", "arguments": [{ "base": "HEAD" }] }),
+        )
+        .expect("the run ends");
+    assert_eq!(summary["failed"], 1, "{summary}");
+    assert!(summary["passed"].as_u64() > Some(0), "{summary}");
+
+    // lib.rs is not open: its failure is published without a version.
+    let published = client.diagnostics();
+    assert!(
+        published["uri"]
+            .as_str()
+            .is_some_and(|uri| uri.ends_with("/src/lib.rs")),
+        "{published}"
+    );
+    let failure = &published["diagnostics"][0];
+    assert_eq!(failure["code"], "tests/failed", "{published}");
+    assert_eq!(failure["range"]["start"]["line"], assertion_line);
+    assert!(
+        failure["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("discount_applies")),
+        "{failure}"
+    );
+    let progress: Vec<String> = client
+        .pending
+        .iter()
+        .filter(|notification| notification.method == "$/progress")
+        .map(|notification| notification.params["value"]["kind"].to_string())
+        .collect();
+    assert_eq!(progress, ["\"begin\"", "\"end\""]);
+    client.pending.clear();
+    client.shutdown();
+
+    // A new session shows the last report's failure as soon as the file is opened.
+    let mut client = Client::start_at(dir.path(), json!({}), json!({}));
+    client.timeout = Duration::from_secs(120);
+    let uri = client.open("src/lib.rs", 1, &edited);
+    let mut seen = Vec::new();
+    loop {
+        let published = client.diagnostics();
+        if published["uri"] == uri.as_str()
+            && published["diagnostics"]
+                .as_array()
+                .is_some_and(|found| found.iter().any(|d| d["code"] == "tests/failed"))
+        {
+            break;
+        }
+        seen.push(published);
+        assert!(seen.len() < 5, "no failure published: {seen:?}");
+    }
+    client.pending.clear();
+    client.shutdown();
+}
