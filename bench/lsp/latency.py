@@ -2,12 +2,19 @@
 """Save -> publishDiagnostics latency of `cargo-commerce lsp` on a generated frontend.
 
 Generates N TypeScript modules (default 5000: components importing each other, one test file
-per 10 modules, a few focused tests), starts the server over stdio, opens one test file and
-applies 200 single-file edits (didChange + didSave), timing each until the diagnostics of that
-version arrive. Prints p50/p95/max and the server's peak RSS (VmHWM).
+per 10 modules, a few focused tests), starts the server over stdio, opens one file and applies
+200 single-file edits (didChange + didSave), timing each until the diagnostics of that version
+arrive. Prints p50/p95/max and the server's peak RSS (VmHWM).
+
+Two kinds of edit (`--edit`):
+- `focus` (default): a test file toggles `it` / `it.only` — the imports stay, so the import
+  graph's cycles are reused as they are.
+- `imports`: a module inside the big import cycle the generator makes toggles one more import
+  — the edges change, so that cycle is described again (its shortest cycles are quadratic in its
+  size: the worst case for an edit).
 
     cargo build --release -p cargo-commerce
-    python3 bench/lsp/latency.py --server target/release/cargo-commerce [--modules 5000] [--edits 200]
+    python3 bench/lsp/latency.py --server target/release/cargo-commerce [--modules 5000] [--edits 200] [--edit imports]
 """
 import argparse
 import json
@@ -100,6 +107,7 @@ def main() -> int:
     parser.add_argument("--server", default="target/release/cargo-commerce")
     parser.add_argument("--modules", type=int, default=5000)
     parser.add_argument("--edits", type=int, default=200)
+    parser.add_argument("--edit", choices=["focus", "imports"], default="focus")
     args = parser.parse_args()
     server_path = os.path.abspath(args.server)
     with tempfile.TemporaryDirectory(prefix="commerce-lsp-bench-") as scratch:
@@ -109,22 +117,30 @@ def main() -> int:
         started = time.perf_counter()
         server.request("initialize", {"processId": os.getpid(), "rootUri": root.as_uri(), "capabilities": {}})
         server.notify("initialized", {})
-        target = tests[len(tests) // 2]
+        if args.edit == "focus":
+            target = tests[len(tests) // 2]
+        else:
+            target = root / "web" / "src" / f"module{args.modules // 2 + 1}.ts"
         uri = target.as_uri()
         text = target.read_text()
+        extra = args.modules // 2 + 3
         server.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "typescript", "version": 1, "text": text}})
-        server.wait_for_diagnostics(uri, 1)
+        initial = server.wait_for_diagnostics(uri, 1)
         ready = time.perf_counter() - started
         latencies = []
         for version in range(2, args.edits + 2):
-            focused = version % 2 == 0
-            new_text = text.replace("it(", "it.only(") if focused else text
+            toggled = version % 2 == 0
+            if args.edit == "focus":
+                new_text = text.replace("it(", "it.only(") if toggled else text
+                expected = 1 if toggled else 0
+            else:
+                new_text = f'import {{ value{extra} }} from "./module{extra}";\n{text}' if toggled else text
+                expected = len(initial["diagnostics"])
             begin = time.perf_counter()
             server.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": new_text}]})
             server.notify("textDocument/didSave", {"textDocument": {"uri": uri}})
             published = server.wait_for_diagnostics(uri, version)
             latencies.append((time.perf_counter() - begin) * 1000)
-            expected = 1 if focused else 0
             if len(published["diagnostics"]) != expected:
                 print(f"wrong diagnostics at version {version}: {published['diagnostics']}", file=sys.stderr)
                 return 1
@@ -132,7 +148,7 @@ def main() -> int:
         server.request("shutdown", None)
         server.notify("exit", None)
         server.process.wait(timeout=10)
-    print(f"modules: {args.modules}, edits: {args.edits}")
+    print(f"modules: {args.modules}, edits: {args.edits} ({args.edit})")
     print(f"open -> first diagnostics: {ready * 1000:.1f} ms")
     print(f"save -> publishDiagnostics: p50 {statistics.median(latencies):.2f} ms, p95 {percentile(latencies, 0.95):.2f} ms, max {max(latencies):.2f} ms")
     print(f"server peak RSS: {rss / 1024:.1f} MiB")

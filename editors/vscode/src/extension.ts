@@ -65,6 +65,9 @@ async function fixAll(): Promise<void> {
   }
 }
 
+// `commerce.runAffectedTests` is not registered here: the language client registers every
+// command the server lists in `executeCommandProvider` and forwards it to the server, which
+// reports progress and publishes the failures as diagnostics.
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   context.subscriptions.push(
     vscode.commands.registerCommand("commerce.restartServer", async () => {

@@ -1,5 +1,5 @@
 -- cargo commerce for Neovim: starts `cargo-commerce lsp` for the files it analyses, one client
--- per project root, and offers :CommerceFixAll. Works with Neovim 0.7+ (no nvim-lspconfig needed).
+-- per project root, and offers :CommerceFixAll and :CommerceRunAffectedTests. Works with Neovim 0.7+ (no nvim-lspconfig needed).
 local M = {}
 
 M.defaults = {
@@ -65,6 +65,38 @@ function M.fix_all()
   })
 end
 
+--- Runs the tests the current change can reach (`commerce.runAffectedTests`); failures
+--- arrive as diagnostics at their assertion line. `base` is the git ref to compare with
+--- (default: the server's, origin/main or main).
+function M.run_affected_tests(base)
+  local client
+  for _, attached in pairs(vim.lsp.buf_get_clients(0)) do
+    if attached.name == 'commerce' then
+      client = attached
+    end
+  end
+  if client == nil then
+    vim.notify('cargo commerce: no language server for this buffer', vim.log.levels.WARN)
+    return
+  end
+  local arguments = {}
+  if base ~= nil and base ~= '' then
+    arguments = { { base = base } }
+  end
+  vim.notify('cargo commerce: running the affected tests…')
+  client.request('workspace/executeCommand', {
+    command = 'commerce.runAffectedTests',
+    arguments = arguments,
+  }, function(err, result)
+    if err ~= nil then
+      vim.notify('cargo commerce: ' .. err.message, vim.log.levels.ERROR)
+    else
+      vim.notify(string.format('cargo commerce: %d passed, %d failed of %d selected',
+        result.passed, result.failed, result.selected))
+    end
+  end, 0)
+end
+
 function M.setup(opts)
   local config = vim.tbl_deep_extend('force', M.defaults, opts or {})
   local group = vim.api.nvim_create_augroup('commerce_lsp', { clear = true })
@@ -76,6 +108,9 @@ function M.setup(opts)
     end,
   })
   vim.api.nvim_create_user_command('CommerceFixAll', M.fix_all, { desc = 'cargo commerce: fix all' })
+  vim.api.nvim_create_user_command('CommerceRunAffectedTests', function(args)
+    M.run_affected_tests(args.args)
+  end, { nargs = '?', desc = 'cargo commerce: run the tests the change affects' })
   -- Buffers opened before setup() ran.
   for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
     if vim.api.nvim_buf_is_loaded(bufnr) and vim.tbl_contains(config.filetypes, vim.bo[bufnr].filetype) then
