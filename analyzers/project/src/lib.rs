@@ -19,7 +19,7 @@ pub use config::{
     FrontendConfig, Gate, GatesConfig, MAX_CONFIG_BYTES, MigrationsConfig, RuleLevel, RuleSetting,
     SuiteConfig, default_suites, parse_duration,
 };
-pub use fs::{FileSystem, Listing, ListingError, MemoryFs, OsFs, OverlayFs};
+pub use fs::{EntryKind, FileSystem, Listing, ListingError, MemoryFs, OsFs, OverlayFs};
 pub use git::{ChangeStatus, ChangedFile, GitError, changed_files};
 pub use init::{Layout, detect_layout};
 pub use inventory::{

@@ -14,7 +14,7 @@ use std::io;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use commerce_project::{FileSystem, OsFs};
+use commerce_project::{EntryKind, FileSystem, OsFs};
 use oxc_resolver::{FileMetadata, ResolveError};
 
 /// Workspace packages by name, each with its absolute directory, linked into the
@@ -189,12 +189,11 @@ impl ResolverFs {
             Some(FileMetadata::new(false, true, false))
         } else if self.inside_virtual_node_modules(real) {
             None
-        } else if self.fs.is_file(real) {
-            Some(FileMetadata::new(true, false, false))
-        } else if self.fs.is_dir(real) {
-            Some(FileMetadata::new(false, true, false))
         } else {
-            None
+            match self.fs.entry_kind(real)? {
+                EntryKind::File => Some(FileMetadata::new(true, false, false)),
+                EntryKind::Dir => Some(FileMetadata::new(false, true, false)),
+            }
         }
     }
 }

@@ -59,6 +59,19 @@ pub trait FileSystem: Send + Sync + fmt::Debug {
         String::from_utf8(bytes).map_err(|error| not_utf8_error(path, &error))
     }
 
+    /// Whether `path` is a file, a directory or nothing, asked once: [`OsFs`] answers with one
+    /// system call where `is_file` then `is_dir` would make two (module resolution probes
+    /// tens of thousands of paths that do not exist).
+    fn entry_kind(&self, path: &Path) -> Option<EntryKind> {
+        if self.is_file(path) {
+            Some(EntryKind::File)
+        } else if self.is_dir(path) {
+            Some(EntryKind::Dir)
+        } else {
+            None
+        }
+    }
+
     /// The files of [`FileSystem::walk`], dropping the errors.
     ///
     /// # Errors
@@ -68,12 +81,19 @@ pub trait FileSystem: Send + Sync + fmt::Debug {
     }
 }
 
+/// What a path names, from [`FileSystem::entry_kind`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntryKind {
+    File,
+    Dir,
+}
+
 /// The result of [`FileSystem::walk`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Listing {
     /// Sorted file paths: absolute for [`OsFs`], spelled as stored for [`MemoryFs`].
     pub files: Vec<PathBuf>,
-    /// Directories, entries or ignore files that could not be read, in the order met.
+    /// Directories, entries or ignore files that could not be read, sorted by path.
     pub errors: Vec<ListingError>,
 }
 

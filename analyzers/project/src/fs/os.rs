@@ -2,10 +2,11 @@
 
 use std::io;
 use std::path::Path;
+use std::sync::{Mutex, PoisonError};
 
-use ignore::{DirEntry, WalkBuilder};
+use ignore::{DirEntry, WalkBuilder, WalkState};
 
-use super::{FileSystem, Listing, ListingError, is_always_skipped_dir};
+use super::{EntryKind, FileSystem, Listing, ListingError, is_always_skipped_dir};
 
 /// The real file system. Every error message names the path it is about, which `std::fs`
 /// errors alone do not.
@@ -34,37 +35,57 @@ impl FileSystem for OsFs {
             .map_err(|error| with_path(path, error))
     }
 
+    fn entry_kind(&self, path: &Path) -> Option<EntryKind> {
+        let metadata = std::fs::metadata(path).ok()?;
+        if metadata.is_file() {
+            Some(EntryKind::File)
+        } else if metadata.is_dir() {
+            Some(EntryKind::Dir)
+        } else {
+            None
+        }
+    }
+
     fn walk(&self, root: &Path) -> io::Result<Listing> {
         let root = std::path::absolute(root).map_err(|error| with_path(root, error))?;
         // Fail early, with the path in the message, rather than as the walk's first entry.
         std::fs::metadata(&root).map_err(|error| with_path(&root, error))?;
-        let mut listing = Listing::default();
-        for entry in walker(&root) {
-            match entry {
-                Ok(entry) if entry.file_type().is_some_and(|kind| kind.is_file()) => {
-                    listing.files.push(entry.into_path());
+        // Directories are read on every core: a big frontend has thousands of them.
+        let listing = Mutex::new(Listing::default());
+        walker(&root).run(|| {
+            Box::new(|entry| {
+                let mut listing = listing.lock().unwrap_or_else(PoisonError::into_inner);
+                match entry {
+                    Ok(entry) if entry.file_type().is_some_and(|kind| kind.is_file()) => {
+                        listing.files.push(entry.into_path());
+                    }
+                    Ok(_) => {}
+                    Err(error) => listing.errors.push(ListingError {
+                        path: error_path(&error).map(Path::to_path_buf),
+                        message: error.to_string(),
+                    }),
                 }
-                Ok(_) => {}
-                Err(error) => listing.errors.push(ListingError {
-                    path: error_path(&error).map(Path::to_path_buf),
-                    message: error.to_string(),
-                }),
-            }
-        }
+                WalkState::Continue
+            })
+        });
+        let mut listing = listing.into_inner().unwrap_or_else(PoisonError::into_inner);
         listing.files.sort();
+        listing
+            .errors
+            .sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
         Ok(listing)
     }
 }
 
 /// A walker with the listing rules of [`super`]: standard filters (hidden entries, `.ignore`,
 /// `.gitignore`, git excludes) even outside a git repository, no symlink following.
-fn walker(root: &Path) -> ignore::Walk {
+fn walker(root: &Path) -> ignore::WalkParallel {
     WalkBuilder::new(root)
         .standard_filters(true)
         .require_git(false)
         .follow_links(false)
         .filter_entry(|entry| !is_skipped_dir(entry))
-        .build()
+        .build_parallel()
 }
 
 fn is_skipped_dir(entry: &DirEntry) -> bool {
@@ -112,6 +133,21 @@ mod tests {
                     .to_path_buf()
             })
             .collect()
+    }
+
+    #[test]
+    fn entry_kinds_come_from_one_look_up() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write(dir.path(), "web/a.ts", b"");
+        assert_eq!(
+            OsFs.entry_kind(&dir.path().join("web/a.ts")),
+            Some(EntryKind::File)
+        );
+        assert_eq!(
+            OsFs.entry_kind(&dir.path().join("web")),
+            Some(EntryKind::Dir)
+        );
+        assert_eq!(OsFs.entry_kind(&dir.path().join("web/b.ts")), None);
     }
 
     #[test]

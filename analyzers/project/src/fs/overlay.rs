@@ -6,7 +6,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
-use super::{FileSystem, Listing};
+use super::{EntryKind, FileSystem, Listing};
 
 /// `base` with the files of `overlay` (absolute paths, as `base` spells them) replaced by
 /// their text. Files only in the overlay are listed too.
@@ -75,6 +75,19 @@ impl FileSystem for OverlayFs {
                 .any(|file| file.starts_with(path) && file != path)
     }
 
+    fn entry_kind(&self, path: &Path) -> Option<EntryKind> {
+        let texts = self.texts();
+        if texts.contains_key(path) {
+            return Some(EntryKind::File);
+        }
+        self.base.entry_kind(path).or_else(|| {
+            texts
+                .keys()
+                .any(|file| file.starts_with(path) && file != path)
+                .then_some(EntryKind::Dir)
+        })
+    }
+
     fn file_len(&self, path: &Path) -> io::Result<u64> {
         match self.texts().get(path) {
             Some(text) => Ok(text.len() as u64),
@@ -123,6 +136,19 @@ mod tests {
         assert_eq!(overlay.read_to_string(Path::new("/p/b.sql")).unwrap(), "b");
         assert_eq!(overlay.file_len(Path::new("/p/a.sql")).unwrap(), 3);
         assert!(overlay.is_dir(Path::new("/p/new")));
+        assert_eq!(
+            overlay.entry_kind(Path::new("/p/new/c.sql")),
+            Some(EntryKind::File)
+        );
+        assert_eq!(
+            overlay.entry_kind(Path::new("/p/new")),
+            Some(EntryKind::Dir)
+        );
+        assert_eq!(
+            overlay.entry_kind(Path::new("/p/b.sql")),
+            Some(EntryKind::File)
+        );
+        assert_eq!(overlay.entry_kind(Path::new("/p/none.sql")), None);
         let files = overlay.walk(Path::new("/p")).unwrap().files;
         assert_eq!(
             files,
