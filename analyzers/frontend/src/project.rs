@@ -157,10 +157,24 @@ impl Modules {
     /// On a case-insensitive file system `./Button` finds `button.tsx`; the import works there
     /// and fails everywhere else (CI), so a path that matches a module only when case is
     /// ignored is unresolved.
+    ///
+    /// A `.d.ts` file that only declares `declare module "name"` is not a module: a bare
+    /// `baseUrl` lookup may land on it, but the import names the package it describes.
     fn link(&mut self, id: ModuleId, resolutions: Vec<Resolution>) {
+        let specifiers: Vec<String> = self.modules[id].facts().map_or_else(Vec::new, |facts| {
+            facts
+                .imports
+                .iter()
+                .map(|import| import.specifier.clone())
+                .collect()
+        });
         let targets = resolutions
             .into_iter()
-            .map(|resolution| match resolution {
+            .zip(&specifiers)
+            .map(|(resolution, specifier)| match resolution {
+                Resolution::Module(path) if self.only_declares(&path, specifier) => {
+                    Target::External
+                }
                 Resolution::Module(path) => {
                     let relative = path
                         .strip_prefix(&self.root)
@@ -181,6 +195,25 @@ impl Modules {
             })
             .collect();
         self.modules[id].targets = targets;
+    }
+
+    /// Whether the analyzed file at `path` (absolute) is a declaration file whose only
+    /// content for `specifier` is a `declare module "<specifier>"` block.
+    fn only_declares(&self, path: &Path, specifier: &str) -> bool {
+        let is_declaration = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .is_some_and(|name| name.ends_with(".d.ts"));
+        let relative = path.strip_prefix(&self.root).unwrap_or(path);
+        is_declaration
+            && self
+                .ids
+                .get(relative)
+                .and_then(|&target| self.modules[target].facts())
+                .is_some_and(|facts| {
+                    facts.exports.is_empty()
+                        && facts.ambient_modules.iter().any(|name| name == specifier)
+                })
     }
 
     fn module_id(&mut self, path: PathBuf) -> ModuleId {

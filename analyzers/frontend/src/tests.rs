@@ -220,3 +220,44 @@ fn display_paths_use_forward_slashes() {
     assert_eq!(display_path(Path::new("web/src/a.ts")), "web/src/a.ts");
     assert_eq!(display_path(Path::new("./web/../a.ts")), "web/../a.ts");
 }
+
+#[test]
+fn a_declaration_file_that_only_declares_a_package_is_not_the_package() {
+    // `baseUrl: "."` makes `react-intl` look like `./react-intl.d.ts`, which only describes
+    // the package (as saleor-dashboard has it): the import is of the package.
+    let project = Project::new(&[
+        (
+            "tsconfig.json",
+            r#"{ "compilerOptions": { "baseUrl": "." } }"#,
+        ),
+        (
+            "package.json",
+            r#"{ "dependencies": { "react-intl": "5" } }"#,
+        ),
+        (
+            "react-intl.d.ts",
+            "declare module \"react-intl\" {\n  export interface MessageDescriptor { id?: string }\n}\n",
+        ),
+        (
+            "src/app.ts",
+            "import { useIntl, MessageDescriptor } from \"react-intl\";\nuseIntl();\nlet m: MessageDescriptor;\n",
+        ),
+    ]);
+    assert_eq!(
+        project.findings("frontend/missing-export"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        project.findings("frontend/unresolved-import"),
+        Vec::<String>::new()
+    );
+    let report = project.report();
+    assert!(
+        report
+            .graph
+            .edges()
+            .all(|edge| !edge.to.ends_with("react-intl.d.ts")),
+        "{:?}",
+        report.graph.to_json()
+    );
+}

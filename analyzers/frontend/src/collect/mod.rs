@@ -339,6 +339,9 @@ pub struct ModuleFacts {
     pub prop_types: Vec<TypeShape>,
     /// JSX elements rendering capitalized components.
     pub jsx_uses: Vec<JsxUse>,
+    /// The names of JSX elements that spell an imported component but render a nearer
+    /// declaration of the same name (a local `const Wrapper` in a test).
+    pub shadowed_jsx: Vec<TextRange>,
 }
 
 impl ModuleFacts {

@@ -45,6 +45,10 @@ pub(super) fn collect_props(parsed: &ParsedModule, facts: &mut ModuleFacts) {
     };
     parsed.module().visit_with(&mut walker);
     facts.jsx_uses = walker.uses;
+    // A shadowed name renders the local declaration, whose props are not collected.
+    facts
+        .jsx_uses
+        .retain(|jsx_use| !facts.shadowed_jsx.contains(&jsx_use.range));
 }
 
 fn declaration(decl: &Decl, facts: &mut ModuleFacts) {

@@ -8,6 +8,8 @@
 
 use std::collections::HashMap;
 
+use commerce_diagnostics::TextRange;
+
 use swc_ecma_ast::{
     ArrowExpr, ArrowFunctionBody, BlockStmt, CallExpr, Callee, CatchClause, ClassDecl, Constructor,
     ExportSpecifier, Expr, FnDecl, ForHead, ForInStmt, ForOfStmt, ForStmt, Function, Ident,
@@ -35,6 +37,7 @@ pub(super) fn collect_usage(parsed: &ParsedModule, facts: &mut ModuleFacts) {
         accesses,
         dynamic_exports,
         routes,
+        shadowed_jsx,
         ..
     } = walker;
     for (import, usages) in facts.imports.iter_mut().zip(usages) {
@@ -46,6 +49,7 @@ pub(super) fn collect_usage(parsed: &ParsedModule, facts: &mut ModuleFacts) {
     facts.member_accesses.extend(accesses);
     facts.dynamic_exports |= dynamic_exports;
     facts.router_routes.extend(routes);
+    facts.shadowed_jsx.extend(shadowed_jsx);
 }
 
 /// An imported local name: which binding of which import it is.
@@ -68,6 +72,8 @@ struct UsageWalker<'a> {
     accesses: Vec<MemberAccess>,
     dynamic_exports: bool,
     routes: Vec<RouterRoute>,
+    /// JSX element names that name an import but mean a nearer declaration.
+    shadowed_jsx: Vec<TextRange>,
 }
 
 impl<'a> UsageWalker<'a> {
@@ -104,6 +110,7 @@ impl<'a> UsageWalker<'a> {
             accesses: Vec::new(),
             dynamic_exports: false,
             routes: Vec::new(),
+            shadowed_jsx: Vec::new(),
         }
     }
 
@@ -284,6 +291,9 @@ impl Visit for UsageWalker<'_> {
     fn visit_jsx_element_name(&mut self, name: &JSXElementName) {
         match name {
             JSXElementName::Ident(ident) if !is_intrinsic_element(&ident.sym) => {
+                if self.locals.contains_key(&*ident.sym) && self.local(&ident.sym).is_none() {
+                    self.shadowed_jsx.push(self.parsed.range(ident.span));
+                }
                 self.reference(&ident.sym, false);
             }
             JSXElementName::JSXMemberExpr(member) => self.visit_jsx_member_expr(member),

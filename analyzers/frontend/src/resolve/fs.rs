@@ -163,6 +163,9 @@ impl ResolverFs {
     }
 
     fn kind(&self, path: &Path) -> io::Result<FileMetadata> {
+        if path.file_name() == Some(MISSING_BASE.as_ref()) {
+            return Ok(FileMetadata::new(true, false, false));
+        }
         let real = self.links.real_path(path);
         let known = self
             .kinds
@@ -182,6 +185,47 @@ impl ResolverFs {
             }
         };
         kind.ok_or_else(|| not_found(path))
+    }
+
+    /// A tsconfig whose `extends` names a package that is not installed (no `node_modules`
+    /// yet, as in CI before `npm install`) would fail to load, and every import of every file
+    /// under it with it. Such a base becomes an empty tsconfig ([`MISSING_BASE`]): the
+    /// tsconfig's own `paths` and `baseUrl` still apply. Other files are returned as they are.
+    fn without_missing_bases(&self, path: &Path, text: String) -> String {
+        let is_json = path
+            .extension()
+            .is_some_and(|extension| extension == "json");
+        if !is_json || path.file_name() == Some("package.json".as_ref()) {
+            return text;
+        }
+        let Some(dir) = path.parent() else {
+            return text;
+        };
+        let missing = extends_values(&text)
+            .into_iter()
+            .filter(|(_, base)| {
+                !crate::resolve::is_path_specifier(base)
+                    && crate::resolve::package_name(base)
+                        .is_some_and(|name| !self.is_installed(dir, name))
+            })
+            .collect::<Vec<_>>();
+        if missing.is_empty() {
+            return text;
+        }
+        let replacement = serde_json::to_string(&dir.join(MISSING_BASE).to_string_lossy())
+            .unwrap_or_else(|_| format!("\"./{MISSING_BASE}\""));
+        let mut rewritten = text;
+        for (range, _) in missing.into_iter().rev() {
+            rewritten.replace_range(range, &replacement);
+        }
+        rewritten
+    }
+
+    /// Whether the package `name` can be found from `dir` the way Node looks: in the
+    /// `node_modules` of `dir` or of one of its ancestors (workspace links included).
+    fn is_installed(&self, dir: &Path, name: &str) -> bool {
+        dir.ancestors()
+            .any(|ancestor| self.kind(&ancestor.join("node_modules").join(name)).is_ok())
     }
 
     fn look_up(&self, real: &Path) -> Option<FileMetadata> {
@@ -209,7 +253,11 @@ impl oxc_resolver::FileSystem for ResolverFs {
     }
 
     fn read_to_string(&self, path: &Path) -> io::Result<String> {
-        self.fs.read_to_string(&self.links.real_path(path))
+        if path.file_name() == Some(MISSING_BASE.as_ref()) {
+            return Ok("{}".to_owned());
+        }
+        let text = self.fs.read_to_string(&self.links.real_path(path))?;
+        Ok(self.without_missing_bases(path, text))
     }
 
     fn metadata(&self, path: &Path) -> io::Result<FileMetadata> {
@@ -257,6 +305,61 @@ pub(crate) fn normalize(path: &Path) -> PathBuf {
         }
     }
     normal
+}
+
+/// The file name an `extends` of a package that is not installed is pointed to: an empty
+/// tsconfig, served without touching the file system.
+const MISSING_BASE: &str = "commerce-missing-tsconfig-base.json";
+
+/// Every string in the `"extends"` value of a tsconfig text (one string, or an array of them),
+/// with the byte range of its literal (quotes included). Comments before the key are not
+/// understood: a commented-out `"extends"` is taken as real, which at worst replaces a base
+/// that was not used anyway.
+fn extends_values(text: &str) -> Vec<(std::ops::Range<usize>, String)> {
+    let Some(key) = text.find("\"extends\"") else {
+        return Vec::new();
+    };
+    let mut rest = text[key + "\"extends\"".len()..].char_indices().peekable();
+    let offset = key + "\"extends\"".len();
+    let mut values = Vec::new();
+    let mut in_array = false;
+    // Skip `:` and whitespace; read one string literal, or those of one array.
+    while let Some((index, character)) = rest.next() {
+        match character {
+            ':' => {}
+            '[' if !in_array && values.is_empty() => in_array = true,
+            ',' if in_array => {}
+            character if character.is_whitespace() => {}
+            '"' => {
+                let start = offset + index;
+                let mut value = String::new();
+                let mut escaped = false;
+                let mut end = None;
+                for (index, character) in rest.by_ref() {
+                    match (escaped, character) {
+                        (false, '\\') => escaped = true,
+                        (false, '"') => {
+                            end = Some(offset + index + 1);
+                            break;
+                        }
+                        (_, character) => {
+                            escaped = false;
+                            value.push(character);
+                        }
+                    }
+                }
+                let Some(end) = end else {
+                    break;
+                };
+                values.push((start..end, value));
+                if !in_array {
+                    break;
+                }
+            }
+            _ => break,
+        }
+    }
+    values
 }
 
 fn not_found(path: &Path) -> io::Error {
@@ -307,6 +410,55 @@ mod tests {
         assert_eq!(
             fs.canonicalize(inside).expect("exists"),
             Path::new("/p/packages/ui/src/index.ts")
+        );
+    }
+
+    #[test]
+    fn extends_values_are_found_as_a_string_or_an_array() {
+        let values = |text: &str| -> Vec<String> {
+            extends_values(text)
+                .into_iter()
+                .map(|(range, value)| {
+                    assert_eq!(&text[range], format!("\"{value}\""));
+                    value
+                })
+                .collect()
+        };
+        assert_eq!(
+            values(r#"{ "extends": "@a/b/base", "compilerOptions": { "x": "y" } }"#),
+            ["@a/b/base"]
+        );
+        assert_eq!(
+            values("{\n  \"extends\": [\"./x.json\", \"pkg/y\"],\n  \"compilerOptions\": {} }"),
+            ["./x.json", "pkg/y"]
+        );
+        assert_eq!(values(r#"{ "compilerOptions": {} }"#), Vec::<String>::new());
+        assert_eq!(
+            values(r#"{ "extends": "unterminated"#),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn a_base_from_a_package_that_is_not_installed_becomes_empty() {
+        let fs = fs();
+        let tsconfig = r#"{ "extends": ["@missing/config/base", "@acme/ui/tsconfig"], "compilerOptions": { "baseUrl": "." } }"#;
+        let rewritten =
+            fs.without_missing_bases(Path::new("/p/web/tsconfig.json"), tsconfig.to_owned());
+        assert_eq!(
+            rewritten,
+            format!(
+                r#"{{ "extends": ["/p/web/{MISSING_BASE}", "@acme/ui/tsconfig"], "compilerOptions": {{ "baseUrl": "." }} }}"#
+            )
+        );
+        let base = Path::new("/p/web").join(MISSING_BASE);
+        assert!(fs.metadata(&base).expect("served").is_file());
+        assert_eq!(fs.read_to_string(&base).expect("served"), "{}");
+        // package.json files and tsconfigs without missing bases are left alone.
+        let manifest = r#"{ "eslintConfig": { "extends": "react-app" } }"#;
+        assert_eq!(
+            fs.without_missing_bases(Path::new("/p/package.json"), manifest.to_owned()),
+            manifest
         );
     }
 

@@ -34,6 +34,8 @@ impl IgnoredFiles {
 
     /// Whether `candidate` (absolute, as a specifier wrote it: maybe without extension) is a
     /// file, or in a directory, that the project's `.gitignore` files exclude.
+    ///
+    /// TypeScript's output spelling counts too: `./gen.js` stands for an ignored `gen.ts`.
     pub(crate) fn covers(&self, candidate: &Path) -> bool {
         let mut spellings = vec![candidate.to_path_buf()];
         spellings.extend(IMPLIED_EXTENSIONS.iter().map(|extension| {
@@ -41,6 +43,21 @@ impl IgnoredFiles {
             spelled.push(extension);
             PathBuf::from(spelled)
         }));
+        let sources = match candidate
+            .extension()
+            .and_then(|extension| extension.to_str())
+        {
+            Some("js") => &["ts", "tsx", "d.ts"][..],
+            Some("jsx") => &["tsx"][..],
+            Some("mjs") => &["mts", "d.mts"][..],
+            Some("cjs") => &["cts", "d.cts"][..],
+            _ => &[][..],
+        };
+        spellings.extend(
+            sources
+                .iter()
+                .map(|extension| candidate.with_extension(extension)),
+        );
         spellings.iter().any(|path| self.is_ignored(path))
     }
 
@@ -110,6 +127,9 @@ mod tests {
         assert!(ignored.covers(Path::new("/p/packages/i18n/src/keys.generated")));
         assert!(ignored.covers(Path::new("/p/.react-router/types/app/+types/page")));
         assert!(ignored.covers(Path::new("/p/web/dist/index")));
+        // `.js` as TypeScript's ESM imports spell a `.ts` file.
+        assert!(ignored.covers(Path::new("/p/packages/i18n/src/keys.generated.js")));
+        assert!(!ignored.covers(Path::new("/p/packages/i18n/src/keys.generated.mjs")));
         assert!(!ignored.covers(Path::new("/p/web/src/missing")));
         assert!(!ignored.covers(Path::new("/elsewhere/x")));
     }

@@ -114,13 +114,15 @@ impl ModuleResolver {
         match result {
             Ok(resolution) => self.classify(resolution.path()),
             Err(ResolveError::Builtin { .. } | ResolveError::Ignored(_)) => Resolution::External,
-            Err(_) if is_path_specifier(specifier) && self.is_generated(from, specifier) => {
-                Resolution::External
-            }
+            Err(_) if self.is_generated(from, specifier) => Resolution::External,
             Err(_) if !is_path_specifier(specifier) && self.is_external(from, specifier) => {
                 Resolution::External
             }
-            Err(error) => Resolution::Unresolved(unresolved_reason(specifier, &error)),
+            Err(error) => Resolution::Unresolved(unresolved_reason(
+                specifier,
+                self.matches_tsconfig_paths(from, specifier),
+                &error,
+            )),
         }
     }
 
@@ -221,13 +223,26 @@ impl ModuleResolver {
             })
     }
 
-    /// Whether a missing relative path is of a file the project ignores, directly or through
-    /// a tsconfig `rootDirs` entry (where generated types live beside the sources).
+    /// Whether a missing relative path, or a tsconfig `paths` alias, is of a file the project
+    /// ignores (generated at build time), directly or through a tsconfig `rootDirs` entry
+    /// (where generated types live beside the sources).
     fn is_generated(&self, from: &Path, specifier: &str) -> bool {
         let Some(from_dir) = from.parent() else {
             return false;
         };
         let path_part = specifier.split(['?', '#']).next().unwrap_or(specifier);
+        if !is_path_specifier(specifier) {
+            if !self.matches_tsconfig_paths(from, specifier) {
+                return false;
+            }
+            let Ok(Some(tsconfig)) = self.resolver.find_tsconfig(from) else {
+                return false;
+            };
+            return tsconfig
+                .resolve_path_alias_or_base_url(path_part)
+                .iter()
+                .any(|candidate| self.ignored.covers(&normalize(candidate)));
+        }
         let mut candidates = vec![normalize(&from_dir.join(path_part))];
         if let Ok(Some(tsconfig)) = self.resolver.find_tsconfig(from)
             && let Some(root_dirs) = &tsconfig.compiler_options.root_dirs
@@ -332,8 +347,12 @@ fn is_tsconfig_error(error: &ResolveError) -> bool {
     )
 }
 
-fn unresolved_reason(specifier: &str, error: &ResolveError) -> String {
+/// Why `specifier` is unresolved; `alias`: it matches a tsconfig `paths` pattern.
+fn unresolved_reason(specifier: &str, alias: bool, error: &ResolveError) -> String {
     match error {
+        ResolveError::NotFound(_) if alias => {
+            "no file matches it through the tsconfig `paths`".to_owned()
+        }
         ResolveError::NotFound(_) if is_path_specifier(specifier) || specifier.starts_with('#') => {
             "no file matches it".to_owned()
         }

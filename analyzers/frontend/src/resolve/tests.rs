@@ -157,7 +157,7 @@ fn tsconfig_paths_base_url_and_extends() {
             ("lib/util", "module lib/util.ts"),
             (
                 "@/ui/missing",
-                "unresolved: it is neither a project path nor an installed or declared package",
+                "unresolved: no file matches it through the tsconfig `paths`",
             ),
             // A `paths` entry into `node_modules` names a package, not installed here.
             ("vite", "external"),
@@ -189,6 +189,37 @@ fn tsconfig_extends_from_a_package_and_the_configured_tsconfig() {
         &resolver,
         "web/src/a.ts",
         &[("#ui/card", "module web/src/ui/card.ts")],
+    );
+}
+
+#[test]
+fn a_tsconfig_extending_a_package_that_is_not_installed_keeps_its_own_paths() {
+    // As in CI before `npm install`: the shared base config is a dev dependency.
+    let files = [
+        (
+            "package.json",
+            r#"{ "devDependencies": { "@acme/ts-config-react": "1" } }"#,
+        ),
+        (
+            "tsconfig.json",
+            r#"{ "extends": "@acme/ts-config-react/tsconfig.base", "compilerOptions": { "baseUrl": ".", "paths": { "@/*": ["src/*"] } } }"#,
+        ),
+        ("src/a.ts", ""),
+        ("src/ui/card.ts", ""),
+        // Written by a build step, so not in a fresh checkout.
+        (".gitignore", "src/consts/generated-types.ts\n"),
+    ];
+    assert_resolves(
+        &resolver(&files),
+        "src/a.ts",
+        &[
+            ("@/ui/card", "module src/ui/card.ts"),
+            ("@/consts/generated-types", "external"),
+            (
+                "@/ui/gone",
+                "unresolved: no file matches it through the tsconfig `paths`",
+            ),
+        ],
     );
 }
 
