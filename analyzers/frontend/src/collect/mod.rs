@@ -339,9 +339,6 @@ pub struct ModuleFacts {
     pub prop_types: Vec<TypeShape>,
     /// JSX elements rendering capitalized components.
     pub jsx_uses: Vec<JsxUse>,
-    /// The names of JSX elements that spell an imported component but render a nearer
-    /// declaration of the same name (a local `const Wrapper` in a test).
-    pub shadowed_jsx: Vec<TextRange>,
 }
 
 impl ModuleFacts {
@@ -385,8 +382,8 @@ impl ModuleFacts {
 /// Collects the imports, exports and declarations of a parsed module.
 pub fn collect(parsed: &ParsedModule) -> ModuleFacts {
     let mut facts = statements::collect_statements(parsed);
-    usage::collect_usage(parsed, &mut facts);
-    props::collect_props(parsed, &mut facts);
+    let shadowed_jsx = usage::collect_usage(parsed, &mut facts);
+    props::collect_props(parsed, &mut facts, &shadowed_jsx);
     facts
 }
 

@@ -4,6 +4,7 @@
 //! type aliases that describe props, and every JSX element that renders a capitalized component.
 //! Generic components are left out: their props depend on type arguments.
 
+use commerce_diagnostics::TextRange;
 use swc_ecma_ast::{
     ArrowExpr, CallExpr, Callee, Decl, DefaultDecl, Expr, Function, JSXAttrName, JSXAttrOrSpread,
     JSXAttrValue, JSXElement, JSXElementChild, JSXElementName, JSXExpr, Lit, ModuleDecl,
@@ -19,7 +20,12 @@ use super::{
 use crate::parse::ParsedModule;
 
 /// Records the module's components, prop types and JSX uses into `facts`.
-pub(super) fn collect_props(parsed: &ParsedModule, facts: &mut ModuleFacts) {
+/// `shadowed_jsx`: JSX names that render a local declaration, not the import they spell.
+pub(super) fn collect_props(
+    parsed: &ParsedModule,
+    facts: &mut ModuleFacts,
+    shadowed_jsx: &[TextRange],
+) {
     for item in &parsed.module().body {
         match item {
             ModuleItem::Stmt(Stmt::Decl(decl))
@@ -48,7 +54,7 @@ pub(super) fn collect_props(parsed: &ParsedModule, facts: &mut ModuleFacts) {
     // A shadowed name renders the local declaration, whose props are not collected.
     facts
         .jsx_uses
-        .retain(|jsx_use| !facts.shadowed_jsx.contains(&jsx_use.range));
+        .retain(|jsx_use| !shadowed_jsx.contains(&jsx_use.range));
 }
 
 fn declaration(decl: &Decl, facts: &mut ModuleFacts) {

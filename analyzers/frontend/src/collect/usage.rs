@@ -28,7 +28,9 @@ use super::{
 };
 use crate::parse::ParsedModule;
 
-pub(super) fn collect_usage(parsed: &ParsedModule, facts: &mut ModuleFacts) {
+/// Returns the names of JSX elements that spell an imported component but render a nearer
+/// declaration of the same name (a local `const Wrapper` in a test).
+pub(super) fn collect_usage(parsed: &ParsedModule, facts: &mut ModuleFacts) -> Vec<TextRange> {
     let mut walker = UsageWalker::new(parsed, facts);
     parsed.module().visit_with(&mut walker);
     let UsageWalker {
@@ -49,7 +51,7 @@ pub(super) fn collect_usage(parsed: &ParsedModule, facts: &mut ModuleFacts) {
     facts.member_accesses.extend(accesses);
     facts.dynamic_exports |= dynamic_exports;
     facts.router_routes.extend(routes);
-    facts.shadowed_jsx.extend(shadowed_jsx);
+    shadowed_jsx
 }
 
 /// An imported local name: which binding of which import it is.
