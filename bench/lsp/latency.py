@@ -13,8 +13,12 @@ Two kinds of edit (`--edit`):
   — the edges change, so that cycle is described again (its shortest cycles are quadratic in its
   size: the worst case for an edit).
 
+On a real checkout instead (`--project DIR --file PATH`), the edit toggles a trailing comment
+line in PATH (`--edit comment`): same findings, every edit re-analysed.
+
     cargo build --release -p cargo-commerce
     python3 bench/lsp/latency.py --server target/release/cargo-commerce [--modules 5000] [--edits 200] [--edit imports]
+    python3 bench/lsp/latency.py --project ../frontends/saleor-dashboard --file src/index.tsx
 """
 import argparse
 import json
@@ -107,17 +111,25 @@ def main() -> int:
     parser.add_argument("--server", default="target/release/cargo-commerce")
     parser.add_argument("--modules", type=int, default=5000)
     parser.add_argument("--edits", type=int, default=200)
-    parser.add_argument("--edit", choices=["focus", "imports"], default="focus")
+    parser.add_argument("--edit", choices=["focus", "imports", "comment"], default=None)
+    parser.add_argument("--project", help="an existing checkout to open instead of a generated one")
+    parser.add_argument("--file", help="with --project: the file to edit, relative to it")
     args = parser.parse_args()
     server_path = os.path.abspath(args.server)
+    if args.edit is None:
+        args.edit = "comment" if args.project else "focus"
+    if args.project and (not args.file or args.edit != "comment"):
+        parser.error("--project needs --file, and edits a trailing comment")
     with tempfile.TemporaryDirectory(prefix="commerce-lsp-bench-") as scratch:
-        root = Path(scratch)
-        tests = generate(root, args.modules)
+        root = Path(args.project).resolve() if args.project else Path(scratch)
+        tests = [] if args.project else generate(root, args.modules)
         server = Server([server_path, "lsp"], root)
         started = time.perf_counter()
         server.request("initialize", {"processId": os.getpid(), "rootUri": root.as_uri(), "capabilities": {}})
         server.notify("initialized", {})
-        if args.edit == "focus":
+        if args.project:
+            target = root / args.file
+        elif args.edit == "focus":
             target = tests[len(tests) // 2]
         else:
             target = root / "web" / "src" / f"module{args.modules // 2 + 1}.ts"
@@ -133,6 +145,9 @@ def main() -> int:
             if args.edit == "focus":
                 new_text = text.replace("it(", "it.only(") if toggled else text
                 expected = 1 if toggled else 0
+            elif args.edit == "comment":
+                new_text = f"{text}// edit {version}\n" if toggled else text
+                expected = len(initial["diagnostics"])
             else:
                 new_text = f'import {{ value{extra} }} from "./module{extra}";\n{text}' if toggled else text
                 expected = len(initial["diagnostics"])
@@ -148,7 +163,7 @@ def main() -> int:
         server.request("shutdown", None)
         server.notify("exit", None)
         server.process.wait(timeout=10)
-    print(f"modules: {args.modules}, edits: {args.edits} ({args.edit})")
+    print(f"project: {args.project or f'{args.modules} generated modules'}, edits: {args.edits} ({args.edit})")
     print(f"open -> first diagnostics: {ready * 1000:.1f} ms")
     print(f"save -> publishDiagnostics: p50 {statistics.median(latencies):.2f} ms, p95 {percentile(latencies, 0.95):.2f} ms, max {max(latencies):.2f} ms")
     print(f"server peak RSS: {rss / 1024:.1f} MiB")
