@@ -1,25 +1,30 @@
 //! [`FrontendIndex`]: a frontend kept in memory between analyses, for the language server.
 //!
 //! Loading reads, parses and resolves every module once. An update re-reads only the changed
-//! files: each is parsed again and its imports resolved again, the edges are rebuilt from the
-//! modules in memory (cheap: no file is read), a cycle whose members and edges did not change
-//! keeps its description (the costly part of cycle finding), and the rules run over the
-//! result. The update says which files' diagnostics changed, so only those are republished.
+//! files: each is parsed again and its imports resolved again. What an edit can change is the
+//! changed modules and the modules importing them, directly or through modules that pass their
+//! exports on (`export *`, `export { x } from`, an imported name exported again): only those
+//! get their edges (type-only or not) and their per-module findings computed again. The graph
+//! is put together from the kept and new edges, a cycle whose members and edges did not change
+//! keeps its description (the costly part of cycle finding), and the project rules (cycles,
+//! routes, parse errors) run over the result. The update says which files' diagnostics
+//! changed, so only those are republished.
 //!
 //! Invariant: after any sequence of updates the diagnostics are exactly those a fresh
 //! [`crate::check_project`] finds on the same texts (a property test holds this).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use commerce_diagnostics::{Diagnostic, sort_and_dedup};
 use commerce_project::{FileSystem, FrontendConfig, SkippedFile};
 
+use crate::collect::ExportSource;
 use crate::exports::Exports;
-use crate::graph::ModuleGraph;
 use crate::graph::cycles::{CycleCache, cycle_components};
-use crate::project::{Modules, Source, is_analyzed_source};
+use crate::graph::{Edge, ModuleGraph, module_edges};
+use crate::project::{ModuleId, Modules, Source, is_analyzed_source};
 use crate::routes::Route;
 use crate::{FrontendReport, rules};
 
@@ -31,9 +36,13 @@ pub struct FrontendIndex {
     files: Vec<PathBuf>,
     config: FrontendConfig,
     modules: Modules,
+    /// The edges out of each module (see [`module_edges`]).
+    edges: Vec<Vec<(ModuleId, Edge)>>,
     graph: ModuleGraph,
     cycles: CycleCache,
-    /// Sorted by path (see [`sort_and_dedup`]).
+    /// The findings of the per-module rules, by the module they are in.
+    module_findings: Vec<Vec<Diagnostic>>,
+    /// Every finding, sorted by path (see [`sort_and_dedup`]).
     diagnostics: Vec<Diagnostic>,
     routes: Vec<Route>,
 }
@@ -62,12 +71,14 @@ impl FrontendIndex {
             files: files.to_vec(),
             config: config.clone(),
             modules,
+            edges: Vec::new(),
             graph: ModuleGraph::default(),
             cycles: CycleCache::default(),
+            module_findings: Vec::new(),
             diagnostics: Vec::new(),
             routes: Vec::new(),
         };
-        index.analyze();
+        index.analyze(None);
         index
     }
 
@@ -81,12 +92,19 @@ impl FrontendIndex {
         if sources.is_empty() {
             return IndexUpdate::default();
         }
-        let reloaded = !self.reload_in_place(&sources);
-        if reloaded {
-            self.reload_all(&sources);
-        }
         let previous = std::mem::take(&mut self.diagnostics);
-        self.analyze();
+        let reloaded = match self.reload_in_place(&sources) {
+            Some(changed) => {
+                let affected = self.affected_by(&changed);
+                self.analyze(Some(&affected));
+                false
+            }
+            None => {
+                self.reload_all(&sources);
+                self.analyze(None);
+                true
+            }
+        };
         let before = by_file(&previous);
         let after = by_file(&self.diagnostics);
         let changed = before
@@ -142,16 +160,15 @@ impl FrontendIndex {
         }
     }
 
-    /// Re-reads each of `paths` as the module it already is. False, with the index left
-    /// unchanged or partly updated, when that is not enough and everything must be loaded
-    /// again: a file is new or gone, or its ambient module declarations changed.
-    fn reload_in_place(&mut self, paths: &[&PathBuf]) -> bool {
+    /// Re-reads each of `paths` as the module it already is, and returns their ids. `None`,
+    /// with the index left partly updated, when that is not enough and everything must be
+    /// loaded again: a file is new or gone, or its ambient module declarations changed.
+    fn reload_in_place(&mut self, paths: &[&PathBuf]) -> Option<Vec<ModuleId>> {
+        let mut changed = Vec::new();
         for path in paths {
-            let Some(id) = self.modules.analyzed(path) else {
-                return false;
-            };
+            let id = self.modules.analyzed(path)?;
             if !self.modules.fs.is_file(&self.modules.absolute(path)) {
-                return false;
+                return None;
             }
             let previous = self.modules.reload(id);
             let ambient = |source: &Source| match source {
@@ -159,10 +176,55 @@ impl FrontendIndex {
                 _ => Vec::new(),
             };
             if ambient(&previous.source) != ambient(&self.modules.modules[id].source) {
-                return false;
+                return None;
+            }
+            changed.push(id);
+        }
+        Some(changed)
+    }
+
+    /// The modules whose edges and per-module findings an edit of `changed` can change: those
+    /// modules, and every module importing one of them, followed further through importers
+    /// that pass exports on.
+    fn affected_by(&self, changed: &[ModuleId]) -> HashSet<ModuleId> {
+        let mut importers: Vec<Vec<ModuleId>> = vec![Vec::new(); self.modules.modules.len()];
+        for (from, edges) in self.edges.iter().enumerate() {
+            for &(to, _) in edges {
+                importers[to].push(from);
             }
         }
-        true
+        let mut affected: HashSet<ModuleId> = changed.iter().copied().collect();
+        let mut queue = changed.to_vec();
+        while let Some(module) = queue.pop() {
+            for &importer in importers.get(module).into_iter().flatten() {
+                if affected.insert(importer) && self.passes_exports_on(importer) {
+                    queue.push(importer);
+                }
+            }
+        }
+        affected
+    }
+
+    /// Whether what `module` exports depends on what its imports export: `export *`, a
+    /// re-export, or an imported name exported again.
+    fn passes_exports_on(&self, module: ModuleId) -> bool {
+        let Some(facts) = self.modules.modules[module].facts() else {
+            return false;
+        };
+        let imported = |local: &str| {
+            facts.imports.iter().any(|import| {
+                import
+                    .bindings
+                    .iter()
+                    .any(|binding| binding.local.as_deref() == Some(local))
+            })
+        };
+        facts.star_exports().next().is_some()
+            || facts.exports.iter().any(|export| match &export.source {
+                ExportSource::ReExport { .. } => true,
+                ExportSource::Local { local, .. } => imported(local),
+                ExportSource::Declaration(_) => false,
+            })
     }
 
     /// Loads every module again, with the files of `paths` added or dropped as the file
@@ -181,12 +243,24 @@ impl FrontendIndex {
         }
         let root = self.modules.root.clone();
         self.modules = Modules::load(fs, &root, &self.files, &self.config);
+        // Module ids mean other files now.
+        self.edges.clear();
+        self.module_findings.clear();
     }
 
-    /// Rebuilds the graph from the modules in memory, finds its cycles and runs every rule.
-    fn analyze(&mut self) {
+    /// Computes the edges and per-module findings of the modules in `affected` (all when
+    /// `None`) again, puts the graph together, finds its cycles and runs the project rules.
+    fn analyze(&mut self, affected: Option<&HashSet<ModuleId>>) {
         let exports = Exports::new(&self.modules);
-        self.graph = ModuleGraph::build(&self.modules, &exports);
+        let count = self.modules.modules.len();
+        self.edges.resize_with(count, Vec::new);
+        self.module_findings.resize_with(count, Vec::new);
+        let in_scope = |id: &ModuleId| affected.is_none_or(|affected| affected.contains(id));
+        for id in (0..count).filter(in_scope) {
+            self.edges[id] = module_edges(&self.modules, &exports, id);
+            self.module_findings[id].clear();
+        }
+        self.graph = ModuleGraph::from_edges(&self.modules, &self.edges);
         let cycles = cycle_components(&self.graph, &mut self.cycles);
         let context = rules::Context {
             modules: &self.modules,
@@ -194,8 +268,22 @@ impl FrontendIndex {
             graph: &self.graph,
             cycles: &cycles,
             config: &self.config,
+            scope: None,
         };
-        let (mut diagnostics, routes) = rules::check(&context);
+        let scoped = rules::Context {
+            scope: affected,
+            ..context
+        };
+        for diagnostic in rules::check_modules(&scoped) {
+            if let Some(id) = self.modules.analyzed(&diagnostic.path) {
+                self.module_findings[id].push(diagnostic);
+            }
+        }
+        let module_findings: Vec<Diagnostic> =
+            self.module_findings.iter().flatten().cloned().collect();
+        let (project_findings, routes) = rules::check_project(&context, &module_findings);
+        let mut diagnostics = module_findings;
+        diagnostics.extend(project_findings);
         sort_and_dedup(&mut diagnostics);
         self.diagnostics = diagnostics;
         self.routes = routes;
@@ -208,4 +296,68 @@ fn by_file(diagnostics: &[Diagnostic]) -> BTreeMap<&Path, &[Diagnostic]> {
         .chunk_by(|a, b| a.path == b.path)
         .map(|chunk| (chunk[0].path.as_path(), chunk))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use commerce_project::{MemoryFs, OverlayFs};
+
+    use super::*;
+
+    fn overlay(files: &[(&str, &str)]) -> Arc<OverlayFs> {
+        let memory: MemoryFs = files
+            .iter()
+            .map(|(path, text)| (Path::new("/p").join(path), text.as_bytes()))
+            .collect();
+        Arc::new(OverlayFs::new(Arc::new(memory)))
+    }
+
+    fn rules_in(index: &FrontendIndex, path: &str) -> Vec<String> {
+        index
+            .diagnostics_in(Path::new(path))
+            .iter()
+            .map(|diagnostic| format!("{}: {}", diagnostic.rule, diagnostic.message))
+            .collect()
+    }
+
+    #[test]
+    fn an_edit_behind_a_barrel_updates_the_modules_importing_the_barrel() {
+        let files = [
+            (
+                "src/app.ts",
+                "import { price } from \"./barrel\";\nprice();\n",
+            ),
+            ("src/barrel.ts", "export * from \"./pricing\";\n"),
+            ("src/pricing.ts", "export function price() {}\n"),
+            ("src/other.ts", "export const unrelated = 1;\n"),
+        ];
+        let fs = overlay(&files);
+        let paths: Vec<PathBuf> = files.iter().map(|(path, _)| PathBuf::from(path)).collect();
+        let mut index = FrontendIndex::load(
+            fs.clone(),
+            Path::new("/p"),
+            &paths,
+            &FrontendConfig::default(),
+        );
+        assert_eq!(rules_in(&index, "src/app.ts"), Vec::<String>::new());
+
+        fs.set("/p/src/pricing.ts", "export function cost() {}\n");
+        let update = index.update(&[PathBuf::from("src/pricing.ts")]);
+        assert!(!update.reloaded);
+        assert_eq!(update.changed, [PathBuf::from("src/app.ts")]);
+        assert_eq!(
+            rules_in(&index, "src/app.ts"),
+            ["frontend/missing-export: `./barrel` has no export named `price`"]
+        );
+        // Only the edited module, the barrel and its importer were judged again.
+        assert_eq!(
+            index
+                .affected_by(&[index
+                    .modules
+                    .analyzed(Path::new("src/pricing.ts"))
+                    .expect("analyzed")])
+                .len(),
+            3
+        );
+    }
 }

@@ -89,28 +89,16 @@ pub struct ModuleGraph {
 }
 
 impl ModuleGraph {
-    /// Builds the graph, deciding for each import whether TypeScript erases it.
-    pub(crate) fn build(modules: &Modules, exports: &Exports<'_>) -> Self {
+    /// The graph of `modules` with the outgoing edges `edges[i]` of each module `i` (see
+    /// [`module_edges`]).
+    pub(crate) fn from_edges(modules: &Modules, edges: &[Vec<(ModuleId, Edge)>]) -> Self {
         let mut graph = DiGraph::with_capacity(modules.modules.len(), modules.modules.len() * 4);
         for module in &modules.modules {
             graph.add_node(module.path.clone());
         }
-        for (from, module) in modules.modules.iter().enumerate() {
-            let Some(facts) = module.facts() else {
-                continue;
-            };
-            for (index, (import, target)) in facts.imports.iter().zip(&module.targets).enumerate() {
-                let Target::Module(to) = target else {
-                    continue;
-                };
-                let erased = import.is_erased(module.dialect, module.keeps_imports, |binding| {
-                    exports.binding_is_type(target, binding)
-                });
-                let edge = Edge {
-                    kind: EdgeKind::of(import.form, erased),
-                    import: index,
-                };
-                graph.add_edge(NodeIndex::new(from), NodeIndex::new(*to), edge);
+        for (from, edges) in edges.iter().enumerate() {
+            for &(to, edge) in edges {
+                graph.add_edge(NodeIndex::new(from), NodeIndex::new(to), edge);
             }
         }
         Self { graph }
@@ -258,6 +246,40 @@ impl ModuleGraph {
         components.sort_unstable();
         components
     }
+}
+
+/// The edges out of module `from`, one per import of a project module, each with its kind:
+/// whether TypeScript erases the import depends on what the target exports.
+pub(crate) fn module_edges(
+    modules: &Modules,
+    exports: &Exports<'_>,
+    from: ModuleId,
+) -> Vec<(ModuleId, Edge)> {
+    let module = &modules.modules[from];
+    let Some(facts) = module.facts() else {
+        return Vec::new();
+    };
+    facts
+        .imports
+        .iter()
+        .zip(&module.targets)
+        .enumerate()
+        .filter_map(|(index, (import, target))| {
+            let Target::Module(to) = target else {
+                return None;
+            };
+            let erased = import.is_erased(module.dialect, module.keeps_imports, |binding| {
+                exports.binding_is_type(target, binding)
+            });
+            Some((
+                *to,
+                Edge {
+                    kind: EdgeKind::of(import.form, erased),
+                    import: index,
+                },
+            ))
+        })
+        .collect()
 }
 
 fn dot_quote(text: &str) -> String {

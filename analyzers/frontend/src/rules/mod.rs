@@ -15,6 +15,8 @@ pub mod unresolved_import;
 #[cfg(test)]
 pub(crate) mod testing;
 
+use std::collections::HashSet;
+
 use commerce_diagnostics::{Diagnostic, RuleMeta};
 use commerce_project::FrontendConfig;
 
@@ -26,7 +28,7 @@ use crate::project::{Module, ModuleId, Modules, Target};
 use crate::routes::{self, Route};
 
 /// What every rule reads.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Context<'a> {
     pub modules: &'a Modules,
     pub exports: &'a Exports<'a>,
@@ -34,16 +36,21 @@ pub(crate) struct Context<'a> {
     /// The import cycles of the graph, computed once for the cycle and route rules.
     pub cycles: &'a [CycleComponent],
     pub config: &'a FrontendConfig,
+    /// The modules [`Context::parsed`] yields; `None`: every one. An update of the frontend
+    /// index narrows the per-module rules to the modules an edit can change.
+    pub scope: Option<&'a HashSet<ModuleId>>,
 }
 
 impl Context<'_> {
-    /// The analyzed modules that parsed, with their ids.
+    /// The analyzed modules that parsed (those in scope), with their ids.
     pub fn parsed(&self) -> impl Iterator<Item = (ModuleId, &Module)> {
         self.modules
             .modules
             .iter()
             .enumerate()
-            .filter(|(_, module)| module.facts().is_some())
+            .filter(|(id, module)| {
+                module.facts().is_some() && self.scope.is_none_or(|scope| scope.contains(id))
+            })
     }
 
     /// Every import of every parsed module, with what it resolved to.
@@ -77,17 +84,31 @@ pub(crate) fn all() -> Vec<RuleMeta> {
     ]
 }
 
-/// Runs every rule; also returns the routes, which the route rules judge from the findings
-/// of the others.
-pub(crate) fn check(context: &Context<'_>) -> (Vec<Diagnostic>, Vec<Route>) {
-    let mut diagnostics = parse_error::check(context);
-    diagnostics.extend(unresolved_import::check(context));
+/// The rules that judge each module by its own imports and JSX, over the modules in
+/// `context`'s scope.
+///
+/// Invariant: each reports only in the module it judges, and reads other modules only
+/// through that module's imports (so an index update knows whose findings an edit can change).
+pub(crate) fn check_modules(context: &Context<'_>) -> Vec<Diagnostic> {
+    let mut diagnostics = unresolved_import::check(context);
     diagnostics.extend(missing_export::check(context));
     diagnostics.extend(missing_default_export::check(context));
-    diagnostics.extend(import_cycle::check(context));
     diagnostics.extend(missing_required_prop::check(context));
     diagnostics.extend(nullish_required_prop::check(context));
-    let routes = routes::discover(context, &diagnostics);
+    diagnostics
+}
+
+/// The rules over the whole project (parse errors, cycles, routes), given every finding of
+/// [`check_modules`]: the route rules judge routes by them. Also returns the routes.
+pub(crate) fn check_project(
+    context: &Context<'_>,
+    module_findings: &[Diagnostic],
+) -> (Vec<Diagnostic>, Vec<Route>) {
+    let mut diagnostics = parse_error::check(context);
+    diagnostics.extend(import_cycle::check(context));
+    let mut judged = module_findings.to_vec();
+    judged.extend(diagnostics.iter().cloned());
+    let routes = routes::discover(context, &judged);
     diagnostics.extend(route_missing_default_export::check(context, &routes));
     diagnostics.extend(route_broken_import::check(&routes));
     (
