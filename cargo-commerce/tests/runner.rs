@@ -3,7 +3,7 @@
 //! dir (these tests are in the `commerce-runner-e2e` group of .config/nextest.toml).
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
@@ -68,7 +68,7 @@ fn a_failing_test_exits_1_with_its_replay_command_and_json_stays_clean() {
         "{stdout}"
     );
     assert!(stdout.contains("replay: cargo commerce test --suite all --seed 5 -E"));
-    assert!(stdout.ends_with("5 passed, 1 failed\n"), "{stdout}");
+    assert!(stdout.ends_with("6 passed, 1 failed\n"), "{stdout}");
 
     let json = commerce(
         dir.path(),
@@ -177,7 +177,7 @@ fn shard_reports_merge_into_one_gated_report() {
         "the failure in one shard fails the merged gate"
     );
     let report = stdout_json(&merged);
-    assert_eq!(report["summary"]["total"], 6);
+    assert_eq!(report["summary"]["total"], 7);
     assert_eq!(report["run"]["merged_from"], 2);
     assert!(out.join("report.html").is_file());
 
@@ -186,6 +186,84 @@ fn shard_reports_merge_into_one_gated_report() {
     let failed = commerce(dir.path(), &["report", "merge", &corrupt.to_string_lossy()]);
     assert_eq!(failed.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&failed.stderr).contains("corrupt.json"));
+}
+
+/// `cargo-commerce` with a `PATH` (and cargo home) that has the toolchain (cargo, rustc,
+/// rustdoc) and the system's programs but no cargo-nextest.
+fn commerce_without_nextest(dir: &Path, args: &[&str]) -> Output {
+    let cargo = PathBuf::from(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+    let mut path: Vec<PathBuf> = cargo.parent().map(Path::to_path_buf).into_iter().collect();
+    path.extend(["/usr/bin", "/bin"].map(PathBuf::from));
+    let path = std::env::join_paths(&path).expect("a PATH");
+    let empty_home = dir.join("cargo-home-without-nextest");
+    fs::create_dir_all(empty_home.join("bin")).expect("mkdir");
+    for bin in std::env::split_paths(&path) {
+        assert!(
+            !bin.join("cargo-nextest").exists(),
+            "{} holds cargo-nextest: the test cannot hide it",
+            bin.display()
+        );
+    }
+    Command::new(env!("CARGO_BIN_EXE_cargo-commerce"))
+        .args(args)
+        .args(["--project", &dir.to_string_lossy()])
+        .env("NO_COLOR", "1")
+        .env("PATH", path)
+        .env("CARGO_HOME", &empty_home)
+        .env("CARGO", &cargo)
+        .output()
+        .expect("cargo-commerce runs")
+}
+
+#[test]
+fn without_nextest_the_cargo_test_fallback_shards_and_retries() {
+    let dir = tiny("flaky");
+    let mut ids = Vec::new();
+    for shard in ["1/2", "2/2"] {
+        let _ = fs::remove_file(dir.path().join("flaky-checkout-ran"));
+        let report_dir = dir.path().join(format!("shard-{}", &shard[..1]));
+        let run = commerce_without_nextest(
+            dir.path(),
+            &[
+                "test",
+                "--quiet",
+                "--format",
+                "json",
+                "--shard",
+                shard,
+                "--retries",
+                "1",
+                "--report-dir",
+                &report_dir.to_string_lossy(),
+            ],
+        );
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(0), "{stderr}");
+        assert!(
+            stderr.contains("cargo-nextest is not installed; running the tests with `cargo test`"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("ignores"), "{stderr}");
+        let report = stdout_json(&run);
+        assert_eq!(report["run"]["runner"], "cargo-test");
+        assert_eq!(
+            report["run"]["shard"]["index"],
+            shard[..1].parse::<u32>().expect("K")
+        );
+        for test in report["tests"].as_array().expect("tests") {
+            ids.push(test["id"].as_str().expect("an id").to_owned());
+            if test["name"] == "tests::flaky_checkout" {
+                assert_eq!(test["status"], "flaky");
+                assert_eq!(report["flaky"][0]["attempts"], 2);
+            }
+        }
+    }
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "no test in both shards: {ids:?}");
+    assert_eq!(ids.len(), 7, "every test of the fast suite once: {ids:?}");
+    assert!(ids.contains(&"tiny tests::flaky_checkout".to_owned()));
 }
 
 #[test]

@@ -231,6 +231,11 @@ impl Selection {
     fn runs_whole_package(&self, package: &str) -> bool {
         matches!(&self.scope, Scope::Tests { packages, .. } if packages.contains_key(package))
     }
+
+    /// Whether every test of `package` runs (so its doctests do too).
+    pub fn reaches_package(&self, package: &str) -> bool {
+        matches!(self.scope, Scope::Everything { .. }) || self.runs_whole_package(package)
+    }
 }
 
 /// Selects the tests `changes` can reach. Paths in `changes` are relative to `project_root`.

@@ -50,6 +50,15 @@ pub enum RunnerError {
     #[error("`cargo test` could not build the tests ({status}):\n{log}")]
     CargoTestBuild { status: String, log: String },
     #[error(
+        "`{command}` stopped ({status}) before running any test{}\n  help: run that command in the workspace to see all of its output",
+        log_help(.log)
+    )]
+    Harness {
+        command: String,
+        status: String,
+        log: String,
+    },
+    #[error(
         "{what} needs cargo-nextest, which is not installed\n  help: `cargo install --locked cargo-nextest`"
     )]
     NeedsNextest { what: String },

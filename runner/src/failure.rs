@@ -23,6 +23,8 @@ pub enum Classification {
     Timeout,
     /// Killed by a signal or exited without a panic (abort, stack overflow, `process::exit`).
     Crash,
+    /// A doctest that does not compile.
+    CompileError,
 }
 
 /// The parts of a panic report.

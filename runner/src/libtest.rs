@@ -1,6 +1,10 @@
-//! The fallback when cargo-nextest is missing: `cargo test --no-run` builds the test binaries,
-//! then each runs with libtest's JSON event output (never its human output). The JSON format
-//! is unstable in libtest, so only the test binaries get `RUSTC_BOOTSTRAP=1`, never the build.
+//! libtest harnesses the runner drives itself, through libtest's JSON events (never its human
+//! output): the test binaries of the fallback when cargo-nextest is missing (built once by
+//! `cargo test --no-run`), and rustdoc's doctest harness behind `cargo test --doc`. A shard's
+//! tests come from libtest's `--list --format terse` and run by `--exact` name; failed tests
+//! are re-run the same way. The JSON format is unstable in libtest, so only the harnesses get
+//! `RUSTC_BOOTSTRAP=1`, never the test build (for doctests the harness is `cargo test --doc`;
+//! the variable does not make cargo rebuild the library).
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -16,24 +20,136 @@ use crate::nextest::{ListedTest, describe, tail};
 use crate::process::{self, Ended};
 use crate::workspace::{TestKind, Workspace};
 
-/// One built test binary.
+/// One libtest harness: a test binary, or rustdoc's doctest harness for one library.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct TestBinary {
     pub binary_id: String,
     pub package: String,
     pub kind: TestKind,
     pub target: String,
-    pub executable: PathBuf,
-    /// Where cargo test would run it: the package's directory.
+    pub harness: Harness,
+    /// Where cargo test would run it.
     pub cwd: PathBuf,
 }
 
-/// What the fallback run found.
+/// The program behind a [`TestBinary`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Harness {
+    /// A test executable `cargo test --no-run` built.
+    Executable(PathBuf),
+    /// rustdoc's, behind `cargo test --doc --package P --`. rustdoc splits test filters at
+    /// whitespace and every doctest name holds spaces, so doctests cannot be picked by name:
+    /// they run, and re-run, a library at a time.
+    Doctests { cargo: PathBuf },
+}
+
+impl TestBinary {
+    /// The harness with `libtest_args` for libtest itself.
+    fn command(&self, libtest_args: &[&str]) -> Command {
+        let mut command = match &self.harness {
+            Harness::Executable(path) => Command::new(path),
+            Harness::Doctests { cargo } => {
+                let mut command = Command::new(cargo);
+                command.args(["test", "--doc", "--package", &self.package, "--"]);
+                command
+            }
+        };
+        command.args(libtest_args).current_dir(&self.cwd);
+        command
+    }
+
+    /// Whether single tests can be run by their exact names.
+    pub(crate) fn selects_by_name(&self) -> bool {
+        matches!(self.harness, Harness::Executable(_))
+    }
+
+    fn program(&self) -> String {
+        match &self.harness {
+            Harness::Executable(path) => path.display().to_string(),
+            Harness::Doctests { .. } => format!("cargo test --doc --package {}", self.package),
+        }
+    }
+}
+
+/// What the runs found.
 #[derive(Debug, Default)]
 pub(crate) struct FallbackRun {
     pub listed: Vec<ListedTest>,
     pub cases: Vec<JunitCase>,
     pub interrupted: bool,
+}
+
+/// Which tests of a binary run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Slice {
+    /// Every test the binary has.
+    All,
+    /// These, by exact name (a shard's share); the `#[ignore]`d ones are listed as skipped.
+    Only {
+        names: Vec<String>,
+        ignored: Vec<String>,
+    },
+}
+
+/// A binary's tests, from libtest's `--list --format terse` (`name: test` lines), the
+/// listing nextest also reads.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Listing {
+    /// Sorted, like nextest's list.
+    pub runnable: Vec<String>,
+    pub ignored: Vec<String>,
+}
+
+/// Lists a test binary's tests (`#[ignore]`d ones apart).
+pub(crate) fn list(
+    binary: &TestBinary,
+    dir: &Path,
+    cancel: &CancelToken,
+) -> Result<Listing, RunnerError> {
+    let names = |extra: &[&str]| -> Result<Vec<String>, RunnerError> {
+        let output = dir.join(format!(
+            "list-{}{}.txt",
+            file_stem(&binary.binary_id),
+            extra.concat()
+        ));
+        let log = output.with_extension("log");
+        let mut command = binary.command(&[&["--list", "--format", "terse"], extra].concat());
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(create(&output)?))
+            .stderr(Stdio::from(create(&log)?));
+        let ended = process::run(&mut command, cancel).map_err(|source| RunnerError::Spawn {
+            program: binary.program(),
+            source,
+        })?;
+        if !ended.status().success() {
+            return Err(RunnerError::Harness {
+                command: format!("{} --list", binary.program()),
+                status: describe(ended),
+                log: tail(&log),
+            });
+        }
+        let text = fs::read_to_string(&output).map_err(|source| write_error(&output, source))?;
+        let mut names: Vec<String> = text
+            .lines()
+            .filter_map(|line| line.strip_suffix(": test"))
+            .map(str::to_owned)
+            .collect();
+        names.sort();
+        Ok(names)
+    };
+    let all = names(&[])?;
+    let ignored = names(&["--ignored"])?;
+    let runnable = all
+        .into_iter()
+        .filter(|name| ignored.binary_search(name).is_err())
+        .collect();
+    Ok(Listing { runnable, ignored })
+}
+
+/// A file name for a binary id (`pkg::bin/name`).
+fn file_stem(binary_id: &str) -> String {
+    binary_id.replace([':', '/'], "_")
 }
 
 /// Builds the tests with `cargo test --no-run` and lists the binaries it made.
@@ -128,7 +244,7 @@ fn parse_artifacts(text: &str, workspace: &Workspace) -> Vec<TestBinary> {
             package: member.name.clone(),
             kind,
             target: target.name,
-            executable,
+            harness: Harness::Executable(executable),
             cwd: workspace.root.join(&member.dir),
         });
     }
@@ -141,55 +257,171 @@ pub(crate) fn binary_id(package: &str, kind: TestKind, target: &str) -> String {
     match kind {
         TestKind::Lib | TestKind::ProcMacro => package.to_owned(),
         TestKind::Test => format!("{package}::{target}"),
-        TestKind::Bin | TestKind::Bench | TestKind::Example => {
+        TestKind::Bin | TestKind::Bench | TestKind::Example | TestKind::Doctest => {
             format!("{package}::{}/{target}", kind.as_str())
         }
     }
 }
 
-/// Runs every binary with JSON events; stops early, keeping what finished, when cancelled.
+/// Runs each binary's slice with JSON events, then re-runs the failed tests up to `retries`
+/// times (a test that passes on a retry is flaky). Stops early, keeping what finished, when
+/// cancelled.
 pub(crate) fn run(
-    binaries: &[TestBinary],
+    plan: &[(&TestBinary, Slice)],
     env: &[(&str, String)],
     dir: &Path,
+    retries: u32,
     cancel: &CancelToken,
 ) -> Result<FallbackRun, RunnerError> {
+    fs::create_dir_all(dir).map_err(|source| write_error(dir, source))?;
     let mut run = FallbackRun::default();
-    for (index, binary) in binaries.iter().enumerate() {
+    for (index, (binary, slice)) in plan.iter().enumerate() {
         if cancel.is_cancelled() {
             run.interrupted = true;
             break;
         }
-        let events = dir.join(format!("libtest-{index}.json"));
-        let mut command = Command::new(&binary.executable);
-        command
-            .args([
-                "-Z",
-                "unstable-options",
-                "--format",
-                "json",
-                "--report-time",
-            ])
-            .env("RUSTC_BOOTSTRAP", "1")
-            .envs(env.iter().map(|(key, value)| (*key, value)))
-            .current_dir(&binary.cwd)
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(create(&events)?))
-            .stderr(Stdio::null());
-        let ended = process::run(&mut command, cancel).map_err(|source| RunnerError::Spawn {
-            program: binary.executable.display().to_string(),
-            source,
-        })?;
-        let text = fs::read_to_string(&events).unwrap_or_default();
-        let (listed, cases) = parse_events(&text, binary);
-        run.listed.extend(listed);
-        run.cases.extend(cases);
-        if matches!(ended, Ended::Cancelled(_)) {
+        let mut listed = BTreeMap::new();
+        let names = match slice {
+            Slice::All => None,
+            Slice::Only { names, ignored } => {
+                for (name, ignored) in names
+                    .iter()
+                    .map(|name| (name, false))
+                    .chain(ignored.iter().map(|name| (name, true)))
+                {
+                    listed.insert(name.clone(), listed_test(binary, name, ignored));
+                }
+                if names.is_empty() {
+                    run.listed.extend(listed.into_values());
+                    continue;
+                }
+                Some(names.as_slice())
+            }
+        };
+        let attempt = |number: u32, names: Option<&[String]>| {
+            run_once(
+                binary,
+                names,
+                env,
+                &dir.join(format!("libtest-{index}-{number}")),
+                cancel,
+            )
+        };
+        let mut ran = attempt(1, names)?;
+        let mut cases: BTreeMap<String, JunitCase> = BTreeMap::new();
+        for number in 1..=retries + 1 {
+            if number > 1 {
+                let failed: Vec<String> = cases
+                    .values()
+                    .filter(|case| case.outcome == JunitOutcome::Failed)
+                    .map(|case| case.name.clone())
+                    .collect();
+                if failed.is_empty() || cancel.is_cancelled() {
+                    break;
+                }
+                let names = binary.selects_by_name().then_some(failed.as_slice());
+                ran = attempt(number, names)?;
+                // A harness that cannot pick the failed tests ran them all: only the failed
+                // ones' new results count.
+                ran.cases.retain(|case| failed.contains(&case.name));
+            }
+            listed.append(&mut ran.listed);
+            for mut case in ran.cases.drain(..) {
+                if let Some(earlier) = cases.remove(&case.name) {
+                    case.earlier_failures = earlier.earlier_failures;
+                    case.earlier_failures.extend(earlier.failure);
+                }
+                cases.insert(case.name.clone(), case);
+            }
+            if ran.cancelled {
+                break;
+            }
+        }
+        run.listed.extend(listed.into_values());
+        run.cases.extend(cases.into_values());
+        if ran.cancelled {
             run.interrupted = true;
             break;
         }
     }
     Ok(run)
+}
+
+/// One run of one harness.
+struct Ran {
+    listed: BTreeMap<String, ListedTest>,
+    cases: Vec<JunitCase>,
+    cancelled: bool,
+}
+
+/// Runs `binary` (only the tests `names` says, when given) with libtest's JSON events into
+/// `<files>.json` and its stderr into `<files>.log`.
+fn run_once(
+    binary: &TestBinary,
+    names: Option<&[String]>,
+    env: &[(&str, String)],
+    files: &Path,
+    cancel: &CancelToken,
+) -> Result<Ran, RunnerError> {
+    let (events, log) = (files.with_extension("json"), files.with_extension("log"));
+    let mut libtest_args = vec![
+        "-Z",
+        "unstable-options",
+        "--format",
+        "json",
+        "--report-time",
+    ];
+    if let Some(names) = names {
+        libtest_args.push("--exact");
+        libtest_args.extend(names.iter().map(String::as_str));
+    }
+    let mut command = binary.command(&libtest_args);
+    command
+        // libtest's JSON output is unstable: allowed here, for the harness alone (cargo
+        // does not rebuild for it).
+        .env("RUSTC_BOOTSTRAP", "1")
+        .envs(env.iter().map(|(key, value)| (*key, value)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(create(&events)?))
+        .stderr(Stdio::from(create(&log)?));
+    let ended = process::run(&mut command, cancel).map_err(|source| RunnerError::Spawn {
+        program: binary.program(),
+        source,
+    })?;
+    let text = fs::read_to_string(&events).unwrap_or_default();
+    let cancelled = matches!(ended, Ended::Cancelled(_));
+    if !cancelled && !ended.status().success() && !started_a_suite(&text) {
+        return Err(RunnerError::Harness {
+            command: binary.program(),
+            status: describe(ended),
+            log: tail(&log),
+        });
+    }
+    let (listed, cases) = parse_events(&text, binary);
+    Ok(Ran {
+        listed,
+        cases,
+        cancelled,
+    })
+}
+
+/// Whether libtest got as far as running tests (a harness that did not, failed to build or
+/// start).
+fn started_a_suite(events: &str) -> bool {
+    events
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Event>(line).ok())
+        .any(|event| event.kind == "suite")
+}
+
+fn listed_test(binary: &TestBinary, name: &str, ignored: bool) -> ListedTest {
+    ListedTest {
+        binary_id: binary.binary_id.clone(),
+        package: binary.package.clone(),
+        kind: binary.kind,
+        name: name.to_owned(),
+        ignored,
+    }
 }
 
 #[derive(Deserialize)]
@@ -206,7 +438,7 @@ struct Event {
 }
 
 /// libtest's JSON events of one binary as listed tests and results (in nextest's shapes).
-fn parse_events(text: &str, binary: &TestBinary) -> (Vec<ListedTest>, Vec<JunitCase>) {
+fn parse_events(text: &str, binary: &TestBinary) -> (BTreeMap<String, ListedTest>, Vec<JunitCase>) {
     let mut listed = BTreeMap::new();
     let mut cases = Vec::new();
     for event in text
@@ -217,13 +449,7 @@ fn parse_events(text: &str, binary: &TestBinary) -> (Vec<ListedTest>, Vec<JunitC
         let ignored = event.event == "ignored";
         listed.insert(
             event.name.clone(),
-            ListedTest {
-                binary_id: binary.binary_id.clone(),
-                package: binary.package.clone(),
-                kind: binary.kind,
-                name: event.name.clone(),
-                ignored,
-            },
+            listed_test(binary, &event.name, ignored),
         );
         let outcome = match event.event.as_str() {
             "ok" => JunitOutcome::Passed,
@@ -249,7 +475,7 @@ fn parse_events(text: &str, binary: &TestBinary) -> (Vec<ListedTest>, Vec<JunitC
             stderr: String::new(),
         });
     }
-    (listed.into_values().collect(), cases)
+    (listed, cases)
 }
 
 fn spawn(command: &mut Command, cancel: &CancelToken) -> Result<Ended, RunnerError> {
@@ -280,7 +506,7 @@ mod tests {
             package: "tiny".to_owned(),
             kind: TestKind::Lib,
             target: "tiny".to_owned(),
-            executable: PathBuf::from("/bin/true"),
+            harness: Harness::Executable(PathBuf::from("/bin/true")),
             cwd: PathBuf::from("/"),
         }
     }
@@ -296,7 +522,7 @@ not json at all
 { "type": "suite", "event": "failed", "passed": 1, "failed": 1 }"#;
         let (listed, cases) = parse_events(events, &binary());
         assert_eq!(listed.len(), 3);
-        assert!(listed.iter().any(|test| test.name == "c" && test.ignored));
+        assert!(listed.values().any(|test| test.name == "c" && test.ignored));
         let outcomes: Vec<(&str, JunitOutcome)> = cases
             .iter()
             .map(|case| (case.name.as_str(), case.outcome))

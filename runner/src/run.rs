@@ -13,11 +13,12 @@ use commerce_project::{ChangedFile, Project};
 use crate::cancel::CancelToken;
 use crate::changed::{self, Scope, Selection, Triggers};
 use crate::depinfo::SourceMap;
+use crate::doctest;
 use crate::error::RunnerError;
 use crate::failure::{self, Location};
 use crate::gates::{self, GateInputs};
 use crate::junit::{self, JunitCase, JunitOutcome};
-use crate::libtest;
+use crate::libtest::{self, Slice, TestBinary};
 use crate::nextest::{self, Invocation, ListedTest};
 use crate::process::Ended;
 use crate::report::{
@@ -26,7 +27,7 @@ use crate::report::{
 };
 use crate::shard::Shard;
 use crate::suite::{self, Suite};
-use crate::workspace::Workspace;
+use crate::workspace::{TestKind, Workspace};
 
 /// How many of the slowest tests a budget warning lists.
 const SLOWEST_LISTED: usize = 10;
@@ -125,6 +126,8 @@ pub enum Notice {
         trigger: PathBuf,
     },
     NoTestsSelected,
+    /// The suite has doctests, but a filterset (`-E`) cannot select them, so none ran.
+    DoctestsNeedNoFilterset,
     OverBudget {
         elapsed: Duration,
         budget: Duration,
@@ -151,6 +154,9 @@ impl fmt::Display for Notice {
                 trigger.display()
             ),
             Notice::NoTestsSelected => f.write_str("no test matches the selection"),
+            Notice::DoctestsNeedNoFilterset => f.write_str(
+                "doctests did not run: a filterset (-E) cannot select them (run without -E, or `cargo test --doc`)",
+            ),
             Notice::OverBudget { elapsed, budget } => write!(
                 f,
                 "the suite took {:.1} s, over its budget of {:.1} s; the slowest tests are in the report",
@@ -327,11 +333,57 @@ impl Context<'_> {
                 installed
             }
         };
-        if use_nextest {
-            self.run_nextest()
+        let mut outcome = if use_nextest {
+            self.run_nextest()?
         } else {
-            self.run_cargo_test(selection, notices)
+            self.run_cargo_test(selection, notices)?
+        };
+        if !outcome.interrupted {
+            self.run_doctests(selection, &mut outcome, notices)?;
         }
+        Ok(outcome)
+    }
+
+    /// The doctests of the selected libraries (`cargo test --doc`; nextest cannot run them),
+    /// added to `outcome` like any other test.
+    fn run_doctests(
+        &self,
+        selection: Option<&Selection>,
+        outcome: &mut Outcome,
+        notices: &mut Vec<Notice>,
+    ) -> Result<(), RunnerError> {
+        if !self.suite.doctests {
+            return Ok(());
+        }
+        if self.request.filterset.is_some() {
+            notices.push(Notice::DoctestsNeedNoFilterset);
+            return Ok(());
+        }
+        let members = self.workspace.packages.values().filter(|member| {
+            selection.is_none_or(|selection| selection.reaches_package(&member.name))
+        });
+        let mut harnesses = doctest::harnesses(self.cargo, self.workspace, members);
+        if let Some(shard) = self.request.shard {
+            harnesses = doctest::shard_slice(harnesses, shard);
+        }
+        let plan: Vec<(&TestBinary, Slice)> = harnesses
+            .iter()
+            .map(|harness| (harness, Slice::All))
+            .collect();
+        let run = libtest::run(
+            &plan,
+            &self.env(),
+            &self.report_dir.join("doctest"),
+            self.request.retries,
+            self.cancel,
+        )?;
+        if outcome.runner.is_none() {
+            outcome.runner = Some(RunnerKind::CargoTest);
+        }
+        outcome.listed.extend(run.listed);
+        outcome.cases.extend(run.cases);
+        outcome.interrupted |= run.interrupted;
+        Ok(())
     }
 
     fn env(&self) -> Vec<(&'static str, String)> {
@@ -422,14 +474,8 @@ impl Context<'_> {
                 what: "a filterset (-E)".to_owned(),
             });
         }
-        for (asked, what) in [
-            (self.request.shard.is_some(), "--shard"),
-            (self.request.retries > 0, "--retries"),
-            (self.request.test_timeout.is_some(), "--test-timeout"),
-        ] {
-            if asked {
-                notices.push(Notice::FallbackIgnores(what));
-            }
+        if self.request.test_timeout.is_some() {
+            notices.push(Notice::FallbackIgnores("--test-timeout"));
         }
         let dir = self.report_dir.join("cargo-test");
         let binaries = libtest::build(
@@ -444,13 +490,84 @@ impl Context<'_> {
             .into_iter()
             .filter(|binary| selection.is_none_or(|selection| selects(selection, binary)))
             .collect();
-        let run = libtest::run(&binaries, &self.env(), &dir, self.cancel)?;
+        let plan = match self.request.shard {
+            None => binaries.iter().map(|binary| (binary, Slice::All)).collect(),
+            Some(shard) => match self.fallback_shard(&binaries, shard, &dir) {
+                Err(_) if self.cancel.is_cancelled() => {
+                    return Ok(Outcome {
+                        runner: Some(RunnerKind::CargoTest),
+                        interrupted: true,
+                        ..Outcome::default()
+                    });
+                }
+                other => other?,
+            },
+        };
+        let run = libtest::run(&plan, &self.env(), &dir, self.request.retries, self.cancel)?;
         Ok(Outcome {
             runner: Some(RunnerKind::CargoTest),
             listed: run.listed,
             cases: run.cases,
             interrupted: run.interrupted,
         })
+    }
+
+    /// This shard's tests of each binary, from libtest's listing: nextest's `count:K/N`
+    /// partition, or balanced by the durations of `--shard-timings`.
+    fn fallback_shard<'b>(
+        &self,
+        binaries: &'b [TestBinary],
+        shard: Shard,
+        dir: &Path,
+    ) -> Result<Vec<(&'b TestBinary, Slice)>, RunnerError> {
+        let listings = binaries
+            .iter()
+            .map(|binary| libtest::list(binary, dir, self.cancel))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mine: Vec<Vec<String>> = match self.timings {
+            None => listings
+                .iter()
+                .map(|listing| crate::shard::count_slice(&listing.runnable, shard))
+                .collect(),
+            Some(timings) => {
+                let ids: Vec<String> = binaries
+                    .iter()
+                    .zip(&listings)
+                    .flat_map(|(binary, listing)| {
+                        listing
+                            .runnable
+                            .iter()
+                            .map(|name| TestResult::id_of(&binary.binary_id, name))
+                    })
+                    .collect();
+                let mut share = balanced_share(&ids, shard, timings).into_iter();
+                listings
+                    .iter()
+                    .map(|listing| {
+                        listing
+                            .runnable
+                            .iter()
+                            .filter(|_| share.next().unwrap_or(false))
+                            .cloned()
+                            .collect()
+                    })
+                    .collect()
+            }
+        };
+        Ok(binaries
+            .iter()
+            .zip(listings)
+            .zip(mine)
+            .map(|((binary, listing), names)| {
+                (
+                    binary,
+                    Slice::Only {
+                        names,
+                        ignored: listing.ignored,
+                    },
+                )
+            })
+            .collect())
     }
 
     fn assemble(&self, outcome: Outcome, started_unix_ms: u64, elapsed: Duration) -> Report {
@@ -555,17 +672,28 @@ impl Context<'_> {
         let attempt = case.failure.clone().unwrap_or_default();
         let output = [attempt.text.as_str(), &case.stdout, &case.stderr].join("\n");
         let panic = failure::parse_panic(&output);
-        let classification = failure::classify(&attempt.kind, panic.as_ref());
-        let message = match (&panic, result.status) {
-            (_, Status::TimedOut) => self.timeout_message(),
-            (Some(panic), _) => panic.message.clone(),
-            (None, _) if !attempt.kind.is_empty() => attempt.kind.clone(),
-            (None, _) => "failed without a panic message".to_owned(),
+        let doctest = listed.kind == TestKind::Doctest;
+        let compile_error = doctest.then(|| doctest::compile_error(&output)).flatten();
+        let classification = if compile_error.is_some() {
+            failure::Classification::CompileError
+        } else {
+            failure::classify(&attempt.kind, panic.as_ref())
         };
-        let location = panic
-            .as_ref()
-            .and_then(|panic| panic.location.clone())
-            .map(|location| self.project_relative(location));
+        let message = match (compile_error, &panic, result.status) {
+            (_, _, Status::TimedOut) => self.timeout_message(),
+            (Some(error), _, _) => error,
+            (None, Some(panic), _) => panic.message.clone(),
+            (None, None, _) if !attempt.kind.is_empty() => attempt.kind.clone(),
+            (None, None, _) => "failed without a panic message".to_owned(),
+        };
+        // rustdoc compiles each example out of place, so its panic lines point into the
+        // example, not the file; the doctest's name says where it starts.
+        let location = if doctest {
+            doctest::location(&listed.name)
+        } else {
+            panic.as_ref().and_then(|panic| panic.location.clone())
+        }
+        .map(|location| self.project_relative(location));
         Failure {
             test: result.id.clone(),
             binary_id: listed.binary_id.clone(),
@@ -580,7 +708,11 @@ impl Context<'_> {
             ),
             backtrace: panic.and_then(|panic| panic.backtrace),
             attempts: result.attempts,
-            replay: self.replay_test(listed),
+            replay: if doctest {
+                doctest::replay(&listed.package, self.seed)
+            } else {
+                self.replay_test(listed)
+            },
             diff: None,
             patch: None,
         }
@@ -609,8 +741,12 @@ impl Context<'_> {
     fn target_path(&self, listed: &ListedTest) -> Option<String> {
         let member = self.workspace.packages.get(&listed.package)?;
         let target = member.targets.iter().find(|target| {
-            target.kind == listed.kind
-                && libtest::binary_id(&member.name, target.kind, &target.name) == listed.binary_id
+            let kind_matches = match listed.kind {
+                TestKind::Doctest => matches!(target.kind, TestKind::Lib | TestKind::ProcMacro),
+                kind => target.kind == kind,
+            };
+            kind_matches
+                && libtest::binary_id(&member.name, listed.kind, &target.name) == listed.binary_id
         })?;
         Some(
             self.project
@@ -692,25 +828,14 @@ fn balanced_slice(
     shard: Shard,
     timings: &Report,
 ) -> (Vec<ListedTest>, Option<String>) {
-    let durations: BTreeMap<&str, f64> = timings
-        .tests
-        .iter()
-        .filter(|test| !matches!(test.status, Status::Skipped | Status::NotRun))
-        .map(|test| (test.id.as_str(), test.duration_ms))
-        .collect();
     let ids: Vec<String> = tests
         .iter()
         .map(|test| TestResult::id_of(&test.binary_id, &test.name))
         .collect();
-    let keyed: Vec<(&str, Option<f64>)> = ids
-        .iter()
-        .map(|id| (id.as_str(), durations.get(id.as_str()).copied()))
-        .collect();
-    let assignment = crate::shard::balance(&keyed, shard.total);
     let mine: Vec<ListedTest> = tests
         .into_iter()
-        .zip(assignment)
-        .filter(|(_, assigned)| assigned + 1 == shard.index)
+        .zip(balanced_share(&ids, shard, timings))
+        .filter(|(_, mine)| *mine)
         .map(|(test, _)| test)
         .collect();
     let mut by_binary: BTreeMap<&str, Vec<String>> = BTreeMap::new();
@@ -728,6 +853,25 @@ fn balanced_slice(
             .join(" | ")
     });
     (mine, filterset)
+}
+
+/// Which of the tests `ids` are this shard's when shards are balanced by the durations of
+/// `timings`.
+fn balanced_share(ids: &[String], shard: Shard, timings: &Report) -> Vec<bool> {
+    let durations: BTreeMap<&str, f64> = timings
+        .tests
+        .iter()
+        .filter(|test| !matches!(test.status, Status::Skipped | Status::NotRun))
+        .map(|test| (test.id.as_str(), test.duration_ms))
+        .collect();
+    let keyed: Vec<(&str, Option<f64>)> = ids
+        .iter()
+        .map(|id| (id.as_str(), durations.get(id.as_str()).copied()))
+        .collect();
+    crate::shard::balance(&keyed, shard.total)
+        .into_iter()
+        .map(|assigned| assigned + 1 == shard.index)
+        .collect()
 }
 
 /// Whether the fallback runs `binary` for a `--changed` selection.
