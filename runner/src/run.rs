@@ -377,9 +377,6 @@ impl Context<'_> {
             self.request.retries,
             self.cancel,
         )?;
-        if outcome.runner.is_none() {
-            outcome.runner = Some(RunnerKind::CargoTest);
-        }
         outcome.listed.extend(run.listed);
         outcome.cases.extend(run.cases);
         outcome.interrupted |= run.interrupted;
