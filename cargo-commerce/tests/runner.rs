@@ -266,6 +266,104 @@ fn without_nextest_the_cargo_test_fallback_shards_and_retries() {
     assert!(ids.contains(&"tiny tests::flaky_checkout".to_owned()));
 }
 
+fn git(dir: &Path, args: &[&str]) {
+    let output = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+        .args([
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("git runs");
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn changed_sends_migrations_and_specs_to_their_analyzers_and_gates_on_their_errors() {
+    let dir = tiny("");
+    fs::write(dir.path().join(".gitignore"), "/report\n/behaviour\n").expect("gitignore");
+    fs::write(
+        dir.path().join("commerce.toml"),
+        "[contracts]\nspecs = [\"openapi/*.yaml\"]\n",
+    )
+    .expect("config");
+    let spec = "openapi: 3.0.3\ninfo: { title: shop, version: \"1\" }\npaths:\n  /orders:\n    get:\n      responses:\n        \"200\": { description: ok }\n";
+    fs::create_dir_all(dir.path().join("openapi")).expect("mkdir");
+    fs::write(dir.path().join("openapi/shop.yaml"), spec).expect("spec");
+    git(dir.path(), &["init", "--quiet"]);
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "--quiet", "-m", "base"]);
+    let migration = "migrations/20250101000000_drop_orders.sql";
+    fs::create_dir_all(dir.path().join("migrations")).expect("mkdir");
+    fs::write(dir.path().join(migration), "DROP TABLE orders;\n").expect("write");
+    // The spec loses its only operation: breaking drift against the base.
+    fs::write(
+        dir.path().join("openapi/shop.yaml"),
+        "openapi: 3.0.3\ninfo: { title: shop, version: \"1\" }\npaths: {}\n",
+    )
+    .expect("spec");
+    let report_dir = dir.path().join("report");
+    let run = commerce(
+        dir.path(),
+        &[
+            "test",
+            "--quiet",
+            "--changed",
+            "--base",
+            "HEAD",
+            "--report-dir",
+            &report_dir.to_string_lossy(),
+        ],
+    );
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr),
+    );
+    assert_eq!(run.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "changed files outside the Rust packages went to their analyzers: contracts (openapi/shop.yaml); migrations ({migration})"
+        )),
+        "{stderr}"
+    );
+    assert!(stdout.contains("migrations/ban-drop-table"), "{stdout}");
+    assert!(stdout.contains("FAIL  analyzer"), "{stdout}");
+    assert!(stdout.contains("FAIL  contract-drift"), "{stdout}");
+    let report: Value = serde_json::from_str(
+        &fs::read_to_string(report_dir.join("report.json")).expect("a report"),
+    )
+    .expect("JSON");
+    let keys = report["analysis"]["error_keys"].as_array().expect("keys");
+    assert!(
+        keys.iter().any(|key| {
+            key.as_str().is_some_and(|key| {
+                key.starts_with(&format!("migrations/ban-drop-table|{migration}|"))
+            })
+        }),
+        "{keys:?}"
+    );
+    let drifts = report["drifts"].as_array().expect("drifts");
+    assert!(
+        drifts
+            .iter()
+            .any(|drift| drift["path"] == "openapi/shop.yaml" && drift["breaking"] == true),
+        "{drifts:?}"
+    );
+    // The package's own tests still ran: the files are in its directory.
+    assert_eq!(report["summary"]["failed"], 0);
+    assert!(report["summary"]["passed"].as_u64().unwrap_or(0) > 0);
+}
+
 #[test]
 fn check_runs_the_fast_pack_after_the_analyzers_and_fails_on_a_failing_test() {
     let dir = tiny("fail");

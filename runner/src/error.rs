@@ -28,6 +28,8 @@ pub enum RunnerError {
         "suite `{suite}` has the tag `{tag}`, which is neither `unit`, `integration`, a nextest filterset (like `test(/^cart::/)`) nor a name prefix (letters, digits and `_`)"
     )]
     InvalidTag { suite: String, tag: String },
+    #[error(transparent)]
+    Analysis(#[from] commerce_analysis::AnalysisError),
     #[error("{0}\n  help: --changed needs git and a repository with at least one commit")]
     Git(#[from] GitError),
     #[error("cannot run `{program}`: {source}")]

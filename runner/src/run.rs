@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use commerce_project::{ChangedFile, Project};
+use std::sync::Arc;
+
+use commerce_analysis::{Analysis, AnalysisError, Analyzer, CheckRequest, CheckResult};
+use commerce_project::{ChangeStatus, ChangedFile, OsFs, Project};
 
 use crate::cancel::CancelToken;
 use crate::changed::{self, Scope, Selection, Triggers};
@@ -91,6 +94,36 @@ pub enum Changes {
 }
 
 impl Changes {
+    /// The analyzers `only` (every one when empty) on these changes, as `check --base` and
+    /// `watch` run them: the files changed since the base, or the saved files that still exist.
+    ///
+    /// # Errors
+    /// A `commerce.toml` naming an unknown rule, or git failing on the base.
+    pub fn analyze(
+        &self,
+        project: &Project,
+        only: &[Analyzer],
+    ) -> Result<CheckResult, AnalysisError> {
+        let request = match self {
+            Changes::SinceBase(base) => CheckRequest {
+                base: Some(base.clone()),
+                only: only.to_vec(),
+                ..CheckRequest::default()
+            },
+            Changes::Files(files) => CheckRequest {
+                paths: files
+                    .iter()
+                    .filter(|file| file.status != ChangeStatus::Deleted)
+                    .filter(|file| project.root().join(&file.path).is_file())
+                    .map(|file| file.path.clone())
+                    .collect(),
+                only: only.to_vec(),
+                ..CheckRequest::default()
+            },
+        };
+        Analysis::new(project)?.check(project, Arc::new(OsFs), &request)
+    }
+
     /// The ref the change's diff is taken against.
     fn diff_base(&self) -> &str {
         match self {
@@ -110,6 +143,9 @@ pub struct TestRun {
     pub notices: Vec<Notice>,
     /// The `--changed` selection, if any.
     pub selection: Option<Selection>,
+    /// The analyzers' findings on the changed files they read, when the run analysed them
+    /// itself (a `--changed` run; `check` and `watch` analyse before testing).
+    pub analysis: Option<CheckResult>,
 }
 
 /// Things the user should hear about, which do not stop the run.
@@ -126,6 +162,10 @@ pub enum Notice {
         trigger: PathBuf,
     },
     NoTestsSelected,
+    /// Changed files outside the Rust packages went to the analyzers that read them.
+    RoutedToAnalyzers {
+        files: Vec<(&'static str, Vec<PathBuf>)>,
+    },
     /// The suite has doctests, but a filterset (`-E`) cannot select them, so none ran.
     DoctestsNeedNoFilterset,
     OverBudget {
@@ -154,6 +194,21 @@ impl fmt::Display for Notice {
                 trigger.display()
             ),
             Notice::NoTestsSelected => f.write_str("no test matches the selection"),
+            Notice::RoutedToAnalyzers { files } => {
+                let routed: Vec<String> = files
+                    .iter()
+                    .map(|(analyzer, files)| {
+                        let files: Vec<String> =
+                            files.iter().map(|file| file.display().to_string()).collect();
+                        format!("{analyzer} ({})", files.join(", "))
+                    })
+                    .collect();
+                write!(
+                    f,
+                    "changed files outside the Rust packages went to their analyzers: {}; the findings are in the report",
+                    routed.join("; ")
+                )
+            }
             Notice::DoctestsNeedNoFilterset => f.write_str(
                 "doctests did not run: a filterset (-E) cannot select them (run without -E, or `cargo test --doc`)",
             ),
@@ -223,6 +278,22 @@ pub fn run_tests(
         }
         None => None,
     };
+    let analysis = match (&request.changes, &selection) {
+        (Some(source), Some(selection))
+            if request.analysis.is_none() && !selection.analyzer_files.is_empty() =>
+        {
+            notices.push(Notice::RoutedToAnalyzers {
+                files: selection
+                    .analyzer_files
+                    .iter()
+                    .map(|(analyzer, files)| (analyzer.name(), files.clone()))
+                    .collect(),
+            });
+            let analyzers: Vec<Analyzer> = selection.analyzer_files.keys().copied().collect();
+            Some(source.analyze(project, &analyzers)?)
+        }
+        _ => None,
+    };
     let filterset = combine(&[
         suite.filterset.as_deref(),
         selection.as_ref().and_then(Selection::filterset).as_deref(),
@@ -274,6 +345,10 @@ pub fn run_tests(
         selection.as_ref(),
     ));
     attach_diffs(&mut report, &workspace, project.root());
+    if let Some(analysis) = &analysis {
+        report.analysis = Some(AnalysisSummary::of(&analysis.diagnostics));
+        report.drifts = Drift::from_diagnostics(&analysis.diagnostics);
+    }
     report.gates = gates::evaluate(
         &report,
         GateInputs {
@@ -289,6 +364,7 @@ pub fn run_tests(
         report_dir,
         notices,
         selection,
+        analysis,
     })
 }
 

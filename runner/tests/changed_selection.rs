@@ -170,6 +170,9 @@ fn paths(paths: &[PathBuf]) -> Vec<String> {
         .map(|path| path.to_string_lossy().into_owned())
         .collect();
     paths.sort();
+    // A file several analyzers read (a `.ts` file: the frontend and the test-suite rules) is
+    // listed once.
+    paths.dedup();
     paths
 }
 

@@ -129,6 +129,12 @@ impl Analyzer {
         }
     }
 
+    /// Whether the analyzer reads `path` at all, per file or at project level: where a changed
+    /// file outside the Rust packages goes (`test --changed`, `watch`).
+    pub fn reads(self, path: &Path) -> bool {
+        self.wants(path) || self.reports_on_project_file(path)
+    }
+
     /// Runs the analyzer's per-file rules over one file.
     pub fn check_file(self, path: &Path, text: &str) -> Vec<Diagnostic> {
         match self {

@@ -125,6 +125,11 @@ pub fn run(cli: &Cli, args: &TestArgs) -> Result<Exit, CliError> {
         ..TestRequest::default()
     };
     let run = run_tests(&project, &request, &interrupt_token())?;
+    if args.format == OutputFormat::Human
+        && let Some(analysis) = &run.analysis
+    {
+        output::print_changed_findings(analysis, output::use_color(cli.color));
+    }
     print_run(&run, args.format, &project);
     Ok(exit(&run.report))
 }
