@@ -365,6 +365,128 @@ fn changed_sends_migrations_and_specs_to_their_analyzers_and_gates_on_their_erro
 }
 
 #[test]
+fn the_render_gate_fails_on_a_route_that_rendered_on_the_baseline() {
+    let dir = tiny("");
+    fs::write(
+        dir.path().join(".gitignore"),
+        "/report*\n/behaviour\n/baseline.json\n",
+    )
+    .expect("gitignore");
+    fs::write(
+        dir.path().join("commerce.toml"),
+        "[frontend]\nroots = [\"web\"]\nroutes = \"web/app\"\n",
+    )
+    .expect("config");
+    let page = |path: &str, text: &str| {
+        let path = dir.path().join(path);
+        fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+        fs::write(path, text).expect("page");
+    };
+    page(
+        "web/app/page.tsx",
+        "export default function Home() { return null; }\n",
+    );
+    page(
+        "web/app/shop/page.tsx",
+        "export default function Shop() { return null; }\n",
+    );
+    git(dir.path(), &["init", "--quiet"]);
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "--quiet", "-m", "base"]);
+    let test_changed = |report_dir: &str, baseline: Option<&Path>| {
+        let report_dir = dir.path().join(report_dir);
+        let mut args = vec![
+            "test".to_owned(),
+            "--quiet".to_owned(),
+            "--changed".to_owned(),
+            "--base".to_owned(),
+            "HEAD".to_owned(),
+            "--report-dir".to_owned(),
+            report_dir.to_string_lossy().into_owned(),
+        ];
+        if let Some(baseline) = baseline {
+            args.extend([
+                "--baseline".to_owned(),
+                baseline.to_string_lossy().into_owned(),
+            ]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = commerce(dir.path(), &args);
+        let report: Value = serde_json::from_str(
+            &fs::read_to_string(report_dir.join("report.json")).expect("a report"),
+        )
+        .expect("JSON");
+        (output, report)
+    };
+    let render = |report: &Value| -> (String, String) {
+        let gate = report["gates"]
+            .as_array()
+            .expect("gates")
+            .iter()
+            .find(|gate| gate["gate"] == "render")
+            .expect("the render gate")
+            .clone();
+        (
+            gate["status"].as_str().unwrap_or_default().to_owned(),
+            gate["why"].as_str().unwrap_or_default().to_owned(),
+        )
+    };
+
+    // The base branch: a frontend change, both routes render.
+    page(
+        "web/app/page.tsx",
+        "// home\nexport default function Home() { return null; }\n",
+    );
+    let (output, baseline) = test_changed("report-base", None);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        render(&baseline),
+        ("pass".to_owned(), "2 routes render".to_owned())
+    );
+    let routes = baseline["routes"].as_array().expect("routes recorded");
+    assert_eq!(routes.len(), 2);
+    assert!(
+        routes.iter().all(|route| route["status"] == "ok"),
+        "{routes:?}"
+    );
+    let baseline_file = dir.path().join("baseline.json");
+    fs::copy(dir.path().join("report-base/report.json"), &baseline_file).expect("baseline");
+
+    // The change: the shop page loses its default export.
+    page(
+        "web/app/shop/page.tsx",
+        "export function Shop() { return null; }\n",
+    );
+    let (output, report) = test_changed("report-head", Some(&baseline_file));
+    assert_eq!(output.status.code(), Some(1));
+    let (status, why) = render(&report);
+    assert_eq!(status, "fail");
+    assert_eq!(
+        why,
+        "1 new render failure (routes that rendered or did not exist on the baseline): /shop (web/app/shop/page.tsx): the module has no default export"
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("FAIL  render"), "{stdout}");
+
+    // Against itself as the baseline, the failure is not new.
+    let (_, again) = test_changed(
+        "report-again",
+        Some(&dir.path().join("report-head/report.json")),
+    );
+    assert_eq!(render(&again).0, "pass");
+    assert!(
+        render(&again).1.starts_with("no new render failures"),
+        "{:?}",
+        render(&again)
+    );
+}
+
+#[test]
 fn check_runs_the_fast_pack_after_the_analyzers_and_fails_on_a_failing_test() {
     let dir = tiny("fail");
     let check = commerce(dir.path(), &["check"]);

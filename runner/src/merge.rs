@@ -41,6 +41,9 @@ pub fn merge(reports: Vec<Report>, inputs: GateInputs<'_>) -> Result<Report, Run
         merged.failures.extend(report.failures);
         merged.flaky.extend(report.flaky);
         merged.drifts.extend(report.drifts);
+        if merged.routes.is_none() {
+            merged.routes = report.routes;
+        }
         if merged.analysis.is_none() {
             merged.analysis = report.analysis;
         }

@@ -25,8 +25,8 @@ use crate::libtest::{self, Slice, TestBinary};
 use crate::nextest::{self, Invocation, ListedTest};
 use crate::process::Ended;
 use crate::report::{
-    self, AnalysisSummary, Budget, Change, Counts, Drift, Failure, Flaky, Report, RunInfo,
-    RunnerKind, Selected, Status, TestResult, Tool,
+    self, Budget, Change, Counts, Failure, Findings, Flaky, Report, RunInfo, RunnerKind, Selected,
+    Status, TestResult, Tool,
 };
 use crate::shard::Shard;
 use crate::suite::{self, Suite};
@@ -75,9 +75,9 @@ pub struct TestRequest {
     pub runner: RunnerChoice,
     /// Show cargo's and nextest's progress on stderr.
     pub echo: bool,
-    /// The static analysis of the same run, for the analyzer gate (`check`).
-    pub analysis: Option<AnalysisSummary>,
-    pub drifts: Vec<Drift>,
+    /// The static analysis of the same run (`check`, `watch`), for the analyzer, contract-drift
+    /// and render gates.
+    pub analysis: Option<Findings>,
     /// Global triggers for `--changed`; [`changed::DEFAULT_TRIGGERS`] when `None`.
     pub triggers: Option<Triggers>,
     /// The `cargo` to run; `$CARGO` or `cargo` when `None`.
@@ -278,7 +278,7 @@ pub fn run_tests(
         }
         None => None,
     };
-    let analysis = match (&request.changes, &selection) {
+    let routed = match (&request.changes, &selection) {
         (Some(source), Some(selection))
             if request.analysis.is_none() && !selection.analyzer_files.is_empty() =>
         {
@@ -345,9 +345,14 @@ pub fn run_tests(
         selection.as_ref(),
     ));
     attach_diffs(&mut report, &workspace, project.root());
-    if let Some(analysis) = &analysis {
-        report.analysis = Some(AnalysisSummary::of(&analysis.diagnostics));
-        report.drifts = Drift::from_diagnostics(&analysis.diagnostics);
+    if let Some(findings) = request
+        .analysis
+        .clone()
+        .or_else(|| routed.as_ref().map(Findings::of))
+    {
+        report.analysis = Some(findings.summary);
+        report.drifts = findings.drifts;
+        report.routes = findings.routes;
     }
     report.gates = gates::evaluate(
         &report,
@@ -364,7 +369,7 @@ pub fn run_tests(
         report_dir,
         notices,
         selection,
-        analysis,
+        analysis: routed,
     })
 }
 
@@ -692,8 +697,9 @@ impl Context<'_> {
             flaky,
             budget: None,
             change: None,
-            analysis: self.request.analysis.clone(),
-            drifts: self.request.drifts.clone(),
+            analysis: None,
+            drifts: Vec::new(),
+            routes: None,
             gates: Vec::new(),
         };
         report.refresh_derived();

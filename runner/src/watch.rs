@@ -21,7 +21,7 @@ use notify_debouncer_full::{DebounceEventResult, new_debouncer};
 
 use crate::cancel::CancelToken;
 use crate::error::RunnerError;
-use crate::report::{self, AnalysisSummary};
+use crate::report::{self, Findings};
 use crate::run::{Changes, TestRequest, TestRun, run_tests};
 use crate::workspace::Workspace;
 
@@ -155,7 +155,7 @@ pub fn watch(
         let changes = Changes::Files(changed_files(&root, &saved));
         let summary = match changes.analyze(project, &[]) {
             Ok(result) => {
-                let summary = AnalysisSummary::of(&result.diagnostics);
+                let summary = Findings::of(&result);
                 on_event(WatchEvent::Analyzed(Box::new(result)));
                 Some(summary)
             }

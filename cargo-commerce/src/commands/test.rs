@@ -147,8 +147,7 @@ pub fn run_fast_pack(
     let human = format == OutputFormat::Human;
     let request = TestRequest {
         changes: base.map(|base| Changes::SinceBase(base.to_owned())),
-        analysis: Some(report::AnalysisSummary::of(&analysis.diagnostics)),
-        drifts: report::Drift::from_diagnostics(&analysis.diagnostics),
+        analysis: Some(report::Findings::of(analysis)),
         echo: human,
         ..TestRequest::default()
     };

@@ -99,6 +99,7 @@ pub(crate) fn report() -> Report {
         change: None,
         analysis: None,
         drifts: Vec::new(),
+        routes: None,
         gates: vec![
             GateResult {
                 gate: "test".to_owned(),
