@@ -6,6 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use commerce_project::testing::git;
 use serde_json::Value;
 
 /// A copy of the tiny fixture crate with its build directory shared across copies.
@@ -264,28 +265,6 @@ fn without_nextest_the_cargo_test_fallback_shards_and_retries() {
     assert_eq!(unique.len(), ids.len(), "no test in both shards: {ids:?}");
     assert_eq!(ids.len(), 7, "every test of the fast suite once: {ids:?}");
     assert!(ids.contains(&"tiny tests::flaky_checkout".to_owned()));
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let output = Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
-        .args([
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .expect("git runs");
-    assert!(
-        output.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 #[test]

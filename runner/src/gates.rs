@@ -53,6 +53,15 @@ fn verdict(gate: &str, status: GateStatus, why: String) -> GateResult {
     }
 }
 
+/// SKIP for a gate that judges the analyzers' findings when the run has none.
+fn not_analysed(gate: &str, analysis: &str) -> GateResult {
+    verdict(
+        gate,
+        GateStatus::Skip,
+        format!("no {analysis} analysis in this run (`cargo commerce check` runs it)"),
+    )
+}
+
 fn test_gate(report: &Report, baseline: Option<&Report>) -> GateResult {
     let failing: Vec<&str> = report
         .tests
@@ -169,11 +178,7 @@ fn p95_gate(report: &Report, baseline: Option<&Report>, threshold_pct: f64) -> G
 
 fn analyzer_gate(report: &Report, baseline: Option<&Report>) -> GateResult {
     let Some(analysis) = &report.analysis else {
-        return verdict(
-            "analyzer",
-            GateStatus::Skip,
-            "no static analysis in this run (`cargo commerce check` runs it)".to_owned(),
-        );
+        return not_analysed("analyzer", "static");
     };
     let known: BTreeSet<&str> = baseline
         .and_then(|baseline| baseline.analysis.as_ref())
@@ -206,11 +211,7 @@ fn analyzer_gate(report: &Report, baseline: Option<&Report>) -> GateResult {
 
 fn drift_gate(report: &Report, baseline: Option<&Report>) -> GateResult {
     if report.analysis.is_none() {
-        return verdict(
-            "contract-drift",
-            GateStatus::Skip,
-            "no static analysis in this run (`cargo commerce check` runs it)".to_owned(),
-        );
+        return not_analysed("contract-drift", "static");
     }
     if !Analyzer::Contracts.is_available() {
         return verdict(
@@ -267,11 +268,7 @@ fn drift_gate(report: &Report, baseline: Option<&Report>) -> GateResult {
 /// baseline; without a baseline, every failing route.
 fn render_gate(report: &Report, baseline: Option<&Report>) -> GateResult {
     let Some(routes) = &report.routes else {
-        return verdict(
-            "render",
-            GateStatus::Skip,
-            "no frontend analysis in this run (`cargo commerce check` runs it)".to_owned(),
-        );
+        return not_analysed("render", "frontend");
     };
     let failing_before: Option<BTreeSet<String>> = baseline
         .and_then(|baseline| baseline.routes.as_ref())
@@ -382,11 +379,7 @@ mod tests {
         }
     }
 
-    fn judge(
-        report: &Report,
-        baseline: Option<&Report>,
-        fail_on: &[Gate],
-    ) -> Vec<(String, GateStatus)> {
+    fn verdicts(report: &Report, baseline: Option<&Report>, fail_on: &[Gate]) -> Vec<GateResult> {
         let config = config(fail_on);
         evaluate(
             report,
@@ -396,9 +389,17 @@ mod tests {
                 flaky_fails: false,
             },
         )
-        .into_iter()
-        .map(|gate| (gate.gate, gate.status))
-        .collect()
+    }
+
+    fn judge(
+        report: &Report,
+        baseline: Option<&Report>,
+        fail_on: &[Gate],
+    ) -> Vec<(String, GateStatus)> {
+        verdicts(report, baseline, fail_on)
+            .into_iter()
+            .map(|gate| (gate.gate, gate.status))
+            .collect()
     }
 
     #[test]
@@ -517,16 +518,7 @@ mod tests {
     fn render_fails_on_routes_that_fail_now_and_rendered_or_were_absent_before() {
         let mut report = fixtures::report();
         let render = |report: &Report, baseline: Option<&Report>| {
-            let config = config(&[Gate::Render]);
-            evaluate(
-                report,
-                GateInputs {
-                    config: &config,
-                    baseline,
-                    flaky_fails: false,
-                },
-            )
-            .remove(0)
+            verdicts(report, baseline, &[Gate::Render]).remove(0)
         };
         let skipped = render(&report, None);
         assert_eq!(skipped.status, GateStatus::Skip);

@@ -44,8 +44,16 @@ pub(crate) enum Harness {
 }
 
 impl TestBinary {
-    /// The harness with `libtest_args` for libtest itself.
-    fn command(&self, libtest_args: &[&str]) -> Command {
+    /// Runs the harness with `libtest_args` for libtest itself, its stdout into `output` and
+    /// its stderr into `log`.
+    fn run(
+        &self,
+        libtest_args: &[&str],
+        env: &[(&str, String)],
+        output: &Path,
+        log: &Path,
+        cancel: &CancelToken,
+    ) -> Result<Ended, RunnerError> {
         let mut command = match &self.harness {
             Harness::Executable(path) => Command::new(path),
             Harness::Doctests { cargo } => {
@@ -54,8 +62,17 @@ impl TestBinary {
                 command
             }
         };
-        command.args(libtest_args).current_dir(&self.cwd);
         command
+            .args(libtest_args)
+            .current_dir(&self.cwd)
+            .envs(env.iter().map(|(key, value)| (*key, value)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(create(output)?))
+            .stderr(Stdio::from(create(log)?));
+        process::run(&mut command, cancel).map_err(|source| RunnerError::Spawn {
+            program: self.program(),
+            source,
+        })
     }
 
     /// Whether single tests can be run by their exact names.
@@ -113,15 +130,8 @@ pub(crate) fn list(
             extra.concat()
         ));
         let log = output.with_extension("log");
-        let mut command = binary.command(&[&["--list", "--format", "terse"], extra].concat());
-        command
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(create(&output)?))
-            .stderr(Stdio::from(create(&log)?));
-        let ended = process::run(&mut command, cancel).map_err(|source| RunnerError::Spawn {
-            program: binary.program(),
-            source,
-        })?;
+        let arguments = [&["--list", "--format", "terse"], extra].concat();
+        let ended = binary.run(&arguments, &[], &output, &log, cancel)?;
         if !ended.status().success() {
             return Err(RunnerError::Harness {
                 command: format!("{} --list", binary.program()),
@@ -375,19 +385,10 @@ fn run_once(
         libtest_args.push("--exact");
         libtest_args.extend(names.iter().map(String::as_str));
     }
-    let mut command = binary.command(&libtest_args);
-    command
-        // libtest's JSON output is unstable: allowed here, for the harness alone (cargo
-        // does not rebuild for it).
-        .env("RUSTC_BOOTSTRAP", "1")
-        .envs(env.iter().map(|(key, value)| (*key, value)))
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(create(&events)?))
-        .stderr(Stdio::from(create(&log)?));
-    let ended = process::run(&mut command, cancel).map_err(|source| RunnerError::Spawn {
-        program: binary.program(),
-        source,
-    })?;
+    // libtest's JSON output is unstable: allowed here, for the harness alone (cargo does not
+    // rebuild for it).
+    let env = [&[("RUSTC_BOOTSTRAP", "1".to_owned())], env].concat();
+    let ended = binary.run(&libtest_args, &env, &events, &log, cancel)?;
     let text = fs::read_to_string(&events).unwrap_or_default();
     let cancelled = matches!(ended, Ended::Cancelled(_));
     if !cancelled && !ended.status().success() && !started_a_suite(&text) {
