@@ -120,3 +120,30 @@ pub(crate) fn report() -> Report {
     }
     report
 }
+
+/// [`report`] with the analyzers' findings of the same run, as `check` writes it.
+pub(crate) fn analysed_report() -> Report {
+    let mut report = report();
+    report.analysis = Some(AnalysisSummary {
+        errors: 1,
+        warnings: 2,
+        error_keys: vec![
+            "migrations/ban-drop-table|migrations/0002.sql|dropping table `orders`".to_owned(),
+        ],
+    });
+    report.drifts = vec![
+        Drift {
+            rule: "contracts/api-path-removed-without-deprecation".to_owned(),
+            path: "openapi/shop.yaml".to_owned(),
+            message: "GET /orders removed".to_owned(),
+            breaking: true,
+        },
+        Drift {
+            rule: "contracts/response-optional-property-added".to_owned(),
+            path: "openapi/shop.yaml".to_owned(),
+            message: "GET /cart: `note` added".to_owned(),
+            breaking: false,
+        },
+    ];
+    report
+}

@@ -267,6 +267,11 @@ mod tests {
     }
 
     #[test]
+    fn the_page_of_a_run_with_every_outcome() {
+        insta::assert_snapshot!(render(&fixtures::analysed_report()));
+    }
+
+    #[test]
     fn long_labels_keep_their_end() {
         assert_eq!(shorten("abcdef", 4), "…def");
         assert_eq!(shorten("abc", 4), "abc");

@@ -224,6 +224,11 @@ mod tests {
     use crate::report::fixtures;
 
     #[test]
+    fn the_summary_of_a_run_with_every_outcome() {
+        insta::assert_snapshot!(render(&fixtures::analysed_report()));
+    }
+
+    #[test]
     fn the_summary_has_verdict_gates_failures_and_durations() {
         let markdown = render(&fixtures::report());
         assert!(markdown.starts_with("## cargo commerce test: FAIL\n"));
