@@ -145,5 +145,21 @@ pub(crate) fn analysed_report() -> Report {
             breaking: false,
         },
     ];
+    report.routes = Some(vec![
+        RouteResult {
+            route: "/".to_owned(),
+            file: "web/app/page.tsx".to_owned(),
+            kind: "page".to_owned(),
+            status: RouteStatus::Ok,
+            reason: None,
+        },
+        RouteResult {
+            route: "/shop/[id]".to_owned(),
+            file: "web/app/shop/[id]/page.tsx".to_owned(),
+            kind: "page".to_owned(),
+            status: RouteStatus::Fail,
+            reason: Some("the module has no default export <Shop>".to_owned()),
+        },
+    ]);
     report
 }

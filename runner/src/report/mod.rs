@@ -12,6 +12,7 @@ mod markdown;
 mod prometheus;
 mod sarif;
 mod terminal;
+mod view;
 mod write;
 
 use std::collections::BTreeMap;
