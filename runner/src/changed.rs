@@ -254,17 +254,17 @@ pub fn select(
     };
     let mut changed_packages: BTreeMap<String, PathBuf> = BTreeMap::new();
     let mut targets = BTreeSet::new();
+    let mut trigger = None;
     for path in changes.iter().flat_map(touched_paths) {
         let absolute = project_root.join(path);
         let relative = absolute
             .strip_prefix(&workspace.root)
             .unwrap_or(&absolute)
             .to_path_buf();
+        // A trigger means every test; the other files still go to their analyzers.
         if triggers.matches(&relative) {
-            return Selection {
-                scope: Scope::Everything { trigger: relative },
-                ..selection
-            };
+            trigger.get_or_insert(relative);
+            continue;
         }
         let analyzers = analyzers_reading(workspace, &relative);
         for analyzer in &analyzers {
@@ -284,6 +284,10 @@ pub fn select(
             FileRole::Inert if analyzers.is_empty() => selection.ignored.push(relative),
             FileRole::Inert => {}
         }
+    }
+    if let Some(trigger) = trigger {
+        selection.scope = Scope::Everything { trigger };
+        return selection;
     }
     let packages = with_dependents(workspace, changed_packages);
     if !packages.is_empty() || !targets.is_empty() {
