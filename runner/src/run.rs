@@ -168,6 +168,8 @@ pub enum Notice {
     },
     /// The suite has doctests, but a filterset (`-E`) cannot select them, so none ran.
     DoctestsNeedNoFilterset,
+    /// Doctests ran without `--test-timeout`: rustdoc's harness has no per-test timeout.
+    DoctestsIgnoreTestTimeout,
     OverBudget {
         elapsed: Duration,
         budget: Duration,
@@ -209,6 +211,9 @@ impl fmt::Display for Notice {
                     routed.join("; ")
                 )
             }
+            Notice::DoctestsIgnoreTestTimeout => f.write_str(
+                "doctests ran without --test-timeout: rustdoc's harness cannot time out one test (Ctrl-C still stops a hung one)",
+            ),
             Notice::DoctestsNeedNoFilterset => f.write_str(
                 "doctests did not run: a filterset (-E) cannot select them (run without -E, or `cargo test --doc`)",
             ),
@@ -446,6 +451,9 @@ impl Context<'_> {
         let mut harnesses = doctest::harnesses(self.cargo, self.workspace, members);
         if let Some(shard) = self.request.shard {
             harnesses = doctest::shard_slice(harnesses, shard);
+        }
+        if self.request.test_timeout.is_some() && !harnesses.is_empty() {
+            notices.push(Notice::DoctestsIgnoreTestTimeout);
         }
         let plan: Vec<(&TestBinary, Slice)> = harnesses
             .iter()

@@ -226,6 +226,7 @@ fn a_hung_test_is_killed_and_reported_as_timed_out() {
     let started = Instant::now();
     let run = run_tests(&tiny.project(), &request, &CancelToken::new()).expect("runs");
     assert!(started.elapsed() < Duration::from_secs(60));
+    assert!(run.notices.contains(&Notice::DoctestsIgnoreTestTimeout));
     let report = &run.report;
     assert_eq!(
         status_of(report, "tests::slow_inventory_sync"),
