@@ -317,39 +317,43 @@ pub(crate) fn run(
                 cancel,
             )
         };
-        let mut ran = attempt(1, names)?;
         let mut cases: BTreeMap<String, JunitCase> = BTreeMap::new();
+        // The tests the next attempt re-runs: those that failed the last one.
+        let mut retry: Option<Vec<String>> = None;
+        let mut cancelled = false;
         for number in 1..=retries + 1 {
-            if number > 1 {
-                let failed: Vec<String> = cases
-                    .values()
-                    .filter(|case| case.outcome == JunitOutcome::Failed)
-                    .map(|case| case.name.clone())
-                    .collect();
-                if failed.is_empty() || cancel.is_cancelled() {
-                    break;
-                }
-                let names = binary.selects_by_name().then_some(failed.as_slice());
-                ran = attempt(number, names)?;
+            let filter = match &retry {
+                None => names,
+                Some(failed) => binary.selects_by_name().then_some(failed.as_slice()),
+            };
+            let mut ran = attempt(number, filter)?;
+            if let Some(failed) = &retry {
                 // A harness that cannot pick the failed tests ran them all: only the failed
                 // ones' new results count.
                 ran.cases.retain(|case| failed.contains(&case.name));
             }
             listed.append(&mut ran.listed);
-            for mut case in ran.cases.drain(..) {
+            for mut case in ran.cases {
                 if let Some(earlier) = cases.remove(&case.name) {
                     case.earlier_failures = earlier.earlier_failures;
                     case.earlier_failures.extend(earlier.failure);
                 }
                 cases.insert(case.name.clone(), case);
             }
-            if ran.cancelled {
+            cancelled = ran.cancelled;
+            let failed: Vec<String> = cases
+                .values()
+                .filter(|case| case.outcome == JunitOutcome::Failed)
+                .map(|case| case.name.clone())
+                .collect();
+            if cancelled || failed.is_empty() || cancel.is_cancelled() {
                 break;
             }
+            retry = Some(failed);
         }
         run.listed.extend(listed.into_values());
         run.cases.extend(cases.into_values());
-        if ran.cancelled {
+        if cancelled {
             run.interrupted = true;
             break;
         }

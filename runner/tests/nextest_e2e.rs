@@ -440,6 +440,21 @@ fn doctests_run_with_the_unit_tests_and_a_failing_one_points_at_its_example() {
     let junit = fs::read_to_string(tiny.report_dir().join("junit.xml")).expect("junit");
     assert!(junit.contains("src/lib.rs - total (line 5)"), "{junit}");
 
+    // A retry re-runs the library's doctests (rustdoc cannot pick one) and keeps the failed
+    // one's new result.
+    let retried = TestRequest {
+        retries: 1,
+        ..tiny.request()
+    };
+    let run = run_tests(&project, &retried, &CancelToken::new()).expect("runs");
+    let failure = &run.report.failures[0];
+    assert_eq!(
+        failure.test,
+        "tiny::doctest/tiny src/lib.rs - total (line 5)"
+    );
+    assert_eq!(failure.attempts, 2);
+    assert!(tiny.report_dir().join("doctest/libtest-0-2.json").is_file());
+
     // A filterset cannot select doctests: none run, and the run says so.
     let filtered = TestRequest {
         filterset: Some("test(sums_prices)".to_owned()),
