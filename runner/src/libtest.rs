@@ -8,8 +8,10 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
@@ -44,14 +46,14 @@ pub(crate) enum Harness {
 }
 
 impl TestBinary {
-    /// Runs the harness with `libtest_args` for libtest itself, its stdout into `output` and
-    /// its stderr into `log`.
+    /// Runs the harness with `libtest_args` for libtest itself, its stdout and stderr into
+    /// `files`; stopped when `overdue` says a test ran too long.
     fn run(
         &self,
         libtest_args: &[&str],
         env: &[(&str, String)],
-        output: &Path,
-        log: &Path,
+        (output, log): (&Path, &Path),
+        overdue: &mut dyn FnMut() -> bool,
         cancel: &CancelToken,
     ) -> Result<Ended, RunnerError> {
         let mut command = match &self.harness {
@@ -69,7 +71,7 @@ impl TestBinary {
             .stdin(Stdio::null())
             .stdout(Stdio::from(create(output)?))
             .stderr(Stdio::from(create(log)?));
-        process::run(&mut command, cancel).map_err(|source| RunnerError::Spawn {
+        process::run_watched(&mut command, cancel, overdue).map_err(|source| RunnerError::Spawn {
             program: self.program(),
             source,
         })
@@ -131,7 +133,7 @@ pub(crate) fn list(
         ));
         let log = output.with_extension("log");
         let arguments = [&["--list", "--format", "terse"], extra].concat();
-        let ended = binary.run(&arguments, &[], &output, &log, cancel)?;
+        let ended = binary.run(&arguments, &[], (&output, &log), &mut || false, cancel)?;
         if !ended.status().success() {
             return Err(RunnerError::Harness {
                 command: format!("{} --list", binary.program()),
@@ -274,13 +276,13 @@ pub(crate) fn binary_id(package: &str, kind: TestKind, target: &str) -> String {
 }
 
 /// Runs each binary's slice with JSON events, then re-runs the failed tests up to `retries`
-/// times (a test that passes on a retry is flaky). Stops early, keeping what finished, when
-/// cancelled.
+/// times (a test that passes on a retry is flaky); a test running longer than `timeout` is
+/// stopped and timed out. Stops early, keeping what finished, when cancelled.
 pub(crate) fn run(
     plan: &[(&TestBinary, Slice)],
     env: &[(&str, String)],
     dir: &Path,
-    retries: u32,
+    (retries, timeout): (u32, Option<Duration>),
     cancel: &CancelToken,
 ) -> Result<FallbackRun, RunnerError> {
     fs::create_dir_all(dir).map_err(|source| write_error(dir, source))?;
@@ -314,6 +316,7 @@ pub(crate) fn run(
                 names,
                 env,
                 &dir.join(format!("libtest-{index}-{number}")),
+                timeout,
                 cancel,
             )
         };
@@ -362,6 +365,7 @@ pub(crate) fn run(
 }
 
 /// One run of one harness.
+#[derive(Default)]
 struct Ran {
     listed: BTreeMap<String, ListedTest>,
     cases: Vec<JunitCase>,
@@ -369,45 +373,173 @@ struct Ran {
 }
 
 /// Runs `binary` (only the tests `names` says, when given) with libtest's JSON events into
-/// `<files>.json` and its stderr into `<files>.log`.
+/// `<files>.json` and its stderr into `<files>.log`. A test that runs longer than `timeout`
+/// stops the harness and is reported timed out; a test binary then goes on with the tests that
+/// had not finished (`<files>-part2.json`, ...), the doctest harness cannot (see
+/// [`Harness::Doctests`]).
 fn run_once(
     binary: &TestBinary,
     names: Option<&[String]>,
     env: &[(&str, String)],
     files: &Path,
+    timeout: Option<Duration>,
     cancel: &CancelToken,
 ) -> Result<Ran, RunnerError> {
-    let (events, log) = (files.with_extension("json"), files.with_extension("log"));
-    let mut libtest_args = vec![
-        "-Z",
-        "unstable-options",
-        "--format",
-        "json",
-        "--report-time",
-    ];
-    if let Some(names) = names {
-        libtest_args.push("--exact");
-        libtest_args.extend(names.iter().map(String::as_str));
-    }
     // libtest's JSON output is unstable: allowed here, for the harness alone (cargo does not
     // rebuild for it).
     let env = [&[("RUSTC_BOOTSTRAP", "1".to_owned())], env].concat();
-    let ended = binary.run(&libtest_args, &env, &events, &log, cancel)?;
-    let text = fs::read_to_string(&events).unwrap_or_default();
-    let cancelled = matches!(ended, Ended::Cancelled(_));
-    if !cancelled && !ended.status().success() && !started_a_suite(&text) {
-        return Err(RunnerError::Harness {
-            command: binary.program(),
-            status: describe(ended),
-            log: tail(&log),
-        });
+    let mut ran = Ran::default();
+    // Tests an earlier part finished or stopped, which the next part skips.
+    let mut done: Vec<String> = Vec::new();
+    for part in 1.. {
+        let stem = match part {
+            1 => files.to_path_buf(),
+            _ => PathBuf::from(format!("{}-part{part}", files.display())),
+        };
+        let (events, log) = (stem.with_extension("json"), stem.with_extension("log"));
+        let mut libtest_args = vec![
+            "-Z",
+            "unstable-options",
+            "--format",
+            "json",
+            "--report-time",
+        ];
+        if names.is_some() || !done.is_empty() {
+            libtest_args.push("--exact");
+        }
+        libtest_args.extend(names.unwrap_or_default().iter().map(String::as_str));
+        for name in &done {
+            libtest_args.extend(["--skip", name.as_str()]);
+        }
+        let mut watchdog = timeout.map(|timeout| Watchdog::new(&events, timeout));
+        let ended = binary.run(
+            &libtest_args,
+            &env,
+            (&events, &log),
+            &mut || watchdog.as_mut().is_some_and(Watchdog::overdue),
+            cancel,
+        )?;
+        let text = fs::read_to_string(&events).unwrap_or_default();
+        if matches!(ended, Ended::Exited(status) if !status.success()) && !started_a_suite(&text) {
+            return Err(RunnerError::Harness {
+                command: binary.program(),
+                status: describe(ended),
+                log: tail(&log),
+            });
+        }
+        let (mut listed, cases) = parse_events(&text, binary);
+        ran.listed.append(&mut listed);
+        ran.cases.extend(cases);
+        match (ended, watchdog) {
+            (Ended::Overdue(_), Some(watchdog)) => {
+                let timeout = watchdog.timeout;
+                // A test skipped by name yet running again would stop every part: give up.
+                let again = watchdog
+                    .overdue_tests()
+                    .any(|name| done.iter().any(|d| d == name));
+                ran.cases.extend(
+                    watchdog
+                        .overdue_tests()
+                        .filter(|name| !done.iter().any(|d| d == name))
+                        .map(|name| timed_out(binary, name, timeout)),
+                );
+                if again || !binary.selects_by_name() {
+                    break;
+                }
+                done = ran.cases.iter().map(|case| case.name.clone()).collect();
+            }
+            (Ended::Cancelled(_), _) => {
+                ran.cancelled = true;
+                break;
+            }
+            _ => break,
+        }
     }
-    let (listed, cases) = parse_events(&text, binary);
-    Ok(Ran {
-        listed,
-        cases,
-        cancelled,
-    })
+    Ok(ran)
+}
+
+/// The result of a test the watchdog stopped, in nextest's shape for a timeout.
+fn timed_out(binary: &TestBinary, name: &str, timeout: Duration) -> JunitCase {
+    JunitCase {
+        binary_id: binary.binary_id.clone(),
+        name: name.to_owned(),
+        seconds: timeout.as_secs_f64(),
+        outcome: JunitOutcome::Failed,
+        failure: Some(Attempt {
+            kind: "test timeout".to_owned(),
+            ..Attempt::default()
+        }),
+        earlier_failures: Vec::new(),
+        stdout: String::new(),
+        stderr: String::new(),
+    }
+}
+
+/// Which tests of a running harness have run past the timeout, from the JSON events it has
+/// written so far.
+struct Watchdog<'a> {
+    events: &'a Path,
+    timeout: Duration,
+    /// How much of the events file has been read; `unfinished` holds a line still being
+    /// written.
+    read: u64,
+    unfinished: Vec<u8>,
+    /// Tests started and not finished, with when they were first seen running.
+    running: BTreeMap<String, Instant>,
+}
+
+impl<'a> Watchdog<'a> {
+    fn new(events: &'a Path, timeout: Duration) -> Self {
+        Self {
+            events,
+            timeout,
+            read: 0,
+            unfinished: Vec::new(),
+            running: BTreeMap::new(),
+        }
+    }
+
+    /// Reads the new events; whether a test has now run past the timeout.
+    fn overdue(&mut self) -> bool {
+        self.read_new_events();
+        self.overdue_tests().next().is_some()
+    }
+
+    fn overdue_tests(&self) -> impl Iterator<Item = &str> {
+        self.running
+            .iter()
+            .filter(|(_, started)| started.elapsed() > self.timeout)
+            .map(|(name, _)| name.as_str())
+    }
+
+    fn read_new_events(&mut self) {
+        let Ok(mut file) = File::open(self.events) else {
+            return;
+        };
+        if file.seek(SeekFrom::Start(self.read)).is_err() {
+            return;
+        }
+        let mut bytes = Vec::new();
+        let Ok(count) = file.read_to_end(&mut bytes) else {
+            return;
+        };
+        self.read += count as u64;
+        self.unfinished.extend(bytes);
+        while let Some(end) = self.unfinished.iter().position(|byte| *byte == b'\n') {
+            let line: Vec<u8> = self.unfinished.drain(..=end).collect();
+            let Ok(event) = serde_json::from_slice::<Event>(&line) else {
+                continue;
+            };
+            if event.kind != "test" {
+                continue;
+            }
+            if event.event == "started" {
+                self.running.insert(event.name, Instant::now());
+            } else {
+                self.running.remove(&event.name);
+            }
+        }
+    }
 }
 
 /// Whether libtest got as far as running tests (a harness that did not, failed to build or
@@ -546,6 +678,38 @@ not json at all
                 .as_ref()
                 .is_some_and(|f| f.text.contains("boom"))
         );
+    }
+
+    #[test]
+    fn the_watchdog_follows_the_events_as_they_are_written() {
+        use std::io::Write as _;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("events.json");
+        let mut events = File::create(&path).expect("create");
+        let mut watchdog = Watchdog::new(&path, Duration::from_millis(30));
+        assert!(!watchdog.overdue());
+        write!(
+            events,
+            "{{ \"type\": \"suite\", \"event\": \"started\", \"test_count\": 2 }}\n\
+             {{ \"type\": \"test\", \"event\": \"started\", \"name\": \"fast\" }}\n\
+             {{ \"type\": \"test\", \"event\": \"started\", \"name\": \"hangs\" }}\n\
+             {{ \"type\": \"test\", \"name\": \"fast\", \"event\": \"ok\" }}\n\
+             {{ \"type\": \"test\", \"name\": \"half a li"
+        )
+        .expect("write");
+        assert!(!watchdog.overdue(), "not yet past the timeout");
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(watchdog.overdue());
+        assert_eq!(watchdog.overdue_tests().collect::<Vec<_>>(), ["hangs"]);
+        writeln!(events, "ne\", \"event\": \"started\" }}").expect("write");
+        writeln!(
+            events,
+            "{{ \"type\": \"test\", \"name\": \"hangs\", \"event\": \"failed\" }}"
+        )
+        .expect("write");
+        // `hangs` ended; the test of the line finished late has only just started.
+        assert!(!watchdog.overdue());
+        assert_eq!(watchdog.running.keys().collect::<Vec<_>>(), ["half a line"]);
     }
 
     #[test]

@@ -152,8 +152,6 @@ pub struct TestRun {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Notice {
     NextestMissing,
-    /// The fallback cannot do this; it was ignored.
-    FallbackIgnores(&'static str),
     /// No test can reach the changes (since `base`, or the saved files).
     NothingAffected {
         base: String,
@@ -168,8 +166,6 @@ pub enum Notice {
     },
     /// The suite has doctests, but a filterset (`-E`) cannot select them, so none ran.
     DoctestsNeedNoFilterset,
-    /// Doctests ran without `--test-timeout`: rustdoc's harness has no per-test timeout.
-    DoctestsIgnoreTestTimeout,
     OverBudget {
         elapsed: Duration,
         budget: Duration,
@@ -183,9 +179,6 @@ impl fmt::Display for Notice {
             Notice::NextestMissing => f.write_str(
                 "cargo-nextest is not installed; running the tests with `cargo test` instead (install it with `cargo install --locked cargo-nextest`)",
             ),
-            Notice::FallbackIgnores(what) => {
-                write!(f, "{what} needs cargo-nextest; the cargo test fallback ignores it")
-            }
             Notice::NothingAffected { base } => write!(
                 f,
                 "nothing affected: no test can reach the changes since `{base}`, so none ran"
@@ -211,9 +204,6 @@ impl fmt::Display for Notice {
                     routed.join("; ")
                 )
             }
-            Notice::DoctestsIgnoreTestTimeout => f.write_str(
-                "doctests ran without --test-timeout: rustdoc's harness cannot time out one test (Ctrl-C still stops a hung one)",
-            ),
             Notice::DoctestsNeedNoFilterset => f.write_str(
                 "doctests did not run: a filterset (-E) cannot select them (run without -E, or `cargo test --doc`)",
             ),
@@ -422,7 +412,7 @@ impl Context<'_> {
         let mut outcome = if use_nextest {
             self.run_nextest()?
         } else {
-            self.run_cargo_test(selection, notices)?
+            self.run_cargo_test(selection)?
         };
         if !outcome.interrupted {
             self.run_doctests(selection, &mut outcome, notices)?;
@@ -452,9 +442,6 @@ impl Context<'_> {
         if let Some(shard) = self.request.shard {
             harnesses = doctest::shard_slice(harnesses, shard);
         }
-        if self.request.test_timeout.is_some() && !harnesses.is_empty() {
-            notices.push(Notice::DoctestsIgnoreTestTimeout);
-        }
         let plan: Vec<(&TestBinary, Slice)> = harnesses
             .iter()
             .map(|harness| (harness, Slice::All))
@@ -463,7 +450,7 @@ impl Context<'_> {
             &plan,
             &self.env(),
             &self.report_dir.join("doctest"),
-            self.request.retries,
+            (self.request.retries, self.request.test_timeout),
             self.cancel,
         )?;
         outcome.listed.extend(run.listed);
@@ -542,11 +529,7 @@ impl Context<'_> {
         })
     }
 
-    fn run_cargo_test(
-        &self,
-        selection: Option<&Selection>,
-        notices: &mut Vec<Notice>,
-    ) -> Result<Outcome, RunnerError> {
+    fn run_cargo_test(&self, selection: Option<&Selection>) -> Result<Outcome, RunnerError> {
         let Some(targets) = &self.suite.cargo_test_targets else {
             return Err(RunnerError::NeedsNextest {
                 what: format!(
@@ -559,9 +542,6 @@ impl Context<'_> {
             return Err(RunnerError::NeedsNextest {
                 what: "a filterset (-E)".to_owned(),
             });
-        }
-        if self.request.test_timeout.is_some() {
-            notices.push(Notice::FallbackIgnores("--test-timeout"));
         }
         let dir = self.report_dir.join("cargo-test");
         let binaries = libtest::build(
@@ -589,7 +569,13 @@ impl Context<'_> {
                 other => other?,
             },
         };
-        let run = libtest::run(&plan, &self.env(), &dir, self.request.retries, self.cancel)?;
+        let run = libtest::run(
+            &plan,
+            &self.env(),
+            &dir,
+            (self.request.retries, self.request.test_timeout),
+            self.cancel,
+        )?;
         Ok(Outcome {
             runner: Some(RunnerKind::CargoTest),
             listed: run.listed,

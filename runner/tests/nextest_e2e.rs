@@ -226,7 +226,6 @@ fn a_hung_test_is_killed_and_reported_as_timed_out() {
     let started = Instant::now();
     let run = run_tests(&tiny.project(), &request, &CancelToken::new()).expect("runs");
     assert!(started.elapsed() < Duration::from_secs(60));
-    assert!(run.notices.contains(&Notice::DoctestsIgnoreTestTimeout));
     let report = &run.report;
     assert_eq!(
         status_of(report, "tests::slow_inventory_sync"),
@@ -321,6 +320,52 @@ fn the_cargo_test_fallback_reports_the_same_tests() {
     // Retried twice by exact name, failing every time.
     assert_eq!(report.failures[0].attempts, 3);
     assert!(run.notices.is_empty(), "{:?}", run.notices);
+}
+
+#[test]
+fn the_cargo_test_fallback_times_out_a_hung_test_and_runs_the_others() {
+    let tiny = Tiny::new();
+    tiny.behave("hang");
+    let request = TestRequest {
+        runner: RunnerChoice::CargoTest,
+        test_timeout: Some(Duration::from_secs(2)),
+        ..tiny.request()
+    };
+    let started = Instant::now();
+    let run = run_tests(&tiny.project(), &request, &CancelToken::new()).expect("runs");
+    assert!(started.elapsed() < Duration::from_secs(60));
+    assert!(run.notices.is_empty(), "{:?}", run.notices);
+    let report = &run.report;
+    assert_eq!(
+        status_of(report, "tests::slow_inventory_sync"),
+        Some(Status::TimedOut)
+    );
+    // The five other unit tests and the doctest.
+    assert_eq!(report.summary.passed, 6, "{:#?}", report.tests);
+    assert_eq!(report.summary.not_run, 0);
+    let failure = &report.failures[0];
+    assert!(
+        failure
+            .message
+            .starts_with("timed out: killed after running longer than 2.0 s"),
+        "{}",
+        failure.message
+    );
+    assert_eq!(
+        failure.classification,
+        commerce_runner::failure::Classification::Timeout
+    );
+    // The binary went on without the tests that had finished or timed out.
+    assert!(
+        tiny.report_dir()
+            .join("cargo-test/libtest-0-1-part2.json")
+            .is_file()
+    );
+    assert_eq!(
+        processes_in(tiny.root()),
+        Vec::<String>::new(),
+        "orphans left running"
+    );
 }
 
 #[test]
