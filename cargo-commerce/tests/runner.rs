@@ -452,6 +452,26 @@ fn the_render_gate_fails_on_a_route_that_rendered_on_the_baseline() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("FAIL  render"), "{stdout}");
 
+    // `check` judges the same gate against the same baseline, with the whole frontend analysed.
+    let check_dir = dir.path().join("report-check");
+    let check = commerce(
+        dir.path(),
+        &[
+            "check",
+            "--baseline",
+            &baseline_file.to_string_lossy(),
+            "--report-dir",
+            &check_dir.to_string_lossy(),
+        ],
+    );
+    assert_eq!(check.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        stdout.contains("FAIL  render          1 new render failure"),
+        "{stdout}"
+    );
+    assert!(check_dir.join("report.json").is_file());
+
     // Against itself as the baseline, the failure is not new.
     let (_, again) = test_changed(
         "report-again",
