@@ -24,7 +24,7 @@ pub(crate) fn harnesses<'a>(
                 .iter()
                 .find(|target| matches!(target.kind, TestKind::Lib | TestKind::ProcMacro))?;
             let sources = workspace.root.join(library.src_path.parent()?);
-            may_have_doctests(&sources).then(|| TestBinary {
+            may_have_doctests(&sources, &workspace.target_dir).then(|| TestBinary {
                 binary_id: libtest::binary_id(&member.name, TestKind::Doctest, &library.name),
                 package: member.name.clone(),
                 kind: TestKind::Doctest,
@@ -53,8 +53,9 @@ pub(crate) fn shard_slice(harnesses: Vec<TestBinary>, shard: Shard) -> Vec<TestB
 
 /// Whether a library's directory can hold a doctest: a code fence in some `.rs` file, or docs
 /// included from another file (`#[doc = include_str!(...)]`). Starting rustdoc on a library
-/// without doctests costs a few hundred milliseconds for nothing.
-fn may_have_doctests(sources: &Path) -> bool {
+/// without doctests costs a few hundred milliseconds for nothing. The build directory and
+/// hidden directories are not sources (a library at the package root would reach them).
+fn may_have_doctests(sources: &Path, target_dir: &Path) -> bool {
     let mut pending: Vec<PathBuf> = vec![sources.to_path_buf()];
     while let Some(dir) = pending.pop() {
         let Ok(entries) = fs::read_dir(&dir) else {
@@ -66,7 +67,10 @@ fn may_have_doctests(sources: &Path) -> bool {
                 continue;
             };
             if kind.is_dir() {
-                pending.push(path);
+                let hidden = entry.file_name().to_string_lossy().starts_with('.');
+                if !hidden && path != target_dir {
+                    pending.push(path);
+                }
             } else if path.extension().is_some_and(|extension| extension == "rs")
                 && fs::read_to_string(&path).is_ok_and(|text| {
                     text.contains("```") || text.contains("~~~") || text.contains("include_str!")
@@ -151,6 +155,13 @@ mod tests {
         fs::create_dir_all(&nested).expect("mkdir");
         fs::write(dir.path().join("lib.rs"), "//! A cart.\npub mod cart;\n").expect("write");
         fs::write(nested.join("mod.rs"), "/// Adds.\npub fn add() {}\n").expect("write");
+        // Generated sources in the build directory and hidden directories are not the library's.
+        let target = dir.path().join("target");
+        for generated in [target.join("debug/build/out"), dir.path().join(".git/x")] {
+            fs::create_dir_all(&generated).expect("mkdir");
+            fs::write(generated.join("gen.rs"), "/// ```\n/// x\n/// ```\n").expect("write");
+        }
+        let may_have_doctests = |dir: &Path| may_have_doctests(dir, &target);
         assert!(!may_have_doctests(dir.path()));
         fs::write(
             nested.join("mod.rs"),
