@@ -311,7 +311,7 @@ fn changed_sends_migrations_and_specs_to_their_analyzers_and_gates_on_their_erro
     assert_eq!(run.status.code(), Some(1), "{stdout}\n{stderr}");
     assert!(
         stderr.contains(&format!(
-            "changed files outside the Rust packages went to their analyzers: contracts (openapi/shop.yaml); migrations ({migration})"
+            "changed files other than Rust sources went to their analyzers: contracts (openapi/shop.yaml); migrations ({migration})"
         )),
         "{stderr}"
     );

@@ -160,7 +160,8 @@ pub enum Notice {
         trigger: PathBuf,
     },
     NoTestsSelected,
-    /// Changed files outside the Rust packages went to the analyzers that read them.
+    /// Changed files other than the packages' Rust sources went to the analyzers that read
+    /// them.
     RoutedToAnalyzers {
         files: Vec<(&'static str, Vec<PathBuf>)>,
     },
@@ -200,7 +201,7 @@ impl fmt::Display for Notice {
                     .collect();
                 write!(
                     f,
-                    "changed files outside the Rust packages went to their analyzers: {}; the findings are in the report",
+                    "changed files other than Rust sources went to their analyzers: {}; the findings are in the report",
                     routed.join("; ")
                 )
             }
