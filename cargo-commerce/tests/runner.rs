@@ -181,6 +181,21 @@ fn shard_reports_merge_into_one_gated_report() {
     assert_eq!(report["summary"]["total"], 7);
     assert_eq!(report["run"]["merged_from"], 2);
     assert!(out.join("report.html").is_file());
+    assert_eq!(report["analysis"], Value::Null);
+
+    // With --analyze the merge runs the analyzers the shards did not, for their gates.
+    let mut analysed_args = args.clone();
+    analysed_args.push("--analyze");
+    let analysed = stdout_json(&commerce(dir.path(), &analysed_args));
+    assert_eq!(analysed["analysis"]["errors"], 0);
+    let analyzer_gate = analysed["gates"]
+        .as_array()
+        .expect("gates")
+        .iter()
+        .find(|gate| gate["gate"] == "analyzer")
+        .expect("the analyzer gate")
+        .clone();
+    assert_eq!(analyzer_gate["status"], "pass", "{analyzer_gate}");
 
     let corrupt = dir.path().join("corrupt.json");
     fs::write(&corrupt, "not json").expect("write");

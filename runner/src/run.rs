@@ -346,9 +346,7 @@ pub fn run_tests(
         .clone()
         .or_else(|| routed.as_ref().map(Findings::of))
     {
-        report.analysis = Some(findings.summary);
-        report.drifts = findings.drifts;
-        report.routes = findings.routes;
+        report.apply(findings);
     }
     report.gates = gates::evaluate(
         &report,

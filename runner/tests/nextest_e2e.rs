@@ -753,6 +753,7 @@ fn shards_split_the_tests_by_count_or_by_earlier_durations_and_merge_back() {
         let config = project.config().gates.clone();
         let merged = commerce_runner::merge::merge(
             shards,
+            None,
             GateInputs {
                 config: &config,
                 baseline: None,

@@ -451,6 +451,14 @@ impl Report {
                 .all(|gate| gate.status != GateStatus::Fail)
     }
 
+    /// Keeps the analyzers' findings of the same run, for the analyzer, contract-drift and
+    /// render gates.
+    pub fn apply(&mut self, findings: Findings) {
+        self.analysis = Some(findings.summary);
+        self.drifts = findings.drifts;
+        self.routes = findings.routes;
+    }
+
     /// Recomputes everything derived from `tests`: counts and percentiles.
     pub fn refresh_derived(&mut self) {
         self.tests.sort_by(|a, b| a.id.cmp(&b.id));
