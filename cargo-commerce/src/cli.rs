@@ -89,6 +89,14 @@ pub struct CheckArgs {
     #[arg(long)]
     pub no_tests: bool,
 
+    /// A previous report.json (e.g. the base branch's) the fast pack's gates judge against.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_tests")]
+    pub baseline: Option<PathBuf>,
+
+    /// Where the fast pack's report files go (default: target/commerce).
+    #[arg(long, value_name = "DIR", conflicts_with = "no_tests")]
+    pub report_dir: Option<PathBuf>,
+
     /// The lowest severity that fails the run.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,

@@ -47,6 +47,20 @@ pub fn print_check(cli: &Cli, format: OutputFormat, analysis: &Analysis, result:
     );
 }
 
+/// The analyzers' findings on changed files (`watch`, `test --changed`), rustc-style; nothing
+/// when there are none.
+pub fn print_changed_findings(result: &CheckResult, color: bool) {
+    if result.diagnostics.is_empty() {
+        return;
+    }
+    let summary = Summary::of(&result.diagnostics, result.files_checked, result.elapsed);
+    let options = human::HumanOptions { color };
+    print!(
+        "{}",
+        human::render(&result.diagnostics, &result.sources, &summary, options)
+    );
+}
+
 /// Findings in the requested format: the same shapes for every command that reports them.
 pub fn print_diagnostics(
     cli: &Cli,

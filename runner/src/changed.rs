@@ -166,8 +166,8 @@ pub struct Selection {
     pub scope: Scope,
     /// Changed files that no analyzer reads and no test depends on (docs, examples, ...).
     pub ignored: Vec<PathBuf>,
-    /// Changed files outside the Rust members, by the analyzer that reads them.
-    pub analyzer_files: BTreeMap<&'static str, Vec<PathBuf>>,
+    /// Changed files other than the members' Rust sources, by the analyzer that reads them.
+    pub analyzer_files: BTreeMap<Analyzer, Vec<PathBuf>>,
 }
 
 impl Selection {
@@ -231,6 +231,11 @@ impl Selection {
     fn runs_whole_package(&self, package: &str) -> bool {
         matches!(&self.scope, Scope::Tests { packages, .. } if packages.contains_key(package))
     }
+
+    /// Whether every test of `package` runs (so its doctests do too).
+    pub fn reaches_package(&self, package: &str) -> bool {
+        matches!(self.scope, Scope::Everything { .. }) || self.runs_whole_package(package)
+    }
 }
 
 /// Selects the tests `changes` can reach. Paths in `changes` are relative to `project_root`.
@@ -249,17 +254,25 @@ pub fn select(
     };
     let mut changed_packages: BTreeMap<String, PathBuf> = BTreeMap::new();
     let mut targets = BTreeSet::new();
+    let mut trigger = None;
     for path in changes.iter().flat_map(touched_paths) {
         let absolute = project_root.join(path);
         let relative = absolute
             .strip_prefix(&workspace.root)
             .unwrap_or(&absolute)
             .to_path_buf();
+        // A trigger means every test; the other files still go to their analyzers.
         if triggers.matches(&relative) {
-            return Selection {
-                scope: Scope::Everything { trigger: relative },
-                ..selection
-            };
+            trigger.get_or_insert(relative);
+            continue;
+        }
+        let analyzers = analyzers_reading(workspace, &relative);
+        for analyzer in &analyzers {
+            selection
+                .analyzer_files
+                .entry(*analyzer)
+                .or_default()
+                .push(relative.clone());
         }
         match classify(workspace, sources, &relative) {
             FileRole::Member(member) => {
@@ -268,17 +281,13 @@ pub fn select(
                     .or_insert(relative);
             }
             FileRole::TestTargets(found) => targets.extend(found),
-            FileRole::Analyzed(analyzers) => {
-                for analyzer in analyzers {
-                    selection
-                        .analyzer_files
-                        .entry(analyzer.name())
-                        .or_default()
-                        .push(relative.clone());
-                }
-            }
-            FileRole::Inert => selection.ignored.push(relative),
+            FileRole::Inert if analyzers.is_empty() => selection.ignored.push(relative),
+            FileRole::Inert => {}
         }
+    }
+    if let Some(trigger) = trigger {
+        selection.scope = Scope::Everything { trigger };
+        return selection;
     }
     let packages = with_dependents(workspace, changed_packages);
     if !packages.is_empty() || !targets.is_empty() {
@@ -301,23 +310,28 @@ enum FileRole<'a> {
     Member(&'a Member),
     /// Under a member's `tests/`: only these integration-test targets run.
     TestTargets(Vec<TargetRef>),
-    /// Outside the members, read by these analyzers.
-    Analyzed(Vec<Analyzer>),
-    /// Reaches no test and no analyzer.
+    /// Reaches no test.
     Inert,
+}
+
+/// The analyzers a changed file goes to: a file outside the Rust sources of the members,
+/// wherever it is (a `.ts` file in a package's directory is both a package file and the
+/// frontend's), to each analyzer that reads it. The members' Rust sources are the tests'.
+fn analyzers_reading(workspace: &Workspace, path: &Path) -> Vec<Analyzer> {
+    if path.extension().is_some_and(|extension| extension == "rs")
+        && workspace.owner_of(path).is_some()
+    {
+        return Vec::new();
+    }
+    Analyzer::ALL
+        .into_iter()
+        .filter(|analyzer| analyzer.reads(path))
+        .collect()
 }
 
 fn classify<'a>(workspace: &'a Workspace, sources: &SourceMap, path: &Path) -> FileRole<'a> {
     let Some(member) = workspace.owner_of(path) else {
-        let analyzers: Vec<Analyzer> = Analyzer::ALL
-            .into_iter()
-            .filter(|analyzer| analyzer.wants(path))
-            .collect();
-        return if analyzers.is_empty() {
-            FileRole::Inert
-        } else {
-            FileRole::Analyzed(analyzers)
-        };
+        return FileRole::Inert;
     };
     let in_member = path.strip_prefix(&member.dir).unwrap_or(path);
     let top = in_member.components().next().map(|c| c.as_os_str());

@@ -28,6 +28,8 @@ pub enum RunnerError {
         "suite `{suite}` has the tag `{tag}`, which is neither `unit`, `integration`, a nextest filterset (like `test(/^cart::/)`) nor a name prefix (letters, digits and `_`)"
     )]
     InvalidTag { suite: String, tag: String },
+    #[error(transparent)]
+    Analysis(#[from] commerce_analysis::AnalysisError),
     #[error("{0}\n  help: --changed needs git and a repository with at least one commit")]
     Git(#[from] GitError),
     #[error("cannot run `{program}`: {source}")]
@@ -49,6 +51,15 @@ pub enum RunnerError {
     Junit { path: PathBuf, message: String },
     #[error("`cargo test` could not build the tests ({status}):\n{log}")]
     CargoTestBuild { status: String, log: String },
+    #[error(
+        "`{command}` stopped ({status}) before running any test{}\n  help: run that command in the workspace to see all of its output",
+        log_help(.log)
+    )]
+    Harness {
+        command: String,
+        status: String,
+        log: String,
+    },
     #[error(
         "{what} needs cargo-nextest, which is not installed\n  help: `cargo install --locked cargo-nextest`"
     )]

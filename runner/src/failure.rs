@@ -23,6 +23,21 @@ pub enum Classification {
     Timeout,
     /// Killed by a signal or exited without a panic (abort, stack overflow, `process::exit`).
     Crash,
+    /// A doctest that does not compile.
+    CompileError,
+}
+
+impl Classification {
+    /// As `report.json` spells it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Classification::Assertion => "assertion",
+            Classification::Panic => "panic",
+            Classification::Timeout => "timeout",
+            Classification::Crash => "crash",
+            Classification::CompileError => "compile-error",
+        }
+    }
 }
 
 /// The parts of a panic report.
@@ -183,5 +198,21 @@ test tests::discount_applies ... FAILED
             Classification::Crash
         );
         assert_eq!(classify("test timeout", None), Classification::Timeout);
+    }
+
+    #[test]
+    fn classifications_are_spelled_as_in_the_report() {
+        for classification in [
+            Classification::Assertion,
+            Classification::Panic,
+            Classification::Timeout,
+            Classification::Crash,
+            Classification::CompileError,
+        ] {
+            assert_eq!(
+                serde_json::to_value(classification).ok(),
+                Some(serde_json::Value::from(classification.as_str()))
+            );
+        }
     }
 }

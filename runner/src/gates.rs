@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use commerce_analysis::Analyzer;
 use commerce_project::{Gate, GatesConfig};
 
-use crate::report::{GateResult, GateStatus, Report, Status};
+use crate::report::{GateResult, GateStatus, Report, RouteResult, RouteStatus, Status};
 
 /// A p95 must also grow by this much before it counts as a regression: the percentage of a
 /// sub-millisecond p95 is noise.
@@ -36,11 +36,7 @@ pub fn evaluate(report: &Report, inputs: GateInputs<'_>) -> Vec<GateResult> {
             Gate::P95 => p95_gate(report, inputs.baseline, inputs.config.p95_regression_pct),
             Gate::Analyzer => analyzer_gate(report, inputs.baseline),
             Gate::ContractDrift => drift_gate(report, inputs.baseline),
-            Gate::Render => verdict(
-                "render",
-                GateStatus::Skip,
-                "render checks are not built yet".to_owned(),
-            ),
+            Gate::Render => render_gate(report, inputs.baseline),
         })
         .collect();
     if inputs.flaky_fails {
@@ -55,6 +51,15 @@ fn verdict(gate: &str, status: GateStatus, why: String) -> GateResult {
         status,
         why,
     }
+}
+
+/// SKIP for a gate that judges the analyzers' findings when the run has none.
+fn not_analysed(gate: &str, analysis: &str) -> GateResult {
+    verdict(
+        gate,
+        GateStatus::Skip,
+        format!("no {analysis} analysis in this run (`cargo commerce check` runs it)"),
+    )
 }
 
 fn test_gate(report: &Report, baseline: Option<&Report>) -> GateResult {
@@ -173,11 +178,7 @@ fn p95_gate(report: &Report, baseline: Option<&Report>, threshold_pct: f64) -> G
 
 fn analyzer_gate(report: &Report, baseline: Option<&Report>) -> GateResult {
     let Some(analysis) = &report.analysis else {
-        return verdict(
-            "analyzer",
-            GateStatus::Skip,
-            "no static analysis in this run (`cargo commerce check` runs it)".to_owned(),
-        );
+        return not_analysed("analyzer", "static");
     };
     let known: BTreeSet<&str> = baseline
         .and_then(|baseline| baseline.analysis.as_ref())
@@ -210,11 +211,7 @@ fn analyzer_gate(report: &Report, baseline: Option<&Report>) -> GateResult {
 
 fn drift_gate(report: &Report, baseline: Option<&Report>) -> GateResult {
     if report.analysis.is_none() {
-        return verdict(
-            "contract-drift",
-            GateStatus::Skip,
-            "no static analysis in this run (`cargo commerce check` runs it)".to_owned(),
-        );
+        return not_analysed("contract-drift", "static");
     }
     if !Analyzer::Contracts.is_available() {
         return verdict(
@@ -267,6 +264,72 @@ fn drift_gate(report: &Report, baseline: Option<&Report>) -> GateResult {
     }
 }
 
+/// New render failures: frontend routes that fail now and rendered (or did not exist) on the
+/// baseline; without a baseline, every failing route.
+fn render_gate(report: &Report, baseline: Option<&Report>) -> GateResult {
+    let Some(routes) = &report.routes else {
+        return not_analysed("render", "frontend");
+    };
+    let failing_before: Option<BTreeSet<String>> = baseline
+        .and_then(|baseline| baseline.routes.as_ref())
+        .map(|routes| {
+            routes
+                .iter()
+                .filter(|route| route.status == RouteStatus::Fail)
+                .map(RouteResult::key)
+                .collect()
+        });
+    let failing: Vec<&RouteResult> = routes
+        .iter()
+        .filter(|route| route.status == RouteStatus::Fail)
+        .collect();
+    let (old, new): (Vec<&RouteResult>, Vec<&RouteResult>) = failing.iter().partition(|route| {
+        failing_before
+            .as_ref()
+            .is_some_and(|before| before.contains(&route.key()))
+    });
+    if new.is_empty() {
+        let why = if old.is_empty() {
+            count(routes.len(), "route renders", "routes render")
+        } else {
+            format!(
+                "no new render failures ({} already failing on the baseline: {})",
+                old.len(),
+                names(
+                    &old.iter()
+                        .map(|route| route.route.as_str())
+                        .collect::<Vec<_>>()
+                )
+            )
+        };
+        return verdict("render", GateStatus::Pass, why);
+    }
+    let described: Vec<String> = new
+        .iter()
+        .map(|route| match &route.reason {
+            Some(reason) => format!("{}: {reason}", route.key()),
+            None => route.key(),
+        })
+        .collect();
+    let listed: Vec<&str> = described.iter().map(String::as_str).collect();
+    let what = if failing_before.is_some() {
+        format!(
+            "{} (routes that rendered or did not exist on the baseline)",
+            count(new.len(), "new render failure", "new render failures")
+        )
+    } else {
+        format!(
+            "{} (no baseline routes, so every failure counts)",
+            count(new.len(), "failing route", "failing routes")
+        )
+    };
+    verdict(
+        "render",
+        GateStatus::Fail,
+        format!("{what}: {}", names(&listed)),
+    )
+}
+
 fn flaky_gate(report: &Report) -> GateResult {
     if report.flaky.is_empty() {
         return verdict("flaky", GateStatus::Pass, "no flaky tests".to_owned());
@@ -316,11 +379,7 @@ mod tests {
         }
     }
 
-    fn judge(
-        report: &Report,
-        baseline: Option<&Report>,
-        fail_on: &[Gate],
-    ) -> Vec<(String, GateStatus)> {
+    fn verdicts(report: &Report, baseline: Option<&Report>, fail_on: &[Gate]) -> Vec<GateResult> {
         let config = config(fail_on);
         evaluate(
             report,
@@ -330,9 +389,17 @@ mod tests {
                 flaky_fails: false,
             },
         )
-        .into_iter()
-        .map(|gate| (gate.gate, gate.status))
-        .collect()
+    }
+
+    fn judge(
+        report: &Report,
+        baseline: Option<&Report>,
+        fail_on: &[Gate],
+    ) -> Vec<(String, GateStatus)> {
+        verdicts(report, baseline, fail_on)
+            .into_iter()
+            .map(|gate| (gate.gate, gate.status))
+            .collect()
     }
 
     #[test]
@@ -434,6 +501,71 @@ mod tests {
         assert_eq!(
             judge(&doubled, Some(&tiny), &[Gate::P95]),
             [("p95".to_owned(), GateStatus::Pass)]
+        );
+    }
+
+    fn route(path: &str, status: RouteStatus) -> RouteResult {
+        RouteResult {
+            route: path.to_owned(),
+            file: format!("web/app{path}/page.tsx"),
+            kind: "page".to_owned(),
+            status,
+            reason: (status == RouteStatus::Fail).then(|| "no default export".to_owned()),
+        }
+    }
+
+    #[test]
+    fn render_fails_on_routes_that_fail_now_and_rendered_or_were_absent_before() {
+        let mut report = fixtures::report();
+        let render = |report: &Report, baseline: Option<&Report>| {
+            verdicts(report, baseline, &[Gate::Render]).remove(0)
+        };
+        let skipped = render(&report, None);
+        assert_eq!(skipped.status, GateStatus::Skip);
+        assert!(
+            skipped.why.starts_with("no frontend analysis"),
+            "{}",
+            skipped.why
+        );
+
+        report.routes = Some(vec![
+            route("/", RouteStatus::Ok),
+            route("/shop", RouteStatus::Fail),
+        ]);
+        let no_baseline = render(&report, None);
+        assert_eq!(no_baseline.status, GateStatus::Fail);
+        assert_eq!(
+            no_baseline.why,
+            "1 failing route (no baseline routes, so every failure counts): /shop (web/app/shop/page.tsx): no default export"
+        );
+
+        let mut baseline = report.clone();
+        assert_eq!(render(&report, Some(&baseline)).status, GateStatus::Pass);
+        assert_eq!(
+            render(&report, Some(&baseline)).why,
+            "no new render failures (1 already failing on the baseline: /shop)"
+        );
+        // It rendered on the baseline.
+        baseline.routes = Some(vec![
+            route("/", RouteStatus::Ok),
+            route("/shop", RouteStatus::Ok),
+        ]);
+        let regressed = render(&report, Some(&baseline));
+        assert_eq!(regressed.status, GateStatus::Fail);
+        assert!(
+            regressed.why.starts_with("1 new render failure (routes that rendered or did not exist on the baseline): /shop"),
+            "{}",
+            regressed.why
+        );
+        // It did not exist on the baseline.
+        baseline.routes = Some(vec![route("/", RouteStatus::Ok)]);
+        assert_eq!(render(&report, Some(&baseline)).status, GateStatus::Fail);
+
+        report.routes = Some(vec![route("/", RouteStatus::Ok)]);
+        let fine = render(&report, Some(&baseline));
+        assert_eq!(
+            (fine.status, fine.why.as_str()),
+            (GateStatus::Pass, "1 route renders")
         );
     }
 

@@ -9,6 +9,7 @@
 pub mod cancel;
 pub mod changed;
 pub mod depinfo;
+mod doctest;
 mod error;
 pub mod failure;
 pub mod gates;

@@ -5,14 +5,19 @@ use std::collections::BTreeMap;
 
 use crate::error::RunnerError;
 use crate::gates::{self, GateInputs};
-use crate::report::{Report, RunnerKind, TestResult};
+use crate::report::{Findings, Report, RunnerKind, TestResult};
 
 /// Combines `reports` (typically one per shard). A test in several reports keeps its worst
-/// outcome. Gates are judged again over the whole, against `inputs`.
+/// outcome. `findings`, when given, replace the shards' analysis (the analyzers run once, on
+/// the whole project). Gates are judged again over the whole, against `inputs`.
 ///
 /// # Errors
 /// [`RunnerError::NothingToMerge`] for an empty list.
-pub fn merge(reports: Vec<Report>, inputs: GateInputs<'_>) -> Result<Report, RunnerError> {
+pub fn merge(
+    reports: Vec<Report>,
+    findings: Option<Findings>,
+    inputs: GateInputs<'_>,
+) -> Result<Report, RunnerError> {
     let mut reports = reports.into_iter();
     let mut merged = reports.next().ok_or(RunnerError::NothingToMerge)?;
     let mut count = 1;
@@ -41,6 +46,9 @@ pub fn merge(reports: Vec<Report>, inputs: GateInputs<'_>) -> Result<Report, Run
         merged.failures.extend(report.failures);
         merged.flaky.extend(report.flaky);
         merged.drifts.extend(report.drifts);
+        if merged.routes.is_none() {
+            merged.routes = report.routes;
+        }
         if merged.analysis.is_none() {
             merged.analysis = report.analysis;
         }
@@ -64,6 +72,9 @@ pub fn merge(reports: Vec<Report>, inputs: GateInputs<'_>) -> Result<Report, Run
     let slowest = merged.slowest(10);
     if let Some(budget) = merged.budget.as_mut() {
         budget.slowest = slowest;
+    }
+    if let Some(findings) = findings {
+        merged.apply(findings);
     }
     merged.gates = gates::evaluate(&merged, inputs);
     Ok(merged)
@@ -108,8 +119,12 @@ mod tests {
             baseline: None,
             flaky_fails: false,
         };
-        let merged =
-            merge(vec![shard(1, first_tests), shard(2, second_tests)], inputs).expect("merged");
+        let merged = merge(
+            vec![shard(1, first_tests), shard(2, second_tests)],
+            None,
+            inputs,
+        )
+        .expect("merged");
         assert_eq!(merged.summary, whole.summary);
         assert_eq!(merged.tests, whole.tests);
         assert_eq!(merged.failures.len(), 2);
@@ -133,14 +148,54 @@ mod tests {
             baseline: None,
             flaky_fails: false,
         };
-        let merged = merge(vec![passed, failed], inputs).expect("merged");
+        let merged = merge(vec![passed, failed], None, inputs).expect("merged");
         assert!(merged.tests.iter().all(|test| test.status == Status::Failed
             || test.status == Status::TimedOut
             || test.status == Status::Skipped
             || test.status == Status::NotRun));
         assert!(matches!(
-            merge(Vec::new(), inputs),
+            merge(Vec::new(), None, inputs),
             Err(RunnerError::NothingToMerge)
         ));
+    }
+
+    #[test]
+    fn the_analysis_of_the_merge_feeds_the_gates_the_shards_skipped() {
+        let shard = fixtures::report();
+        assert_eq!(shard.analysis, None);
+        let config = GatesConfig {
+            fail_on: vec![Gate::Analyzer, Gate::Render],
+            p95_regression_pct: 10.0,
+        };
+        let inputs = GateInputs {
+            config: &config,
+            baseline: None,
+            flaky_fails: false,
+        };
+        let analysed = fixtures::analysed_report();
+        let findings = Findings {
+            summary: analysed.analysis.clone().expect("analysis"),
+            drifts: analysed.drifts.clone(),
+            routes: analysed.routes.clone(),
+        };
+        let skipped = merge(vec![shard.clone()], None, inputs).expect("merged");
+        assert!(
+            skipped
+                .gates
+                .iter()
+                .all(|gate| gate.status == GateStatus::Skip)
+        );
+        let merged = merge(vec![shard], Some(findings), inputs).expect("merged");
+        assert_eq!(merged.routes, analysed.routes);
+        assert_eq!(merged.drifts, analysed.drifts);
+        let statuses: Vec<(&str, GateStatus)> = merged
+            .gates
+            .iter()
+            .map(|gate| (gate.gate.as_str(), gate.status))
+            .collect();
+        assert_eq!(
+            statuses,
+            [("analyzer", GateStatus::Fail), ("render", GateStatus::Fail)]
+        );
     }
 }

@@ -359,6 +359,7 @@ pub(crate) fn describe(ended: Ended) -> String {
     match ended {
         Ended::Exited(_) => exit,
         Ended::Cancelled(_) => format!("cancelled, {exit}"),
+        Ended::Overdue(_) => format!("stopped after a test timed out, {exit}"),
     }
 }
 

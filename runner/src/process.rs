@@ -24,12 +24,14 @@ pub(crate) enum Ended {
     Exited(ExitStatus),
     /// The token was cancelled; the group was signalled and has exited.
     Cancelled(ExitStatus),
+    /// The watch said a test in it ran too long; the group was signalled and has exited.
+    Overdue(ExitStatus),
 }
 
 impl Ended {
     pub(crate) fn status(self) -> ExitStatus {
         match self {
-            Ended::Exited(status) | Ended::Cancelled(status) => status,
+            Ended::Exited(status) | Ended::Cancelled(status) | Ended::Overdue(status) => status,
         }
     }
 }
@@ -90,6 +92,16 @@ impl Drop for GroupLeader {
 
 /// Runs `command` in a new process group until it exits or `cancel` is set.
 pub(crate) fn run(command: &mut Command, cancel: &CancelToken) -> io::Result<Ended> {
+    run_watched(command, cancel, &mut || false)
+}
+
+/// [`run`], also stopping the group when `overdue` (asked at every poll) says a test in it has
+/// run too long.
+pub(crate) fn run_watched(
+    command: &mut Command,
+    cancel: &CancelToken,
+    overdue: &mut dyn FnMut() -> bool,
+) -> io::Result<Ended> {
     let mut leader = GroupLeader::spawn(command)?;
     loop {
         if let Some(status) = leader.try_wait()? {
@@ -97,6 +109,9 @@ pub(crate) fn run(command: &mut Command, cancel: &CancelToken) -> io::Result<End
         }
         if cancel.is_cancelled() {
             return leader.terminate().map(Ended::Cancelled);
+        }
+        if overdue() {
+            return leader.terminate().map(Ended::Overdue);
         }
         thread::sleep(POLL);
     }

@@ -8,25 +8,29 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use commerce_project::{ChangedFile, Project};
+use std::sync::Arc;
+
+use commerce_analysis::{Analysis, AnalysisError, Analyzer, CheckRequest, CheckResult};
+use commerce_project::{ChangeStatus, ChangedFile, OsFs, Project};
 
 use crate::cancel::CancelToken;
 use crate::changed::{self, Scope, Selection, Triggers};
 use crate::depinfo::SourceMap;
+use crate::doctest;
 use crate::error::RunnerError;
 use crate::failure::{self, Location};
 use crate::gates::{self, GateInputs};
 use crate::junit::{self, JunitCase, JunitOutcome};
-use crate::libtest;
+use crate::libtest::{self, Slice, TestBinary};
 use crate::nextest::{self, Invocation, ListedTest};
 use crate::process::Ended;
 use crate::report::{
-    self, AnalysisSummary, Budget, Change, Counts, Drift, Failure, Flaky, Report, RunInfo,
-    RunnerKind, Selected, Status, TestResult, Tool,
+    self, Budget, Change, Counts, Failure, Findings, Flaky, Report, RunInfo, RunnerKind, Selected,
+    Status, TestResult, Tool,
 };
 use crate::shard::Shard;
 use crate::suite::{self, Suite};
-use crate::workspace::Workspace;
+use crate::workspace::{TestKind, Workspace};
 
 /// How many of the slowest tests a budget warning lists.
 const SLOWEST_LISTED: usize = 10;
@@ -71,9 +75,9 @@ pub struct TestRequest {
     pub runner: RunnerChoice,
     /// Show cargo's and nextest's progress on stderr.
     pub echo: bool,
-    /// The static analysis of the same run, for the analyzer gate (`check`).
-    pub analysis: Option<AnalysisSummary>,
-    pub drifts: Vec<Drift>,
+    /// The static analysis of the same run (`check`, `watch`), for the analyzer, contract-drift
+    /// and render gates.
+    pub analysis: Option<Findings>,
     /// Global triggers for `--changed`; [`changed::DEFAULT_TRIGGERS`] when `None`.
     pub triggers: Option<Triggers>,
     /// The `cargo` to run; `$CARGO` or `cargo` when `None`.
@@ -90,6 +94,36 @@ pub enum Changes {
 }
 
 impl Changes {
+    /// The analyzers `only` (every one when empty) on these changes, as `check --base` and
+    /// `watch` run them: the files changed since the base, or the saved files that still exist.
+    ///
+    /// # Errors
+    /// A `commerce.toml` naming an unknown rule, or git failing on the base.
+    pub fn analyze(
+        &self,
+        project: &Project,
+        only: &[Analyzer],
+    ) -> Result<CheckResult, AnalysisError> {
+        let request = match self {
+            Changes::SinceBase(base) => CheckRequest {
+                base: Some(base.clone()),
+                only: only.to_vec(),
+                ..CheckRequest::default()
+            },
+            Changes::Files(files) => CheckRequest {
+                paths: files
+                    .iter()
+                    .filter(|file| file.status != ChangeStatus::Deleted)
+                    .filter(|file| project.root().join(&file.path).is_file())
+                    .map(|file| file.path.clone())
+                    .collect(),
+                only: only.to_vec(),
+                ..CheckRequest::default()
+            },
+        };
+        Analysis::new(project)?.check(project, Arc::new(OsFs), &request)
+    }
+
     /// The ref the change's diff is taken against.
     fn diff_base(&self) -> &str {
         match self {
@@ -109,14 +143,15 @@ pub struct TestRun {
     pub notices: Vec<Notice>,
     /// The `--changed` selection, if any.
     pub selection: Option<Selection>,
+    /// The analyzers' findings on the changed files they read, when the run analysed them
+    /// itself (a `--changed` run; `check` and `watch` analyse before testing).
+    pub analysis: Option<CheckResult>,
 }
 
 /// Things the user should hear about, which do not stop the run.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Notice {
     NextestMissing,
-    /// The fallback cannot do this; it was ignored.
-    FallbackIgnores(&'static str),
     /// No test can reach the changes (since `base`, or the saved files).
     NothingAffected {
         base: String,
@@ -125,6 +160,13 @@ pub enum Notice {
         trigger: PathBuf,
     },
     NoTestsSelected,
+    /// Changed files other than the packages' Rust sources went to the analyzers that read
+    /// them.
+    RoutedToAnalyzers {
+        files: Vec<(&'static str, Vec<PathBuf>)>,
+    },
+    /// The suite has doctests, but a filterset (`-E`) cannot select them, so none ran.
+    DoctestsNeedNoFilterset,
     OverBudget {
         elapsed: Duration,
         budget: Duration,
@@ -138,9 +180,6 @@ impl fmt::Display for Notice {
             Notice::NextestMissing => f.write_str(
                 "cargo-nextest is not installed; running the tests with `cargo test` instead (install it with `cargo install --locked cargo-nextest`)",
             ),
-            Notice::FallbackIgnores(what) => {
-                write!(f, "{what} needs cargo-nextest; the cargo test fallback ignores it")
-            }
             Notice::NothingAffected { base } => write!(
                 f,
                 "nothing affected: no test can reach the changes since `{base}`, so none ran"
@@ -151,6 +190,24 @@ impl fmt::Display for Notice {
                 trigger.display()
             ),
             Notice::NoTestsSelected => f.write_str("no test matches the selection"),
+            Notice::RoutedToAnalyzers { files } => {
+                let routed: Vec<String> = files
+                    .iter()
+                    .map(|(analyzer, files)| {
+                        let files: Vec<String> =
+                            files.iter().map(|file| file.display().to_string()).collect();
+                        format!("{analyzer} ({})", files.join(", "))
+                    })
+                    .collect();
+                write!(
+                    f,
+                    "changed files other than Rust sources went to their analyzers: {}; the findings are in the report",
+                    routed.join("; ")
+                )
+            }
+            Notice::DoctestsNeedNoFilterset => f.write_str(
+                "doctests did not run: a filterset (-E) cannot select them (run without -E, or `cargo test --doc`)",
+            ),
             Notice::OverBudget { elapsed, budget } => write!(
                 f,
                 "the suite took {:.1} s, over its budget of {:.1} s; the slowest tests are in the report",
@@ -217,6 +274,22 @@ pub fn run_tests(
         }
         None => None,
     };
+    let routed = match (&request.changes, &selection) {
+        (Some(source), Some(selection))
+            if request.analysis.is_none() && !selection.analyzer_files.is_empty() =>
+        {
+            notices.push(Notice::RoutedToAnalyzers {
+                files: selection
+                    .analyzer_files
+                    .iter()
+                    .map(|(analyzer, files)| (analyzer.name(), files.clone()))
+                    .collect(),
+            });
+            let analyzers: Vec<Analyzer> = selection.analyzer_files.keys().copied().collect();
+            Some(source.analyze(project, &analyzers)?)
+        }
+        _ => None,
+    };
     let filterset = combine(&[
         suite.filterset.as_deref(),
         selection.as_ref().and_then(Selection::filterset).as_deref(),
@@ -268,6 +341,13 @@ pub fn run_tests(
         selection.as_ref(),
     ));
     attach_diffs(&mut report, &workspace, project.root());
+    if let Some(findings) = request
+        .analysis
+        .clone()
+        .or_else(|| routed.as_ref().map(Findings::of))
+    {
+        report.apply(findings);
+    }
     report.gates = gates::evaluate(
         &report,
         GateInputs {
@@ -283,6 +363,7 @@ pub fn run_tests(
         report_dir,
         notices,
         selection,
+        analysis: routed,
     })
 }
 
@@ -327,11 +408,54 @@ impl Context<'_> {
                 installed
             }
         };
-        if use_nextest {
-            self.run_nextest()
+        let mut outcome = if use_nextest {
+            self.run_nextest()?
         } else {
-            self.run_cargo_test(selection, notices)
+            self.run_cargo_test(selection)?
+        };
+        if !outcome.interrupted {
+            self.run_doctests(selection, &mut outcome, notices)?;
         }
+        Ok(outcome)
+    }
+
+    /// The doctests of the selected libraries (`cargo test --doc`; nextest cannot run them),
+    /// added to `outcome` like any other test.
+    fn run_doctests(
+        &self,
+        selection: Option<&Selection>,
+        outcome: &mut Outcome,
+        notices: &mut Vec<Notice>,
+    ) -> Result<(), RunnerError> {
+        if !self.suite.doctests {
+            return Ok(());
+        }
+        if self.request.filterset.is_some() {
+            notices.push(Notice::DoctestsNeedNoFilterset);
+            return Ok(());
+        }
+        let members = self.workspace.packages.values().filter(|member| {
+            selection.is_none_or(|selection| selection.reaches_package(&member.name))
+        });
+        let mut harnesses = doctest::harnesses(self.cargo, self.workspace, members);
+        if let Some(shard) = self.request.shard {
+            harnesses = doctest::shard_slice(harnesses, shard);
+        }
+        let plan: Vec<(&TestBinary, Slice)> = harnesses
+            .iter()
+            .map(|harness| (harness, Slice::All))
+            .collect();
+        let run = libtest::run(
+            &plan,
+            &self.env(),
+            &self.report_dir.join("doctest"),
+            (self.request.retries, self.request.test_timeout),
+            self.cancel,
+        )?;
+        outcome.listed.extend(run.listed);
+        outcome.cases.extend(run.cases);
+        outcome.interrupted |= run.interrupted;
+        Ok(())
     }
 
     fn env(&self) -> Vec<(&'static str, String)> {
@@ -404,11 +528,7 @@ impl Context<'_> {
         })
     }
 
-    fn run_cargo_test(
-        &self,
-        selection: Option<&Selection>,
-        notices: &mut Vec<Notice>,
-    ) -> Result<Outcome, RunnerError> {
+    fn run_cargo_test(&self, selection: Option<&Selection>) -> Result<Outcome, RunnerError> {
         let Some(targets) = &self.suite.cargo_test_targets else {
             return Err(RunnerError::NeedsNextest {
                 what: format!(
@@ -421,15 +541,6 @@ impl Context<'_> {
             return Err(RunnerError::NeedsNextest {
                 what: "a filterset (-E)".to_owned(),
             });
-        }
-        for (asked, what) in [
-            (self.request.shard.is_some(), "--shard"),
-            (self.request.retries > 0, "--retries"),
-            (self.request.test_timeout.is_some(), "--test-timeout"),
-        ] {
-            if asked {
-                notices.push(Notice::FallbackIgnores(what));
-            }
         }
         let dir = self.report_dir.join("cargo-test");
         let binaries = libtest::build(
@@ -444,13 +555,90 @@ impl Context<'_> {
             .into_iter()
             .filter(|binary| selection.is_none_or(|selection| selects(selection, binary)))
             .collect();
-        let run = libtest::run(&binaries, &self.env(), &dir, self.cancel)?;
+        let plan = match self.request.shard {
+            None => binaries.iter().map(|binary| (binary, Slice::All)).collect(),
+            Some(shard) => match self.fallback_shard(&binaries, shard, &dir) {
+                Err(_) if self.cancel.is_cancelled() => {
+                    return Ok(Outcome {
+                        runner: Some(RunnerKind::CargoTest),
+                        interrupted: true,
+                        ..Outcome::default()
+                    });
+                }
+                other => other?,
+            },
+        };
+        let run = libtest::run(
+            &plan,
+            &self.env(),
+            &dir,
+            (self.request.retries, self.request.test_timeout),
+            self.cancel,
+        )?;
         Ok(Outcome {
             runner: Some(RunnerKind::CargoTest),
             listed: run.listed,
             cases: run.cases,
             interrupted: run.interrupted,
         })
+    }
+
+    /// This shard's tests of each binary, from libtest's listing: nextest's `count:K/N`
+    /// partition, or balanced by the durations of `--shard-timings`.
+    fn fallback_shard<'b>(
+        &self,
+        binaries: &'b [TestBinary],
+        shard: Shard,
+        dir: &Path,
+    ) -> Result<Vec<(&'b TestBinary, Slice)>, RunnerError> {
+        let listings = binaries
+            .iter()
+            .map(|binary| libtest::list(binary, dir, self.cancel))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mine: Vec<Vec<String>> = match self.timings {
+            None => listings
+                .iter()
+                .map(|listing| crate::shard::count_slice(&listing.runnable, shard))
+                .collect(),
+            Some(timings) => {
+                let ids: Vec<String> = binaries
+                    .iter()
+                    .zip(&listings)
+                    .flat_map(|(binary, listing)| {
+                        listing
+                            .runnable
+                            .iter()
+                            .map(|name| TestResult::id_of(&binary.binary_id, name))
+                    })
+                    .collect();
+                let mut share = balanced_share(&ids, shard, timings).into_iter();
+                listings
+                    .iter()
+                    .map(|listing| {
+                        listing
+                            .runnable
+                            .iter()
+                            .filter(|_| share.next().unwrap_or(false))
+                            .cloned()
+                            .collect()
+                    })
+                    .collect()
+            }
+        };
+        Ok(binaries
+            .iter()
+            .zip(listings)
+            .zip(mine)
+            .map(|((binary, listing), names)| {
+                (
+                    binary,
+                    Slice::Only {
+                        names,
+                        ignored: listing.ignored,
+                    },
+                )
+            })
+            .collect())
     }
 
     fn assemble(&self, outcome: Outcome, started_unix_ms: u64, elapsed: Duration) -> Report {
@@ -502,8 +690,9 @@ impl Context<'_> {
             flaky,
             budget: None,
             change: None,
-            analysis: self.request.analysis.clone(),
-            drifts: self.request.drifts.clone(),
+            analysis: None,
+            drifts: Vec::new(),
+            routes: None,
             gates: Vec::new(),
         };
         report.refresh_derived();
@@ -555,17 +744,28 @@ impl Context<'_> {
         let attempt = case.failure.clone().unwrap_or_default();
         let output = [attempt.text.as_str(), &case.stdout, &case.stderr].join("\n");
         let panic = failure::parse_panic(&output);
-        let classification = failure::classify(&attempt.kind, panic.as_ref());
-        let message = match (&panic, result.status) {
-            (_, Status::TimedOut) => self.timeout_message(),
-            (Some(panic), _) => panic.message.clone(),
-            (None, _) if !attempt.kind.is_empty() => attempt.kind.clone(),
-            (None, _) => "failed without a panic message".to_owned(),
+        let doctest = listed.kind == TestKind::Doctest;
+        let compile_error = doctest.then(|| doctest::compile_error(&output)).flatten();
+        let classification = if compile_error.is_some() {
+            failure::Classification::CompileError
+        } else {
+            failure::classify(&attempt.kind, panic.as_ref())
         };
-        let location = panic
-            .as_ref()
-            .and_then(|panic| panic.location.clone())
-            .map(|location| self.project_relative(location));
+        let message = match (compile_error, &panic, result.status) {
+            (_, _, Status::TimedOut) => self.timeout_message(),
+            (Some(error), _, _) => error,
+            (None, Some(panic), _) => panic.message.clone(),
+            (None, None, _) if !attempt.kind.is_empty() => attempt.kind.clone(),
+            (None, None, _) => "failed without a panic message".to_owned(),
+        };
+        // rustdoc compiles each example out of place, so its panic lines point into the
+        // example, not the file; the doctest's name says where it starts.
+        let location = if doctest {
+            doctest::location(&listed.name)
+        } else {
+            panic.as_ref().and_then(|panic| panic.location.clone())
+        }
+        .map(|location| self.project_relative(location));
         Failure {
             test: result.id.clone(),
             binary_id: listed.binary_id.clone(),
@@ -580,7 +780,11 @@ impl Context<'_> {
             ),
             backtrace: panic.and_then(|panic| panic.backtrace),
             attempts: result.attempts,
-            replay: self.replay_test(listed),
+            replay: if doctest {
+                doctest::replay(&listed.package, self.seed)
+            } else {
+                self.replay_test(listed)
+            },
             diff: None,
             patch: None,
         }
@@ -609,8 +813,12 @@ impl Context<'_> {
     fn target_path(&self, listed: &ListedTest) -> Option<String> {
         let member = self.workspace.packages.get(&listed.package)?;
         let target = member.targets.iter().find(|target| {
-            target.kind == listed.kind
-                && libtest::binary_id(&member.name, target.kind, &target.name) == listed.binary_id
+            let kind_matches = match listed.kind {
+                TestKind::Doctest => matches!(target.kind, TestKind::Lib | TestKind::ProcMacro),
+                kind => target.kind == kind,
+            };
+            kind_matches
+                && libtest::binary_id(&member.name, listed.kind, &target.name) == listed.binary_id
         })?;
         Some(
             self.project
@@ -692,25 +900,14 @@ fn balanced_slice(
     shard: Shard,
     timings: &Report,
 ) -> (Vec<ListedTest>, Option<String>) {
-    let durations: BTreeMap<&str, f64> = timings
-        .tests
-        .iter()
-        .filter(|test| !matches!(test.status, Status::Skipped | Status::NotRun))
-        .map(|test| (test.id.as_str(), test.duration_ms))
-        .collect();
     let ids: Vec<String> = tests
         .iter()
         .map(|test| TestResult::id_of(&test.binary_id, &test.name))
         .collect();
-    let keyed: Vec<(&str, Option<f64>)> = ids
-        .iter()
-        .map(|id| (id.as_str(), durations.get(id.as_str()).copied()))
-        .collect();
-    let assignment = crate::shard::balance(&keyed, shard.total);
     let mine: Vec<ListedTest> = tests
         .into_iter()
-        .zip(assignment)
-        .filter(|(_, assigned)| assigned + 1 == shard.index)
+        .zip(balanced_share(&ids, shard, timings))
+        .filter(|(_, mine)| *mine)
         .map(|(test, _)| test)
         .collect();
     let mut by_binary: BTreeMap<&str, Vec<String>> = BTreeMap::new();
@@ -728,6 +925,25 @@ fn balanced_slice(
             .join(" | ")
     });
     (mine, filterset)
+}
+
+/// Which of the tests `ids` are this shard's when shards are balanced by the durations of
+/// `timings`.
+fn balanced_share(ids: &[String], shard: Shard, timings: &Report) -> Vec<bool> {
+    let durations: BTreeMap<&str, f64> = timings
+        .tests
+        .iter()
+        .filter(|test| !matches!(test.status, Status::Skipped | Status::NotRun))
+        .map(|test| (test.id.as_str(), test.duration_ms))
+        .collect();
+    let keyed: Vec<(&str, Option<f64>)> = ids
+        .iter()
+        .map(|id| (id.as_str(), durations.get(id.as_str()).copied()))
+        .collect();
+    crate::shard::balance(&keyed, shard.total)
+        .into_iter()
+        .map(|assigned| assigned + 1 == shard.index)
+        .collect()
 }
 
 /// Whether the fallback runs `binary` for a `--changed` selection.

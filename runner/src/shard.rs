@@ -24,6 +24,18 @@ impl fmt::Display for Shard {
     }
 }
 
+/// nextest's `count:K/N` partition of one binary's tests (in name order, `#[ignore]`d ones
+/// left out): the K-th test and every N-th after it. The same tests as nextest's shard, so
+/// the cargo test fallback splits a run the same way.
+pub fn count_slice<T: Clone>(tests: &[T], shard: Shard) -> Vec<T> {
+    tests
+        .iter()
+        .skip(shard.index.saturating_sub(1) as usize)
+        .step_by(shard.total.max(1) as usize)
+        .cloned()
+        .collect()
+}
+
 /// Which shard (0-based) each test goes to, so the shards' summed durations are as even as
 /// the longest-processing-time-first rule makes them (within 4/3 of the best split). Tests
 /// without a known duration count as the median of the known ones. Every shard computes the
@@ -90,6 +102,24 @@ mod tests {
         assert_eq!(shard, Shard { index: 2, total: 4 });
         assert_eq!(shard.partition(), "count:2/4");
         assert_eq!(shard.to_string(), "2/4");
+    }
+
+    #[test]
+    fn count_slices_take_every_nth_test_like_nextest() {
+        let tests = ["a", "b", "c", "d", "e"];
+        assert_eq!(
+            count_slice(&tests, Shard { index: 1, total: 2 }),
+            ["a", "c", "e"]
+        );
+        assert_eq!(
+            count_slice(&tests, Shard { index: 2, total: 2 }),
+            ["b", "d"]
+        );
+        assert_eq!(count_slice(&tests, Shard { index: 3, total: 3 }), ["c"]);
+        assert_eq!(
+            count_slice(&tests[..1], Shard { index: 2, total: 2 }),
+            [""; 0]
+        );
     }
 
     #[test]

@@ -5,6 +5,9 @@
 //! `tests/` target; a tag containing `(` is a nextest filterset used as written; any other tag
 //! (letters, digits, `_`) is a name prefix and selects tests with a path segment starting with
 //! it, so `payments` selects `payments::refund` and `tests::payments_retry`.
+//!
+//! Doctests are outside nextest: a suite runs them with `cargo test --doc` when it has the
+//! `unit` tag (or `doctests = true`), unless it says `doctests = false`.
 
 use std::time::Duration;
 
@@ -27,6 +30,8 @@ pub struct Suite {
     /// The `cargo test` target flags that select the same tests, when the tags can be said
     /// that way (for the fallback without nextest).
     pub cargo_test_targets: Option<Vec<&'static str>>,
+    /// Also run the libraries' doctests (`cargo test --doc`; nextest cannot run them).
+    pub doctests: bool,
 }
 
 /// The suite `name`, or the default one: `fast` when configured, else every test. `all` is
@@ -54,6 +59,7 @@ fn every_test() -> Suite {
         filterset: None,
         budget: None,
         cargo_test_targets: Some(Vec::new()),
+        doctests: true,
     }
 }
 
@@ -79,11 +85,13 @@ fn from_config(name: &str, suite: &SuiteConfig) -> Result<Suite, RunnerError> {
         .map(Tag::cargo_test_targets)
         .collect::<Option<Vec<_>>>()
         .map(|flags| flags.concat());
+    let doctests = suite.doctests.unwrap_or_else(|| tags.contains(&Tag::Unit));
     Ok(Suite {
         name: name.to_owned(),
         filterset,
         budget: suite.budget,
         cargo_test_targets,
+        doctests,
     })
 }
 
@@ -162,6 +170,19 @@ mod tests {
         );
         assert_eq!(suite.budget, Some(Duration::from_secs(60)));
         assert_eq!(suite.cargo_test_targets, Some(vec!["--lib", "--bins"]));
+        assert!(suite.doctests);
+    }
+
+    #[test]
+    fn doctests_come_with_unit_tests_unless_the_suite_says_otherwise() {
+        let config = config(
+            "[suites.fast]\ntags = [\"unit\"]\ndoctests = false\n[suites.docs]\ntags = [\"integration\"]\ndoctests = true\n[suites.slow]\ntags = [\"integration\"]\n",
+        );
+        let doctests = |name| resolve(&config, Some(name)).expect("suite").doctests;
+        assert!(!doctests("fast"));
+        assert!(doctests("docs"));
+        assert!(!doctests("slow"));
+        assert!(doctests("all"));
     }
 
     #[test]

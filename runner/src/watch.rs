@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use commerce_analysis::{Analysis, CheckRequest, CheckResult};
-use commerce_project::{ChangeStatus, ChangedFile, OsFs, Project};
+use commerce_analysis::CheckResult;
+use commerce_project::{ChangeStatus, ChangedFile, Project};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use notify_debouncer_full::notify::event::ModifyKind;
 use notify_debouncer_full::notify::{EventKind, RecursiveMode};
@@ -21,7 +21,7 @@ use notify_debouncer_full::{DebounceEventResult, new_debouncer};
 
 use crate::cancel::CancelToken;
 use crate::error::RunnerError;
-use crate::report::{self, AnalysisSummary};
+use crate::report::{self, Findings};
 use crate::run::{Changes, TestRequest, TestRun, run_tests};
 use crate::workspace::Workspace;
 
@@ -152,10 +152,10 @@ pub fn watch(
         on_event(WatchEvent::Changed {
             files: saved.clone(),
         });
-        let analysis = analyze(project, &saved);
-        let summary = match analysis {
+        let changes = Changes::Files(changed_files(&root, &saved));
+        let summary = match changes.analyze(project, &[]) {
             Ok(result) => {
-                let summary = AnalysisSummary::of(&result.diagnostics);
+                let summary = Findings::of(&result);
                 on_event(WatchEvent::Analyzed(Box::new(result)));
                 Some(summary)
             }
@@ -165,7 +165,7 @@ pub fn watch(
             }
         };
         let request = TestRequest {
-            changes: Some(Changes::Files(changed_files(&root, &saved))),
+            changes: Some(changes),
             report_dir: Some(report_dir.clone()),
             analysis: summary,
             ..options.request.clone()
@@ -210,26 +210,6 @@ impl Running {
             Err(_) => WatchEvent::Failed("the test run stopped on an internal error".to_owned()),
         }
     }
-}
-
-fn analyze(
-    project: &Project,
-    files: &[PathBuf],
-) -> Result<CheckResult, commerce_analysis::AnalysisError> {
-    let existing: Vec<PathBuf> = files
-        .iter()
-        .filter(|file| project.root().join(file).is_file())
-        .cloned()
-        .collect();
-    let analysis = Analysis::new(project)?;
-    analysis.check(
-        project,
-        std::sync::Arc::new(OsFs),
-        &CheckRequest {
-            paths: existing,
-            ..CheckRequest::default()
-        },
-    )
 }
 
 /// Saved files as changes: gone files were deleted, the others modified.

@@ -62,6 +62,8 @@ pub enum TestKind {
     Test,
     Bench,
     Example,
+    /// A library's documentation examples, run by `cargo test --doc` (nextest cannot run them).
+    Doctest,
 }
 
 impl TestKind {
@@ -73,6 +75,7 @@ impl TestKind {
             TestKind::Test => "test",
             TestKind::Bench => "bench",
             TestKind::Example => "example",
+            TestKind::Doctest => "doctest",
         }
     }
 

@@ -72,25 +72,7 @@ impl Tiny {
     }
 
     fn git(&self, args: &[&str]) {
-        let status = Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
-            .args([
-                "-c",
-                "commit.gpgsign=false",
-                "-c",
-                "init.defaultBranch=main",
-            ])
-            .args(args)
-            .current_dir(self.root())
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .output()
-            .expect("git runs");
-        assert!(
-            status.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&status.stderr)
-        );
+        commerce_project::testing::git(self.root(), args);
     }
 }
 
@@ -110,23 +92,25 @@ fn a_passing_run_exports_the_seed_and_writes_every_report_file() {
     let report = &run.report;
     assert_eq!(report.run.runner, RunnerKind::Nextest);
     assert_eq!(report.run.seed, 7);
-    // The fast suite is the unit tests: the integration test is not selected.
-    assert_eq!(report.summary.total, 6, "{:#?}", report.tests);
-    assert_eq!(report.summary.passed, 6);
+    // The fast suite is the unit tests and the doctest: the integration test is not selected.
+    assert_eq!(report.summary.total, 7, "{:#?}", report.tests);
+    assert_eq!(report.summary.passed, 7);
     assert_eq!(
         status_of(report, "tests::seed_is_exported"),
         Some(Status::Passed)
     );
-    assert!(
-        report
-            .tests
-            .iter()
-            .all(|test| test.binary_id == "tiny" && test.kind == "lib")
-    );
+    let kinds: Vec<(&str, &str)> = report
+        .tests
+        .iter()
+        .map(|test| (test.binary_id.as_str(), test.kind.as_str()))
+        .collect();
+    assert_eq!(kinds[0], ("tiny", "lib"));
+    assert!(kinds[..6].iter().all(|kind| *kind == ("tiny", "lib")));
+    assert_eq!(kinds[6], ("tiny::doctest/tiny", "doctest"));
     assert_eq!(report.p95.last().map(|row| row.group.as_str()), Some("*"));
     let budget = report.budget.as_ref().expect("the suite has a budget");
     assert!(budget.over);
-    assert_eq!(budget.slowest.len(), 6);
+    assert_eq!(budget.slowest.len(), 7);
     assert!(
         run.notices
             .iter()
@@ -139,7 +123,7 @@ fn a_passing_run_exports_the_seed_and_writes_every_report_file() {
         assert!(tiny.report_dir().join(file).is_file(), "{file} written");
     }
     let prom = fs::read_to_string(tiny.report_dir().join("metrics.prom")).expect("metrics");
-    assert!(prom.contains("commerce_tests{status=\"passed\"} 6"));
+    assert!(prom.contains("commerce_tests{status=\"passed\"} 7"));
 }
 
 #[test]
@@ -319,7 +303,7 @@ fn the_cargo_test_fallback_reports_the_same_tests() {
     let run = run_tests(&tiny.project(), &request, &CancelToken::new()).expect("runs");
     let report = &run.report;
     assert_eq!(report.run.runner, RunnerKind::CargoTest);
-    assert_eq!(report.summary.total, 6);
+    assert_eq!(report.summary.total, 7);
     assert_eq!(report.summary.failed, 1);
     assert_eq!(report.failures[0].test, "tiny tests::discount_applies");
     assert_eq!(
@@ -333,7 +317,203 @@ fn the_cargo_test_fallback_reports_the_same_tests() {
         status_of(report, "tests::seed_is_exported"),
         Some(Status::Passed)
     );
-    assert!(run.notices.contains(&Notice::FallbackIgnores("--retries")));
+    // Retried twice by exact name, failing every time.
+    assert_eq!(report.failures[0].attempts, 3);
+    assert!(run.notices.is_empty(), "{:?}", run.notices);
+}
+
+#[test]
+fn the_cargo_test_fallback_times_out_a_hung_test_and_runs_the_others() {
+    let tiny = Tiny::new();
+    tiny.behave("hang");
+    let request = TestRequest {
+        runner: RunnerChoice::CargoTest,
+        test_timeout: Some(Duration::from_secs(2)),
+        ..tiny.request()
+    };
+    let started = Instant::now();
+    let run = run_tests(&tiny.project(), &request, &CancelToken::new()).expect("runs");
+    assert!(started.elapsed() < Duration::from_secs(60));
+    assert!(run.notices.is_empty(), "{:?}", run.notices);
+    let report = &run.report;
+    assert_eq!(
+        status_of(report, "tests::slow_inventory_sync"),
+        Some(Status::TimedOut)
+    );
+    // The five other unit tests and the doctest.
+    assert_eq!(report.summary.passed, 6, "{:#?}", report.tests);
+    assert_eq!(report.summary.not_run, 0);
+    let failure = &report.failures[0];
+    assert!(
+        failure
+            .message
+            .starts_with("timed out: killed after running longer than 2.0 s"),
+        "{}",
+        failure.message
+    );
+    assert_eq!(
+        failure.classification,
+        commerce_runner::failure::Classification::Timeout
+    );
+    // The binary went on without the tests that had finished or timed out.
+    assert!(
+        tiny.report_dir()
+            .join("cargo-test/libtest-0-1-part2.json")
+            .is_file()
+    );
+    assert_eq!(
+        processes_in(tiny.root()),
+        Vec::<String>::new(),
+        "orphans left running"
+    );
+}
+
+#[test]
+fn the_cargo_test_fallback_shards_like_nextest_and_retries_only_the_failed_tests() {
+    use commerce_runner::shard::Shard;
+
+    let tiny = Tiny::new();
+    tiny.behave("flaky");
+    let project = tiny.project();
+    let shard_ids = |runner: RunnerChoice, index: u32| -> Vec<String> {
+        let request = TestRequest {
+            runner,
+            shard: Some(Shard { index, total: 2 }),
+            ..tiny.request()
+        };
+        // The flaky test fails on its first attempt only: forget it ran.
+        let _ = fs::remove_file(tiny.root().join("flaky-checkout-ran"));
+        let run = run_tests(&project, &request, &CancelToken::new()).expect("runs");
+        assert!(run.notices.is_empty(), "{:?}", run.notices);
+        run.report
+            .tests
+            .iter()
+            .map(|test| test.id.clone())
+            .collect()
+    };
+    let fallback = [
+        shard_ids(RunnerChoice::CargoTest, 1),
+        shard_ids(RunnerChoice::CargoTest, 2),
+    ];
+    let nextest = [
+        shard_ids(RunnerChoice::Nextest, 1),
+        shard_ids(RunnerChoice::Nextest, 2),
+    ];
+    assert_eq!(fallback, nextest, "the same tests in the same shards");
+    assert!(fallback[0].iter().all(|id| !fallback[1].contains(id)));
+    assert_eq!(fallback[0].len() + fallback[1].len(), 7, "{fallback:?}");
+
+    let _ = fs::remove_file(tiny.root().join("flaky-checkout-ran"));
+    let request = TestRequest {
+        runner: RunnerChoice::CargoTest,
+        retries: 2,
+        flaky_fails: true,
+        ..tiny.request()
+    };
+    let run = run_tests(&project, &request, &CancelToken::new()).expect("runs");
+    let report = &run.report;
+    assert_eq!(
+        status_of(report, "tests::flaky_checkout"),
+        Some(Status::Flaky)
+    );
+    assert_eq!(report.flaky.len(), 1);
+    assert_eq!(report.flaky[0].test, "tiny tests::flaky_checkout");
+    assert_eq!(report.flaky[0].attempts, 2);
+    assert_eq!(report.flaky[0].failures, ["first attempt fails"]);
+    assert!(
+        report
+            .tests
+            .iter()
+            .filter(|test| test.name != "tests::flaky_checkout")
+            .all(|test| test.attempts == 1),
+        "{:#?}",
+        report.tests
+    );
+    // The retry ran the failed test alone, by its exact name.
+    let retry = fs::read_to_string(tiny.report_dir().join("cargo-test/libtest-0-2.json"))
+        .expect("the retry's events");
+    let retried: Vec<&str> = retry
+        .lines()
+        .filter(|line| line.contains("\"event\": \"started\"") && line.contains("\"name\""))
+        .collect();
+    assert_eq!(retried.len(), 1, "{retry}");
+    assert!(retried[0].contains("tests::flaky_checkout"));
+    assert_eq!(
+        report
+            .gates
+            .iter()
+            .find(|gate| gate.gate == "flaky")
+            .map(|gate| gate.status),
+        Some(GateStatus::Fail)
+    );
+}
+
+#[test]
+fn doctests_run_with_the_unit_tests_and_a_failing_one_points_at_its_example() {
+    let tiny = Tiny::new();
+    tiny.behave("doctest-fail");
+    let project = tiny.project();
+    let run = run_tests(&project, &tiny.request(), &CancelToken::new()).expect("runs");
+    let report = &run.report;
+    let doctest = report
+        .tests
+        .iter()
+        .find(|test| test.kind == "doctest")
+        .expect("the doctest ran");
+    assert_eq!(doctest.id, "tiny::doctest/tiny src/lib.rs - total (line 5)");
+    assert_eq!(doctest.status, Status::Failed);
+    assert_eq!(report.summary.failed, 1);
+    let failure = &report.failures[0];
+    assert_eq!(failure.test, doctest.id);
+    assert!(
+        failure.message.contains("the example's total is wrong"),
+        "{}",
+        failure.message
+    );
+    assert_eq!(
+        failure.classification,
+        commerce_runner::failure::Classification::Assertion
+    );
+    let location = failure.location.as_ref().expect("the example's place");
+    assert_eq!((location.path.as_str(), location.line), ("src/lib.rs", 5));
+    assert_eq!(failure.target_path.as_deref(), Some("src/lib.rs"));
+    assert_eq!(
+        failure.replay,
+        "COMMERCE_SEED=7 cargo test --doc --package tiny"
+    );
+    assert_eq!(report.gates[0].status, GateStatus::Fail);
+    let junit = fs::read_to_string(tiny.report_dir().join("junit.xml")).expect("junit");
+    assert!(junit.contains("src/lib.rs - total (line 5)"), "{junit}");
+
+    // A retry re-runs the library's doctests (rustdoc cannot pick one) and keeps the failed
+    // one's new result.
+    let retried = TestRequest {
+        retries: 1,
+        ..tiny.request()
+    };
+    let run = run_tests(&project, &retried, &CancelToken::new()).expect("runs");
+    let failure = &run.report.failures[0];
+    assert_eq!(
+        failure.test,
+        "tiny::doctest/tiny src/lib.rs - total (line 5)"
+    );
+    assert_eq!(failure.attempts, 2);
+    assert!(tiny.report_dir().join("doctest/libtest-0-2.json").is_file());
+
+    // A filterset cannot select doctests: none run, and the run says so.
+    let filtered = TestRequest {
+        filterset: Some("test(sums_prices)".to_owned()),
+        ..tiny.request()
+    };
+    let run = run_tests(&project, &filtered, &CancelToken::new()).expect("runs");
+    assert!(run.notices.contains(&Notice::DoctestsNeedNoFilterset));
+    assert_eq!(run.report.summary.total, 1);
+
+    // `doctests = false` turns them off.
+    tiny.config("[suites.fast]\ntags = [\"unit\"]\ndoctests = false\n");
+    let run = run_tests(&tiny.project(), &tiny.request(), &CancelToken::new()).expect("runs");
+    assert!(run.report.tests.iter().all(|test| test.kind != "doctest"));
+    assert_eq!(run.report.summary.failed, 0);
 }
 
 #[test]
@@ -391,7 +571,8 @@ fn changed_runs_only_the_touched_test_target_or_nothing() {
     assert!(everything.notices.contains(&Notice::EverythingAffected {
         trigger: PathBuf::from("Cargo.lock")
     }));
-    assert_eq!(everything.report.summary.total, 7);
+    // Every test: six unit tests, the integration test and the doctest.
+    assert_eq!(everything.report.summary.total, 8);
 }
 
 #[test]
@@ -485,10 +666,10 @@ fn watch_cancels_a_running_test_on_a_newer_save_and_runs_again() {
     assert_eq!(seen, ["Cancelled", "Changed", "Analyzed"]);
     assert!(!finished.report.run.interrupted);
     assert_eq!(finished.report.summary.failing(), 0);
-    assert_eq!(finished.report.summary.passed, 6);
+    assert_eq!(finished.report.summary.passed, 7);
     let metrics = http_get(address, "/metrics");
     assert!(
-        metrics.contains("commerce_tests{status=\"passed\"} 6"),
+        metrics.contains("commerce_tests{status=\"passed\"} 7"),
         "{metrics}"
     );
     assert!(http_get(address, "/healthz").ends_with("ok\n"));
@@ -551,7 +732,8 @@ fn shards_split_the_tests_by_count_or_by_earlier_durations_and_merge_back() {
             "{first:?} {second:?}"
         );
         if shard_timings.is_some() {
-            // The 300 ms test is alone in its shard: the other five take a few ms together.
+            // The 300 ms test is alone among its shard's nextest tests: the other five take a
+            // few ms together. (The library's doctests go to shard 1 either way.)
             let slow_shard = shards
                 .iter()
                 .find(|report| {
@@ -561,11 +743,17 @@ fn shards_split_the_tests_by_count_or_by_earlier_durations_and_merge_back() {
                         .any(|test| test.name == "tests::slow_inventory_sync")
                 })
                 .expect("some shard runs the slow test");
-            assert_eq!(slow_shard.tests.len(), 1, "{:?}", ids(slow_shard));
+            let nextest_tests = slow_shard
+                .tests
+                .iter()
+                .filter(|test| test.kind != "doctest")
+                .count();
+            assert_eq!(nextest_tests, 1, "{:?}", ids(slow_shard));
         }
         let config = project.config().gates.clone();
         let merged = commerce_runner::merge::merge(
             shards,
+            None,
             GateInputs {
                 config: &config,
                 baseline: None,

@@ -23,6 +23,23 @@ pub struct ProjectScope<'a> {
     pub base: Option<&'a str>,
 }
 
+/// What a project-level analyzer found.
+#[derive(Debug, Default)]
+pub struct ProjectFindings {
+    pub diagnostics: Vec<Diagnostic>,
+    /// The frontend's routes, each OK or with its problems (only the frontend finds routes).
+    pub routes: Option<Vec<commerce_frontend::Route>>,
+}
+
+impl From<Vec<Diagnostic>> for ProjectFindings {
+    fn from(diagnostics: Vec<Diagnostic>) -> Self {
+        Self {
+            diagnostics,
+            routes: None,
+        }
+    }
+}
+
 /// One family of rules over one kind of file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Analyzer {
@@ -79,21 +96,23 @@ impl Analyzer {
         }
     }
 
-    /// Runs the analyzer's project-level rules once (empty for purely per-file analyzers).
-    pub fn check_project(self, scope: &ProjectScope<'_>) -> Vec<Diagnostic> {
+    /// Runs the analyzer's project-level rules once (nothing for purely per-file analyzers).
+    pub fn check_project(self, scope: &ProjectScope<'_>) -> ProjectFindings {
         match self {
             Analyzer::Migrations => commerce_migrations::lint(
                 scope.fs.as_ref(),
                 scope.project.root(),
                 &scope.project.config().migrations,
                 scope.selected,
-            ),
+            )
+            .into(),
             Analyzer::Contracts => commerce_contracts::check_project(
                 scope.fs.as_ref(),
                 scope.project.root(),
                 &scope.project.config().contracts,
                 scope.base,
-            ),
+            )
+            .into(),
             Analyzer::Frontend => {
                 let report = commerce_frontend::check_project(
                     Arc::clone(&scope.fs),
@@ -105,9 +124,12 @@ impl Analyzer {
                 diagnostics.extend(crate::rules::file_too_large::skipped_file_diagnostics(
                     &report.skipped,
                 ));
-                diagnostics
+                ProjectFindings {
+                    diagnostics,
+                    routes: Some(report.routes),
+                }
             }
-            Analyzer::Tests => Vec::new(),
+            Analyzer::Tests => ProjectFindings::default(),
         }
     }
 
@@ -127,6 +149,12 @@ impl Analyzer {
             Analyzer::Frontend => commerce_frontend::is_frontend_source(path),
             Analyzer::Tests => false,
         }
+    }
+
+    /// Whether the analyzer reads `path` at all, per file or at project level: where a changed
+    /// file outside the Rust packages goes (`test --changed`, `watch`).
+    pub fn reads(self, path: &Path) -> bool {
+        self.wants(path) || self.reports_on_project_file(path)
     }
 
     /// Runs the analyzer's per-file rules over one file.

@@ -21,7 +21,8 @@ use commerce_diagnostics::{Diagnostic, RuleMeta, RuleRegistry, sort_and_dedup};
 use commerce_project::{ChangeStatus, FileSystem, Inventory, Project};
 use rayon::prelude::*;
 
-pub use analyzer::{Analyzer, ProjectScope};
+pub use analyzer::{Analyzer, ProjectFindings, ProjectScope};
+pub use commerce_frontend::{Route, RouteKind};
 pub use fix::FixRequest;
 pub use live::{LiveCheck, LiveProject};
 pub use rules::internal_error::panic_message;
@@ -50,6 +51,8 @@ pub struct CheckResult {
     /// re-checked).
     pub project_files: Vec<PathBuf>,
     pub analyzers: Vec<Analyzer>,
+    /// The frontend's routes, each OK or failing; `None` when the frontend analyzer did not run.
+    pub routes: Option<Vec<Route>>,
     pub elapsed: Duration,
 }
 
@@ -145,7 +148,8 @@ impl Analysis {
                 .map(|selected| selected.files.as_slice()),
             base: request.base.as_deref(),
         };
-        for found in self.check_project(&project_scope, &analyzers) {
+        let (checked_files, routes) = self.check_project(&project_scope, &analyzers);
+        for found in checked_files {
             diagnostics.extend(found.diagnostics);
             if let Some(text) = found.text {
                 hashes.record(&found.path, text.as_bytes());
@@ -160,6 +164,7 @@ impl Analysis {
             files_checked,
             project_files: scope.whole.files.clone(),
             analyzers,
+            routes,
             elapsed: started.elapsed(),
         })
     }
@@ -211,22 +216,26 @@ impl Analysis {
     }
 
     /// The project-level findings (a migration history, the import graph, spec drift), with
-    /// suppressions and rule levels applied per file as for per-file findings.
+    /// suppressions and rule levels applied per file as for per-file findings, and the
+    /// frontend's routes when it ran.
     fn check_project(
         &self,
         scope: &analyzer::ProjectScope<'_>,
         analyzers: &[Analyzer],
-    ) -> Vec<CheckedFile> {
+    ) -> (Vec<CheckedFile>, Option<Vec<Route>>) {
         let mut by_path: std::collections::BTreeMap<PathBuf, Vec<Diagnostic>> = Default::default();
+        let mut routes = None;
         for analyzer in analyzers {
-            for diagnostic in self.project_findings(scope, *analyzer) {
+            let found = self.project_findings(scope, *analyzer);
+            routes = routes.or(found.routes);
+            for diagnostic in found.diagnostics {
                 by_path
                     .entry(diagnostic.path.clone())
                     .or_default()
                     .push(diagnostic);
             }
         }
-        by_path
+        let checked = by_path
             .into_iter()
             .map(|(path, mut diagnostics)| {
                 let text = scope
@@ -240,7 +249,8 @@ impl Analysis {
                     diagnostics,
                 }
             })
-            .collect()
+            .collect();
+        (checked, routes)
     }
 
     /// One project-level analyzer's raw findings; a panic becomes a finding on commerce.toml.
@@ -248,7 +258,7 @@ impl Analysis {
         &self,
         scope: &analyzer::ProjectScope<'_>,
         analyzer: Analyzer,
-    ) -> Vec<Diagnostic> {
+    ) -> ProjectFindings {
         rules::internal_error::catch_rule_panic(|| analyzer.check_project(scope)).unwrap_or_else(
             |panic_message| {
                 let path = scope.project.config_path().map_or_else(
@@ -260,6 +270,7 @@ impl Analysis {
                     &path,
                     &panic_message,
                 )]
+                .into()
             },
         )
     }

@@ -169,6 +169,7 @@ impl Analysis {
             } else {
                 found.extend(
                     self.project_findings(&scope, *analyzer)
+                        .diagnostics
                         .into_iter()
                         .filter(|diagnostic| diagnostic.path == path),
                 );

@@ -2,29 +2,10 @@
 //! the baseline for the breaking-change check.
 
 use std::path::Path;
-use std::process::Command;
 
 use commerce_contracts::check_project;
+use commerce_project::testing::git;
 use commerce_project::{ContractsConfig, OsFs};
-
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .args([
-            "-c",
-            "user.name=bench",
-            "-c",
-            "user.email=bench@example.com",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(
-        status.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&status.stderr)
-    );
-}
 
 #[test]
 fn the_spec_at_the_base_ref_is_the_baseline() {

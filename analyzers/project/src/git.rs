@@ -241,33 +241,7 @@ mod tests {
     use std::fs;
 
     use super::*;
-
-    /// Runs git in `dir` with an isolated configuration, so the tests behave the same on a
-    /// developer's machine and on a clean CI runner.
-    fn git(dir: &Path, args: &[&str]) {
-        let output = Command::new("git")
-            .args([
-                "-c",
-                "user.name=Commerce Tests",
-                "-c",
-                "user.email=tests@example.invalid",
-                "-c",
-                "commit.gpgsign=false",
-                "-c",
-                "init.defaultBranch=main",
-            ])
-            .args(args)
-            .current_dir(dir)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .output()
-            .expect("git runs");
-        assert!(
-            output.status.success(),
-            "git {args:?} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
+    use crate::testing::git;
 
     fn write(dir: &Path, relative: &str, contents: &str) {
         let path = dir.join(relative);

@@ -13,6 +13,8 @@ mod git;
 mod init;
 mod inventory;
 mod project;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use config::{
     Config, ConfigError, ConfigErrorKind, ContractsConfig, CycleLevel, Dialect, DurationError,

@@ -48,7 +48,7 @@ pub fn run(cli: &Cli, args: &CheckArgs) -> Result<Exit, CliError> {
     if args.no_tests {
         return Ok(findings);
     }
-    let tests = super::test::run_fast_pack(&project, &result, args.base.as_deref(), args.format)?;
+    let tests = super::test::run_fast_pack(&project, &result, args)?;
     Ok(if findings == Exit::Clean {
         tests
     } else {

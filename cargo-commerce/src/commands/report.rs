@@ -1,8 +1,11 @@
 //! `cargo commerce report merge`: shard reports into one report and one gate verdict.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::{Args, Subcommand};
+use commerce_analysis::{Analysis, CheckRequest};
+use commerce_project::OsFs;
 use commerce_runner::gates::GateInputs;
 use commerce_runner::{merge, report};
 
@@ -42,6 +45,16 @@ pub struct MergeArgs {
     #[arg(long)]
     pub flaky_fails: bool,
 
+    /// Also run the analyzers on the project and judge the analyzer, contract-drift and render
+    /// gates on their findings (test shards do not analyse).
+    #[arg(long)]
+    pub analyze: bool,
+
+    /// With --analyze: only the files changed since the merge base with this ref, as
+    /// `check --base` (contract drift is measured against it).
+    #[arg(long, value_name = "REF", requires = "analyze")]
+    pub base: Option<String>,
+
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     pub format: OutputFormat,
 }
@@ -60,8 +73,20 @@ fn run_merge(cli: &Cli, args: &MergeArgs) -> Result<Exit, CliError> {
         .map(|path| report::read(path))
         .collect::<Result<Vec<_>, _>>()?;
     let baseline = args.baseline.as_deref().map(report::read).transpose()?;
+    let findings = if args.analyze {
+        let request = CheckRequest {
+            base: args.base.clone(),
+            ..CheckRequest::default()
+        };
+        let result = Analysis::new(&project)?.check(&project, Arc::new(OsFs), &request)?;
+        output::note_unavailable_analyzers(&result.analyzers);
+        Some(report::Findings::of(&result))
+    } else {
+        None
+    };
     let merged = merge::merge(
         reports,
+        findings,
         GateInputs {
             config: &project.config().gates,
             baseline: baseline.as_ref(),

@@ -13,7 +13,7 @@ use commerce_runner::{
 
 use super::{CliError, load_project};
 use crate::Exit;
-use crate::cli::{Cli, OutputFormat};
+use crate::cli::{CheckArgs, Cli, OutputFormat};
 use crate::output;
 
 #[derive(Debug, Args)]
@@ -125,25 +125,35 @@ pub fn run(cli: &Cli, args: &TestArgs) -> Result<Exit, CliError> {
         ..TestRequest::default()
     };
     let run = run_tests(&project, &request, &interrupt_token())?;
+    if args.format == OutputFormat::Human
+        && let Some(analysis) = &run.analysis
+    {
+        output::print_changed_findings(analysis, output::use_color(cli.color));
+    }
     print_run(&run, args.format, &project);
     Ok(exit(&run.report))
 }
 
 /// `check`'s test step: the default suite (only what `--base` changes reach, when given), with
-/// the analyzers' findings for the `analyzer` and `contract-drift` gates. The human format
-/// prints the test summary after the diagnostics; machine formats keep stdout to the one
-/// document `check` printed, and the test findings are in the report directory.
+/// the analyzers' findings for the `analyzer`, `contract-drift` and `render` gates, judged
+/// against `--baseline`. The human format prints the test summary after the diagnostics;
+/// machine formats keep stdout to the one document `check` printed, and the test findings are
+/// in the report directory.
 pub fn run_fast_pack(
     project: &commerce_project::Project,
     analysis: &commerce_analysis::CheckResult,
-    base: Option<&str>,
-    format: OutputFormat,
+    args: &CheckArgs,
 ) -> Result<Exit, CliError> {
+    let format = args.format;
     let human = format == OutputFormat::Human;
     let request = TestRequest {
-        changes: base.map(|base| Changes::SinceBase(base.to_owned())),
-        analysis: Some(report::AnalysisSummary::of(&analysis.diagnostics)),
-        drifts: report::Drift::from_diagnostics(&analysis.diagnostics),
+        changes: args
+            .base
+            .as_ref()
+            .map(|base| Changes::SinceBase(base.clone())),
+        baseline: args.baseline.clone(),
+        report_dir: args.report_dir.clone(),
+        analysis: Some(report::Findings::of(analysis)),
         echo: human,
         ..TestRequest::default()
     };

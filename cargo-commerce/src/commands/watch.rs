@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use commerce_diagnostics::render::{Summary, human};
 use commerce_runner::TestRequest;
 use commerce_runner::watch::{WatchEvent, WatchOptions, watch};
 
@@ -82,21 +81,7 @@ fn status(event: &WatchEvent, color: bool) {
             };
             eprintln!("changed: {}{more}; running", shown.join(", "));
         }
-        WatchEvent::Analyzed(result) => {
-            if !result.diagnostics.is_empty() {
-                let summary =
-                    Summary::of(&result.diagnostics, result.files_checked, result.elapsed);
-                print!(
-                    "{}",
-                    human::render(
-                        &result.diagnostics,
-                        &result.sources,
-                        &summary,
-                        human::HumanOptions { color }
-                    )
-                );
-            }
-        }
+        WatchEvent::Analyzed(result) => output::print_changed_findings(result, color),
         WatchEvent::Cancelled => eprintln!("cancelled: a newer change came in"),
         WatchEvent::Finished(run) => {
             let report = &run.report;

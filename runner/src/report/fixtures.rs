@@ -99,6 +99,7 @@ pub(crate) fn report() -> Report {
         change: None,
         analysis: None,
         drifts: Vec::new(),
+        routes: None,
         gates: vec![
             GateResult {
                 gate: "test".to_owned(),
@@ -117,5 +118,48 @@ pub(crate) fn report() -> Report {
     if let Some(budget) = report.budget.as_mut() {
         budget.slowest = slowest;
     }
+    report
+}
+
+/// [`report`] with the analyzers' findings of the same run, as `check` writes it.
+pub(crate) fn analysed_report() -> Report {
+    let mut report = report();
+    report.analysis = Some(AnalysisSummary {
+        errors: 1,
+        warnings: 2,
+        error_keys: vec![
+            "migrations/ban-drop-table|migrations/0002.sql|dropping table `orders`".to_owned(),
+        ],
+    });
+    report.drifts = vec![
+        Drift {
+            rule: "contracts/api-path-removed-without-deprecation".to_owned(),
+            path: "openapi/shop.yaml".to_owned(),
+            message: "GET /orders removed".to_owned(),
+            breaking: true,
+        },
+        Drift {
+            rule: "contracts/response-optional-property-added".to_owned(),
+            path: "openapi/shop.yaml".to_owned(),
+            message: "GET /cart: `note` added".to_owned(),
+            breaking: false,
+        },
+    ];
+    report.routes = Some(vec![
+        RouteResult {
+            route: "/".to_owned(),
+            file: "web/app/page.tsx".to_owned(),
+            kind: "page".to_owned(),
+            status: RouteStatus::Ok,
+            reason: None,
+        },
+        RouteResult {
+            route: "/shop/[id]".to_owned(),
+            file: "web/app/shop/[id]/page.tsx".to_owned(),
+            kind: "page".to_owned(),
+            status: RouteStatus::Fail,
+            reason: Some("the module has no default export <Shop>".to_owned()),
+        },
+    ]);
     report
 }

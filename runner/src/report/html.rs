@@ -1,9 +1,11 @@
 //! `report.html`: one self-contained page (inline CSS and SVG, no script, nothing fetched)
-//! with the verdict, gates, failures and charts of test durations and p95s.
+//! with the sections of [`View`]: the verdict, gates, charts of test durations and p95s,
+//! failures, drifts, failing routes and the analyzers' errors.
 
 use std::fmt::Write as _;
 
-use super::{GateStatus, Report, Status, Timing};
+use super::view::View;
+use super::{GateStatus, Report, Status};
 
 const SLOWEST: usize = 15;
 const CHART_WIDTH: f64 = 720.0;
@@ -12,62 +14,56 @@ const BAR_HEIGHT: f64 = 18.0;
 const BAR_GAP: f64 = 6.0;
 
 pub(super) fn render(report: &Report) -> String {
-    let verdict = if report.passed() { "PASS" } else { "FAIL" };
+    let view = View::of(report, SLOWEST);
+    let verdict = view.verdict;
     let mut out = String::new();
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <title>cargo commerce test: {verdict}</title><style>{STYLE}</style></head><body>\n"
     );
-    let summary = &report.summary;
     let _ = write!(
         out,
-        "<h1 class=\"{}\">cargo commerce test: {verdict}</h1>\n<p>{} passed · {} failed · {} timed out · {} flaky · {} skipped{} — {:.1} s, suite <code>{}</code>, seed <code>{}</code></p>\n",
+        "<h1 class=\"{}\">cargo commerce test: {verdict}</h1>\n<p>{} — {:.1} s, suite <code>{}</code>, seed <code>{}</code>{}</p>\n",
         verdict.to_ascii_lowercase(),
-        summary.passed,
-        summary.failed,
-        summary.timed_out,
-        summary.flaky,
-        summary.skipped,
-        if summary.not_run > 0 {
-            format!(" · {} not run (interrupted)", summary.not_run)
-        } else {
-            String::new()
-        },
-        report.run.elapsed_ms as f64 / 1000.0,
-        escape(&report.run.suite),
-        report.run.seed,
+        view.counts.join(" · "),
+        view.elapsed_s,
+        escape(view.suite),
+        view.seed,
+        view.shard
+            .as_ref()
+            .map(|shard| format!(", {shard}"))
+            .unwrap_or_default(),
     );
-    if let Some(budget) = report.budget.as_ref().filter(|budget| budget.over) {
+    if let Some(budget) = &view.over_budget {
         let _ = writeln!(
             out,
             "<p class=\"over\">Over budget: {:.1} s of {:.1} s. The slowest tests are charted below.</p>",
-            budget.elapsed_ms as f64 / 1000.0,
-            budget.limit_ms as f64 / 1000.0
+            budget.elapsed_s, budget.limit_s
         );
     }
-    gates(&mut out, report);
-    let slowest = report.slowest(SLOWEST);
-    if !slowest.is_empty() {
+    gates(&mut out, &view);
+    if !view.slowest.is_empty() {
         out.push_str("<h2>Slowest tests</h2>\n");
         out.push_str(&bar_chart(
             "Slowest tests (ms)",
-            &slowest
+            &view
+                .slowest
                 .iter()
-                .map(|timing| Bar {
-                    label: timing.test.clone(),
-                    value: timing.duration_ms,
-                    class: status_class(report, timing),
+                .map(|slow| Bar {
+                    label: slow.timing.test.clone(),
+                    value: slow.timing.duration_ms,
+                    class: status_class(slow.status),
                 })
                 .collect::<Vec<_>>(),
         ));
     }
-    if !report.p95.is_empty() {
+    if !view.durations.is_empty() {
         out.push_str("<h2>p95 per test binary</h2>\n");
         out.push_str(&bar_chart(
             "p95 test duration per binary (ms)",
-            &report
-                .p95
+            &view
+                .durations
                 .iter()
                 .map(|row| Bar {
                     label: match row.group.as_str() {
@@ -80,17 +76,20 @@ pub(super) fn render(report: &Report) -> String {
                 .collect::<Vec<_>>(),
         ));
     }
-    failures(&mut out, report);
+    failures(&mut out, &view);
+    drifts(&mut out, &view);
+    routes(&mut out, &view);
+    analysis(&mut out, &view);
     out.push_str("</body></html>\n");
     out
 }
 
-fn gates(out: &mut String, report: &Report) {
-    if report.gates.is_empty() {
+fn gates(out: &mut String, view: &View<'_>) {
+    if view.gates.is_empty() {
         return;
     }
     out.push_str("<h2>Gates</h2>\n<table><tr><th>gate</th><th>result</th><th>why</th></tr>\n");
-    for gate in &report.gates {
+    for gate in view.gates {
         let class = match gate.status {
             GateStatus::Pass => "pass",
             GateStatus::Fail => "fail",
@@ -107,53 +106,97 @@ fn gates(out: &mut String, report: &Report) {
     out.push_str("</table>\n");
 }
 
-fn failures(out: &mut String, report: &Report) {
-    if report.failures.is_empty() {
+fn failures(out: &mut String, view: &View<'_>) {
+    if view.failures.is_empty() {
         return;
     }
     out.push_str("<h2>Failures</h2>\n");
-    for failure in &report.failures {
+    for failure in &view.failures {
         let location = failure
             .location
             .as_ref()
-            .map(|location| {
-                format!(
-                    " at <code>{}:{}:{}</code>",
-                    escape(&location.path),
-                    location.line,
-                    location.column
-                )
-            })
+            .map(|location| format!(" at <code>{}</code>", escape(location)))
             .unwrap_or_default();
         let _ = writeln!(
             out,
             "<section class=\"failure\"><h3>{}</h3><p>{}{location}</p><pre>{}</pre><p>Replay: <code>{}</code></p>",
-            escape(&failure.test),
-            escape(
-                serde_json::to_value(failure.classification)
-                    .ok()
-                    .and_then(|value| value.as_str().map(str::to_owned))
-                    .unwrap_or_default()
-                    .as_str()
-            ),
-            escape(&failure.message),
-            escape(&failure.replay)
+            escape(failure.test),
+            failure.classification,
+            escape(failure.message),
+            escape(failure.replay)
         );
-        if !failure.output.trim().is_empty() {
-            let _ = writeln!(
-                out,
-                "<details><summary>captured output</summary><pre>{}</pre></details>",
-                escape(&failure.output)
-            );
-        }
-        if let Some(diff) = &failure.diff {
-            let _ = writeln!(
-                out,
-                "<details><summary>change under test</summary><pre>{}</pre></details>",
-                escape(diff)
-            );
+        for (summary, text) in [
+            ("captured output", failure.output),
+            ("change under test", failure.diff),
+        ] {
+            if let Some(text) = text {
+                let _ = writeln!(
+                    out,
+                    "<details><summary>{summary}</summary><pre>{}</pre></details>",
+                    escape(text)
+                );
+            }
         }
         out.push_str("</section>\n");
+    }
+}
+
+fn drifts(out: &mut String, view: &View<'_>) {
+    if view.drifts.is_empty() {
+        return;
+    }
+    out.push_str("<h2>Contract drift</h2>\n<ul>\n");
+    for drift in view.drifts {
+        let _ = writeln!(
+            out,
+            "<li>{}<code>{}</code> in <code>{}</code>: {}</li>",
+            if drift.breaking {
+                "<strong>breaking</strong> "
+            } else {
+                ""
+            },
+            escape(&drift.rule),
+            escape(&drift.path),
+            escape(&drift.message)
+        );
+    }
+    out.push_str("</ul>\n");
+}
+
+fn routes(out: &mut String, view: &View<'_>) {
+    if view.failing_routes.is_empty() {
+        return;
+    }
+    out.push_str(
+        "<h2>Failing routes</h2>\n<table><tr><th>route</th><th>file</th><th>why</th></tr>\n",
+    );
+    for route in &view.failing_routes {
+        let _ = writeln!(
+            out,
+            "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td></tr>",
+            escape(&route.route),
+            escape(&route.file),
+            escape(route.reason.as_deref().unwrap_or_default())
+        );
+    }
+    out.push_str("</table>\n");
+}
+
+fn analysis(out: &mut String, view: &View<'_>) {
+    let Some(analysis) = view.analysis else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "<h2>Analyzers</h2>\n<p>{} errors, {} warnings</p>",
+        analysis.errors, analysis.warnings
+    );
+    if !analysis.error_keys.is_empty() {
+        out.push_str("<ul>\n");
+        for key in &analysis.error_keys {
+            let _ = writeln!(out, "<li><code>{}</code></li>", escape(key));
+        }
+        out.push_str("</ul>\n");
     }
 }
 
@@ -199,15 +242,10 @@ fn bar_chart(title: &str, bars: &[Bar]) -> String {
     svg
 }
 
-fn status_class(report: &Report, timing: &Timing) -> &'static str {
-    match report
-        .tests
-        .iter()
-        .find(|test| test.id == timing.test)
-        .map(|test| test.status)
-    {
-        Some(Status::Failed | Status::TimedOut) => "failed",
-        Some(Status::Flaky) => "flaky",
+fn status_class(status: Status) -> &'static str {
+    match status {
+        Status::Failed | Status::TimedOut => "failed",
+        Status::Flaky => "flaky",
         _ => "passed",
     }
 }
@@ -264,6 +302,11 @@ mod tests {
         assert!(html.contains("<td class=\"fail\">FAIL</td>"));
         assert!(html.contains("Over budget: 4.2 s of 1.0 s."));
         assert!(html.contains(">all tests (5)</text>"));
+    }
+
+    #[test]
+    fn the_page_of_a_run_with_every_outcome() {
+        insta::assert_snapshot!(render(&fixtures::analysed_report()));
     }
 
     #[test]

@@ -1,57 +1,49 @@
-//! `report.md`: the CI step summary (GitHub renders it on the run's page).
+//! `report.md`: the CI step summary (GitHub renders it on the run's page), the sections of
+//! [`View`] in Markdown.
 
 use std::fmt::Write as _;
 
 use super::Report;
+use super::view::View;
 
 const SLOWEST: usize = 10;
 
 pub(super) fn render(report: &Report) -> String {
+    let view = View::of(report, SLOWEST);
     let mut out = String::new();
-    let summary = &report.summary;
-    let verdict = if report.passed() { "PASS" } else { "FAIL" };
-    let _ = writeln!(out, "## cargo commerce test: {verdict}\n");
+    let _ = writeln!(out, "## cargo commerce test: {}\n", view.verdict);
     let _ = writeln!(
         out,
-        "{} passed, {} failed, {} timed out, {} flaky, {} skipped{} in {:.1} s (suite `{}`, seed {}{})\n",
-        summary.passed,
-        summary.failed,
-        summary.timed_out,
-        summary.flaky,
-        summary.skipped,
-        if summary.not_run > 0 {
-            format!(", {} not run (interrupted)", summary.not_run)
-        } else {
-            String::new()
-        },
-        report.run.elapsed_ms as f64 / 1000.0,
-        report.run.suite,
-        report.run.seed,
-        report
-            .run
-            .shard
-            .map(|shard| format!(", shard {shard}"))
+        "{} in {:.1} s (suite `{}`, seed {}{})\n",
+        view.counts.join(", "),
+        view.elapsed_s,
+        view.suite,
+        view.seed,
+        view.shard
+            .as_ref()
+            .map(|shard| format!(", {shard}"))
             .unwrap_or_default(),
     );
-    gates(&mut out, report);
-    failures(&mut out, report);
-    flaky(&mut out, report);
-    budget(&mut out, report);
-    durations(&mut out, report);
-    drifts(&mut out, report);
-    analysis(&mut out, report);
+    gates(&mut out, &view);
+    failures(&mut out, &view);
+    flaky(&mut out, &view);
+    budget(&mut out, &view);
+    durations(&mut out, &view);
+    drifts(&mut out, &view);
+    routes(&mut out, &view);
+    analysis(&mut out, &view);
     out
 }
 
-fn gates(out: &mut String, report: &Report) {
-    if report.gates.is_empty() {
+fn gates(out: &mut String, view: &View<'_>) {
+    if view.gates.is_empty() {
         return;
     }
     let _ = writeln!(
         out,
         "### Gates\n\n| gate | result | why |\n| --- | --- | --- |"
     );
-    for gate in &report.gates {
+    for gate in view.gates {
         let _ = writeln!(
             out,
             "| {} | {} | {} |",
@@ -63,83 +55,60 @@ fn gates(out: &mut String, report: &Report) {
     out.push('\n');
 }
 
-fn failures(out: &mut String, report: &Report) {
-    if report.failures.is_empty() {
+fn failures(out: &mut String, view: &View<'_>) {
+    if view.failures.is_empty() {
         return;
     }
     let _ = writeln!(out, "### Failures\n");
-    for failure in &report.failures {
+    for failure in &view.failures {
         let location = failure
             .location
             .as_ref()
-            .map(|location| {
-                format!(
-                    " at `{}:{}:{}`",
-                    location.path, location.line, location.column
-                )
-            })
+            .map(|location| format!(" at `{location}`"))
             .unwrap_or_default();
         let _ = writeln!(
             out,
             "- **{}** ({}){location}\n\n  ```text\n{}\n  ```\n\n  Replay: `{}`\n",
-            inline(&failure.test),
-            serde_json::to_value(failure.classification)
-                .ok()
-                .and_then(|value| value.as_str().map(str::to_owned))
-                .unwrap_or_default(),
-            indent(&failure.message),
+            inline(failure.test),
+            failure.classification,
+            indent(failure.message),
             failure.replay
         );
     }
 }
 
-fn flaky(out: &mut String, report: &Report) {
-    if report.flaky.is_empty() {
+fn flaky(out: &mut String, view: &View<'_>) {
+    if view.flaky.is_empty() {
         return;
     }
     let _ = writeln!(out, "### Flaky\n");
-    for flaky in &report.flaky {
-        let _ = writeln!(
-            out,
-            "- {} passed on attempt {}",
-            inline(&flaky.test),
-            flaky.attempts
-        );
+    for (test, attempts) in &view.flaky {
+        let _ = writeln!(out, "- {} passed on attempt {attempts}", inline(test));
     }
     out.push('\n');
 }
 
-fn budget(out: &mut String, report: &Report) {
-    let Some(budget) = &report.budget else { return };
-    if !budget.over {
+fn budget(out: &mut String, view: &View<'_>) {
+    let Some(budget) = &view.over_budget else {
         return;
-    }
+    };
     let _ = writeln!(
         out,
         "### Over budget\n\nThe suite took {:.1} s, over its budget of {:.1} s. Slowest tests:\n",
-        budget.elapsed_ms as f64 / 1000.0,
-        budget.limit_ms as f64 / 1000.0
+        budget.elapsed_s, budget.limit_s
     );
-    for timing in &budget.slowest {
-        let _ = writeln!(
-            out,
-            "- {} {:.1} ms",
-            inline(&timing.test),
-            timing.duration_ms
-        );
-    }
-    out.push('\n');
+    timings(out, budget.slowest.iter());
 }
 
-fn durations(out: &mut String, report: &Report) {
-    if report.p95.is_empty() {
+fn durations(out: &mut String, view: &View<'_>) {
+    if view.durations.is_empty() {
         return;
     }
     let _ = writeln!(
         out,
         "### Durations (ms)\n\n| binary | tests | p50 | p95 | max |\n| --- | ---: | ---: | ---: | ---: |"
     );
-    for row in &report.p95 {
+    for row in view.durations {
         let _ = writeln!(
             out,
             "| {} | {} | {:.1} | {:.1} | {:.1} |",
@@ -151,7 +120,12 @@ fn durations(out: &mut String, report: &Report) {
         );
     }
     let _ = writeln!(out, "\nSlowest:\n");
-    for timing in report.slowest(SLOWEST) {
+    timings(out, view.slowest.iter().map(|slow| &slow.timing));
+}
+
+/// One `- test 12.3 ms` line a test, then a blank line.
+fn timings<'t>(out: &mut String, timings: impl Iterator<Item = &'t super::Timing>) {
+    for timing in timings {
         let _ = writeln!(
             out,
             "- {} {:.1} ms",
@@ -162,12 +136,12 @@ fn durations(out: &mut String, report: &Report) {
     out.push('\n');
 }
 
-fn drifts(out: &mut String, report: &Report) {
-    if report.drifts.is_empty() {
+fn drifts(out: &mut String, view: &View<'_>) {
+    if view.drifts.is_empty() {
         return;
     }
     let _ = writeln!(out, "### Contract drift\n");
-    for drift in &report.drifts {
+    for drift in view.drifts {
         let _ = writeln!(
             out,
             "- {}`{}` in `{}`: {}",
@@ -180,8 +154,28 @@ fn drifts(out: &mut String, report: &Report) {
     out.push('\n');
 }
 
-fn analysis(out: &mut String, report: &Report) {
-    let Some(analysis) = &report.analysis else {
+fn routes(out: &mut String, view: &View<'_>) {
+    if view.failing_routes.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "### Failing routes\n\n| route | file | why |\n| --- | --- | --- |"
+    );
+    for route in &view.failing_routes {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} |",
+            inline(&route.route),
+            inline(&route.file),
+            cell(route.reason.as_deref().unwrap_or_default())
+        );
+    }
+    out.push('\n');
+}
+
+fn analysis(out: &mut String, view: &View<'_>) {
+    let Some(analysis) = view.analysis else {
         return;
     };
     let _ = writeln!(
@@ -197,9 +191,12 @@ fn analysis(out: &mut String, report: &Report) {
     }
 }
 
-/// Text inside a table cell: no pipes or line breaks.
+/// Text inside a table cell: no pipes or line breaks, and no `<` that GitHub would take for
+/// the start of an HTML tag.
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+    text.replace('|', "\\|")
+        .replace('\n', " ")
+        .replace('<', "&lt;")
 }
 
 /// Inline code that survives backticks in the text.
@@ -222,6 +219,11 @@ fn indent(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::report::fixtures;
+
+    #[test]
+    fn the_summary_of_a_run_with_every_outcome() {
+        insta::assert_snapshot!(render(&fixtures::analysed_report()));
+    }
 
     #[test]
     fn the_summary_has_verdict_gates_failures_and_durations() {

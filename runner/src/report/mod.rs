@@ -12,10 +12,12 @@ mod markdown;
 mod prometheus;
 mod sarif;
 mod terminal;
+mod view;
 mod write;
 
 use std::collections::BTreeMap;
 
+use commerce_analysis::{CheckResult, Route};
 use commerce_diagnostics::{Diagnostic, Severity};
 use serde::{Deserialize, Serialize};
 
@@ -49,6 +51,10 @@ pub struct Report {
     pub analysis: Option<AnalysisSummary>,
     /// Contract drifts found by the contracts analyzer.
     pub drifts: Vec<Drift>,
+    /// The frontend's routes, each rendering or failing, from the same run's analysis; `None`
+    /// when the frontend was not analysed (absent in reports written before routes were kept).
+    #[serde(default)]
+    pub routes: Option<Vec<RouteResult>>,
     /// Every gate with PASS/FAIL/SKIP and why, in `[gates]` order.
     pub gates: Vec<GateResult>,
 }
@@ -294,6 +300,74 @@ pub struct Drift {
     pub breaking: bool,
 }
 
+/// Whether one frontend route can render: its module has the export the router needs and
+/// reaches no broken module or run-time import cycle (`cargo commerce graph --routes`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteResult {
+    /// `/shop/[id]` (Next.js) or `/shop/:id` (React Router).
+    pub route: String,
+    /// The module that renders it.
+    pub file: String,
+    /// `page`, `layout`, `handler`, `element`, ...
+    pub kind: String,
+    pub status: RouteStatus,
+    /// Why it fails (its first problem).
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RouteStatus {
+    Ok,
+    Fail,
+}
+
+impl RouteResult {
+    /// The frontend analyzer's routes as the report keeps them.
+    pub fn of(routes: &[Route]) -> Vec<Self> {
+        routes
+            .iter()
+            .map(|route| RouteResult {
+                route: route.path.clone(),
+                file: slash(&route.file),
+                kind: serde_json::to_value(route.kind)
+                    .ok()
+                    .and_then(|kind| kind.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                status: if route.is_ok() {
+                    RouteStatus::Ok
+                } else {
+                    RouteStatus::Fail
+                },
+                reason: route.problems.first().map(|problem| problem.reason.clone()),
+            })
+            .collect()
+    }
+
+    /// `route (file)`: a route is known across runs by its path and module.
+    pub fn key(&self) -> String {
+        format!("{} ({})", self.route, self.file)
+    }
+}
+
+/// What the analyzers of the same run found, as the report keeps it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Findings {
+    pub summary: AnalysisSummary,
+    pub drifts: Vec<Drift>,
+    pub routes: Option<Vec<RouteResult>>,
+}
+
+impl Findings {
+    pub fn of(result: &CheckResult) -> Self {
+        Self {
+            summary: AnalysisSummary::of(&result.diagnostics),
+            drifts: Drift::from_diagnostics(&result.diagnostics),
+            routes: result.routes.as_deref().map(RouteResult::of),
+        }
+    }
+}
+
 /// One gate's verdict.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GateResult {
@@ -375,6 +449,14 @@ impl Report {
                 .gates
                 .iter()
                 .all(|gate| gate.status != GateStatus::Fail)
+    }
+
+    /// Keeps the analyzers' findings of the same run, for the analyzer, contract-drift and
+    /// render gates.
+    pub fn apply(&mut self, findings: Findings) {
+        self.analysis = Some(findings.summary);
+        self.drifts = findings.drifts;
+        self.routes = findings.routes;
     }
 
     /// Recomputes everything derived from `tests`: counts and percentiles.

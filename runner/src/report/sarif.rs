@@ -62,7 +62,7 @@ pub fn diagnostics(report: &Report, project_root: &Path) -> (Vec<Diagnostic>, So
             .with_data("test", failure.test.as_str())
             .with_data(
                 "classification",
-                serde_json::to_value(failure.classification).unwrap_or(Value::Null),
+                Value::from(failure.classification.as_str()),
             ),
         );
     }

@@ -14,10 +14,7 @@ pub fn render(report: &Report) -> String {
     if !report.failures.is_empty() {
         out.push_str("failures:\n");
         for failure in &report.failures {
-            let classification = serde_json::to_value(failure.classification)
-                .ok()
-                .and_then(|value| value.as_str().map(str::to_owned))
-                .unwrap_or_default();
+            let classification = failure.classification.as_str();
             let location = failure
                 .location
                 .as_ref()

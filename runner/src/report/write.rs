@@ -105,7 +105,7 @@ pub fn render_prometheus(report: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixtures;
+    use crate::report::{RouteResult, RouteStatus, fixtures};
 
     #[test]
     fn a_written_report_reads_back_equal() {
@@ -115,6 +115,16 @@ mod tests {
         assert_eq!(written.len(), REPORT_FILES.len());
         let back = read(&dir.path().join("report.json")).expect("reads back");
         assert_eq!(back, report);
+    }
+
+    #[test]
+    fn a_report_written_before_routes_were_kept_reads_back_without_them() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut json = serde_json::to_value(fixtures::report()).expect("serialises");
+        json.as_object_mut().expect("an object").remove("routes");
+        let path = dir.path().join("old.json");
+        fs::write(&path, json.to_string()).expect("write");
+        assert_eq!(read(&path).expect("reads").routes, None);
     }
 
     #[test]
@@ -142,7 +152,15 @@ mod tests {
         let schema: serde_json::Value =
             serde_json::from_str(include_str!("../../report.schema.json")).expect("schema is JSON");
         let validator = jsonschema::validator_for(&schema).expect("a valid schema");
-        let report = serde_json::to_value(fixtures::report()).expect("serialises");
+        let mut report = fixtures::report();
+        report.routes = Some(vec![RouteResult {
+            route: "/shop/[id]".to_owned(),
+            file: "web/app/shop/[id]/page.tsx".to_owned(),
+            kind: "page".to_owned(),
+            status: RouteStatus::Fail,
+            reason: Some("the module has no default export".to_owned()),
+        }]);
+        let report = serde_json::to_value(report).expect("serialises");
         let errors: Vec<String> = validator
             .iter_errors(&report)
             .map(|error| format!("{} at {}", error, error.instance_path()))

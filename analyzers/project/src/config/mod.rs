@@ -4,7 +4,7 @@
 //! [frontend]   roots = ["web"]   tsconfig = "web/tsconfig.json"   routes = "web/app"   type_only_cycles = "warn"
 //! [contracts]  specs = ["openapi/*.yaml"]   base = "origin/main"   routes = ["crates/*/src/**/*.rs"]
 //! [migrations] dir = "migrations"   dialect = "postgres"   lint_from = "20240101000000"
-//! [suites.fast] tags = ["unit"]   budget = "60s"
+//! [suites.fast] tags = ["unit"]   budget = "60s"   doctests = true
 //! [gates]      fail_on = ["test", "contract-drift", "render", "p95"]   p95_regression_pct = 10
 //! [rules]      "migrations/prefer-bigint-over-int" = "off"
 //! ```
@@ -91,6 +91,7 @@ pub fn default_suites() -> BTreeMap<String, SuiteConfig> {
             SuiteConfig {
                 tags: vec!["unit".to_owned()],
                 budget: Some(Duration::from_secs(60)),
+                doctests: None,
             },
         ),
         (
@@ -98,6 +99,7 @@ pub fn default_suites() -> BTreeMap<String, SuiteConfig> {
             SuiteConfig {
                 tags: vec!["integration".to_owned()],
                 budget: None,
+                doctests: None,
             },
         ),
     ])
@@ -231,6 +233,9 @@ pub struct SuiteConfig {
     /// Wall-clock budget (`"60s"`, `"2m"`, `"500ms"`); `None` is unbounded.
     #[serde(deserialize_with = "duration")]
     pub budget: Option<Duration>,
+    /// Whether the suite also runs the libraries' doctests (`cargo test --doc`); `None`: when
+    /// its tags include `unit`, since doctests are examples of a library's own items.
+    pub doctests: Option<bool>,
 }
 
 /// `[gates]`: what fails a merge.

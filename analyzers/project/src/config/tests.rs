@@ -106,6 +106,10 @@ fn configured_suites_replace_the_defaults() {
     assert_eq!(suites.keys().collect::<Vec<_>>(), ["fast", "smoke"]);
     assert_eq!(suites["smoke"].tags, ["smoke", "http"]);
     assert_eq!(suites["smoke"].budget, Some(Duration::from_secs(90)));
+    assert_eq!(suites["fast"].doctests, None);
+    let without_doctests =
+        parse("[suites.fast]\ntags = [\"unit\"]\ndoctests = false\n").expect("valid");
+    assert_eq!(without_doctests.suites["fast"].doctests, Some(false));
     let unbounded = parse("[suites.nightly]\ntags = [\"e2e\"]\n").expect("valid");
     assert_eq!(unbounded.suites["nightly"].budget, None);
     assert!(!unbounded.suites.contains_key("fast"));
