@@ -708,6 +708,12 @@ impl<'d> Builder<'d> {
             content_encoding: at.str("contentEncoding"),
             content_media_type: at.str("contentMediaType"),
             content_schema: self.optional_schema(at.get("contentSchema")),
+            example: at.json_text("example").or_else(|| {
+                at.get("examples")?
+                    .items()
+                    .next()
+                    .map(|first| first.node.to_json().to_string())
+            }),
         };
         Schema {
             loc: at.loc(),
@@ -868,6 +874,7 @@ impl<'d> Builder<'d> {
                 deprecated: at.flag("deprecated"),
                 schema: self.optional_schema(at.get("schema")),
                 content: self.content(at.get("content")),
+                example: self.example(at),
                 extensions: at.extensions(),
                 loc: item.loc(),
                 name,
@@ -885,9 +892,20 @@ impl<'d> Builder<'d> {
             .map(|(name, loc, media)| MediaType {
                 name: name.to_owned(),
                 schema: self.optional_schema(media.get("schema")),
+                example: self.example(media),
                 loc,
             })
             .collect()
+    }
+
+    /// The `example` of a parameter or media type, else the `value` of the first of its
+    /// `examples` (Example Objects, `$ref`s to `components/examples` followed).
+    fn example(&mut self, at: At<'d>) -> Option<String> {
+        if let Some(example) = at.json_text("example") {
+            return Some(example);
+        }
+        let (_, _, first) = at.get("examples")?.entries().next()?;
+        self.deref(first)?.json_text("value")
     }
 
     fn responses(&mut self, responses: At<'d>) -> Vec<Response> {
