@@ -216,7 +216,7 @@ const MAX_BODY_ERRORS: usize = 5;
 
 /// The response the spec declares for `status`: the exact code, then its range (`2XX`), then
 /// `default`.
-fn declared_response(operation: &Operation, status: u16) -> Option<&Response> {
+pub(crate) fn declared_response(operation: &Operation, status: u16) -> Option<&Response> {
     let exact = status.to_string();
     let range = format!("{}XX", status / 100);
     operation
