@@ -14,6 +14,7 @@
 mod in_process;
 mod plain_http;
 mod requests;
+mod settings;
 
 use commerce_diagnostics::Diagnostic;
 
@@ -25,6 +26,7 @@ use crate::rules::response_conformance::{self, Violation};
 #[cfg(feature = "tower")]
 pub use in_process::{RuntimeError, TowerExchange};
 pub use plain_http::{BaseUrlError, HttpExchange};
+pub use settings::{SettingsError, TestFlags, TestTarget};
 
 /// A request a contract test sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
