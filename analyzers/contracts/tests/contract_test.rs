@@ -3,30 +3,18 @@
 //! HTTP through `HttpExchange`: every planted drift is found, nothing else. (`in_process.rs`
 //! runs the same spec against axum services through `TowerExchange`.)
 
+mod demo_shop;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use commerce_contracts::conformance::ObservedResponse;
 use commerce_contracts::contract_test::{
     Exchange, HttpExchange, ProbeRequest, TestOptions, run_contract_tests,
 };
-use commerce_contracts::load::{self, DEFAULT_MAX_SPEC_BYTES, Loaded};
-use commerce_contracts::{SourceReader, SpecSource};
-use commerce_project::OsFs;
-
-fn spec() -> Loaded {
-    let root =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/rules/contracts/contract-test");
-    let reader = SourceReader {
-        fs: &OsFs,
-        root: &root,
-        max_bytes: DEFAULT_MAX_SPEC_BYTES,
-    };
-    load::load(&reader, &SpecSource::Path(PathBuf::from("openapi.yaml")))
-        .expect("the demo spec loads")
-}
+use commerce_contracts::load::Loaded;
 
 const ORDER: &str = r#"{"id": 1, "sku": "SKU-1", "total": 12.5, "coupon": null}"#;
 
@@ -120,7 +108,7 @@ const REQUESTS: usize = 14;
 
 #[test]
 fn every_planted_drift_is_found_in_process() {
-    let loaded = spec();
+    let loaded = demo_shop::spec();
     let mut shop = InProcess::default();
     let (requests, found) = findings(&loaded, &mut shop);
     assert_eq!(found, PLANTED);
@@ -185,7 +173,7 @@ fn serve(requests: usize) -> (u16, std::thread::JoinHandle<()>) {
 
 #[test]
 fn every_planted_drift_is_found_over_http() {
-    let loaded = spec();
+    let loaded = demo_shop::spec();
     let (port, server) = serve(REQUESTS);
     let mut http = HttpExchange::new(&format!("http://127.0.0.1:{port}"), Duration::from_secs(5))
         .expect("a base URL");
@@ -197,7 +185,7 @@ fn every_planted_drift_is_found_over_http() {
 
 #[test]
 fn an_unreachable_service_is_a_finding_per_request_not_a_panic() {
-    let loaded = spec();
+    let loaded = demo_shop::spec();
     let port = TcpListener::bind("127.0.0.1:0")
         .expect("a port")
         .local_addr()

@@ -2,9 +2,9 @@
 //! `tower`), on the demo spec of `fixtures/rules/contracts/contract-test`: a shop that keeps
 //! the spec yields nothing, a drifted one yields every planted drift at its spec line.
 
-use std::path::{Path, PathBuf};
+mod demo_shop;
 
-use axum::extract::{Path as UrlPath, Query};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -12,24 +12,10 @@ use axum::{Json, Router};
 use commerce_contracts::contract_test::{
     TestOptions, TestReport, TowerExchange, run_contract_tests,
 };
-use commerce_contracts::load::{self, DEFAULT_MAX_SPEC_BYTES, Loaded};
-use commerce_contracts::{SourceReader, SpecSource};
+use commerce_contracts::load::Loaded;
 use commerce_diagnostics::LineIndex;
-use commerce_project::OsFs;
 use serde::Deserialize;
 use serde_json::{Value, json};
-
-fn spec() -> Loaded {
-    let root =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/rules/contracts/contract-test");
-    let reader = SourceReader {
-        fs: &OsFs,
-        root: &root,
-        max_bytes: DEFAULT_MAX_SPEC_BYTES,
-    };
-    load::load(&reader, &SpecSource::Path(PathBuf::from("openapi.yaml")))
-        .expect("the demo spec loads")
-}
 
 fn order(id: u32, sku: &str, total: f64) -> Value {
     json!({"id": id, "sku": sku, "total": total, "coupon": null})
@@ -84,10 +70,10 @@ fn conforming_shop() -> Router {
         let total = f64::from(new.quantity) * 12.5 + shipping;
         (StatusCode::CREATED, Json(order(1, &new.sku, total)))
     }
-    async fn find(UrlPath(id): UrlPath<u32>) -> Json<Value> {
+    async fn find(Path(id): Path<u32>) -> Json<Value> {
         Json(order(id, "SKU-1", 12.5))
     }
-    async fn cancel(UrlPath(id): UrlPath<String>) -> StatusCode {
+    async fn cancel(Path(id): Path<String>) -> StatusCode {
         if id.parse::<u32>().is_ok() {
             StatusCode::NO_CONTENT
         } else {
@@ -118,10 +104,10 @@ fn drifted_shop() -> Router {
     async fn create(_body: String) -> impl IntoResponse {
         (StatusCode::CREATED, Json(order(1, "SKU-1", 12.5)))
     }
-    async fn find(UrlPath(_id): UrlPath<String>) -> Json<Value> {
+    async fn find(Path(_id): Path<String>) -> Json<Value> {
         Json(json!({"id": 1, "sku": "SKU-1", "total": "12.50", "coupon": null}))
     }
-    async fn cancel(UrlPath(_id): UrlPath<u32>) -> StatusCode {
+    async fn cancel(Path(_id): Path<u32>) -> StatusCode {
         StatusCode::INTERNAL_SERVER_ERROR
     }
     async fn products(Query(_query): Query<ProductsQuery>) -> impl IntoResponse {
@@ -163,7 +149,7 @@ fn findings(loaded: &Loaded, report: &TestReport) -> String {
 
 #[test]
 fn a_conforming_service_yields_nothing() {
-    let loaded = spec();
+    let loaded = demo_shop::spec();
     let report = run(&loaded, conforming_shop());
     assert_eq!(findings(&loaded, &report), "");
     assert_eq!(
@@ -174,14 +160,14 @@ fn a_conforming_service_yields_nothing() {
 
 #[test]
 fn every_planted_drift_is_found_at_its_spec_line() {
-    let loaded = spec();
+    let loaded = demo_shop::spec();
     let report = run(&loaded, drifted_shop());
     insta::assert_snapshot!(findings(&loaded, &report));
 }
 
 #[test]
 fn a_test_already_inside_a_tokio_runtime_can_run_it() {
-    let loaded = spec();
+    let loaded = demo_shop::spec();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("a runtime");
@@ -195,7 +181,7 @@ fn a_panicking_handler_is_a_finding_not_a_crash() {
     async fn exploding() -> &'static str {
         panic!("health check exploded")
     }
-    let loaded = spec();
+    let loaded = demo_shop::spec();
     let report = run(&loaded, Router::new().route("/health", get(exploding)));
     let health: Vec<&str> = report
         .diagnostics
