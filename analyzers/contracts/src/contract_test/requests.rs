@@ -463,7 +463,83 @@ fn encode(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
+    use commerce_project::MemoryFs;
+
     use super::*;
+    use crate::load::{DEFAULT_MAX_SPEC_BYTES, load_text};
+    use crate::{SourceReader, SpecSource};
+
+    /// Examples of every kind: a parameter's `examples` (an Example Object behind a `$ref`), a
+    /// 3.1 schema's `examples` list, a property's `example`, and a value generated without one.
+    const SPEC: &str = r##"openapi: 3.1.0
+info: {title: Shop, version: "1"}
+paths:
+  /carts/{cart}/items:
+    post:
+      parameters:
+        - name: cart
+          in: path
+          required: true
+          schema: {type: string, format: uuid}
+          examples:
+            usual: {$ref: "#/components/examples/Cart"}
+        - {name: currency, in: query, required: true, schema: {type: string, enum: [EUR, GBP], examples: [GBP]}}
+        - {name: page, in: query, schema: {type: integer}}
+      requestBody:
+        content:
+          application/json:
+            schema:
+              allOf:
+                - {type: object, required: [sku], properties: {sku: {type: string, example: SKU-7}}}
+                - {type: object, required: [quantity], properties: {quantity: {type: integer, minimum: 2}}}
+      responses:
+        "201": {description: Added}
+components:
+  examples:
+    Cart: {value: cart-42}
+"##;
+
+    fn sent(spec: &str) -> Vec<String> {
+        let fs = MemoryFs::default();
+        let reader = SourceReader {
+            fs: &fs,
+            root: Path::new("/"),
+            max_bytes: DEFAULT_MAX_SPEC_BYTES,
+        };
+        let loaded =
+            load_text(&reader, &SpecSource::parse("openapi.yaml"), spec.to_owned()).expect("loads");
+        let entry = &loaded.spec.paths[0];
+        probes(
+            &loaded.spec,
+            &entry.path,
+            &entry.operations[0],
+            &TestOptions::default(),
+        )
+        .into_iter()
+        .map(|probe| {
+            let body = String::from_utf8(probe.request.body.unwrap_or_default()).expect("utf-8");
+            let why = probe.invalid.map_or(String::new(), |invalid| invalid.what);
+            format!("{} {body}  {why}", probe.request.target)
+        })
+        .collect()
+    }
+
+    #[test]
+    fn examples_come_first_then_generated_values_then_one_invalid_variant_each() {
+        assert_eq!(
+            sent(SPEC),
+            [
+                r#"/carts/cart-42/items?currency=GBP {"sku":"SKU-7","quantity":2}  "#,
+                r#"/carts/cart-42/items?currency=not-in-enum {"sku":"SKU-7","quantity":2}  query parameter `currency` is `not-in-enum`, not one of its enum values"#,
+                r#"/carts/cart-42/items {"sku":"SKU-7","quantity":2}  query parameter `currency` is required and missing"#,
+                r#"/carts/cart-42/items?currency=GBP&page=not-an-integer {"sku":"SKU-7","quantity":2}  query parameter `page` is `not-an-integer`, not an integer"#,
+                r#"/carts/cart-42/items?currency=GBP {"quantity":2}  the body lacks its required property `sku`"#,
+                r#"/carts/cart-42/items?currency=GBP {"sku":12345,"quantity":2}  the body's `sku` is 12345, not a string"#,
+            ]
+        );
+    }
 
     #[test]
     fn encoding_keeps_unreserved_characters() {
