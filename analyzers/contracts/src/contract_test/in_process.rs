@@ -1,12 +1,6 @@
 //! [`TowerExchange`]: contract tests against an in-process tower service (an axum `Router`, a
 //! `ServiceBuilder` stack): each request goes straight into `Service::call`, with no socket,
 //! no server and no port to pick.
-//!
-//! ```ignore
-//! let mut exchange = TowerExchange::new(app_router())?;
-//! let report = run_contract_tests(&loaded, &mut exchange, &TestOptions::default());
-//! assert!(report.diagnostics.is_empty(), "{:#?}", report.diagnostics);
-//! ```
 
 use std::fmt::Display;
 
@@ -21,6 +15,23 @@ use crate::conformance::ObservedResponse;
 
 /// Calls a tower service in process, driving its futures on a current-thread runtime of its
 /// own, which lives as long as the exchange so tasks the service spawns outlive one request.
+///
+/// ```
+/// use axum::{Json, Router, routing::get};
+/// use commerce_contracts::contract_test::{TestOptions, TowerExchange, run_contract_tests};
+/// # use commerce_contracts::load::{DEFAULT_MAX_SPEC_BYTES, load_text};
+/// # use commerce_contracts::{SourceReader, SpecSource};
+/// # let fs = commerce_project::MemoryFs::default();
+/// # let reader = SourceReader { fs: &fs, root: std::path::Path::new("/"), max_bytes: DEFAULT_MAX_SPEC_BYTES };
+/// # let spec = r#"{"openapi": "3.1.0", "info": {"title": "Shop", "version": "1"}, "paths": {"/health": {"get":
+/// #   {"responses": {"200": {"description": "Alive", "content": {"application/json": {"schema": {"type": "object"}}}}}}}}}"#;
+/// # let loaded = load_text(&reader, &SpecSource::parse("openapi.json"), spec.to_owned())?;
+/// let app = Router::new().route("/health", get(|| async { Json(serde_json::json!({"ok": true})) }));
+/// let mut exchange = TowerExchange::new(app)?;
+/// let report = run_contract_tests(&loaded, &mut exchange, &TestOptions::default());
+/// assert!(report.diagnostics.is_empty(), "{:#?}", report.diagnostics);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct TowerExchange<S> {
     service: S,
     /// `Some` until dropped.
