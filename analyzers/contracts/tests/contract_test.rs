@@ -87,14 +87,19 @@ fn findings(loaded: &Loaded, exchange: &mut dyn Exchange) -> (usize, Vec<String>
 }
 
 /// Drift 2 (invalid requests accepted) once per invalid request the spec allows to build.
-const PLANTED: [&str; 13] = [
+const PLANTED: [&str; 18] = [
     "body-invalid GET /orders/{id}",
     "body-not-json GET /products",
     "invalid-request-accepted DELETE /orders/{id}",
+    "invalid-request-accepted DELETE /orders/{id}",
     "invalid-request-accepted GET /orders",
+    "invalid-request-accepted GET /orders",
+    "invalid-request-accepted GET /orders/{id}",
     "invalid-request-accepted GET /orders/{id}",
     "invalid-request-accepted GET /products",
     "invalid-request-accepted GET /products",
+    "invalid-request-accepted POST /orders",
+    "invalid-request-accepted POST /orders",
     "invalid-request-accepted POST /orders",
     "invalid-request-accepted POST /orders",
     "invalid-request-accepted POST /orders",
@@ -103,8 +108,8 @@ const PLANTED: [&str; 13] = [
     "undeclared-status DELETE /orders/{id}",
 ];
 
-/// Six valid requests, one per operation, and eight invalid ones.
-const REQUESTS: usize = 14;
+/// Six valid requests, one per operation, and thirteen invalid ones.
+const REQUESTS: usize = 19;
 
 #[test]
 fn every_planted_drift_is_found_in_process() {

@@ -56,28 +56,37 @@ struct ProductsQuery {
 /// The shop as the spec describes it: axum's extractors refuse what the spec forbids with
 /// the 400 and 422 it declares.
 fn conforming_shop() -> Router {
-    async fn list(Query(query): Query<ListQuery>) -> impl IntoResponse {
-        let orders: Vec<Value> = (1..=query.limit.unwrap_or(1).min(3))
+    async fn list(Query(query): Query<ListQuery>) -> Result<impl IntoResponse, StatusCode> {
+        let limit = query.limit.unwrap_or(1);
+        if limit == 0 {
+            return Err(StatusCode::BAD_REQUEST);
+        }
+        let orders: Vec<Value> = (1..=limit.min(3))
             .map(|id| order(id, "SKU-1", 12.5))
             .collect();
-        ([("x-total-count", orders.len().to_string())], Json(orders))
+        Ok(([("x-total-count", orders.len().to_string())], Json(orders)))
     }
-    async fn create(Json(new): Json<NewOrder>) -> impl IntoResponse {
+    async fn create(Json(new): Json<NewOrder>) -> Result<impl IntoResponse, StatusCode> {
+        if new.quantity == 0 || new.sku.chars().count() < 3 {
+            return Err(StatusCode::UNPROCESSABLE_ENTITY);
+        }
         let shipping = match new.shipping {
             Shipping::Standard => 0.0,
             Shipping::Express => 5.0,
         };
         let total = f64::from(new.quantity) * 12.5 + shipping;
-        (StatusCode::CREATED, Json(order(1, &new.sku, total)))
+        Ok((StatusCode::CREATED, Json(order(1, &new.sku, total))))
     }
-    async fn find(Path(id): Path<u32>) -> Json<Value> {
-        Json(order(id, "SKU-1", 12.5))
+    async fn find(Path(id): Path<u32>) -> Result<Json<Value>, StatusCode> {
+        if id == 0 {
+            return Err(StatusCode::NOT_FOUND);
+        }
+        Ok(Json(order(id, "SKU-1", 12.5)))
     }
     async fn cancel(Path(id): Path<String>) -> StatusCode {
-        if id.parse::<u32>().is_ok() {
-            StatusCode::NO_CONTENT
-        } else {
-            StatusCode::NOT_FOUND
+        match id.parse::<u32>() {
+            Ok(1..) => StatusCode::NO_CONTENT,
+            _ => StatusCode::NOT_FOUND,
         }
     }
     async fn products(Query(query): Query<ProductsQuery>) -> Json<Value> {
@@ -153,8 +162,8 @@ fn a_conforming_service_yields_nothing() {
     let report = run(&loaded, conforming_shop());
     assert_eq!(findings(&loaded, &report), "");
     assert_eq!(
-        report.requests, 14,
-        "six valid requests and eight invalid ones"
+        report.requests, 19,
+        "six valid requests and thirteen invalid ones"
     );
 }
 

@@ -3,10 +3,10 @@
 //!
 //! For each operation this sends a valid request (from the spec's examples, else generated
 //! from its schemas: defaults, enums, formats and bounds respected), then variants that break
-//! the spec in one way each (a parameter of the wrong type or outside its enum, a required
-//! query parameter missing, a body without a required property, with a value outside its enum
-//! or of the wrong JSON type; see [`requests`]), which the service must refuse with a 4xx the
-//! operation declares. The transport is an [`Exchange`]: [`HttpExchange`] talks HTTP/1.1 to a
+//! the spec in one way each (a parameter of the wrong type, outside its enum or its bounds, a
+//! required query parameter missing, a required body missing, a body without a required
+//! property, with a value outside its enum or bounds or of the wrong JSON type; see
+//! [`requests`]), which the service must refuse with a 4xx the operation declares. The transport is an [`Exchange`]: [`HttpExchange`] talks HTTP/1.1 to a
 //! base URL, `TowerExchange` (feature `tower`) calls an in-process tower service such as an
 //! axum `Router`.
 

@@ -176,6 +176,11 @@ fn parameter_variants(
                     invalid(format!("is `{text}`, not one of its enum values")),
                 ));
             }
+            if let Some((value, bound)) = out_of_range(schema) {
+                let mut parts = valid.clone();
+                parts.set(location, &parameter.name, value.to_string());
+                variants.push((parts, invalid(format!("is {value}, {bound}"))));
+            }
         }
         if location == "query" && parameter.required {
             let mut parts = valid.clone();
@@ -186,40 +191,48 @@ fn parameter_variants(
     variants
 }
 
-/// The valid JSON body without one required property, with a property outside its enum, and
-/// with a property (or the whole body) of the wrong JSON type.
+/// The valid JSON body left out when it is required, without one required property, with a
+/// property outside its enum or its bounds, and with a property (or the whole body) of the
+/// wrong JSON type.
 fn body_variants(spec: &Spec, operation: &Operation, valid: &Parts) -> Vec<(Parts, Invalidity)> {
-    let (Some((_, schema)), Some(body_loc)) = (
-        json_body(operation),
-        operation.request_body.as_ref().map(|body| body.loc),
-    ) else {
+    let (Some((_, schema)), Some(body)) = (json_body(operation), &operation.request_body) else {
         return Vec::new();
     };
-    let with_body = |body: Json| Parts {
-        body: Some(body),
+    let body_loc = body.loc;
+    let with_body = |body: Option<Json>| Parts {
+        body,
         ..valid.clone()
     };
+    let mut variants = Vec::new();
+    if body.required {
+        let what = "the required body is missing".to_owned();
+        variants.push((
+            with_body(None),
+            Invalidity {
+                what,
+                loc: body_loc,
+            },
+        ));
+    }
     let (properties, required) = object_shape(spec, schema.id, 0);
     let Some(Json::Object(object)) = &valid.body else {
-        return wrong_body_type(spec.schema(schema.id))
-            .map(|(body, kind)| {
-                let what = format!("the body is not {}", article(kind));
-                vec![(
-                    with_body(body),
-                    Invalidity {
-                        what,
-                        loc: body_loc,
-                    },
-                )]
-            })
-            .unwrap_or_default();
+        if let Some((body, kind)) = wrong_body_type(spec.schema(schema.id)) {
+            let what = format!("the body is not {}", article(kind));
+            variants.push((
+                with_body(Some(body)),
+                Invalidity {
+                    what,
+                    loc: body_loc,
+                },
+            ));
+        }
+        return variants;
     };
     let present = || {
         properties
             .iter()
             .filter(|property| object.contains_key(&property.name))
     };
-    let mut variants = Vec::new();
     if let Some(name) = required.iter().find(|name| object.contains_key(*name)) {
         let mut body = object.clone();
         body.shift_remove(name);
@@ -228,13 +241,19 @@ fn body_variants(spec: &Spec, operation: &Operation, valid: &Parts) -> Vec<(Part
             .find(|property| &property.name == name)
             .map_or(body_loc, |property| property.loc);
         let what = format!("the body lacks its required property `{name}`");
-        variants.push((with_body(Json::Object(body)), Invalidity { what, loc }));
+        variants.push((
+            with_body(Some(Json::Object(body))),
+            Invalidity { what, loc },
+        ));
     }
     let mut replaced = |property: &Property, value: Json, what: String| {
         let mut body = object.clone();
         body.insert(property.name.clone(), value);
         let loc = property.loc;
-        variants.push((with_body(Json::Object(body)), Invalidity { what, loc }));
+        variants.push((
+            with_body(Some(Json::Object(body))),
+            Invalidity { what, loc },
+        ));
     };
     if let Some((property, value)) = present()
         .find_map(|property| Some((property, outside_enum(spec.schema(property.schema.id))?)))
@@ -243,6 +262,12 @@ fn body_variants(spec: &Spec, operation: &Operation, valid: &Parts) -> Vec<(Part
             "the body's `{}` is {value}, not one of its enum values",
             property.name
         );
+        replaced(property, value, what);
+    }
+    if let Some((property, (value, bound))) = present()
+        .find_map(|property| Some((property, out_of_range(spec.schema(property.schema.id))?)))
+    {
+        let what = format!("the body's `{}` is {value}, {bound}", property.name);
         replaced(property, value, what);
     }
     if let Some((property, (value, kind))) = present()
@@ -267,6 +292,39 @@ fn wrong_body_type(schema: &Schema) -> Option<(Json, &str)> {
         Json::String("wrong-type".to_owned())
     };
     Some((value, kind))
+}
+
+/// A number just outside the schema's `minimum` (else its `maximum`), and which bound it
+/// breaks.
+fn out_of_range(schema: &Schema) -> Option<(Json, String)> {
+    let integer = match single_type(schema)? {
+        "integer" => true,
+        "number" => false,
+        _ => return None,
+    };
+    let (bound, exclusive, step, words) = match (schema.minimum, schema.maximum) {
+        (Some(minimum), _) => (minimum, exclusive_min(schema), -1.0, "below its minimum"),
+        (None, Some(maximum)) => {
+            let exclusive = matches!(
+                schema.exclusive_maximum,
+                Some(crate::model::Exclusive::Flag(true))
+            );
+            (maximum, exclusive, 1.0, "above its maximum")
+        }
+        (None, None) => return None,
+    };
+    // An exclusive bound is itself outside the range; an inclusive one is left by a step.
+    let outside = if exclusive { bound } else { bound + step };
+    let value = if integer {
+        Json::from(if step < 0.0 {
+            outside.ceil()
+        } else {
+            outside.floor()
+        } as i64)
+    } else {
+        Json::from(outside)
+    };
+    Some((value, format!("{words} {bound}")))
 }
 
 /// The schema's only type besides `null`.
@@ -536,6 +594,7 @@ components:
                 r#"/carts/cart-42/items {"sku":"SKU-7","quantity":2}  query parameter `currency` is required and missing"#,
                 r#"/carts/cart-42/items?currency=GBP&page=not-an-integer {"sku":"SKU-7","quantity":2}  query parameter `page` is `not-an-integer`, not an integer"#,
                 r#"/carts/cart-42/items?currency=GBP {"quantity":2}  the body lacks its required property `sku`"#,
+                r#"/carts/cart-42/items?currency=GBP {"sku":"SKU-7","quantity":1}  the body's `quantity` is 1, below its minimum 2"#,
                 r#"/carts/cart-42/items?currency=GBP {"sku":12345,"quantity":2}  the body's `sku` is 12345, not a string"#,
             ]
         );

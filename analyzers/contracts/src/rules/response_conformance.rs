@@ -14,12 +14,12 @@ declare_rule! {
     /// type it does not declare, a required response header missing, a body that is not JSON
     /// or not valid against the response schema (JSON Schema 2020-12; OpenAPI 3.0 `nullable`
     /// and boolean exclusive bounds are translated), no response at all. It also sends invalid
-    /// requests (a path or query parameter of the wrong type or outside its enum, a required
-    /// query parameter missing, a body without a required property, with a value outside its
-    /// enum or of the wrong JSON type) and reports each one accepted instead of refused with a
-    /// 4xx, or refused with a 4xx the operation does not declare, at the parameter or property
-    /// it breaks. The finding points at the spec element the response broke; `data.kind` says
-    /// which check failed.
+    /// requests (a path or query parameter of the wrong type, outside its enum or its bounds, a
+    /// required query parameter or body missing, a body without a required property, with a
+    /// value outside its enum or bounds or of the wrong JSON type) and reports each one
+    /// accepted instead of refused with a 4xx, or refused with a 4xx the operation does not
+    /// declare, at the parameter or property it breaks. The finding points at the spec element
+    /// the response broke; `data.kind` says which check failed.
     ///
     /// ## Why is this bad?
     /// Clients are generated from, and written against, the spec. A service that answers
