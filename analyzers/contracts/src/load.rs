@@ -160,6 +160,18 @@ pub fn load_text(
     Ok(Loaded { spec, issues })
 }
 
+/// A spec that is all in `text` (no other file to read), loaded as `path`; for unit tests.
+#[cfg(test)]
+pub(crate) fn load_str(path: &str, text: &str) -> Loaded {
+    let fs = commerce_project::MemoryFs::default();
+    let reader = SourceReader {
+        fs: &fs,
+        root: std::path::Path::new("/"),
+        max_bytes: DEFAULT_MAX_SPEC_BYTES,
+    };
+    load_text(&reader, &SpecSource::parse(path), text.to_owned()).expect("the spec loads")
+}
+
 /// `line:column` (1-based) of the start of `range` in `text`.
 fn position(text: &str, range: TextRange) -> String {
     let position = commerce_diagnostics::LineIndex::new(text).source_position(range.start());

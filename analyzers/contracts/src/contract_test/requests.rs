@@ -521,13 +521,8 @@ fn encode(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
-    use commerce_project::MemoryFs;
 
     use super::*;
-    use crate::load::{DEFAULT_MAX_SPEC_BYTES, load_text};
-    use crate::{SourceReader, SpecSource};
 
     /// Examples of every kind: a parameter's `examples` (an Example Object behind a `$ref`), a
     /// 3.1 schema's `examples` list, a property's `example`, and a value generated without one.
@@ -560,14 +555,7 @@ components:
 "##;
 
     fn sent(spec: &str) -> Vec<String> {
-        let fs = MemoryFs::default();
-        let reader = SourceReader {
-            fs: &fs,
-            root: Path::new("/"),
-            max_bytes: DEFAULT_MAX_SPEC_BYTES,
-        };
-        let loaded =
-            load_text(&reader, &SpecSource::parse("openapi.yaml"), spec.to_owned()).expect("loads");
+        let loaded = crate::load::load_str("openapi.yaml", spec);
         let entry = &loaded.spec.paths[0];
         probes(
             &loaded.spec,
