@@ -6,9 +6,11 @@
 //! the spec in one way each (a parameter of the wrong type, outside its enum or its bounds, a
 //! required query parameter missing, a required body missing, a body without a required
 //! property, with a value outside its enum or bounds or of the wrong JSON type; see
-//! [`requests`]), which the service must refuse with a 4xx the operation declares. The transport is an [`Exchange`]: [`HttpExchange`] talks HTTP/1.1 to a
-//! base URL, `TowerExchange` (feature `tower`) calls an in-process tower service such as an
-//! axum `Router`.
+//! [`requests`]), which the service must refuse with a 4xx the operation declares.
+//!
+//! The transport is an [`Exchange`]: [`HttpExchange`] talks HTTP/1.1 to a base URL, and
+//! `TowerExchange` (feature `tower`) calls an in-process tower service such as an axum
+//! `Router`. [`TestTarget`] resolves the CLI's flags over `[contracts]` in commerce.toml.
 
 #[cfg(feature = "tower")]
 mod in_process;
