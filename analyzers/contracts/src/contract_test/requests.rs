@@ -31,6 +31,9 @@ struct Parts {
     query: Vec<(String, String)>,
     headers: Vec<(String, String)>,
     body: Option<Json>,
+    /// The JSON media type the operation declares for its body (`application/json`,
+    /// `application/merge-patch+json`), sent as `content-type` with a body.
+    media_type: String,
 }
 
 impl Parts {
@@ -89,6 +92,9 @@ fn valid_parts(spec: &Spec, operation: &Operation, options: &TestOptions) -> Par
         body: json_body(operation).map(|(media, schema)| {
             parsed(media.example.as_deref()).unwrap_or_else(|| sample(spec, schema.id, 0))
         }),
+        media_type: json_body(operation)
+            .map_or("application/json", |(media, _)| media.name.as_str())
+            .to_owned(),
     }
 }
 
@@ -124,7 +130,7 @@ fn render(method: &str, path: &str, parts: &Parts) -> ProbeRequest {
     }
     let mut headers = parts.headers.clone();
     let body = parts.body.as_ref().map(|body| {
-        headers.push(("content-type".to_owned(), "application/json".to_owned()));
+        headers.push(("content-type".to_owned(), parts.media_type.clone()));
         body.to_string().into_bytes()
     });
     ProbeRequest {
@@ -586,6 +592,44 @@ components:
                 r#"/carts/cart-42/items?currency=GBP {"sku":12345,"quantity":2}  the body's `sku` is 12345, not a string"#,
             ]
         );
+    }
+
+    #[test]
+    fn a_body_goes_with_the_json_media_type_the_operation_declares() {
+        let loaded = crate::load::load_str(
+            "openapi.yaml",
+            r#"openapi: 3.0.3
+info: {title: Shop, version: "1"}
+paths:
+  /carts/{id}:
+    patch:
+      requestBody:
+        content:
+          text/plain: {schema: {type: string}}
+          application/merge-patch+json: {schema: {type: object, properties: {note: {type: string}}}}
+      responses:
+        "200": {description: Patched}
+"#,
+        );
+        let entry = &loaded.spec.paths[0];
+        let probes = probes(
+            &loaded.spec,
+            &entry.path,
+            &entry.operations[0],
+            &TestOptions::default(),
+        );
+        let content_types: Vec<Option<&str>> = probes
+            .iter()
+            .map(|probe| {
+                probe
+                    .request
+                    .headers
+                    .iter()
+                    .find(|(name, _)| name == "content-type")
+                    .map(|(_, value)| value.as_str())
+            })
+            .collect();
+        assert_eq!(content_types, [Some("application/merge-patch+json")]);
     }
 
     #[test]
