@@ -90,7 +90,7 @@ while IFS=$'\t' read -r id base head _; do
   pair "$id" "$base" "$head"
 done < "$corpus/pairs.tsv"
 
-# Contract tests on the drifted demo shop (six planted drifts), beside schemathesis (PyPI).
+# Contract tests on the drifted demo shop (six planted drifts, the second one 13 invalid requests), beside schemathesis (PyPI).
 demo="$PWD/fixtures/rules/contracts/contract-test"
 [ -x "$scratch/st-venv/bin/schemathesis" ] || { python3 -m venv "$scratch/st-venv" && "$scratch/st-venv/bin/pip" install --quiet schemathesis; }
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -109,7 +109,7 @@ import json, re, sys
 report = json.load(open(sys.argv[1]))
 print(f"  ours: {len(report['diagnostics'])} findings")
 for d in report["diagnostics"]:
-    print(f"    {d['data']['kind']:26s} {d['data']['method']} {d['data']['path']}")
+    print(f"    {d['data']['kind']:34s} {d['data']['method']} {d['data']['path']}")
 text = open(sys.argv[2], errors="replace").read()
 print("  schemathesis:")
 for line in re.findall(r"❌ (ST\d+ [^\n]+)", text):

@@ -216,7 +216,7 @@ const MAX_BODY_ERRORS: usize = 5;
 
 /// The response the spec declares for `status`: the exact code, then its range (`2XX`), then
 /// `default`.
-fn declared_response(operation: &Operation, status: u16) -> Option<&Response> {
+pub(crate) fn declared_response(operation: &Operation, status: u16) -> Option<&Response> {
     let exact = status.to_string();
     let range = format!("{}XX", status / 100);
     operation
@@ -341,13 +341,8 @@ fn translate_schema_object(map: &mut Map<String, Json>) {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
-    use commerce_project::MemoryFs;
 
     use super::*;
-    use crate::load::{DEFAULT_MAX_SPEC_BYTES, load_text};
-    use crate::{SourceReader, SpecSource};
 
     const SPEC: &str = r##"openapi: 3.0.3
 info: {title: Shop, version: "1"}
@@ -382,13 +377,7 @@ components:
 "##;
 
     fn loaded() -> Loaded {
-        let fs = MemoryFs::default();
-        let reader = SourceReader {
-            fs: &fs,
-            root: Path::new("/"),
-            max_bytes: DEFAULT_MAX_SPEC_BYTES,
-        };
-        load_text(&reader, &SpecSource::parse("openapi.yaml"), SPEC.to_owned()).expect("loads")
+        crate::load::load_str("openapi.yaml", SPEC)
     }
 
     fn response(status: u16, content_type: &str, body: &str) -> ObservedResponse {

@@ -160,6 +160,18 @@ pub fn load_text(
     Ok(Loaded { spec, issues })
 }
 
+/// A spec that is all in `text` (no other file to read), loaded as `path`; for unit tests.
+#[cfg(test)]
+pub(crate) fn load_str(path: &str, text: &str) -> Loaded {
+    let fs = commerce_project::MemoryFs::default();
+    let reader = SourceReader {
+        fs: &fs,
+        root: std::path::Path::new("/"),
+        max_bytes: DEFAULT_MAX_SPEC_BYTES,
+    };
+    load_text(&reader, &SpecSource::parse(path), text.to_owned()).expect("the spec loads")
+}
+
 /// `line:column` (1-based) of the start of `range` in `text`.
 fn position(text: &str, range: TextRange) -> String {
     let position = commerce_diagnostics::LineIndex::new(text).source_position(range.start());
@@ -708,6 +720,12 @@ impl<'d> Builder<'d> {
             content_encoding: at.str("contentEncoding"),
             content_media_type: at.str("contentMediaType"),
             content_schema: self.optional_schema(at.get("contentSchema")),
+            example: at.json_text("example").or_else(|| {
+                at.get("examples")?
+                    .items()
+                    .next()
+                    .map(|first| first.node.to_json().to_string())
+            }),
         };
         Schema {
             loc: at.loc(),
@@ -868,6 +886,7 @@ impl<'d> Builder<'d> {
                 deprecated: at.flag("deprecated"),
                 schema: self.optional_schema(at.get("schema")),
                 content: self.content(at.get("content")),
+                example: self.example(at),
                 extensions: at.extensions(),
                 loc: item.loc(),
                 name,
@@ -885,9 +904,20 @@ impl<'d> Builder<'d> {
             .map(|(name, loc, media)| MediaType {
                 name: name.to_owned(),
                 schema: self.optional_schema(media.get("schema")),
+                example: self.example(media),
                 loc,
             })
             .collect()
+    }
+
+    /// The `example` of a parameter or media type, else the `value` of the first of its
+    /// `examples` (Example Objects, `$ref`s to `components/examples` followed).
+    fn example(&mut self, at: At<'d>) -> Option<String> {
+        if let Some(example) = at.json_text("example") {
+            return Some(example);
+        }
+        let (_, _, first) = at.get("examples")?.entries().next()?;
+        self.deref(first)?.json_text("value")
     }
 
     fn responses(&mut self, responses: At<'d>) -> Vec<Response> {

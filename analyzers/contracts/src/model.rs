@@ -150,6 +150,8 @@ pub struct Parameter {
     pub schema: Option<SchemaRef>,
     /// `content` instead of `schema` (one media type).
     pub content: Vec<MediaType>,
+    /// The first of `example` and `examples`, as compact JSON text.
+    pub example: Option<String>,
     pub extensions: Vec<(String, Json)>,
     pub loc: Loc,
 }
@@ -173,6 +175,8 @@ pub struct MediaType {
     /// `application/json`.
     pub name: String,
     pub schema: Option<SchemaRef>,
+    /// The first of `example` and `examples`, as compact JSON text.
+    pub example: Option<String>,
     pub loc: Loc,
 }
 
@@ -316,6 +320,9 @@ pub struct Rare {
     pub content_encoding: Option<String>,
     pub content_media_type: Option<String>,
     pub content_schema: Option<SchemaRef>,
+    /// The first of `example` (3.0) and `examples` (3.1, a list), as compact JSON text: contract
+    /// tests send it. Annotations do not change the contract, so the diff ignores it.
+    pub example: Option<String>,
 }
 
 /// What a schema without rare keywords has.
@@ -341,6 +348,7 @@ static NO_RARE: Rare = Rare {
     content_encoding: None,
     content_media_type: None,
     content_schema: None,
+    example: None,
 };
 
 /// One entry of `properties`.

@@ -167,20 +167,9 @@ fn top_level_key(text: &str, key: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::{DEFAULT_MAX_SPEC_BYTES, load_text};
-    use crate::{SourceReader, SpecSource};
-    use commerce_project::MemoryFs;
-    use std::path::Path;
 
     fn insert(text: &str, path: &str, methods: &[&str]) -> Option<String> {
-        let fs = MemoryFs::default();
-        let reader = SourceReader {
-            fs: &fs,
-            root: Path::new("/"),
-            max_bytes: DEFAULT_MAX_SPEC_BYTES,
-        };
-        let loaded =
-            load_text(&reader, &SpecSource::parse("spec.yaml"), text.to_owned()).expect("loads");
+        let loaded = crate::load::load_str("spec.yaml", text);
         let methods: Vec<String> = methods.iter().map(|method| (*method).to_owned()).collect();
         let (at, body) = stub_insertion(text, &loaded.spec, path, &methods)?;
         let mut fixed = text.to_owned();
@@ -203,7 +192,6 @@ mod tests {
     #[test]
     fn a_new_path_gets_its_parameters_and_every_method() {
         let fixed = insert(SPEC, "/orders/{id}", &["GET", "DELETE"]).expect("a fix");
-        let reader_text = fixed.clone();
         assert!(
             fixed.contains("    /orders/{id}:\n        get:\n"),
             "{fixed}"
@@ -215,14 +203,7 @@ mod tests {
             ),
             "{fixed}"
         );
-        let fs = MemoryFs::default();
-        let reader = SourceReader {
-            fs: &fs,
-            root: Path::new("/"),
-            max_bytes: DEFAULT_MAX_SPEC_BYTES,
-        };
-        let loaded =
-            load_text(&reader, &SpecSource::parse("spec.yaml"), reader_text).expect("still a spec");
+        let loaded = crate::load::load_str("spec.yaml", &fixed);
         let entry = loaded.spec.path("/orders/{id}").expect("the new path");
         assert_eq!(entry.operations.len(), 2);
         assert!(loaded.issues.is_empty(), "{:?}", loaded.issues);

@@ -1,31 +1,20 @@
 //! Contract tests against the drifted demo shop of `fixtures/rules/contracts/contract-test`
-//! (the same drifts as its `drifted_service.py`), in process through the `Exchange` trait and
-//! over HTTP through `HttpExchange`: every planted drift is found, nothing else.
+//! (the same drifts as its `drifted_service.py`), through a hand-written `Exchange` and over
+//! HTTP through `HttpExchange`: every planted drift is found, nothing else. (`in_process.rs`
+//! runs the same spec against axum services through `TowerExchange`.)
+
+mod demo_shop;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use commerce_contracts::conformance::ObservedResponse;
 use commerce_contracts::contract_test::{
     Exchange, HttpExchange, ProbeRequest, TestOptions, run_contract_tests,
 };
-use commerce_contracts::load::{self, DEFAULT_MAX_SPEC_BYTES, Loaded};
-use commerce_contracts::{SourceReader, SpecSource};
-use commerce_project::OsFs;
-
-fn spec() -> Loaded {
-    let root =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/rules/contracts/contract-test");
-    let reader = SourceReader {
-        fs: &OsFs,
-        root: &root,
-        max_bytes: DEFAULT_MAX_SPEC_BYTES,
-    };
-    load::load(&reader, &SpecSource::Path(PathBuf::from("openapi.yaml")))
-        .expect("the demo spec loads")
-}
+use commerce_contracts::load::Loaded;
 
 const ORDER: &str = r#"{"id": 1, "sku": "SKU-1", "total": 12.5, "coupon": null}"#;
 
@@ -53,7 +42,7 @@ fn drifted_shop(method: &str, target: &str) -> (u16, &'static str, String, Vec<(
     }
 }
 
-/// The shop called in process, as a test would call a tower service.
+/// The shop called in process, recording what it was sent.
 #[derive(Default)]
 struct InProcess {
     seen: Vec<ProbeRequest>,
@@ -97,40 +86,49 @@ fn findings(loaded: &Loaded, exchange: &mut dyn Exchange) -> (usize, Vec<String>
     (report.requests, found)
 }
 
-const PLANTED: [&str; 6] = [
+/// Drift 2 (invalid requests accepted) once per invalid request the spec allows to build.
+const PLANTED: [&str; 18] = [
     "body-invalid GET /orders/{id}",
     "body-not-json GET /products",
+    "invalid-request-accepted DELETE /orders/{id}",
+    "invalid-request-accepted DELETE /orders/{id}",
+    "invalid-request-accepted GET /orders",
+    "invalid-request-accepted GET /orders",
+    "invalid-request-accepted GET /orders/{id}",
+    "invalid-request-accepted GET /orders/{id}",
+    "invalid-request-accepted GET /products",
+    "invalid-request-accepted GET /products",
+    "invalid-request-accepted POST /orders",
+    "invalid-request-accepted POST /orders",
+    "invalid-request-accepted POST /orders",
+    "invalid-request-accepted POST /orders",
     "invalid-request-accepted POST /orders",
     "missing-header GET /orders",
     "undeclared-content-type GET /health",
     "undeclared-status DELETE /orders/{id}",
 ];
 
+/// Six valid requests, one per operation, and thirteen invalid ones.
+const REQUESTS: usize = 19;
+
 #[test]
 fn every_planted_drift_is_found_in_process() {
-    let loaded = spec();
+    let loaded = demo_shop::spec();
     let mut shop = InProcess::default();
     let (requests, found) = findings(&loaded, &mut shop);
     assert_eq!(found, PLANTED);
-    assert_eq!(requests, 7, "six operations and one invalid order");
-    // The requests follow the spec: parameters in range, required query values, valid bodies.
-    let targets: Vec<&str> = shop
+    assert_eq!(requests, REQUESTS);
+    // The valid requests come from the spec's examples: the parameter's (`id: 42`), the
+    // schema's (`currency: GBP`) and the media type's (the order).
+    let sent: Vec<String> = shop
         .seen
         .iter()
-        .map(|request| request.target.as_str())
+        .map(|request| {
+            let body = String::from_utf8_lossy(request.body.as_deref().unwrap_or_default());
+            format!("{} {} {body}", request.method, request.target)
+        })
         .collect();
-    assert!(targets.contains(&"/orders/1"), "{targets:?}");
-    assert!(targets.contains(&"/products?currency=EUR"), "{targets:?}");
-    let order = shop
-        .seen
-        .iter()
-        .find(|request| request.method == "POST" && request.body.as_deref() != Some(b"{}"))
-        .and_then(|request| request.body.clone())
-        .expect("a valid order was sent");
-    assert_eq!(
-        String::from_utf8(order).expect("utf-8"),
-        r#"{"sku":"111","quantity":1}"#
-    );
+    insta::assert_snapshot!(sent.join("\n"));
     assert!(shop.seen.iter().all(|request| {
         request
             .headers
@@ -180,19 +178,19 @@ fn serve(requests: usize) -> (u16, std::thread::JoinHandle<()>) {
 
 #[test]
 fn every_planted_drift_is_found_over_http() {
-    let loaded = spec();
-    let (port, server) = serve(7);
+    let loaded = demo_shop::spec();
+    let (port, server) = serve(REQUESTS);
     let mut http = HttpExchange::new(&format!("http://127.0.0.1:{port}"), Duration::from_secs(5))
         .expect("a base URL");
     let (requests, found) = findings(&loaded, &mut http);
     server.join().expect("the server thread ends");
-    assert_eq!(requests, 7);
+    assert_eq!(requests, REQUESTS);
     assert_eq!(found, PLANTED);
 }
 
 #[test]
 fn an_unreachable_service_is_a_finding_per_request_not_a_panic() {
-    let loaded = spec();
+    let loaded = demo_shop::spec();
     let port = TcpListener::bind("127.0.0.1:0")
         .expect("a port")
         .local_addr()

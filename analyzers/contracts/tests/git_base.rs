@@ -23,7 +23,7 @@ fn the_spec_at_the_base_ref_is_the_baseline() {
     let config = ContractsConfig {
         specs: vec!["api/*.yaml".to_owned()],
         base: Some("HEAD".to_owned()),
-        routes: Vec::new(),
+        ..ContractsConfig::default()
     };
     let mut rules: Vec<String> = check_project(&OsFs, dir.path(), &config, None)
         .into_iter()

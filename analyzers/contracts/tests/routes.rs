@@ -27,6 +27,7 @@ fn config() -> ContractsConfig {
         specs: vec!["openapi.yaml".to_owned()],
         base: None,
         routes: vec!["src/**/*.rs".to_owned()],
+        ..ContractsConfig::default()
     }
 }
 

@@ -139,6 +139,11 @@ impl Layout {
             (!self.rust_sources.is_empty()).then(|| list(&self.rust_sources)),
             "[\"crates/*/src/**/*.rs\"]",
         );
+        out.push_str(
+            "# `cargo commerce contracts test`: where the service listens, and the variable holding its token.\n",
+        );
+        setting(&mut out, "test_base_url", None, "\"http://127.0.0.1:3000\"");
+        setting(&mut out, "test_bearer_env", None, "\"API_TOKEN\"");
 
         out.push_str("\n[migrations]\n");
         setting(

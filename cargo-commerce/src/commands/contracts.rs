@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand};
-use commerce_contracts::contract_test::{HttpExchange, TestOptions, run_contract_tests};
+use commerce_contracts::contract_test::{HttpExchange, TestFlags, TestTarget, run_contract_tests};
 use commerce_contracts::load::DEFAULT_MAX_SPEC_BYTES;
 use commerce_contracts::{Level, Loaded, SourceReader, SpecSource};
 use commerce_diagnostics::render::{Sources, Summary};
@@ -28,7 +28,8 @@ pub struct ContractsArgs {
 pub enum ContractsCommand {
     /// Compare two versions of an OpenAPI spec and report what changed, by oasdiff's checks.
     Diff(DiffArgs),
-    /// Call every operation of a spec on a running service and check the responses against it.
+    /// Call every operation of a spec on a running service (valid requests from its examples
+    /// and schemas, and invalid ones it must refuse with a declared 4xx) and check the responses.
     Test(TestArgs),
 }
 
@@ -37,13 +38,16 @@ pub struct TestArgs {
     /// The spec: a path, or `git:REF:path`.
     #[arg(long)]
     pub spec: String,
-    /// Where the service listens, e.g. `http://127.0.0.1:3000` (plain HTTP).
+    /// Where the service listens, e.g. `http://127.0.0.1:3000` (plain HTTP); default:
+    /// `test_base_url` under [contracts] in commerce.toml.
     #[arg(long, value_name = "URL")]
-    pub base_url: String,
-    /// A header sent with every request, `Name: value` (repeatable).
+    pub base_url: Option<String>,
+    /// A header sent with every request, `Name: value` (repeatable); overrides the
+    /// `test_headers` entry of the same name.
     #[arg(long = "header", value_name = "HEADER", value_parser = parse_header)]
     pub headers: Vec<(String, String)>,
-    /// Send `Authorization: Bearer <token>` with the token read from this environment variable.
+    /// Send `Authorization: Bearer <token>` with the token read from this environment variable;
+    /// default: `test_bearer_env` under [contracts].
     #[arg(long, value_name = "VAR")]
     pub bearer_env: Option<String>,
     /// Seconds to wait for each response.
@@ -96,6 +100,17 @@ pub fn run(cli: &Cli, args: &ContractsArgs) -> Result<Exit, CliError> {
 
 fn run_test(cli: &Cli, args: &TestArgs) -> Result<Exit, CliError> {
     let started = Instant::now();
+    let project = load_project(cli)?;
+    let flags = TestFlags {
+        base_url: args.base_url.clone(),
+        headers: args.headers.clone(),
+        bearer_env: args.bearer_env.clone(),
+    };
+    let target = TestTarget::resolve(&project.config().contracts, flags, &|variable| {
+        std::env::var(variable).ok()
+    })
+    .map_err(|error| CliError::ContractsSetup(error.to_string()))?;
+    // The spec is named from where the command runs, as in `contracts diff`.
     let root = match &cli.project {
         Some(dir) => dir.clone(),
         None => std::env::current_dir().map_err(CliError::CurrentDir)?,
@@ -106,28 +121,15 @@ fn run_test(cli: &Cli, args: &TestArgs) -> Result<Exit, CliError> {
         max_bytes: DEFAULT_MAX_SPEC_BYTES,
     };
     let loaded = commerce_contracts::load::load(&reader, &SpecSource::parse(&args.spec))?;
-    let mut exchange = HttpExchange::new(&args.base_url, Duration::from_secs(args.timeout))
+    let mut exchange = HttpExchange::new(&target.base_url, Duration::from_secs(args.timeout))
         .map_err(|error| CliError::ContractsSetup(error.to_string()))?;
-    let mut options = TestOptions {
-        headers: args.headers.clone(),
-    };
-    if let Some(variable) = &args.bearer_env {
-        let token = std::env::var(variable).map_err(|_| {
-            CliError::ContractsSetup(format!(
-                "the environment variable `{variable}` (--bearer-env) is not set"
-            ))
-        })?;
-        options
-            .headers
-            .push(("authorization".to_owned(), format!("Bearer {token}")));
-    }
-    let report = run_contract_tests(&loaded, &mut exchange, &options);
+    let report = run_contract_tests(&loaded, &mut exchange, &target.options);
     let mut diagnostics = report.diagnostics;
     sort_and_dedup(&mut diagnostics);
     if args.format == OutputFormat::Human {
         output::note(&format!(
             "{} request(s) sent to {}",
-            report.requests, args.base_url
+            report.requests, target.base_url
         ));
     }
     let sources: Sources = loaded

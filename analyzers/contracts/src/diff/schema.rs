@@ -15,7 +15,7 @@ use std::rc::Rc;
 
 use super::lifecycle::{self, Sunset};
 use super::{Differ, OpCtx};
-use crate::model::{BoolOrSchema, Exclusive, Loc, Schema, SchemaId, SchemaRef, Spec};
+use crate::model::{BoolOrSchema, Exclusive, Loc, Rare, Schema, SchemaId, SchemaRef, Spec};
 
 /// Where a schema is used.
 #[derive(Clone, Copy, Debug)]
@@ -601,18 +601,8 @@ impl<'a> Differ<'a> {
                         format!(" from `{}` to `{}`", base.property_name, head.property_name);
                     self.keyword(pair, &["discriminator-property-name-changed"], change);
                 }
-                let added: Vec<&str> = head
-                    .mapping
-                    .iter()
-                    .filter(|(key, _)| !base.mapping.iter().any(|(other, _)| other == key))
-                    .map(|(key, _)| key.as_str())
-                    .collect();
-                let deleted: Vec<&str> = base
-                    .mapping
-                    .iter()
-                    .filter(|(key, _)| !head.mapping.iter().any(|(other, _)| other == key))
-                    .map(|(key, _)| key.as_str())
-                    .collect();
+                let added = missing_keys(&head.mapping, &base.mapping);
+                let deleted = missing_keys(&base.mapping, &head.mapping);
                 if !added.is_empty() {
                     self.keyword(
                         pair,
@@ -686,49 +676,22 @@ impl<'a> Differ<'a> {
     /// `prefixItems`, `patternProperties`, `unevaluated*`, `contentSchema`.
     fn applicators(&mut self, pair: Pair<'_, '_>) {
         let (base, head) = (pair.base, pair.head);
-        for (name, from, to) in [
-            (
-                "if",
-                base.rare().if_schema.is_some(),
-                head.rare().if_schema.is_some(),
-            ),
-            (
-                "then",
-                base.rare().then_schema.is_some(),
-                head.rare().then_schema.is_some(),
-            ),
-            (
-                "else",
-                base.rare().else_schema.is_some(),
-                head.rare().else_schema.is_some(),
-            ),
-            (
-                "contains",
-                base.rare().contains.is_some(),
-                head.rare().contains.is_some(),
-            ),
-            (
-                "property-names",
-                base.rare().property_names.is_some(),
-                head.rare().property_names.is_some(),
-            ),
-            (
-                "unevaluated-items",
-                base.rare().unevaluated_items.is_some(),
-                head.rare().unevaluated_items.is_some(),
-            ),
-            (
-                "unevaluated-properties",
-                base.rare().unevaluated_properties.is_some(),
-                head.rare().unevaluated_properties.is_some(),
-            ),
-            (
-                "content-schema",
-                base.rare().content_schema.is_some(),
-                head.rare().content_schema.is_some(),
-            ),
-        ] {
-            self.presence(pair, name, from, to);
+        /// Whether the keyword is written (`false` and `{}` included).
+        type Written = fn(&Rare) -> bool;
+        let keywords: [(&str, Written); 8] = [
+            ("if", |rare| rare.if_schema.is_some()),
+            ("then", |rare| rare.then_schema.is_some()),
+            ("else", |rare| rare.else_schema.is_some()),
+            ("contains", |rare| rare.contains.is_some()),
+            ("property-names", |rare| rare.property_names.is_some()),
+            ("unevaluated-items", |rare| rare.unevaluated_items.is_some()),
+            ("unevaluated-properties", |rare| {
+                rare.unevaluated_properties.is_some()
+            }),
+            ("content-schema", |rare| rare.content_schema.is_some()),
+        ];
+        for (name, present) in keywords {
+            self.presence(pair, name, present(base.rare()), present(head.rare()));
         }
         match base
             .rare()
@@ -740,32 +703,15 @@ impl<'a> Differ<'a> {
             std::cmp::Ordering::Greater => self.keyword(pair, &["prefix-items-removed"], ""),
             std::cmp::Ordering::Equal => {}
         }
-        for (pattern, _) in &base.rare().pattern_properties {
-            if !head
-                .rare()
-                .pattern_properties
-                .iter()
-                .any(|(other, _)| other == pattern)
-            {
-                self.keyword(
-                    pair,
-                    &["pattern-property-removed"],
-                    format_args!(": `{pattern}`"),
-                );
-            }
-        }
-        for (pattern, _) in &head.rare().pattern_properties {
-            if !base
-                .rare()
-                .pattern_properties
-                .iter()
-                .any(|(other, _)| other == pattern)
-            {
-                self.keyword(
-                    pair,
-                    &["pattern-property-added"],
-                    format_args!(": `{pattern}`"),
-                );
+        for (from, to, change) in [
+            (base, head, "pattern-property-removed"),
+            (head, base, "pattern-property-added"),
+        ] {
+            for pattern in missing_keys(
+                &from.rare().pattern_properties,
+                &to.rare().pattern_properties,
+            ) {
+                self.keyword(pair, &[change], format_args!(": `{pattern}`"));
             }
         }
     }
@@ -802,46 +748,24 @@ impl<'a> Differ<'a> {
                 Some(_) => {}
             }
         }
-        for (name, _) in &head.rare().dependent_required {
-            if !base
-                .rare()
-                .dependent_required
-                .iter()
-                .any(|(other, _)| other == name)
-            {
-                self.keyword(
-                    pair,
-                    &["dependent-required-added"],
-                    format_args!(": `{name}`"),
-                );
-            }
-        }
-        for (name, _) in &base.rare().dependent_schemas {
-            if !head
-                .rare()
-                .dependent_schemas
-                .iter()
-                .any(|(other, _)| other == name)
-            {
-                self.keyword(
-                    pair,
-                    &["dependent-schema-removed"],
-                    format_args!(": `{name}`"),
-                );
-            }
-        }
-        for (name, _) in &head.rare().dependent_schemas {
-            if !base
-                .rare()
-                .dependent_schemas
-                .iter()
-                .any(|(other, _)| other == name)
-            {
-                self.keyword(
-                    pair,
-                    &["dependent-schema-added"],
-                    format_args!(": `{name}`"),
-                );
+        let (base_rare, head_rare) = (base.rare(), head.rare());
+        let missing = [
+            (
+                missing_keys(&head_rare.dependent_required, &base_rare.dependent_required),
+                "dependent-required-added",
+            ),
+            (
+                missing_keys(&base_rare.dependent_schemas, &head_rare.dependent_schemas),
+                "dependent-schema-removed",
+            ),
+            (
+                missing_keys(&head_rare.dependent_schemas, &base_rare.dependent_schemas),
+                "dependent-schema-added",
+            ),
+        ];
+        for (names, change) in missing {
+            for name in names {
+                self.keyword(pair, &[change], format_args!(": `{name}`"));
             }
         }
     }
@@ -1111,69 +1035,38 @@ impl<'a> Differ<'a> {
     /// sides have.
     fn single_children(&mut self, pair: Pair<'_, '_>) {
         let (base, head) = (pair.base, pair.head);
-        let schema_of = |value: &Option<BoolOrSchema>| match value {
-            Some(BoolOrSchema::Schema(schema)) => Some(schema.id),
-            _ => None,
-        };
-        let singles = [
-            (
-                "items",
-                base.items.as_ref().map(|s| s.id),
-                head.items.as_ref().map(|s| s.id),
-            ),
-            (
-                "additionalProperties",
-                schema_of(&base.additional_properties),
-                schema_of(&head.additional_properties),
-            ),
-            (
-                "not",
-                base.rare().not.as_ref().map(|s| s.id),
-                head.rare().not.as_ref().map(|s| s.id),
-            ),
-            (
-                "if",
-                base.rare().if_schema.as_ref().map(|s| s.id),
-                head.rare().if_schema.as_ref().map(|s| s.id),
-            ),
-            (
-                "then",
-                base.rare().then_schema.as_ref().map(|s| s.id),
-                head.rare().then_schema.as_ref().map(|s| s.id),
-            ),
-            (
-                "else",
-                base.rare().else_schema.as_ref().map(|s| s.id),
-                head.rare().else_schema.as_ref().map(|s| s.id),
-            ),
-            (
-                "contains",
-                base.rare().contains.as_ref().map(|s| s.id),
-                head.rare().contains.as_ref().map(|s| s.id),
-            ),
-            (
-                "propertyNames",
-                base.rare().property_names.as_ref().map(|s| s.id),
-                head.rare().property_names.as_ref().map(|s| s.id),
-            ),
-            (
-                "contentSchema",
-                base.rare().content_schema.as_ref().map(|s| s.id),
-                head.rare().content_schema.as_ref().map(|s| s.id),
-            ),
-            (
-                "unevaluatedItems",
-                schema_of(&base.rare().unevaluated_items),
-                schema_of(&head.rare().unevaluated_items),
-            ),
-            (
-                "unevaluatedProperties",
-                schema_of(&base.rare().unevaluated_properties),
-                schema_of(&head.rare().unevaluated_properties),
-            ),
+        fn id(schema: &Option<SchemaRef>) -> Option<SchemaId> {
+            schema.as_ref().map(|schema| schema.id)
+        }
+        fn schema_of(value: &Option<BoolOrSchema>) -> Option<SchemaId> {
+            match value {
+                Some(BoolOrSchema::Schema(schema)) => Some(schema.id),
+                _ => None,
+            }
+        }
+        /// The keyword's subschema, if it holds one.
+        type Child = fn(&Schema) -> Option<SchemaId>;
+        let singles: [(&str, Child); 11] = [
+            ("items", |schema| id(&schema.items)),
+            ("additionalProperties", |schema| {
+                schema_of(&schema.additional_properties)
+            }),
+            ("not", |schema| id(&schema.rare().not)),
+            ("if", |schema| id(&schema.rare().if_schema)),
+            ("then", |schema| id(&schema.rare().then_schema)),
+            ("else", |schema| id(&schema.rare().else_schema)),
+            ("contains", |schema| id(&schema.rare().contains)),
+            ("propertyNames", |schema| id(&schema.rare().property_names)),
+            ("contentSchema", |schema| id(&schema.rare().content_schema)),
+            ("unevaluatedItems", |schema| {
+                schema_of(&schema.rare().unevaluated_items)
+            }),
+            ("unevaluatedProperties", |schema| {
+                schema_of(&schema.rare().unevaluated_properties)
+            }),
         ];
-        for (keyword, from, to) in singles {
-            if let (Some(from), Some(to)) = (from, to) {
+        for (keyword, child) in singles {
+            if let (Some(from), Some(to)) = (child(base), child(head)) {
                 self.children.push((keyword.to_owned(), from, to));
             }
         }
@@ -1303,6 +1196,14 @@ fn is_annotation_only(schema: &Schema) -> bool {
         && schema.rare().discriminator.is_none()
         && !schema.read_only
         && !schema.write_only
+}
+
+/// The keys of `from` that `to` does not have, in `from`'s order.
+fn missing_keys<'a, V, W>(from: &'a [(String, V)], to: &[(String, W)]) -> Vec<&'a str> {
+    from.iter()
+        .filter(|(key, _)| !to.iter().any(|(other, _)| other == key))
+        .map(|(key, _)| key.as_str())
+        .collect()
 }
 
 /// `parent/child`, or `child` at the root.

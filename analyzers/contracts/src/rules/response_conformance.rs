@@ -13,8 +13,12 @@ declare_rule! {
     /// status the operation does not declare (nor its range, `2XX`, nor `default`), a content
     /// type it does not declare, a required response header missing, a body that is not JSON
     /// or not valid against the response schema (JSON Schema 2020-12; OpenAPI 3.0 `nullable`
-    /// and boolean exclusive bounds are translated), an invalid request (a body without its
-    /// required properties) accepted instead of rejected with a 4xx, no response at all. The finding points at the spec element
+    /// and boolean exclusive bounds are translated), no response at all. It also sends invalid
+    /// requests (a path or query parameter of the wrong type, outside its enum or its bounds, a
+    /// required query parameter or body missing, a body without a required property, with a
+    /// value outside its enum or bounds or of the wrong JSON type) and reports each one
+    /// accepted instead of refused with a 4xx, or refused with a 4xx the operation does not
+    /// declare, at the parameter or property it breaks. The finding points at the spec element
     /// the response broke; `data.kind` says which check failed.
     ///
     /// ## Why is this bad?
@@ -50,9 +54,16 @@ pub enum Violation {
         at: String,
         message: String,
     },
-    /// A request the spec forbids (a body missing required properties) got this status
-    /// instead of a 4xx.
-    InvalidRequestAccepted(u16),
+    /// A request the spec forbids (`what` says how) got this status instead of a 4xx.
+    InvalidRequestAccepted {
+        status: u16,
+        what: String,
+    },
+    /// A request the spec forbids was refused with a 4xx the operation does not declare.
+    InvalidRequestUndeclaredStatus {
+        status: u16,
+        what: String,
+    },
     /// The service could not be reached, or did not answer HTTP.
     NoResponse(String),
 }
@@ -67,7 +78,8 @@ impl Violation {
             Violation::MissingHeader(_) => "missing-header",
             Violation::BodyNotJson(_) => "body-not-json",
             Violation::BodyInvalid { .. } => "body-invalid",
-            Violation::InvalidRequestAccepted(_) => "invalid-request-accepted",
+            Violation::InvalidRequestAccepted { .. } => "invalid-request-accepted",
+            Violation::InvalidRequestUndeclaredStatus { .. } => "invalid-request-undeclared-status",
             Violation::NoResponse(_) => "no-response",
         }
     }
@@ -87,9 +99,13 @@ impl fmt::Display for Violation {
                 let at = if at.is_empty() { "/" } else { at.as_str() };
                 write!(f, "the body at `{at}` does not match the schema: {message}")
             }
-            Violation::InvalidRequestAccepted(status) => write!(
+            Violation::InvalidRequestAccepted { status, what } => write!(
                 f,
-                "a request body without its required properties was answered {status}, not a 4xx"
+                "an invalid request ({what}) was answered {status}, not a 4xx"
+            ),
+            Violation::InvalidRequestUndeclaredStatus { status, what } => write!(
+                f,
+                "an invalid request ({what}) was refused with {status}, which the operation does not declare"
             ),
             Violation::NoResponse(error) => write!(f, "no response: {error}"),
         }

@@ -3,6 +3,8 @@
 //! ```toml
 //! [frontend]   roots = ["web"]   tsconfig = "web/tsconfig.json"   routes = "web/app"   type_only_cycles = "warn"
 //! [contracts]  specs = ["openapi/*.yaml"]   base = "origin/main"   routes = ["crates/*/src/**/*.rs"]
+//!              test_base_url = "http://127.0.0.1:3000"   test_bearer_env = "SHOP_TOKEN"
+//!              test_headers = { "X-Api-Key" = "dev" }
 //! [migrations] dir = "migrations"   dialect = "postgres"   lint_from = "20240101000000"
 //! [suites.fast] tags = ["unit"]   budget = "60s"   doctests = true
 //! [gates]      fail_on = ["test", "contract-drift", "render", "p95"]   p95_regression_pct = 10
@@ -180,7 +182,8 @@ impl CycleLevel {
     }
 }
 
-/// `[contracts]`: OpenAPI specs and where the routes live in code.
+/// `[contracts]`: OpenAPI specs, where the routes live in code, and how `cargo commerce
+/// contracts test` reaches the service (its flags override the `test_` keys).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ContractsConfig {
@@ -192,6 +195,13 @@ pub struct ContractsConfig {
     /// Globs of Rust files that define axum routers; validated at load.
     #[serde(deserialize_with = "globs")]
     pub routes: Vec<String>,
+    /// Where the service under contract test listens (`--base-url`).
+    pub test_base_url: Option<String>,
+    /// The environment variable holding a token sent as `Authorization: Bearer <token>`
+    /// (`--bearer-env`); the token itself never belongs in the file.
+    pub test_bearer_env: Option<String>,
+    /// Headers sent with every contract-test request, by name (`--header`).
+    pub test_headers: BTreeMap<String, String>,
 }
 
 /// `[migrations]`: the SQL migrations directory.

@@ -93,6 +93,31 @@ fn contracts_section() {
 }
 
 #[test]
+fn contracts_section_names_the_service_under_contract_test() {
+    let contracts = parse(
+        "[contracts]\ntest_base_url = \"http://127.0.0.1:3000\"\ntest_bearer_env = \"SHOP_TOKEN\"\ntest_headers = { \"X-Api-Key\" = \"dev\" }\n",
+    )
+    .expect("valid")
+    .contracts;
+    assert_eq!(
+        contracts.test_base_url.as_deref(),
+        Some("http://127.0.0.1:3000")
+    );
+    assert_eq!(contracts.test_bearer_env.as_deref(), Some("SHOP_TOKEN"));
+    assert_eq!(
+        contracts.test_headers,
+        BTreeMap::from([("X-Api-Key".to_owned(), "dev".to_owned())])
+    );
+    assert_eq!(
+        summary(&parse_err(
+            "[contracts]\ntest_headers = { \"X-Api-Key\" = 1 }\n"
+        ))
+        .0,
+        ConfigErrorKind::WrongType
+    );
+}
+
+#[test]
 fn migrations_section() {
     let migrations = parse(FULL).expect("valid").migrations;
     assert_eq!(migrations.dir, "db/migrations");
@@ -207,6 +232,12 @@ fn a_typo_in_any_section_names_the_section_and_the_nearest_key() {
             "3:1",
             "unknown key `route` in [contracts]",
             "routes",
+        ),
+        (
+            "[contracts]\ntest_bearer = \"TOKEN\"\n",
+            "2:1",
+            "unknown key `test_bearer` in [contracts]",
+            "test_bearer_env",
         ),
         (
             "[migrations]\ndilect = \"postgres\"\n",

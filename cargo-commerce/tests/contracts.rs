@@ -1,0 +1,137 @@
+//! End-to-end tests of `cargo commerce contracts test`: the service's address and auth from
+//! `[contracts]` in commerce.toml, flags over config, and setup errors that exit 2.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::Command;
+use std::thread::JoinHandle;
+
+const SPEC: &str = r#"openapi: 3.0.3
+info: { title: Me, version: "1" }
+paths:
+  /me:
+    get:
+      responses:
+        "200":
+          description: The caller
+          content:
+            application/json:
+              schema: { type: object, required: [name], properties: { name: { type: string } } }
+"#;
+
+/// A service that answers `GET /me` only to `Bearer s3cret` with `X-Api-Key: from-config`,
+/// and 401 (which the spec does not declare) to anyone else; it serves one request.
+fn serve_one() -> (u16, JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let port = listener.local_addr().expect("an address").port();
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().expect("a connection");
+        let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+        let mut headers = Vec::new();
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                break;
+            }
+            headers.push(line.trim().to_ascii_lowercase());
+        }
+        let allowed = headers.contains(&"authorization: bearer s3cret".to_owned())
+            && headers.contains(&"x-api-key: from-config".to_owned());
+        let (status, body) = if allowed {
+            ("200 OK", r#"{"name":"ada"}"#)
+        } else {
+            ("401 Unauthorized", r#"{"error":"who are you"}"#)
+        };
+        let response = format!(
+            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(response.as_bytes()).expect("answer");
+    });
+    (port, server)
+}
+
+fn project(config: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("openapi.yaml"), SPEC).expect("write spec");
+    std::fs::write(dir.path().join("commerce.toml"), config).expect("write config");
+    dir
+}
+
+/// Exit code and output of `contracts test`, the service's port (when there is one) masked.
+fn contracts_test(dir: &Path, port: Option<u16>, extra: &[&str]) -> (i32, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_cargo-commerce"))
+        .args(["contracts", "test", "--spec", "openapi.yaml", "--project"])
+        .arg(dir)
+        .args(extra)
+        .env("SHOP_TOKEN", "s3cret")
+        .env_remove("NOT_SET")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run cargo-commerce");
+    let mut stderr = String::from_utf8(output.stderr).expect("UTF-8 stderr");
+    if let Some(port) = port {
+        stderr = stderr.replace(&format!(":{port}"), ":[port]");
+    }
+    let stdout = String::from_utf8(output.stdout).expect("UTF-8 stdout");
+    (
+        output.status.code().expect("exited"),
+        format!("{stderr}{stdout}"),
+    )
+}
+
+fn config(port: u16) -> String {
+    format!(
+        "[contracts]\ntest_base_url = \"http://127.0.0.1:{port}\"\ntest_bearer_env = \"SHOP_TOKEN\"\ntest_headers = {{ \"X-Api-Key\" = \"from-config\" }}\n"
+    )
+}
+
+#[test]
+fn the_base_url_and_auth_come_from_commerce_toml() {
+    let (port, server) = serve_one();
+    let dir = project(&config(port));
+    let (code, output) = contracts_test(dir.path(), Some(port), &[]);
+    server.join().expect("the service thread ends");
+    assert_eq!(code, 0, "{output}");
+    assert!(
+        output.contains("1 request(s) sent to http://127.0.0.1:[port]"),
+        "{output}"
+    );
+}
+
+#[test]
+fn a_flag_overrides_its_config_key() {
+    let (port, server) = serve_one();
+    let dir = project(&config(port));
+    let (code, output) = contracts_test(
+        dir.path(),
+        Some(port),
+        &["--header", "X-Api-Key: from-flag"],
+    );
+    server.join().expect("the service thread ends");
+    assert_eq!(code, 1, "the service refused the flag's key: {output}");
+    insta::with_settings!({filters => vec![(r"\(\d+ ms\)", "([elapsed])")]}, {
+        insta::assert_snapshot!(output);
+    });
+}
+
+#[test]
+fn setup_problems_exit_2_and_say_what_to_do() {
+    let mut outputs = Vec::new();
+    for (config, flags) in [
+        ("[contracts]\nspecs = []\n", &[][..]),
+        (
+            "[contracts]\ntest_base_url = \"http://127.0.0.1:1\"\ntest_bearer_env = \"NOT_SET\"\n",
+            &[],
+        ),
+        ("", &["--base-url", "https://shop.example"][..]),
+        ("[contracts]\ntest_bearer = \"SHOP_TOKEN\"\n", &[]),
+    ] {
+        let dir = project(config);
+        let (code, output) = contracts_test(dir.path(), None, flags);
+        assert_eq!(code, 2, "{output}");
+        outputs.push(output.replace(&dir.path().display().to_string(), "[project]"));
+    }
+    insta::assert_snapshot!(outputs.join("\n"));
+}
