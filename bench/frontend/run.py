@@ -4,9 +4,10 @@
     python3 bench/frontend/run.py ../frontends/outline ../frontends/plane
     python3 bench/frontend/run.py --synthetic 5000,20000
     python3 bench/frontend/run.py --tools ours,oxlint --timeout 300 <checkout>
+    python3 bench/frontend/run.py --tools ours,oxlint --repeat 5 <checkout>   # medians
 
-For every project it prints, per tool, the wall time and peak memory of one run (/usr/bin/time
--v), how many cycles the tool reports, and how its cycles compare with ours: the files that are
+For every project it prints, per tool, the wall time and peak memory of one run (or the median
+wall and CPU time of `--repeat N` runs, and their largest peak memory; /usr/bin/time -v), how many cycles the tool reports, and how its cycles compare with ours: the files that are
 in a cycle, and the strongly connected components its cycles form (cycles sharing a file are
 merged). Our components are also checked against an independent Tarjan (this script's) over
 the edges of our own graph, and, for synthetic projects, against the generator's truth.
@@ -20,6 +21,7 @@ import argparse
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -192,13 +194,19 @@ def truth_check(project, summary):
     return checks
 
 
-def measure(tool, command, parse, project, out_dir, timeout):
-    """One tool's row: times, and the components its cycles form (None when it failed)."""
+def measure(tool, command, parse, project, out_dir, timeout, repeat=1):
+    """One tool's row: times (medians of `repeat` runs, peak memory the largest), and the
+    components its cycles form (None when it failed)."""
     stdout_path = os.path.join(out_dir, f"{tool}.out")
-    measured = timed(command, project, timeout, stdout_path)
-    if measured is None:
-        return {"tool": tool, "note": f"timed out after {timeout} s", "components": None}
-    wall, cpu, megabytes = measured
+    runs = []
+    for _ in range(repeat):
+        measured = timed(command, project, timeout, stdout_path)
+        if measured is None:
+            return {"tool": tool, "note": f"timed out after {timeout} s", "components": None}
+        runs.append(measured)
+    wall = statistics.median(run[0] for run in runs)
+    cpu = statistics.median(run[1] for run in runs)
+    megabytes = max(run[2] for run in runs)
     row = {"tool": tool, "wall": wall, "cpu": cpu, "mb": megabytes}
     try:
         if tool == "ours":
@@ -239,12 +247,12 @@ def agreement(components, ours_all, ours_runtime):
     return best[3], best[4]
 
 
-def bench(project, tools, timeout):
+def bench(project, tools, timeout, repeat=1):
     project = os.path.abspath(project)
     print(f"\n## {project}\n")
     out_dir = tempfile.mkdtemp(prefix="frontend-bench-", dir=SCRATCH)
     commands = tool_commands(project, out_dir)
-    rows = [measure(tool, *commands[tool], project, out_dir, timeout) for tool in tools]
+    rows = [measure(tool, *commands[tool], project, out_dir, timeout, repeat) for tool in tools]
     ours = next((row for row in rows if row["tool"] == "ours" and row.get("components") is not None), None)
     print("| tool | wall s | CPU s | peak MB | cycles reported | files in cycles | components | same files as ours | same components as ours |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |")
@@ -279,6 +287,7 @@ def main():
     parser.add_argument("--tools", default="ours,oxlint,dpdm,madge,skott")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per tool run")
     parser.add_argument("--no-build", action="store_true", help="use the existing release build of ours")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per tool; medians are printed")
     args = parser.parse_args()
     tools = args.tools.split(",")
     if any(tool != "ours" for tool in tools):
@@ -295,7 +304,7 @@ def main():
     if not projects:
         parser.error("name a checkout, or --synthetic")
     for project in projects:
-        bench(project, tools, args.timeout)
+        bench(project, tools, args.timeout, args.repeat)
 
 
 if __name__ == "__main__":

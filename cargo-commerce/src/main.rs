@@ -15,6 +15,11 @@ use clap::Parser;
 
 use cli::{Cli, Command};
 
+// Parsing and resolving thousands of modules allocates millions of small objects, in
+// parallel: mimalloc does that faster than the system allocator (as in oxc, ruff, swc).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The exit codes of DESIGN §5.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {

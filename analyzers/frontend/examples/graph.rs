@@ -19,6 +19,10 @@ use commerce_frontend::{FrontendReport, check_project, display_path};
 use commerce_project::{FileSystem, FrontendConfig, OsFs};
 use serde_json::json;
 
+// The allocator of `cargo-commerce`, so the bench measures what users run.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Options {
     dir: PathBuf,
     format: String,
