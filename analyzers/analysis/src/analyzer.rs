@@ -87,6 +87,7 @@ impl Analyzer {
                 scope.project.root(),
                 &scope.project.config().migrations,
                 scope.selected,
+                scope.base,
             ),
             Analyzer::Contracts => commerce_contracts::check_project(
                 scope.fs.as_ref(),

@@ -73,7 +73,7 @@ fn run() -> Result<(), String> {
     let mut diagnostics = Vec::new();
     for _ in 0..arguments.repeat {
         let started = Instant::now();
-        diagnostics = lint(&OsFs, &arguments.root, &config, None);
+        diagnostics = lint(&OsFs, &arguments.root, &config, None, None);
         fastest = fastest.min(started.elapsed());
     }
     let findings: Vec<_> = diagnostics

@@ -20,6 +20,7 @@ pub use verify::{
 pub fn rules() -> Vec<RuleMeta> {
     let mut rules: Vec<RuleMeta> = rules::RULES.iter().map(|rule| rule.meta).collect();
     rules.push(rules::invalid_migration::InvalidMigration::META);
+    rules.push(rules::applied_migration_edited::AppliedMigrationEdited::META);
     rules.extend(rules::ROUND_TRIP_RULES);
     rules
 }

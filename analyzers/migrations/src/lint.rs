@@ -16,6 +16,8 @@ use crate::sql::{SqlFile, Statement};
 /// `only` is given (the files changed against the base ref, relative to `root` or absolute),
 /// only the migrations one of whose files is listed. Problems with the directory itself (a
 /// file its tool would skip, a down without an up) are reported for the selected paths.
+/// With `base` (the `--base` ref), listed up files that exist on it with other content are
+/// `applied-migration-edited`, however old they are.
 ///
 /// Never fails: unreadable files, SQL that does not parse and a missing directory become
 /// diagnostics or nothing.
@@ -24,6 +26,7 @@ pub fn lint(
     root: &Path,
     config: &MigrationsConfig,
     only: Option<&[PathBuf]>,
+    base: Option<&str>,
 ) -> Vec<Diagnostic> {
     let dir = migrations_dir(config);
     let discovery = discover(fs, root, &dir);
@@ -57,8 +60,35 @@ pub fn lint(
             ));
         }
     }
+    if let Some(base) = base {
+        let listed = discovery
+            .migrations
+            .iter()
+            .filter(|migration| is_listed(&migration.up.path));
+        diagnostics.extend(edited_since(root, base, listed));
+    }
     sort_and_dedup(&mut diagnostics);
     diagnostics
+}
+
+/// `applied-migration-edited` over `migrations`, comparing with their texts where this branch
+/// forked from `base`.
+fn edited_since<'m>(
+    root: &Path,
+    base: &str,
+    migrations: impl Iterator<Item = &'m Migration>,
+) -> Vec<Diagnostic> {
+    let migrations: Vec<&Migration> = migrations.collect();
+    let up_paths: Vec<PathBuf> = migrations
+        .iter()
+        .map(|migration| migration.up.path.clone())
+        .collect();
+    // Whoever passes `base` has listed the changed files against it already, so git works
+    // and the ref exists; should git still fail, this one rule stays silent.
+    let Ok(base_texts) = commerce_project::files_at_fork(root, base, &up_paths) else {
+        return Vec::new();
+    };
+    rules::applied_migration_edited::check(migrations, base, &base_texts)
 }
 
 /// Whether `migration` is at or after `lint_from` and, when `only` lists paths (relative to
@@ -190,7 +220,7 @@ mod tests {
     }
 
     fn found(lint_from: Option<&str>, only: Option<&[PathBuf]>) -> Vec<(String, String)> {
-        lint(&project(), Path::new(ROOT), &config(lint_from), only)
+        lint(&project(), Path::new(ROOT), &config(lint_from), only, None)
             .into_iter()
             // Every statement here locks a table without timeouts; that rule has its own tests.
             .filter(|diagnostic| diagnostic.rule != "migrations/require-timeout-settings")
@@ -275,7 +305,7 @@ mod tests {
     #[test]
     fn a_project_without_migrations_has_no_findings() {
         let fs = MemoryFs::new().with_file("/shop/src/main.rs", "fn main() {}");
-        assert_eq!(lint(&fs, Path::new(ROOT), &config(None), None), []);
+        assert_eq!(lint(&fs, Path::new(ROOT), &config(None), None, None), []);
     }
 
     /// The real histories of `../shared/corpus/migrations`: every file is read, none makes the
@@ -304,7 +334,7 @@ mod tests {
                 dialect,
                 lint_from: None,
             };
-            let found = lint(&commerce_project::OsFs, &corpus, &config, None);
+            let found = lint(&commerce_project::OsFs, &corpus, &config, None, None);
             let mut per_rule: BTreeMap<&str, usize> = BTreeMap::new();
             for diagnostic in &found {
                 *per_rule.entry(diagnostic.rule.as_str()).or_default() += 1;
@@ -318,9 +348,74 @@ mod tests {
     }
 
     #[test]
+    fn a_migration_edited_since_the_base_ref_is_reported_however_old() {
+        let repo = tempfile::tempdir().expect("tempdir");
+        let root = repo.path();
+        let git = |args: &[&str]| {
+            let output = std::process::Command::new("git")
+                .args([
+                    "-c",
+                    "user.name=Tests",
+                    "-c",
+                    "user.email=tests@example.invalid",
+                ])
+                .args([
+                    "-c",
+                    "commit.gpgsign=false",
+                    "-c",
+                    "init.defaultBranch=main",
+                ])
+                .args(args)
+                .current_dir(root)
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .output()
+                .expect("git runs");
+            assert!(output.status.success(), "git {args:?}: {output:?}");
+        };
+        let write = |path: &str, text: &str| {
+            let path = root.join("db/migrations").join(path);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, text).expect("writes");
+        };
+        git(&["init", "--quiet"]);
+        write("1_orders.sql", "CREATE TABLE orders (id bigint);\n");
+        write("2_lines.sql", "CREATE TABLE lines (id bigint);\n");
+        git(&["add", "."]);
+        git(&["commit", "--quiet", "-m", "base"]);
+        git(&["checkout", "--quiet", "-b", "feature"]);
+        write(
+            "1_orders.sql",
+            "CREATE TABLE orders (id bigint, note text);\n",
+        );
+        write("3_new.sql", "CREATE TABLE carts (id bigint);\n");
+
+        let changed = [
+            PathBuf::from("db/migrations/1_orders.sql"),
+            PathBuf::from("db/migrations/3_new.sql"),
+        ];
+        let found: Vec<_> = lint(
+            &commerce_project::OsFs,
+            root,
+            &config(Some("3")),
+            Some(&changed),
+            Some("main"),
+        )
+        .into_iter()
+        .map(|diagnostic| (diagnostic.path.display().to_string(), diagnostic.rule))
+        .collect();
+        assert_eq!(
+            found,
+            pairs(&[(
+                "db/migrations/1_orders.sql",
+                "migrations/applied-migration-edited"
+            )])
+        );
+    }
+
+    #[test]
     fn a_file_that_is_not_utf8_is_reported_not_fatal() {
         let fs = MemoryFs::new().with_file("/shop/db/migrations/5_bad.sql", vec![0xff, 0xfe, b'x']);
-        let found = lint(&fs, Path::new(ROOT), &config(None), None);
+        let found = lint(&fs, Path::new(ROOT), &config(None), None, None);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].rule, "migrations/invalid-migration");
         assert!(

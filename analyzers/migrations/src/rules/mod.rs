@@ -16,6 +16,7 @@ pub mod adding_foreign_key_constraint;
 pub mod adding_not_nullable_field;
 pub mod adding_required_field;
 pub mod adding_serial_primary_key_field;
+pub mod applied_migration_edited;
 pub mod ban_char_field;
 pub mod ban_concurrent_index_creation_in_transaction;
 pub mod ban_drop_column;

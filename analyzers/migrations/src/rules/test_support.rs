@@ -110,10 +110,14 @@ pub(crate) fn apply_fixes(text: &str, diagnostics: &[Diagnostic]) -> String {
 /// A plain listing for snapshots: where, severity, rule, message, the text pointed at, help,
 /// fix, and at the end the text with every fix applied.
 pub(crate) fn listing(rule: &Rule, text: &str) -> String {
+    snapshot_listing(text, &findings(rule, text))
+}
+
+/// [`listing`] of `diagnostics` found in `text`, however they were found.
+pub(crate) fn snapshot_listing(text: &str, diagnostics: &[Diagnostic]) -> String {
     let index = LineIndex::new(text);
-    let diagnostics = findings(rule, text);
     let mut out = String::new();
-    for diagnostic in &diagnostics {
+    for diagnostic in diagnostics {
         let range = index.source_range(diagnostic.range);
         let _ = writeln!(
             out,
@@ -137,7 +141,7 @@ pub(crate) fn listing(rule: &Rule, text: &str) -> String {
         .iter()
         .any(|diagnostic| diagnostic.fix.is_some())
     {
-        let _ = write!(out, "--- fixed ---\n{}", apply_fixes(text, &diagnostics));
+        let _ = write!(out, "--- fixed ---\n{}", apply_fixes(text, diagnostics));
     }
     out
 }
