@@ -10,14 +10,27 @@ use crate::layout::{Direction, Migration, discover};
 use crate::rules::{self, MigrationSource, RULES, Rule};
 use crate::sql::{SqlFile, Statement};
 
+/// What the lint looks at besides the migrations directory. The default lints every
+/// migration and nothing else.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LintScope<'a> {
+    /// The files changed against the base ref, relative to the root or absolute: only the
+    /// migrations one of whose files is listed are linted.
+    pub only: Option<&'a [PathBuf]>,
+    /// The base ref (`--base`): listed up files that exist on it with other content are
+    /// `applied-migration-edited`, however old they are.
+    pub base: Option<&'a str>,
+    /// The project's files, relative to the root: the sqlx queries of its Rust files are
+    /// checked against what the linted migrations drop (`code-references-dropped-column`).
+    pub files: &'a [PathBuf],
+}
+
 /// Lints the migrations of `config.dir` under `root`.
 ///
 /// Which migrations: those at or after `config.lint_from` (all when unset); of those, when
-/// `only` is given (the files changed against the base ref, relative to `root` or absolute),
-/// only the migrations one of whose files is listed. Problems with the directory itself (a
-/// file its tool would skip, a down without an up) are reported for the selected paths.
-/// With `base` (the `--base` ref), listed up files that exist on it with other content are
-/// `applied-migration-edited`, however old they are.
+/// `scope.only` is given, only the migrations one of whose files is listed. Problems with the
+/// directory itself (a file its tool would skip, a down without an up) are reported for the
+/// selected paths.
 ///
 /// Never fails: unreadable files, SQL that does not parse and a missing directory become
 /// diagnostics or nothing.
@@ -25,12 +38,11 @@ pub fn lint(
     fs: &dyn FileSystem,
     root: &Path,
     config: &MigrationsConfig,
-    only: Option<&[PathBuf]>,
-    base: Option<&str>,
+    scope: &LintScope<'_>,
 ) -> Vec<Diagnostic> {
     let dir = migrations_dir(config);
     let discovery = discover(fs, root, &dir);
-    let only: Option<Vec<PathBuf>> = only.map(|paths| {
+    let only: Option<Vec<PathBuf>> = scope.only.map(|paths| {
         paths
             .iter()
             .map(|path| path.strip_prefix(root).unwrap_or(path).to_path_buf())
@@ -51,16 +63,27 @@ pub fn lint(
         .filter(|problem| is_listed(&problem.path))
         .map(rules::invalid_migration::diagnostic)
         .collect();
-    for migration in &discovery.migrations {
-        if is_selected(migration, config, only.as_deref()) {
-            diagnostics.extend(check_migration(
-                migration,
-                config.dialect,
-                directory_is_reversible,
-            ));
-        }
+    let selected: Vec<(&Migration, bool)> = discovery
+        .migrations
+        .iter()
+        .map(|migration| (migration, is_selected(migration, config, only.as_deref())))
+        .collect();
+    for (migration, _) in selected.iter().filter(|(_, linted)| *linted) {
+        diagnostics.extend(check_migration(
+            migration,
+            config.dialect,
+            directory_is_reversible,
+        ));
     }
-    if let Some(base) = base {
+    let removals = rules::code_references_dropped_column::removals(selected, config.dialect);
+    diagnostics.extend(rules::code_references_dropped_column::check(
+        fs,
+        root,
+        scope.files,
+        &removals,
+        config.dialect,
+    ));
+    if let Some(base) = scope.base {
         let listed = discovery
             .migrations
             .iter()
@@ -220,18 +243,26 @@ mod tests {
     }
 
     fn found(lint_from: Option<&str>, only: Option<&[PathBuf]>) -> Vec<(String, String)> {
-        lint(&project(), Path::new(ROOT), &config(lint_from), only, None)
-            .into_iter()
-            // Every statement here locks a table without timeouts; that rule has its own tests.
-            .filter(|diagnostic| diagnostic.rule != "migrations/require-timeout-settings")
-            .map(|diagnostic| {
-                assert_eq!(
-                    diagnostic.data["migration"],
-                    diagnostic.path.display().to_string()
-                );
-                (diagnostic.path.display().to_string(), diagnostic.rule)
-            })
-            .collect()
+        lint(
+            &project(),
+            Path::new(ROOT),
+            &config(lint_from),
+            &LintScope {
+                only,
+                ..LintScope::default()
+            },
+        )
+        .into_iter()
+        // Every statement here locks a table without timeouts; that rule has its own tests.
+        .filter(|diagnostic| diagnostic.rule != "migrations/require-timeout-settings")
+        .map(|diagnostic| {
+            assert_eq!(
+                diagnostic.data["migration"],
+                diagnostic.path.display().to_string()
+            );
+            (diagnostic.path.display().to_string(), diagnostic.rule)
+        })
+        .collect()
     }
 
     fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -305,7 +336,10 @@ mod tests {
     #[test]
     fn a_project_without_migrations_has_no_findings() {
         let fs = MemoryFs::new().with_file("/shop/src/main.rs", "fn main() {}");
-        assert_eq!(lint(&fs, Path::new(ROOT), &config(None), None, None), []);
+        assert_eq!(
+            lint(&fs, Path::new(ROOT), &config(None), &LintScope::default()),
+            []
+        );
     }
 
     /// The real histories of `../shared/corpus/migrations`: every file is read, none makes the
@@ -334,7 +368,12 @@ mod tests {
                 dialect,
                 lint_from: None,
             };
-            let found = lint(&commerce_project::OsFs, &corpus, &config, None, None);
+            let found = lint(
+                &commerce_project::OsFs,
+                &corpus,
+                &config,
+                &LintScope::default(),
+            );
             let mut per_rule: BTreeMap<&str, usize> = BTreeMap::new();
             for diagnostic in &found {
                 *per_rule.entry(diagnostic.rule.as_str()).or_default() += 1;
@@ -397,8 +436,11 @@ mod tests {
             &commerce_project::OsFs,
             root,
             &config(Some("3")),
-            Some(&changed),
-            Some("main"),
+            &LintScope {
+                only: Some(&changed),
+                base: Some("main"),
+                files: &[],
+            },
         )
         .into_iter()
         .map(|diagnostic| (diagnostic.path.display().to_string(), diagnostic.rule))
@@ -415,7 +457,7 @@ mod tests {
     #[test]
     fn a_file_that_is_not_utf8_is_reported_not_fatal() {
         let fs = MemoryFs::new().with_file("/shop/db/migrations/5_bad.sql", vec![0xff, 0xfe, b'x']);
-        let found = lint(&fs, Path::new(ROOT), &config(None), None, None);
+        let found = lint(&fs, Path::new(ROOT), &config(None), &LintScope::default());
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].rule, "migrations/invalid-migration");
         assert!(

@@ -27,6 +27,7 @@ pub mod ban_drop_table;
 pub mod ban_drop_view;
 pub mod ban_truncate_cascade;
 pub mod changing_column_type;
+pub mod code_references_dropped_column;
 pub mod constraint_missing_not_valid;
 pub mod constraint_not_validated;
 pub mod destructive_change;

@@ -130,6 +130,15 @@ pub(crate) fn snapshot_listing(text: &str, diagnostics: &[Diagnostic]) -> String
             diagnostic.message
         );
         let _ = writeln!(out, "  | {}", &text[diagnostic.range.to_usize_range()]);
+        for label in &diagnostic.related {
+            let _ = writeln!(
+                out,
+                "  related: {} bytes {:?}: {}",
+                label.path.display(),
+                label.range.to_usize_range(),
+                label.message
+            );
+        }
         if let Some(help) = &diagnostic.help {
             let _ = writeln!(out, "  help: {help}");
         }
