@@ -85,7 +85,9 @@ impl fmt::Display for RejectedFix {
 /// One file the engine applied or reverted fixes in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileOutcome {
-    /// The text at analysis time.
+    /// Whether a fix creates the file (it was not analysed, and must not exist when written).
+    pub created: bool,
+    /// The text at analysis time; empty for a created file.
     pub original: String,
     /// The text with every kept fix applied.
     pub fixed: String,
@@ -96,7 +98,7 @@ pub struct FileOutcome {
 
 impl FileOutcome {
     pub fn is_changed(&self) -> bool {
-        self.original != self.fixed
+        self.created || self.original != self.fixed
     }
 }
 
