@@ -146,10 +146,25 @@ pub(crate) fn snapshot_listing(text: &str, diagnostics: &[Diagnostic]) -> String
             let _ = writeln!(out, "  fix ({}): {}", fix.applicability.as_str(), fix.title);
         }
     }
-    if diagnostics
+    let edits = diagnostics
         .iter()
-        .any(|diagnostic| diagnostic.fix.is_some())
-    {
+        .filter_map(|diagnostic| diagnostic.fix.as_ref())
+        .flat_map(|fix| &fix.edits);
+    for created in edits.filter(|edit| edit.path != Path::new(TEST_PATH) && edit.can_create()) {
+        let _ = write!(
+            out,
+            "--- created {} ---\n{}",
+            created.path.display(),
+            created.new_text
+        );
+    }
+    if diagnostics.iter().any(|diagnostic| {
+        diagnostic.fix.as_ref().is_some_and(|fix| {
+            fix.edits
+                .iter()
+                .any(|edit| edit.path == Path::new(TEST_PATH))
+        })
+    }) {
         let _ = write!(out, "--- fixed ---\n{}", apply_fixes(text, diagnostics));
     }
     out

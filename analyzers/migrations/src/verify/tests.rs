@@ -161,6 +161,38 @@ fn a_history_with_every_kind_of_finding() {
     assert!(report.timings.iter().all(|timing| timing.checked));
 }
 
+/// The down `missing-down-migration` generates undoes its up exactly.
+#[test]
+fn a_generated_down_migration_round_trips_cleanly() {
+    let Some(server) = server() else { return };
+    let up = "CREATE EXTENSION IF NOT EXISTS pg_trgm;\n\
+              CREATE TYPE status AS ENUM ('new', 'paid');\n\
+              CREATE TABLE orders (id bigint PRIMARY KEY, status status NOT NULL);\n\
+              CREATE INDEX orders_status_idx ON orders (status);\n\
+              ALTER TABLE orders ADD COLUMN note text, ADD COLUMN vip boolean DEFAULT false;";
+    let without_down = project(&[("1_orders.up.sql", up)]);
+    let found = crate::lint(
+        &without_down,
+        Path::new("/p"),
+        &config(),
+        &crate::LintScope::default(),
+    );
+    let generated = found
+        .iter()
+        .find(|diagnostic| diagnostic.rule == "migrations/missing-down-migration")
+        .and_then(|diagnostic| diagnostic.fix.as_ref())
+        .map(|fix| &fix.edits[0])
+        .expect("a generated down");
+    assert_eq!(generated.path, Path::new("migrations/1_orders.down.sql"));
+    let fs = project(&[
+        ("1_orders.up.sql", up),
+        ("1_orders.down.sql", &generated.new_text),
+    ]);
+    let report = verify(&fs, Path::new("/p"), &config(), &server, &all()).expect("runs");
+    assert_eq!(report.diagnostics, [], "{}", generated.new_text);
+    assert!(report.timings[0].down.is_some() && report.timings[0].reup.is_some());
+}
+
 #[test]
 fn a_constraint_left_not_valid_is_reported_on_the_migration_that_added_it() {
     let Some(server) = server() else { return };
