@@ -244,9 +244,9 @@ impl FixRun {
     }
 
     /// Replaces the diagnostics of every changed file, and of every file whose diagnostics
-    /// carry fixes into a changed file, by a fresh analysis.
+    /// carry fixes or related labels into a changed file, by a fresh analysis.
     fn reanalyse(&mut self, changed: &BTreeSet<PathBuf>, host: &mut dyn FixHost) {
-        let stale = self.files_with_fixes_into(changed);
+        let stale = self.files_pointing_into(changed);
         for path in changed.iter().chain(&stale) {
             if let Some(text) = self.texts.get(path) {
                 let fresh = host.analyze(path, text);
@@ -255,12 +255,18 @@ impl FixRun {
         }
     }
 
-    fn files_with_fixes_into(&self, changed: &BTreeSet<PathBuf>) -> Vec<PathBuf> {
+    /// The files whose diagnostics hold offsets into a changed file: a fix's edits, or a
+    /// related label (a query in code pointing at the migration that drops its column).
+    fn files_pointing_into(&self, changed: &BTreeSet<PathBuf>) -> Vec<PathBuf> {
         let edits_changed_file = |diagnostic: &Diagnostic| {
             diagnostic
                 .fix
                 .as_ref()
                 .is_some_and(|fix| fix.edits.iter().any(|edit| changed.contains(&edit.path)))
+                || diagnostic
+                    .related
+                    .iter()
+                    .any(|label| changed.contains(&label.path))
         };
         self.diagnostics
             .iter()

@@ -21,7 +21,9 @@ pub struct LintScope<'a> {
     /// `applied-migration-edited`, however old they are.
     pub base: Option<&'a str>,
     /// The project's files, relative to the root: the sqlx queries of its Rust files are
-    /// checked against what the linted migrations drop (`code-references-dropped-column`).
+    /// checked against what the migrations from `lint_from` on drop
+    /// (`code-references-dropped-column`): listed Rust files against all of them, the others
+    /// against the listed migrations'.
     pub files: &'a [PathBuf],
 }
 
@@ -63,25 +65,28 @@ pub fn lint(
         .filter(|problem| is_listed(&problem.path))
         .map(rules::invalid_migration::diagnostic)
         .collect();
-    let selected: Vec<(&Migration, bool)> = discovery
-        .migrations
-        .iter()
-        .map(|migration| (migration, is_selected(migration, config, only.as_deref())))
-        .collect();
-    for (migration, _) in selected.iter().filter(|(_, linted)| *linted) {
+    for migration in &discovery.migrations {
+        if !is_selected(migration, config, only.as_deref()) {
+            continue;
+        }
         diagnostics.extend(check_migration(
             migration,
             config.dialect,
             directory_is_reversible,
         ));
     }
-    let removals = rules::code_references_dropped_column::removals(selected, config.dialect);
+    let in_lint_range = discovery
+        .migrations
+        .iter()
+        .map(|migration| (migration, is_selected(migration, config, None)));
+    let removals = rules::code_references_dropped_column::removals(in_lint_range, config.dialect);
     diagnostics.extend(rules::code_references_dropped_column::check(
         fs,
         root,
         scope.files,
         &removals,
         config.dialect,
+        &is_listed,
     ));
     if let Some(base) = scope.base {
         let listed = discovery

@@ -192,6 +192,30 @@ fn a_diagnostic_whose_fix_edits_a_changed_file_is_reanalysed() {
 }
 
 #[test]
+fn a_diagnostic_pointing_into_a_changed_file_is_reanalysed() {
+    // c.ts's finding has a related label in a.ts; once a.ts changes, the label is stale.
+    let sources = sources(&[("a.ts", "xx foo"), ("c.ts", "")]);
+    let mut host = WordHost::new(vec![WordRule::safe("demo/x", "xx", "")], &sources);
+    let pointing = Diagnostic::new(
+        "demo/remote",
+        Severity::Info,
+        "c.ts",
+        TextRange::default(),
+        "m",
+    )
+    .with_related("a.ts", TextRange::new(3.into(), 6.into()), "here");
+    let mut diagnostics = host.analyse_all();
+    diagnostics.push(pointing);
+
+    fix_all(sources, &diagnostics, &mut host, &FixOptions::default()).unwrap();
+
+    assert_eq!(
+        host.analysed,
+        [PathBuf::from("a.ts"), PathBuf::from("c.ts")]
+    );
+}
+
+#[test]
 fn unsafe_fixes_need_the_option_and_display_only_fixes_never_apply() {
     let text = "safe risky shown";
     let rules = vec![

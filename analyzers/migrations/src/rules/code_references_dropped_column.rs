@@ -65,7 +65,7 @@ pub(crate) struct Removal {
 }
 
 /// What the linted migrations take away and no later migration brings back. `migrations`
-/// are in the order they run, each with whether it is linted.
+/// are in the order they run, each with whether it is linted (at or after `lint_from`).
 pub(crate) fn removals<'m>(
     migrations: impl IntoIterator<Item = (&'m Migration, bool)>,
     dialect: Dialect,
@@ -175,22 +175,32 @@ fn name_changes(statement: &Statement) -> Vec<NameChange> {
 }
 
 /// The sqlx queries of the Rust files among `files` (relative to `root`) that name one of
-/// `removals`. A Rust file that does not parse is another rule's business and is skipped.
+/// `removals`. With `listed` (the changed files), a file is checked against the removals of
+/// listed migrations, and a listed file against every removal: a new query naming a column
+/// an older migration dropped fails as surely. A Rust file that does not parse is another
+/// rule's business and is skipped.
 pub(crate) fn check(
     fs: &dyn FileSystem,
     root: &Path,
     files: &[PathBuf],
     removals: &[Removal],
     dialect: Dialect,
+    listed: &dyn Fn(&Path) -> bool,
 ) -> Vec<Diagnostic> {
-    if removals.is_empty() {
-        return Vec::new();
-    }
+    let from_listed: Vec<Removal> = removals
+        .iter()
+        .filter(|removal| listed(&removal.migration))
+        .cloned()
+        .collect();
     let mut diagnostics = Vec::new();
     for path in files
         .iter()
         .filter(|path| path.extension().is_some_and(|extension| extension == "rs"))
     {
+        let removals = if listed(path) { removals } else { &from_listed };
+        if removals.is_empty() {
+            continue;
+        }
         let Ok(text) = fs.read_to_string(&root.join(path)) else {
             continue;
         };
@@ -287,6 +297,7 @@ mod tests {
             &[PathBuf::from(RUST_PATH)],
             &removals,
             Dialect::Postgres,
+            &|_| true,
         )
     }
 
@@ -308,6 +319,41 @@ mod tests {
         let (_, sql) = fixture!("code-references-dropped-column", "migration.sql");
         let (_, rust) = fixture!("code-references-dropped-column", "valid.rs");
         assert_eq!(found(sql, rust), []);
+    }
+
+    #[test]
+    fn listed_files_meet_every_removal_and_others_those_of_listed_migrations() {
+        let dropping = migration("ALTER TABLE orders DROP COLUMN note;");
+        let removed = removals([(&dropping, true)], Dialect::Postgres);
+        let fs = MemoryFs::new()
+            .with_file(
+                "/p/src/a.rs",
+                r#"fn a() { sqlx::query!("SELECT note FROM orders"); }"#,
+            )
+            .with_file(
+                "/p/src/b.rs",
+                r#"fn b() { sqlx::query!("SELECT note FROM orders"); }"#,
+            );
+        let files = [PathBuf::from("src/a.rs"), PathBuf::from("src/b.rs")];
+        let found_where = |listed: &dyn Fn(&Path) -> bool| -> Vec<PathBuf> {
+            check(
+                &fs,
+                Path::new("/p"),
+                &files,
+                &removed,
+                Dialect::Postgres,
+                listed,
+            )
+            .into_iter()
+            .map(|diagnostic| diagnostic.path)
+            .collect()
+        };
+        assert_eq!(
+            found_where(&|path| path == Path::new("src/b.rs")),
+            [PathBuf::from("src/b.rs")]
+        );
+        assert_eq!(found_where(&|path| path == dropping.up.path), files);
+        assert_eq!(found_where(&|_| false), Vec::<PathBuf>::new());
     }
 
     #[test]
