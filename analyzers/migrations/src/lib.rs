@@ -13,7 +13,8 @@ use commerce_diagnostics::RuleMeta;
 pub use layout::{Direction, Discovery, Layout, LayoutProblem, Migration, MigrationFile, discover};
 pub use lint::{LintScope, lint, migrations_dir};
 pub use verify::{
-    MigrationTiming, PostgresServer, ServerError, VerifyError, VerifyOptions, VerifyReport, verify,
+    DEFAULT_PROBE_SEED, MigrationTiming, NotEnforced, PostgresServer, ProbeReport, ServerError,
+    VerifyError, VerifyOptions, VerifyReport, verify,
 };
 
 /// The metadata of every rule this crate reports, static and round-trip.

@@ -42,6 +42,9 @@ pub struct VerifyArgs {
     /// The longest one statement may wait for a lock, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     pub lock_timeout: u64,
+    /// Seeds the values the constraint probes insert (the same seed, the same inserts).
+    #[arg(long, value_name = "N", default_value_t = commerce_migrations::DEFAULT_PROBE_SEED)]
+    pub seed: u64,
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     pub format: OutputFormat,
     /// The lowest severity that fails the run.
@@ -73,6 +76,7 @@ fn run_verify(cli: &Cli, args: &VerifyArgs) -> Result<Exit, CliError> {
         only,
         statement_timeout: Duration::from_secs(args.statement_timeout),
         lock_timeout: Duration::from_secs(args.lock_timeout),
+        probe_seed: args.seed,
     };
     let server = PostgresServer::from_env().map_err(commerce_migrations::VerifyError::from)?;
     let report = commerce_migrations::verify(
@@ -97,6 +101,15 @@ fn run_verify(cli: &Cli, args: &VerifyArgs) -> Result<Exit, CliError> {
             };
             output::note(&format!("{}: {steps}", timing.migration.display()));
         }
+        let probes = &report.probes;
+        output::note(&format!(
+            "constraint probes (seed {}): {} tried, {} held, {} not enforced, {} inconclusive",
+            args.seed,
+            probes.probed,
+            probes.held,
+            probes.not_enforced.len(),
+            probes.inconclusive
+        ));
     }
     let sources = output::sources_for(project.root(), &diagnostics);
     let summary = Summary::of(&diagnostics, report.timings.len(), started.elapsed());

@@ -29,6 +29,7 @@ pub mod ban_truncate_cascade;
 pub mod changing_column_type;
 pub mod code_references_dropped_column;
 pub mod constraint_missing_not_valid;
+pub mod constraint_not_enforced;
 pub mod constraint_not_validated;
 pub mod destructive_change;
 pub mod disallowed_unique_constraint;
@@ -111,7 +112,7 @@ pub(crate) const RULES: [Rule; 32] = [
 ];
 
 /// The findings of the round trip (`verify`), which has no per-file check.
-pub(crate) const ROUND_TRIP_RULES: [RuleMeta; 7] = [
+pub(crate) const ROUND_TRIP_RULES: [RuleMeta; 8] = [
     up_fails::UpFails::META,
     down_fails::DownFails::META,
     down_drift::DownDrift::META,
@@ -119,6 +120,7 @@ pub(crate) const ROUND_TRIP_RULES: [RuleMeta; 7] = [
     reup_drift::ReupDrift::META,
     destructive_change::DestructiveChange::META,
     constraint_not_validated::ConstraintNotValidated::META,
+    constraint_not_enforced::ConstraintNotEnforced::META,
 ];
 
 /// One migration file as the rules see it.

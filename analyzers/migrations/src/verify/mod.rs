@@ -13,6 +13,7 @@
 //! a migration stuck behind a lock fails instead of hanging.
 
 mod diff;
+mod probe;
 mod report;
 mod scratch;
 pub mod server;
@@ -26,6 +27,7 @@ use commerce_project::{Dialect, FileSystem, MigrationsConfig};
 use postgres::Client;
 
 pub use diff::{Difference, Loss, compare, losses};
+pub use probe::{NotEnforced, ProbeReport};
 pub use server::{PostgresServer, ServerError};
 pub use snapshot::{ObjectKey, ObjectKind, Snapshot};
 
@@ -46,7 +48,12 @@ pub struct VerifyOptions {
     pub statement_timeout: Duration,
     /// The longest any one statement may wait for a lock.
     pub lock_timeout: Duration,
+    /// Seeds the values of the constraint probes: the same seed, the same inserts.
+    pub probe_seed: u64,
 }
+
+/// The constraint probes' seed unless one is given.
+pub const DEFAULT_PROBE_SEED: u64 = 0x5EED;
 
 impl Default for VerifyOptions {
     fn default() -> Self {
@@ -55,6 +62,7 @@ impl Default for VerifyOptions {
             only: None,
             statement_timeout: Duration::from_secs(60),
             lock_timeout: Duration::from_secs(10),
+            probe_seed: DEFAULT_PROBE_SEED,
         }
     }
 }
@@ -64,6 +72,8 @@ impl Default for VerifyOptions {
 pub struct VerifyReport {
     pub diagnostics: Vec<Diagnostic>,
     pub timings: Vec<MigrationTiming>,
+    /// The constraint probes on the final schema (empty when the history stopped early).
+    pub probes: ProbeReport,
 }
 
 /// The time one migration took: each step, and in all (snapshots and copies included).
@@ -138,6 +148,7 @@ pub fn verify(
         }
     }
     run.report_unvalidated_constraints()?;
+    run.probe_constraints()?;
     Ok(run.finish())
 }
 
@@ -162,6 +173,7 @@ struct RoundTrip<'a> {
     applied: Vec<(&'a Migration, bool)>,
     reporter: Reporter,
     timings: Vec<MigrationTiming>,
+    probes: ProbeReport,
 }
 
 impl<'a> RoundTrip<'a> {
@@ -177,6 +189,7 @@ impl<'a> RoundTrip<'a> {
             applied: Vec::new(),
             reporter: Reporter::default(),
             timings: Vec::new(),
+            probes: ProbeReport::default(),
         })
     }
 
@@ -186,6 +199,7 @@ impl<'a> RoundTrip<'a> {
         VerifyReport {
             diagnostics,
             timings: self.timings,
+            probes: self.probes,
         }
     }
 
@@ -303,26 +317,49 @@ impl<'a> RoundTrip<'a> {
                     .is_some_and(|value| value == "false")
         });
         for (key, attributes) in unvalidated {
-            let name = key
-                .name
+            if let Some(migration) = self.checked_adder(&key.name, "not valid") {
+                let definition = attributes.get("definition").map_or("", String::as_str);
+                self.reporter.not_validated(migration, key, definition);
+            }
+        }
+        Ok(())
+    }
+
+    /// The migration that most likely added the object `qualified` (`schema.table.name`):
+    /// the latest applied up naming it, else the latest mentioning `fallback`; `None` unless
+    /// that migration was checked.
+    fn checked_adder(&self, qualified: &str, fallback: &str) -> Option<&'a Migration> {
+        let name = qualified
+            .rsplit('.')
+            .next()
+            .unwrap_or_default()
+            .to_lowercase();
+        let latest_mentioning = |needle: &str| {
+            self.applied
+                .iter()
+                .rev()
+                .find(|(migration, _)| up_mentions(migration, needle))
+        };
+        match latest_mentioning(&name).or_else(|| latest_mentioning(fallback)) {
+            Some((migration, true)) => Some(migration),
+            _ => None,
+        }
+    }
+
+    /// The constraint probes on the final schema, each constraint that accepted a violating
+    /// row reported on the checked migration that added it (or created its table).
+    fn probe_constraints(&mut self) -> Result<(), VerifyError> {
+        self.probes = probe::probe_constraints(&mut self.client, self.options.probe_seed)
+            .map_err(VerifyError::database("probe the constraints"))?;
+        for finding in &self.probes.not_enforced {
+            let table = finding
+                .table
                 .rsplit('.')
                 .next()
                 .unwrap_or_default()
                 .to_lowercase();
-            let adder = self
-                .applied
-                .iter()
-                .rev()
-                .find(|(migration, _)| up_mentions(migration, &name))
-                .or_else(|| {
-                    self.applied
-                        .iter()
-                        .rev()
-                        .find(|(migration, _)| up_mentions(migration, "not valid"))
-                });
-            if let Some((migration, true)) = adder {
-                let definition = attributes.get("definition").map_or("", String::as_str);
-                self.reporter.not_validated(migration, key, definition);
+            if let Some(migration) = self.checked_adder(&finding.name, &table) {
+                self.reporter.not_enforced(migration, finding);
             }
         }
         Ok(())

@@ -6,9 +6,11 @@ use commerce_diagnostics::{Diagnostic, RuleMeta, TextRange, TextSize};
 use commerce_project::Dialect;
 
 use super::diff::{Difference, Loss};
+use super::probe::NotEnforced;
 use super::snapshot::ObjectKey;
 use super::{Failure, VerifyOptions};
 use crate::layout::{Migration, MigrationFile};
+use crate::rules::constraint_not_enforced::ConstraintNotEnforced;
 use crate::rules::constraint_not_validated::ConstraintNotValidated;
 use crate::rules::destructive_change::DestructiveChange;
 use crate::rules::display_path;
@@ -142,6 +144,32 @@ impl Reporter {
             .with_data("migration", display_path(&migration.up.path))
             .with_data("object", constraint.to_string())
             .with_help("add a migration that runs `ALTER TABLE … VALIDATE CONSTRAINT …` once the old rows are clean"),
+        );
+    }
+}
+
+impl Reporter {
+    pub fn not_enforced(&mut self, migration: &Migration, finding: &NotEnforced) {
+        let text = migration.up.text.as_deref().unwrap_or_default();
+        let range = statement_naming(text, &finding.name)
+            .or_else(|| statement_naming(text, &finding.table))
+            .unwrap_or_else(|| TextRange::empty(TextSize::new(0)));
+        let meta = ConstraintNotEnforced::META;
+        self.diagnostics.push(
+            Diagnostic::new(
+                meta.id,
+                meta.default_severity,
+                &migration.up.path,
+                range,
+                format!(
+                    "{} constraint {} ({}) accepted a row that violates it: `{}`",
+                    finding.kind, finding.name, finding.definition, finding.insert
+                ),
+            )
+            .with_data("migration", display_path(&migration.up.path))
+            .with_data("object", finding.name.clone())
+            .with_data("insert", finding.insert.clone())
+            .with_help("find what disables it (triggers disabled, a rule or trigger rewriting inserts) and restore it, then clean up the rows it let in"),
         );
     }
 }

@@ -240,6 +240,65 @@ fn a_constraint_left_not_valid_is_reported_on_the_migration_that_added_it() {
 }
 
 #[test]
+fn constraint_probes_find_a_foreign_key_whose_triggers_are_disabled() {
+    let Some(server) = server() else { return };
+    let fs = project(&[
+        (
+            "1_orders.sql",
+            "CREATE TYPE status AS ENUM ('new', 'paid');\n\
+             CREATE TABLE customers (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email varchar(40) NOT NULL UNIQUE);\n\
+             CREATE TABLE orders (id bigserial PRIMARY KEY, customer_id bigint NOT NULL REFERENCES customers (id) DEFERRABLE INITIALLY DEFERRED, \
+               status status NOT NULL DEFAULT 'new', channel text CHECK (channel IN ('web', 'shop')), total numeric(8,2) CHECK (total >= 0), \
+               parent_id bigint REFERENCES orders (id));\n\
+             INSERT INTO customers (email) VALUES ('seed@example.com');",
+        ),
+        (
+            "2_lines.sql",
+            "CREATE TABLE lines (order_id bigint NOT NULL REFERENCES orders (id), quantity int NOT NULL CHECK (quantity > 0));\n\
+             ALTER TABLE lines DISABLE TRIGGER ALL;",
+        ),
+    ]);
+    let report = verify(&fs, Path::new("/p"), &config(), &server, &all()).expect("runs");
+    let found: Vec<(&str, &str)> = report
+        .diagnostics
+        .iter()
+        .map(|diagnostic| {
+            (
+                diagnostic.rule.as_str(),
+                diagnostic.data["object"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            "migrations/constraint-not-enforced",
+            "public.lines.lines_order_id_fkey"
+        )],
+        "{:#?}",
+        report.diagnostics
+    );
+    assert_eq!(
+        report.diagnostics[0].path,
+        Path::new("migrations/2_lines.sql")
+    );
+    let probes = &report.probes;
+    // 9 constraints (3 primary keys, 1 unique, 3 foreign keys, the deferred one included,
+    // 2 checks) and 7 not-null columns: all held but the key of `lines`.
+    assert_eq!(
+        (probes.probed, probes.held, probes.inconclusive),
+        (16, 15, 0),
+        "{probes:#?}"
+    );
+
+    let again = verify(&fs, Path::new("/p"), &config(), &server, &all()).expect("runs");
+    assert_eq!(
+        again.probes, report.probes,
+        "the same seed, the same probes"
+    );
+}
+
+#[test]
 fn only_selected_migrations_are_round_tripped_but_all_are_applied() {
     let Some(server) = server() else { return };
     let fs = project(&[
