@@ -103,8 +103,9 @@ fn run_verify(cli: &Cli, args: &VerifyArgs) -> Result<Exit, CliError> {
         }
         let probes = &report.probes;
         output::note(&format!(
-            "constraint probes (seed {}): {} tried, {} held, {} not enforced, {} inconclusive",
+            "constraint probes (seed {}, {} ms): {} tried, {} held, {} not enforced, {} inconclusive",
             args.seed,
+            probes.elapsed.as_millis(),
             probes.probed,
             probes.held,
             probes.not_enforced.len(),
