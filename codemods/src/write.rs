@@ -163,23 +163,37 @@ fn resolve_inside(root: &Path, path: &Path) -> Result<PathBuf, FixError> {
 
 /// Replaces `target` by `contents` so that readers see the old file or the new one, never half.
 fn write_atomically(target: &Path, contents: &[u8]) -> io::Result<()> {
-    let directory = target.parent().ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "the target has no parent directory",
-        )
-    })?;
     let permissions = fs::metadata(target)?.permissions();
-    let mut temp = NamedTempFile::new_in(directory)?;
-    temp.write_all(contents)?;
-    temp.as_file().set_permissions(permissions)?;
-    temp.as_file().sync_all()?;
-    temp.persist(target).map_err(|error| error.error)?;
-    sync_directory(directory)
+    place(target, contents, Some(permissions), Placement::Replace)
 }
 
 /// Creates `target` with `contents`, whole or not at all, failing if something is at its name.
 fn create_atomically(target: &Path, contents: &[u8]) -> io::Result<()> {
+    // The temporary file is private (0600); a source file is readable like its neighbours.
+    #[cfg(unix)]
+    let permissions = {
+        use std::os::unix::fs::PermissionsExt;
+        Some(fs::Permissions::from_mode(NEW_FILE_MODE))
+    };
+    #[cfg(not(unix))]
+    let permissions = None;
+    place(target, contents, permissions, Placement::CreateOnly)
+}
+
+/// Whether [`place`] may replace a file at the target.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Placement {
+    Replace,
+    CreateOnly,
+}
+
+/// Writes `contents` to a temporary file beside `target`, syncs it, and renames it into place.
+fn place(
+    target: &Path,
+    contents: &[u8],
+    permissions: Option<fs::Permissions>,
+    placement: Placement,
+) -> io::Result<()> {
     let directory = target.parent().ok_or_else(|| {
         io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -188,16 +202,15 @@ fn create_atomically(target: &Path, contents: &[u8]) -> io::Result<()> {
     })?;
     let mut temp = NamedTempFile::new_in(directory)?;
     temp.write_all(contents)?;
-    // The temporary file is private (0600); a source file is readable like its neighbours.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        temp.as_file()
-            .set_permissions(fs::Permissions::from_mode(NEW_FILE_MODE))?;
+    if let Some(permissions) = permissions {
+        temp.as_file().set_permissions(permissions)?;
     }
     temp.as_file().sync_all()?;
-    temp.persist_noclobber(target)
-        .map_err(|error| error.error)?;
+    let placed = match placement {
+        Placement::Replace => temp.persist(target),
+        Placement::CreateOnly => temp.persist_noclobber(target),
+    };
+    placed.map_err(|error| error.error)?;
     sync_directory(directory)
 }
 

@@ -395,38 +395,25 @@ mod tests {
     fn a_migration_edited_since_the_base_ref_is_reported_however_old() {
         let repo = tempfile::tempdir().expect("tempdir");
         let root = repo.path();
-        let git = |args: &[&str]| {
-            let output = std::process::Command::new("git")
-                .args([
-                    "-c",
-                    "user.name=Tests",
-                    "-c",
-                    "user.email=tests@example.invalid",
-                ])
-                .args([
-                    "-c",
-                    "commit.gpgsign=false",
-                    "-c",
-                    "init.defaultBranch=main",
-                ])
-                .args(args)
-                .current_dir(root)
-                .env("GIT_CONFIG_GLOBAL", "/dev/null")
-                .output()
-                .expect("git runs");
-            assert!(output.status.success(), "git {args:?}: {output:?}");
-        };
         let write = |path: &str, text: &str| {
             let path = root.join("db/migrations").join(path);
             std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
             std::fs::write(path, text).expect("writes");
         };
-        git(&["init", "--quiet"]);
+        let sh = |script: &str| {
+            let status = std::process::Command::new("sh")
+                .args(["-c", script])
+                .current_dir(root)
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .status()
+                .expect("sh runs");
+            assert!(status.success(), "{script}");
+        };
         write("1_orders.sql", "CREATE TABLE orders (id bigint);\n");
         write("2_lines.sql", "CREATE TABLE lines (id bigint);\n");
-        git(&["add", "."]);
-        git(&["commit", "--quiet", "-m", "base"]);
-        git(&["checkout", "--quiet", "-b", "feature"]);
+        sh("git init -q -b main && git add . \
+            && git -c user.name=T -c user.email=t@example.invalid commit -qm base \
+            && git checkout -qb feature");
         write(
             "1_orders.sql",
             "CREATE TABLE orders (id bigint, note text);\n",
