@@ -14,7 +14,7 @@ pub use layout::{Direction, Discovery, Layout, LayoutProblem, Migration, Migrati
 pub use lint::{LintScope, lint, migrations_dir};
 pub use verify::{
     DEFAULT_PROBE_SEED, MigrationTiming, NotEnforced, PostgresServer, ProbeReport, ServerError,
-    VerifyError, VerifyOptions, VerifyReport, verify,
+    VerifyError, VerifyOptions, VerifyReport, verify, verify_sqlite,
 };
 
 /// The metadata of every rule this crate reports, static and round-trip.

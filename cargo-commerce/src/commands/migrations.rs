@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use commerce_diagnostics::render::Summary;
 use commerce_diagnostics::{RuleRegistry, Severity, sort_and_dedup};
 use commerce_migrations::{PostgresServer, VerifyOptions};
-use commerce_project::OsFs;
+use commerce_project::{Dialect, OsFs};
 
 use super::{CliError, load_project};
 use crate::Exit;
@@ -22,8 +22,8 @@ pub struct MigrationsArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum MigrationsCommand {
-    /// Round-trip migrations (up, down, up) on Postgres: an ephemeral cluster from the local
-    /// binaries, or the server at DATABASE_URL.
+    /// Round-trip migrations (up, down, up) on Postgres (an ephemeral cluster from the local
+    /// binaries, or the server at DATABASE_URL) or, for `dialect = "sqlite"`, in-memory SQLite.
     Verify(VerifyArgs),
 }
 
@@ -78,14 +78,14 @@ fn run_verify(cli: &Cli, args: &VerifyArgs) -> Result<Exit, CliError> {
         lock_timeout: Duration::from_secs(args.lock_timeout),
         probe_seed: args.seed,
     };
-    let server = PostgresServer::from_env().map_err(commerce_migrations::VerifyError::from)?;
-    let report = commerce_migrations::verify(
-        &OsFs,
-        project.root(),
-        &project.config().migrations,
-        &server,
-        &options,
-    )?;
+    let config = &project.config().migrations;
+    let on_postgres = config.dialect == Dialect::Postgres;
+    let report = if on_postgres {
+        let server = PostgresServer::from_env().map_err(commerce_migrations::VerifyError::from)?;
+        commerce_migrations::verify(&OsFs, project.root(), config, &server, &options)?
+    } else {
+        commerce_migrations::verify_sqlite(&OsFs, project.root(), config, &options)?
+    };
     let mut diagnostics = report.diagnostics;
     sort_and_dedup(&mut diagnostics);
     if args.format == OutputFormat::Human {
@@ -102,15 +102,17 @@ fn run_verify(cli: &Cli, args: &VerifyArgs) -> Result<Exit, CliError> {
             output::note(&format!("{}: {steps}", timing.migration.display()));
         }
         let probes = &report.probes;
-        output::note(&format!(
-            "constraint probes (seed {}, {} ms): {} tried, {} held, {} not enforced, {} inconclusive",
-            args.seed,
-            probes.elapsed.as_millis(),
-            probes.probed,
-            probes.held,
-            probes.not_enforced.len(),
-            probes.inconclusive
-        ));
+        if on_postgres {
+            output::note(&format!(
+                "constraint probes (seed {}, {} ms): {} tried, {} held, {} not enforced, {} inconclusive",
+                args.seed,
+                probes.elapsed.as_millis(),
+                probes.probed,
+                probes.held,
+                probes.not_enforced.len(),
+                probes.inconclusive
+            ));
+        }
     }
     let sources = output::sources_for(project.root(), &diagnostics);
     let summary = Summary::of(&diagnostics, report.timings.len(), started.elapsed());

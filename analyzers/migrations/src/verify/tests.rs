@@ -450,7 +450,7 @@ fn an_existing_dirty_database_is_left_alone_and_no_scratch_database_is_left_behi
 }
 
 #[test]
-fn sqlite_histories_are_refused_with_a_clear_message() {
+fn a_postgres_server_refuses_a_sqlite_history() {
     let sqlite = MigrationsConfig {
         dialect: Dialect::Sqlite,
         ..MigrationsConfig::default()
@@ -459,6 +459,56 @@ fn sqlite_histories_are_refused_with_a_clear_message() {
     let server = PostgresServer::existing("host=/nonexistent user=nobody").expect("valid url");
     let error = verify(&fs, Path::new("/p"), &sqlite, &server, &all()).expect_err("refused");
     assert!(matches!(error, VerifyError::UnsupportedDialect));
+}
+
+#[test]
+fn a_sqlite_history_round_trips_in_memory() {
+    let sqlite = MigrationsConfig {
+        dialect: Dialect::Sqlite,
+        ..MigrationsConfig::default()
+    };
+    let fs = project(&[
+        (
+            "1_orders.up.sql",
+            "CREATE TABLE orders (id INTEGER PRIMARY KEY, status TEXT NOT NULL DEFAULT 'new', note TEXT);\n\
+             CREATE INDEX orders_status ON orders (status);",
+        ),
+        ("1_orders.down.sql", "DROP TABLE orders;"),
+        // The down drops the index and leaves the table behind.
+        (
+            "2_lines.up.sql",
+            "CREATE TABLE lines (order_id INTEGER REFERENCES orders (id) ON DELETE CASCADE);\n\
+             CREATE INDEX lines_order ON lines (order_id);",
+        ),
+        ("2_lines.down.sql", "DROP INDEX lines_order;"),
+        // Loses a column; the down brings it back with another type.
+        ("3_drop_note.up.sql", "ALTER TABLE orders DROP COLUMN note;"),
+        (
+            "3_drop_note.down.sql",
+            "ALTER TABLE orders ADD COLUMN note INTEGER;",
+        ),
+        // The down fails: there is no such table.
+        ("4_tags.up.sql", "CREATE TABLE tags (name TEXT);"),
+        ("4_tags.down.sql", "DROP TABLE tag;"),
+        // Never ends: stopped by the statement timeout.
+        (
+            "5_forever.up.sql",
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n;",
+        ),
+    ]);
+    let options = VerifyOptions {
+        statement_timeout: Duration::from_millis(500),
+        ..all()
+    };
+    let started = std::time::Instant::now();
+    let report = verify_sqlite(&fs, Path::new("/p"), &sqlite, &options).expect("runs");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    insta::assert_snapshot!("sqlite", listing(&fs, Path::new("/p"), &report));
+    assert_eq!(report.timings.len(), 5);
 }
 
 /// The real histories of `../shared/corpus/migrations`, every migration round-tripped.
@@ -482,4 +532,22 @@ fn corpus_histories() {
         out.push_str(&listing(&OsFs, &corpus, &report));
     }
     insta::assert_snapshot!("corpus", out);
+}
+
+/// The SQLite history of the corpus, on the in-memory database.
+#[test]
+fn corpus_sqlite_history() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/migrations");
+    let config = MigrationsConfig {
+        dir: "atuin-client-sqlite".to_owned(),
+        dialect: Dialect::Sqlite,
+        ..MigrationsConfig::default()
+    };
+    let report = verify_sqlite(&OsFs, &corpus, &config, &all()).expect("runs");
+    let mut out = format!(
+        "== atuin-client-sqlite: {} migrations\n",
+        report.timings.len()
+    );
+    out.push_str(&listing(&OsFs, &corpus, &report));
+    insta::assert_snapshot!("corpus_sqlite", out);
 }
