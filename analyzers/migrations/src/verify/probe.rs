@@ -18,6 +18,9 @@ const UNIQUE_VIOLATION: &str = "23505";
 const CHECK_VIOLATION: &str = "23514";
 const NOT_NULL_VIOLATION: &str = "23502";
 
+/// How many valid rows each table gets before the violating inserts.
+const VALID_ROWS_PER_TABLE: usize = 2;
+
 /// Schemas that hold no migration's tables, and tables an extension owns.
 const USER_TABLES: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema') \
      AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%' \
@@ -75,7 +78,11 @@ pub(crate) fn probe_constraints(
     };
     run.empty_tables(&schema)?;
     for table in schema.parents_first() {
-        run.insert_valid_row(&schema, table)?;
+        // Two rows, so that two keys of one child can point at two different parents (a
+        // `follower <> followed` check).
+        for _ in 0..VALID_ROWS_PER_TABLE {
+            run.insert_valid_row(&schema, table)?;
+        }
     }
     for constraint in &schema.constraints {
         run.probe(&schema, constraint)?;
@@ -379,8 +386,8 @@ type Row = BTreeMap<i16, String>;
 struct ProbeRun<'a> {
     transaction: Transaction<'a>,
     values: Values,
-    /// The valid row of each table, as inserted (every column, read back).
-    rows: BTreeMap<u32, Row>,
+    /// The valid rows of each table that has any, as inserted (every column, read back).
+    rows: BTreeMap<u32, Vec<Row>>,
     report: ProbeReport,
 }
 
@@ -401,14 +408,15 @@ impl ProbeRun<'_> {
     }
 
     /// A row for `table` that satisfies its constraints as far as they can be guessed:
-    /// foreign keys point at the parents' valid rows, text checks listing values get one of
-    /// them.
+    /// foreign keys point at the parents' valid rows (the n-th key at the n-th row, when
+    /// there are enough), text checks listing values get one of them.
     fn fresh_row(&mut self, schema: &ProbeSchema, table_id: u32) -> Option<Row> {
         let table = &schema.tables[&table_id];
         let mut row = Row::new();
-        for (parent, foreign_key) in schema.foreign_keys_of(table_id) {
+        for (nth, (parent, foreign_key)) in schema.foreign_keys_of(table_id).enumerate() {
             let (_, parent_columns) = foreign_key.references.as_ref()?;
-            match self.rows.get(&parent) {
+            let parent_row = self.rows.get(&parent).map(|rows| &rows[nth % rows.len()]);
+            match parent_row {
                 Some(parent_row) => {
                     for (column, parent_column) in foreign_key.columns.iter().zip(parent_columns) {
                         row.insert(*column, parent_row.get(parent_column)?.clone());
@@ -477,7 +485,7 @@ impl ProbeRun<'_> {
                         stored.insert(column.number, literal(&value, &column.sql_type));
                     }
                 }
-                self.rows.insert(table_id, stored);
+                self.rows.entry(table_id).or_default().push(stored);
             }
             Err(_) => {
                 self.transaction
@@ -540,7 +548,7 @@ impl ProbeRun<'_> {
 
     /// A fresh row with the constraint's columns copied from the table's valid row.
     fn duplicate_row(&mut self, schema: &ProbeSchema, constraint: &Constraint) -> Option<Row> {
-        let existing = self.rows.get(&constraint.table)?.clone();
+        let existing = self.rows.get(&constraint.table)?.first()?.clone();
         let mut row = self.fresh_row(schema, constraint.table)?;
         for column in &constraint.columns {
             row.insert(*column, existing.get(column)?.clone());
@@ -568,8 +576,8 @@ impl ProbeRun<'_> {
         Some(row)
     }
 
-    /// A fresh row with one checked column changed to a value Postgres itself evaluates the
-    /// check's expression to false for.
+    /// A fresh row with one checked column changed (to a typical breaking value, or to another
+    /// checked column's value) so that Postgres itself evaluates the check to false.
     fn check_breaking_row(
         &mut self,
         schema: &ProbeSchema,
@@ -589,7 +597,13 @@ impl ProbeRun<'_> {
             let Some(column) = table.columns.iter().find(|column| column.number == *number) else {
                 continue;
             };
-            for breaker in check_breakers(column) {
+            // The other checked columns' values break checks comparing columns (`a <> b`).
+            let copies = constraint
+                .columns
+                .iter()
+                .filter(|other| *other != number)
+                .filter_map(|other| row.get(other).cloned());
+            for breaker in check_breakers(column).into_iter().chain(copies) {
                 let mut candidate = row.clone();
                 candidate.insert(*number, breaker);
                 if self.violates(table, &candidate, expression)? {
