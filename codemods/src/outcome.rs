@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use commerce_diagnostics::{Applicability, Diagnostic};
 
-use crate::diff::unified_diff;
+use crate::diff::{creation_diff, unified_diff};
 use crate::plan::{Candidate, InvalidFix};
 
 /// A fix that was applied and kept.
@@ -130,7 +130,13 @@ impl FixOutcome {
     /// The unified diff of every changed file, in path order (what `--diff` prints).
     pub fn diff(&self) -> String {
         self.changed_files()
-            .map(|(path, file)| unified_diff(path, &file.original, &file.fixed))
+            .map(|(path, file)| {
+                if file.created {
+                    creation_diff(path, &file.fixed)
+                } else {
+                    unified_diff(path, &file.original, &file.fixed)
+                }
+            })
             .collect()
     }
 }
