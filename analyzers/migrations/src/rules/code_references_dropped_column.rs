@@ -356,6 +356,22 @@ mod tests {
         assert_eq!(found_where(&|_| false), Vec::<PathBuf>::new());
     }
 
+    proptest::proptest! {
+        /// Whatever the migration and the query, reading them never panics and every
+        /// finding points inside the Rust file on character boundaries.
+        #[test]
+        fn never_panics_and_points_inside_the_file(
+            migration_sql in "(ALTER TABLE orders (DROP|RENAME) (COLUMN )?[a-z\"€]{1,4}( TO x)?;|DROP TABLE [a-z]{1,3};|[a-z ,.();'\"]{0,20}){1,4}",
+            query in "[a-zA-Z .,()*=$'\"€😀\\\\]{0,60}",
+        ) {
+            let rust = format!("fn f() {{ sqlx::query!(r#\"{query}\"#); sqlx::query({query:?}); }}");
+            for diagnostic in found(&migration_sql, &rust) {
+                let range = diagnostic.range.to_usize_range();
+                proptest::prop_assert!(rust.get(range).is_some(), "{diagnostic:?}");
+            }
+        }
+    }
+
     #[test]
     fn a_name_a_later_migration_brings_back_is_not_removed() {
         let dropping = migration("ALTER TABLE orders DROP COLUMN note; DROP TABLE carts;");

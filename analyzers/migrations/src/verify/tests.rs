@@ -302,6 +302,30 @@ fn constraint_probes_find_a_foreign_key_whose_triggers_are_disabled() {
     );
 }
 
+/// Schemas the probes cannot fill every table of still give no false finding.
+#[test]
+fn constraint_probes_on_unusual_schemas_report_nothing_false() {
+    let Some(server) = server() else { return };
+    let fs = project(&[(
+        "1_odd.sql",
+        "CREATE SCHEMA \"Shop\";\n\
+         CREATE DOMAIN positive AS integer CHECK (VALUE > 0);\n\
+         CREATE TABLE \"Shop\".\"Orders\" (\"Id\" int PRIMARY KEY, qty positive NOT NULL, \
+           doubled int GENERATED ALWAYS AS (qty * 2) STORED, tags text[] NOT NULL DEFAULT '{}', \
+           during tsrange, EXCLUDE USING gist (during WITH &&));\n\
+         CREATE TABLE empty_row ();\n\
+         CREATE TABLE events (at date NOT NULL, kind text NOT NULL CHECK (length(kind) BETWEEN 2 AND 3)) PARTITION BY RANGE (at);\n\
+         CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');\n\
+         CREATE TABLE points (p point NOT NULL, c circle);\n\
+         CREATE VIEW order_ids AS SELECT \"Id\" FROM \"Shop\".\"Orders\";",
+    )]);
+    let report = verify(&fs, Path::new("/p"), &config(), &server, &all()).expect("runs");
+    assert_eq!(report.diagnostics, [], "{:#?}", report.probes);
+    let probes = &report.probes;
+    assert!(probes.probed > 0 && probes.held > 0, "{probes:#?}");
+    assert!(probes.not_enforced.is_empty());
+}
+
 #[test]
 fn only_selected_migrations_are_round_tripped_but_all_are_applied() {
     let Some(server) = server() else { return };
