@@ -36,6 +36,14 @@ impl Client {
     }
 
     fn start_in(root: tempfile::TempDir, initialization_options: Value) -> Self {
+        Self::start_in_with(root, initialization_options, json!({}))
+    }
+
+    fn start_in_with(
+        root: tempfile::TempDir,
+        initialization_options: Value,
+        capabilities: Value,
+    ) -> Self {
         let (server_side, connection) = Connection::memory();
         let server = std::thread::spawn(move || commerce_lsp::run(server_side));
         let mut client = Self {
@@ -51,7 +59,7 @@ impl Client {
             json!({
                 "processId": null,
                 "rootUri": root_uri.as_str(),
-                "capabilities": {},
+                "capabilities": capabilities,
                 "initializationOptions": initialization_options,
             }),
         );
@@ -430,4 +438,48 @@ fn a_broken_commerce_toml_is_shown_and_defaults_are_used() {
         Some(2)
     );
     client.shutdown();
+}
+
+/// A migration without its down: the quick fix creates the down file, as a `CreateFile`
+/// operation before the edit, for a client that applies them, and is not offered otherwise.
+#[test]
+fn a_fix_creating_a_file_is_a_create_operation_for_clients_that_apply_them() {
+    const UP: &str = "CREATE TABLE orders (id bigint);\n";
+    let missing_down_fix = |capabilities: Value| {
+        let root = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(root.path().join("migrations")).expect("mkdir");
+        std::fs::write(root.path().join("migrations/1_orders.up.sql"), UP).expect("write");
+        let mut client = Client::start_in_with(root, json!({}), capabilities);
+        let uri = client.open("migrations/1_orders.up.sql", 1, UP);
+        let published = client.diagnostics();
+        let missing_down: Vec<Value> = published["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .filter(|diagnostic| diagnostic["code"] == "migrations/missing-down-migration")
+            .cloned()
+            .collect();
+        assert_eq!(missing_down.len(), 1, "{published}");
+        let actions = client
+            .code_actions(&uri, &json!(missing_down), Some("quickfix"))
+            .expect("code actions");
+        let down_uri = client.uri("migrations/1_orders.down.sql");
+        client.shutdown();
+        (actions, down_uri)
+    };
+
+    let (actions, down_uri) = missing_down_fix(json!({
+        "workspace": { "workspaceEdit": { "documentChanges": true, "resourceOperations": ["create"] } }
+    }));
+    let changes = &actions[0]["edit"]["documentChanges"];
+    assert_eq!(
+        changes[0],
+        json!({ "kind": "create", "uri": down_uri.as_str(), "options": { "overwrite": false, "ignoreIfExists": false } })
+    );
+    assert_eq!(changes[1]["textDocument"]["uri"], down_uri.as_str());
+    let text = changes[1]["edits"][0]["newText"].as_str().expect("text");
+    assert!(text.ends_with("DROP TABLE IF EXISTS orders;\n"), "{text}");
+
+    let (actions, _) = missing_down_fix(json!({}));
+    assert_eq!(actions, json!([]));
 }
