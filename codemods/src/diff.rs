@@ -10,10 +10,19 @@ const CONTEXT_LINES: usize = 3;
 /// A git-style unified diff (`--- a/path`, `+++ b/path`) of one file; empty when nothing changed.
 pub fn unified_diff(path: &Path, old: &str, new: &str) -> String {
     let shown = slash_path(path);
+    diff_with_header(&format!("a/{shown}"), &shown, old, new)
+}
+
+/// The diff of a file a fix creates: from `/dev/null`, as `git diff` shows a new file.
+pub fn creation_diff(path: &Path, new: &str) -> String {
+    diff_with_header("/dev/null", &slash_path(path), "", new)
+}
+
+fn diff_with_header(old_header: &str, shown: &str, old: &str, new: &str) -> String {
     TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(CONTEXT_LINES)
-        .header(&format!("a/{shown}"), &format!("b/{shown}"))
+        .header(old_header, &format!("b/{shown}"))
         .to_string()
 }
 
@@ -40,6 +49,16 @@ mod tests {
     fn missing_final_newline_is_marked() {
         let diff = unified_diff(Path::new("a.ts"), "a\nb", "a\nc");
         assert!(diff.contains("\\ No newline at end of file"), "{diff}");
+    }
+
+    #[test]
+    fn a_created_file_comes_from_dev_null() {
+        let diff = creation_diff(Path::new("db/1_a.down.sql"), "DROP TABLE a;\n");
+        assert!(
+            diff.starts_with("--- /dev/null\n+++ b/db/1_a.down.sql\n"),
+            "{diff}"
+        );
+        assert!(diff.contains("+DROP TABLE a;"), "{diff}");
     }
 
     #[test]

@@ -88,6 +88,8 @@ struct FixRun {
     /// The current diagnostics, by the file they were reported in.
     diagnostics: BTreeMap<PathBuf, Vec<Diagnostic>>,
     records: BTreeMap<PathBuf, FileRecord>,
+    /// Files a fix created: not analysed, their original text is empty.
+    created: BTreeSet<PathBuf>,
     rejected: Vec<RejectedFix>,
     /// Fixes reverted or rejected once, never to be tried again.
     settled: HashSet<Candidate>,
@@ -115,6 +117,7 @@ impl FixRun {
             originals: sources,
             diagnostics: by_file,
             records: BTreeMap::new(),
+            created: BTreeSet::new(),
             rejected: Vec::new(),
             settled: HashSet::new(),
             fixes_applied: 0,
@@ -228,6 +231,10 @@ impl FixRun {
         }
         let mut changed = BTreeSet::new();
         for (path, text) in texts {
+            if !self.originals.contains_key(&path) {
+                self.originals.insert(path.clone(), String::new());
+                self.created.insert(path.clone());
+            }
             if self.texts.get(&path) != Some(&text) {
                 changed.insert(path.clone());
                 self.texts.insert(path, text);
@@ -237,9 +244,9 @@ impl FixRun {
     }
 
     /// Replaces the diagnostics of every changed file, and of every file whose diagnostics
-    /// carry fixes into a changed file, by a fresh analysis.
+    /// carry fixes or related labels into a changed file, by a fresh analysis.
     fn reanalyse(&mut self, changed: &BTreeSet<PathBuf>, host: &mut dyn FixHost) {
-        let stale = self.files_with_fixes_into(changed);
+        let stale = self.files_pointing_into(changed);
         for path in changed.iter().chain(&stale) {
             if let Some(text) = self.texts.get(path) {
                 let fresh = host.analyze(path, text);
@@ -248,12 +255,18 @@ impl FixRun {
         }
     }
 
-    fn files_with_fixes_into(&self, changed: &BTreeSet<PathBuf>) -> Vec<PathBuf> {
+    /// The files whose diagnostics hold offsets into a changed file: a fix's edits, or a
+    /// related label (a query in code pointing at the migration that drops its column).
+    fn files_pointing_into(&self, changed: &BTreeSet<PathBuf>) -> Vec<PathBuf> {
         let edits_changed_file = |diagnostic: &Diagnostic| {
             diagnostic
                 .fix
                 .as_ref()
                 .is_some_and(|fix| fix.edits.iter().any(|edit| changed.contains(&edit.path)))
+                || diagnostic
+                    .related
+                    .iter()
+                    .any(|label| changed.contains(&label.path))
         };
         self.diagnostics
             .iter()
@@ -276,6 +289,7 @@ impl FixRun {
             .filter_map(|((path, original), fixed)| {
                 let record = self.records.remove(&path)?;
                 let file = FileOutcome {
+                    created: self.created.contains(&path),
                     original,
                     fixed,
                     applied: record.applied,
@@ -297,7 +311,8 @@ impl FixRun {
 }
 
 /// The texts of the files `fixes` touch, with all their edits applied. The planner guarantees
-/// the edits are valid and do not conflict; identical edits of two fixes are applied once.
+/// the edits are valid and do not conflict, and that a file without a text is one they create;
+/// identical edits of two fixes are applied once.
 fn apply_fixes<'c>(
     texts: &BTreeMap<PathBuf, String>,
     fixes: impl IntoIterator<Item = &'c Candidate>,
@@ -309,17 +324,17 @@ fn apply_fixes<'c>(
             .or_default()
             .push(edit.clone());
     }
-    texts
-        .iter()
-        .filter_map(|(path, text)| Some((path, text, edits_by_file.remove(path.as_path())?)))
-        .map(|(path, text, mut edits)| {
+    edits_by_file
+        .into_iter()
+        .map(|(path, mut edits)| {
+            let text = texts.get(path).map_or("", String::as_str);
             edits.sort();
             edits.dedup();
             let fixed = apply_edits(text, &edits).map_err(|source| FixError::ConflictingEdits {
-                path: path.clone(),
+                path: path.to_path_buf(),
                 source,
             })?;
-            Ok((path.clone(), fixed))
+            Ok((path.to_path_buf(), fixed))
         })
         .collect()
 }

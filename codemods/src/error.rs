@@ -35,6 +35,11 @@ pub enum FixError {
     )]
     NotAnalysed { path: PathBuf },
     #[error(
+        "refusing to create {}: a file is already there (it was not analysed, or appeared since); re-run the check",
+        path.display()
+    )]
+    AlreadyExists { path: PathBuf },
+    #[error(
         "refusing to write {}: it is outside the project root {}; fixes only edit files inside the project",
         path.display(),
         root.display()

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use commerce_diagnostics::{Applicability, Diagnostic};
 
-use crate::diff::unified_diff;
+use crate::diff::{creation_diff, unified_diff};
 use crate::plan::{Candidate, InvalidFix};
 
 /// A fix that was applied and kept.
@@ -85,7 +85,9 @@ impl fmt::Display for RejectedFix {
 /// One file the engine applied or reverted fixes in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileOutcome {
-    /// The text at analysis time.
+    /// Whether a fix creates the file (it was not analysed, and must not exist when written).
+    pub created: bool,
+    /// The text at analysis time; empty for a created file.
     pub original: String,
     /// The text with every kept fix applied.
     pub fixed: String,
@@ -96,7 +98,7 @@ pub struct FileOutcome {
 
 impl FileOutcome {
     pub fn is_changed(&self) -> bool {
-        self.original != self.fixed
+        self.created || self.original != self.fixed
     }
 }
 
@@ -128,7 +130,13 @@ impl FixOutcome {
     /// The unified diff of every changed file, in path order (what `--diff` prints).
     pub fn diff(&self) -> String {
         self.changed_files()
-            .map(|(path, file)| unified_diff(path, &file.original, &file.fixed))
+            .map(|(path, file)| {
+                if file.created {
+                    creation_diff(path, &file.fixed)
+                } else {
+                    unified_diff(path, &file.original, &file.fixed)
+                }
+            })
             .collect()
     }
 }

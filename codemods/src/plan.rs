@@ -109,8 +109,9 @@ pub(crate) fn plan(
         .collect()
 }
 
-/// Checks a candidate against the current texts: every file known, every edit inside its text,
-/// on character boundaries, and no two of its own edits in conflict.
+/// Checks a candidate against the current texts: every file known (or created by one
+/// insertion at its start), every edit inside its text, on character boundaries, and no two of
+/// its own edits in conflict.
 fn validate(candidate: &Candidate, texts: &BTreeMap<PathBuf, String>) -> Result<(), InvalidFix> {
     if candidate.fix.edits.is_empty() {
         return Err(InvalidFix::NoEdits);
@@ -123,9 +124,19 @@ fn validate(candidate: &Candidate, texts: &BTreeMap<PathBuf, String>) -> Result<
             .iter()
             .filter(|edit| edit.path == path)
             .collect();
-        check_sorted_edits(known_text(texts, path)?, &edits)?;
+        let text = match known_text(texts, path) {
+            Ok(text) => text,
+            Err(_) if is_creation(&edits) => "",
+            Err(unknown) => return Err(unknown),
+        };
+        check_sorted_edits(text, &edits)?;
     }
     Ok(())
+}
+
+/// Whether the edits of a file that was not analysed create it: one insertion at its start.
+pub(crate) fn is_creation(edits: &[&Edit]) -> bool {
+    matches!(edits, [edit] if edit.can_create())
 }
 
 fn known_text<'t>(

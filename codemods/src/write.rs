@@ -20,9 +20,11 @@ pub struct WriteReport {
 ///
 /// First checks every target: it must resolve inside `root` (no `..`, no absolute path, no
 /// symlink leading out) and its bytes on disk must still have the hash recorded at analysis in
-/// `expected`. If any check fails nothing is written. Each file is then replaced atomically: a
-/// temporary file in the same directory, written, given the original's permissions, synced and
-/// renamed over the target (a symlink inside the root is followed, so the link is kept).
+/// `expected`; a file a fix creates must not exist, and its directory must. If any check fails
+/// nothing is written. Each file is then replaced atomically: a temporary file in the same
+/// directory, written, given the original's permissions, synced and renamed over the target
+/// (a symlink inside the root is followed, so the link is kept). A created file is linked into
+/// place only if the name is still free, so it never replaces a file that appeared meanwhile.
 pub fn write_outcome(
     root: &Path,
     outcome: &FixOutcome,
@@ -34,16 +36,25 @@ pub fn write_outcome(
     })?;
     let planned = outcome
         .changed_files()
-        .map(|(path, file)| plan_write(&root, path, &file.original, &file.fixed, expected))
+        .map(|(path, file)| {
+            if file.created {
+                plan_creation(&root, path, &file.fixed)
+            } else {
+                plan_write(&root, path, &file.original, &file.fixed, expected)
+            }
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let mut report = WriteReport::default();
     for write in planned {
-        write_atomically(&write.target, write.contents.as_bytes()).map_err(|source| {
-            FixError::Write {
-                path: write.path.to_path_buf(),
-                source,
-                written: report.written.clone(),
-            }
+        let written = if write.created {
+            create_atomically(&write.target, write.contents.as_bytes())
+        } else {
+            write_atomically(&write.target, write.contents.as_bytes())
+        };
+        written.map_err(|source| FixError::Write {
+            path: write.path.to_path_buf(),
+            source,
+            written: report.written.clone(),
         })?;
         report.written.push(write.path.to_path_buf());
     }
@@ -57,6 +68,7 @@ struct PlannedWrite<'o> {
     /// Canonical, inside the root.
     target: PathBuf,
     contents: &'o str,
+    created: bool,
 }
 
 fn plan_write<'o>(
@@ -86,6 +98,38 @@ fn plan_write<'o>(
         path,
         target,
         contents,
+        created: false,
+    })
+}
+
+/// A file a fix creates: its directory resolves inside `root`, and nothing is at its name.
+fn plan_creation<'o>(
+    root: &Path,
+    path: &'o Path,
+    contents: &'o str,
+) -> Result<PlannedWrite<'o>, FixError> {
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(FixError::OutsideRoot {
+            path: path.to_path_buf(),
+            root: root.to_path_buf(),
+        });
+    };
+    let directory = if parent.as_os_str().is_empty() {
+        root.to_path_buf()
+    } else {
+        resolve_inside(root, parent)?
+    };
+    let target = directory.join(name);
+    if fs::symlink_metadata(&target).is_ok() {
+        return Err(FixError::AlreadyExists {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(PlannedWrite {
+        path,
+        target,
+        contents,
+        created: true,
     })
 }
 
@@ -119,20 +163,60 @@ fn resolve_inside(root: &Path, path: &Path) -> Result<PathBuf, FixError> {
 
 /// Replaces `target` by `contents` so that readers see the old file or the new one, never half.
 fn write_atomically(target: &Path, contents: &[u8]) -> io::Result<()> {
+    let permissions = fs::metadata(target)?.permissions();
+    place(target, contents, Some(permissions), Placement::Replace)
+}
+
+/// Creates `target` with `contents`, whole or not at all, failing if something is at its name.
+fn create_atomically(target: &Path, contents: &[u8]) -> io::Result<()> {
+    // The temporary file is private (0600); a source file is readable like its neighbours.
+    #[cfg(unix)]
+    let permissions = {
+        use std::os::unix::fs::PermissionsExt;
+        Some(fs::Permissions::from_mode(NEW_FILE_MODE))
+    };
+    #[cfg(not(unix))]
+    let permissions = None;
+    place(target, contents, permissions, Placement::CreateOnly)
+}
+
+/// Whether [`place`] may replace a file at the target.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Placement {
+    Replace,
+    CreateOnly,
+}
+
+/// Writes `contents` to a temporary file beside `target`, syncs it, and renames it into place.
+fn place(
+    target: &Path,
+    contents: &[u8],
+    permissions: Option<fs::Permissions>,
+    placement: Placement,
+) -> io::Result<()> {
     let directory = target.parent().ok_or_else(|| {
         io::Error::new(
             io::ErrorKind::InvalidInput,
             "the target has no parent directory",
         )
     })?;
-    let permissions = fs::metadata(target)?.permissions();
     let mut temp = NamedTempFile::new_in(directory)?;
     temp.write_all(contents)?;
-    temp.as_file().set_permissions(permissions)?;
+    if let Some(permissions) = permissions {
+        temp.as_file().set_permissions(permissions)?;
+    }
     temp.as_file().sync_all()?;
-    temp.persist(target).map_err(|error| error.error)?;
+    let placed = match placement {
+        Placement::Replace => temp.persist(target),
+        Placement::CreateOnly => temp.persist_noclobber(target),
+    };
+    placed.map_err(|error| error.error)?;
     sync_directory(directory)
 }
+
+/// The permissions of a file a fix creates, as `touch` gives them under the usual umask.
+#[cfg(unix)]
+const NEW_FILE_MODE: u32 = 0o644;
 
 /// Makes the rename itself durable.
 #[cfg(unix)]

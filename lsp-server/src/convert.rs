@@ -33,6 +33,9 @@ pub struct FixEdit {
     pub uri: Uri,
     pub range: Range,
     pub new_text: String,
+    /// The edit creates the file: it does not exist yet.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub create: bool,
 }
 
 impl FixEdit {
@@ -50,6 +53,8 @@ pub struct Locator<'a> {
     pub version: i32,
     /// Line index and URI of another project file (relative path).
     pub other: &'a dyn Fn(&Path) -> Option<(Uri, LineIndex)>,
+    /// The URI of a project file (relative path) that does not exist, for a fix creating it.
+    pub missing: &'a dyn Fn(&Path) -> Option<Uri>,
     /// `{rule}` is replaced by the rule id; no link when `None`.
     pub docs_url: Option<&'a str>,
 }
@@ -85,11 +90,20 @@ pub fn to_lsp(diagnostic: &Diagnostic, locator: &Locator<'_>) -> lsp_types::Diag
             .edits
             .iter()
             .map(|edit| {
-                let (uri, range) = locator.locate(&edit.path, edit.range)?;
+                if let Some((uri, range)) = locator.locate(&edit.path, edit.range) {
+                    return Some(FixEdit {
+                        uri,
+                        range,
+                        new_text: edit.new_text.clone(),
+                        create: false,
+                    });
+                }
+                let uri = (locator.missing)(&edit.path).filter(|_| edit.can_create())?;
                 Some(FixEdit {
                     uri,
-                    range,
+                    range: Range::default(),
                     new_text: edit.new_text.clone(),
+                    create: true,
                 })
             })
             .collect::<Option<Vec<_>>>()?;

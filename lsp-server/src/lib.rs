@@ -62,10 +62,12 @@ pub fn run(connection: Connection) -> Result<(), LspError> {
         .as_ref()
         .and_then(|window| window.work_done_progress)
         .unwrap_or(false);
-    let settings: Settings = params
+    let mut settings: Settings = params
         .initialization_options
+        .clone()
         .and_then(|options| serde_json::from_value(options).ok())
         .unwrap_or_default();
+    settings.creates_files = client_creates_files(&params);
     let result = serde_json::json!({
         "capabilities": capabilities(),
         "serverInfo": { "name": "cargo-commerce", "version": env!("CARGO_PKG_VERSION") },
@@ -99,6 +101,23 @@ fn capabilities() -> ServerCapabilities {
         }),
         ..ServerCapabilities::default()
     }
+}
+
+/// Whether the client applies `CreateFile` operations in workspace edits.
+fn client_creates_files(params: &InitializeParams) -> bool {
+    let Some(edit) = params
+        .capabilities
+        .workspace
+        .as_ref()
+        .and_then(|workspace| workspace.workspace_edit.as_ref())
+    else {
+        return false;
+    };
+    edit.document_changes == Some(true)
+        && edit
+            .resource_operations
+            .as_ref()
+            .is_some_and(|kinds| kinds.contains(&lsp_types::ResourceOperationKind::Create))
 }
 
 /// The first workspace folder, else the (deprecated) root URI, else the current directory.

@@ -63,6 +63,10 @@ enum Event {
 pub struct Settings {
     /// A URL with `{rule}` where the rule id goes, for each diagnostic's docs link.
     pub rule_docs_url: Option<String>,
+    /// Whether the client applies workspace edits that create files (its
+    /// `workspace.workspaceEdit.resourceOperations` has `create`); from its capabilities.
+    #[serde(skip)]
+    pub creates_files: bool,
 }
 
 /// The project and the analysis configured for it, replaced whole when commerce.toml changes
@@ -392,12 +396,15 @@ impl Server {
         let text = std::fs::read_to_string(root.join(path)).unwrap_or_default();
         let index = LineIndex::new(&text);
         let other = |relative: &Path| other_file(workspace, relative);
+        // Test findings carry no fixes, so no file is ever created from them.
+        let missing = |_: &Path| None;
         let locator = Locator {
             document_path: path,
             document_uri: &uri,
             document_index: &index,
             version: 0,
             other: &other,
+            missing: &missing,
             docs_url: self.settings.rule_docs_url.as_deref(),
         };
         found
@@ -629,7 +636,9 @@ impl Server {
         let mut actions = Vec::new();
         if wants(&CodeActionKind::QUICKFIX) {
             for diagnostic in &params.context.diagnostics {
-                if let Some(action) = quick_fix(uri, document, diagnostic) {
+                if let Some(action) =
+                    quick_fix(uri, document, diagnostic, self.settings.creates_files)
+                {
                     actions.push(CodeActionOrCommand::CodeAction(action));
                 }
             }
@@ -672,11 +681,10 @@ impl Server {
         Some(CodeAction {
             title: "Fix all auto-fixable problems (cargo commerce)".to_owned(),
             kind: Some(kind),
-            edit: Some(versioned_edit(vec![(
-                uri.clone(),
-                Some(document.version),
-                vec![edit],
-            )])),
+            edit: Some(versioned_edit(
+                &[],
+                vec![(uri.clone(), Some(document.version), vec![edit])],
+            )),
             ..CodeAction::default()
         })
     }
@@ -713,17 +721,23 @@ fn analyze(
     let Some(path) = workspace.relative(uri) else {
         return (Vec::new(), Vec::new());
     };
+    let root = workspace.project.root();
     let check =
         workspace
             .analysis
             .check_live(&workspace.project, &workspace.live, &path, &Analyzer::ALL);
     let other = |relative: &Path| other_file(workspace, relative);
+    let missing = |relative: &Path| {
+        let exists = std::fs::symlink_metadata(root.join(relative)).is_ok();
+        convert::uri_of(root, relative).filter(|_| !exists)
+    };
     let locator = Locator {
         document_path: &path,
         document_uri: uri,
         document_index: &document.index,
         version: document.version,
         other: &other,
+        missing: &missing,
         docs_url,
     };
     let diagnostics = check
@@ -746,11 +760,13 @@ fn other_file(workspace: &Workspace, relative: &Path) -> Option<(Uri, LineIndex)
     Some((convert::uri_of(root, relative)?, LineIndex::new(&text)))
 }
 
-/// The quick fix a diagnostic of ours carries, if it is for the current document version.
+/// The quick fix a diagnostic of ours carries, if it is for the current document version (and,
+/// when it creates a file, if the client can).
 fn quick_fix(
     uri: &Uri,
     document: &Document,
     diagnostic: &lsp_types::Diagnostic,
+    creates_files: bool,
 ) -> Option<CodeAction> {
     // Some clients (Neovim 0.7) echo `data` but drop `source`: only a foreign source rules out.
     if diagnostic
@@ -762,6 +778,15 @@ fn quick_fix(
     }
     let fix: FixData = serde_json::from_value(diagnostic.data.clone()?).ok()?;
     if fix.version != document.version || fix.applicability == Applicability::DisplayOnly {
+        return None;
+    }
+    let created: Vec<Uri> = fix
+        .edits
+        .iter()
+        .filter(|edit| edit.create)
+        .map(|edit| edit.uri.clone())
+        .collect();
+    if !created.is_empty() && !creates_files {
         return None;
     }
     let mut by_uri: Vec<(Uri, Option<i32>, Vec<TextEdit>)> = Vec::new();
@@ -783,22 +808,43 @@ fn quick_fix(
         },
         kind: Some(CodeActionKind::QUICKFIX),
         diagnostics: Some(vec![diagnostic.clone()]),
-        edit: Some(versioned_edit(by_uri)),
+        edit: Some(versioned_edit(&created, by_uri)),
         is_preferred: Some(safe),
         ..CodeAction::default()
     })
 }
 
-fn versioned_edit(files: Vec<(Uri, Option<i32>, Vec<TextEdit>)>) -> WorkspaceEdit {
-    let edits = files
+/// The edits of each file, after creating the `created` files (never over an existing one).
+fn versioned_edit(created: &[Uri], files: Vec<(Uri, Option<i32>, Vec<TextEdit>)>) -> WorkspaceEdit {
+    let edits: Vec<TextDocumentEdit> = files
         .into_iter()
         .map(|(uri, version, edits)| TextDocumentEdit {
             text_document: OptionalVersionedTextDocumentIdentifier { uri, version },
             edits: edits.into_iter().map(lsp_types::OneOf::Left).collect(),
         })
         .collect();
+    let document_changes = if created.is_empty() {
+        lsp_types::DocumentChanges::Edits(edits)
+    } else {
+        let creations = created.iter().map(|uri| {
+            lsp_types::DocumentChangeOperation::Op(lsp_types::ResourceOp::Create(
+                lsp_types::CreateFile {
+                    uri: uri.clone(),
+                    options: Some(lsp_types::CreateFileOptions {
+                        overwrite: Some(false),
+                        ignore_if_exists: Some(false),
+                    }),
+                    annotation_id: None,
+                },
+            ))
+        });
+        let edits = edits
+            .into_iter()
+            .map(lsp_types::DocumentChangeOperation::Edit);
+        lsp_types::DocumentChanges::Operations(creations.chain(edits).collect())
+    };
     WorkspaceEdit {
-        document_changes: Some(lsp_types::DocumentChanges::Edits(edits)),
+        document_changes: Some(document_changes),
         ..WorkspaceEdit::default()
     }
 }

@@ -3,7 +3,7 @@
 
 mod support;
 
-use serde_json::json;
+use serde_json::{Value, json};
 use support::{Client, stable};
 
 const FOCUSED: &str = "import { it } from \"vitest\";\n\nit.only(\"adds a line\", () => {});\nit.skip(\"later\", () => {});\n";
@@ -348,4 +348,48 @@ fn unknown_commands_are_refused_with_the_known_one_named() {
         .expect_err("an error");
     assert_eq!(malformed.code, lsp_server::ErrorCode::InvalidParams as i32);
     client.shutdown();
+}
+
+/// A migration without its down: the quick fix creates the down file, as a `CreateFile`
+/// operation before the edit, for a client that applies them, and is not offered otherwise.
+#[test]
+fn a_fix_creating_a_file_is_a_create_operation_for_clients_that_apply_them() {
+    const UP: &str = "CREATE TABLE orders (id bigint);\n";
+    let missing_down_fix = |capabilities: Value| {
+        let root = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(root.path().join("migrations")).expect("mkdir");
+        std::fs::write(root.path().join("migrations/1_orders.up.sql"), UP).expect("write");
+        let mut client = Client::start_in(root, json!({}), capabilities);
+        let uri = client.open("migrations/1_orders.up.sql", 1, UP);
+        let published = client.diagnostics();
+        let missing_down: Vec<Value> = published["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .filter(|diagnostic| diagnostic["code"] == "migrations/missing-down-migration")
+            .cloned()
+            .collect();
+        assert_eq!(missing_down.len(), 1, "{published}");
+        let actions = client
+            .code_actions(&uri, &json!(missing_down), Some("quickfix"))
+            .expect("code actions");
+        let down_uri = client.uri("migrations/1_orders.down.sql");
+        client.shutdown();
+        (actions, down_uri)
+    };
+
+    let (actions, down_uri) = missing_down_fix(json!({
+        "workspace": { "workspaceEdit": { "documentChanges": true, "resourceOperations": ["create"] } }
+    }));
+    let changes = &actions[0]["edit"]["documentChanges"];
+    assert_eq!(
+        changes[0],
+        json!({ "kind": "create", "uri": down_uri.as_str(), "options": { "overwrite": false, "ignoreIfExists": false } })
+    );
+    assert_eq!(changes[1]["textDocument"]["uri"], down_uri.as_str());
+    let text = changes[1]["edits"][0]["newText"].as_str().expect("text");
+    assert!(text.ends_with("DROP TABLE IF EXISTS orders;\n"), "{text}");
+
+    let (actions, _) = missing_down_fix(json!({}));
+    assert_eq!(actions, json!([]));
 }

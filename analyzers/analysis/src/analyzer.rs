@@ -103,7 +103,11 @@ impl Analyzer {
                 scope.fs.as_ref(),
                 scope.project.root(),
                 &scope.project.config().migrations,
-                scope.selected,
+                &commerce_migrations::LintScope {
+                    only: scope.selected,
+                    base: scope.base,
+                    files: scope.files,
+                },
             )
             .into(),
             Analyzer::Contracts => commerce_contracts::check_project(
@@ -143,7 +147,8 @@ impl Analyzer {
     /// must be re-checked at project level.
     pub fn reports_on_project_file(self, path: &Path) -> bool {
         match self {
-            Analyzer::Migrations => has_extension(path, &["sql"]),
+            // Migrations, and the Rust files whose sqlx queries are checked against them.
+            Analyzer::Migrations => has_extension(path, &["sql", "rs"]),
             // Specs, and the Rust files whose routes are matched against them.
             Analyzer::Contracts => has_extension(path, &["yaml", "yml", "json", "rs"]),
             Analyzer::Frontend => commerce_frontend::is_frontend_source(path),

@@ -87,15 +87,19 @@ impl Analysis {
     }
 }
 
-/// The texts the fixes of `result` involve, as they were analysed: the files they edit and
-/// the files whose diagnostics propose them.
+/// The texts the fixes of `result` involve, as they were analysed: the files they edit, the
+/// files whose diagnostics propose them, and the files whose diagnostics point into other
+/// files (related labels), which are re-analysed when a fix changes the file pointed at.
 fn fixable_sources(result: &CheckResult) -> BTreeMap<PathBuf, String> {
     result
         .diagnostics
         .iter()
-        .filter_map(|diagnostic| Some((diagnostic, diagnostic.fix.as_ref()?)))
-        .flat_map(|(diagnostic, fix)| {
-            std::iter::once(&diagnostic.path).chain(fix.edits.iter().map(|edit| &edit.path))
+        .flat_map(|diagnostic| {
+            let fixed = diagnostic.fix.iter().flat_map(|fix| {
+                std::iter::once(&diagnostic.path).chain(fix.edits.iter().map(|edit| &edit.path))
+            });
+            let pointing = (!diagnostic.related.is_empty()).then_some(&diagnostic.path);
+            fixed.chain(pointing)
         })
         .filter_map(|path| {
             let source = result.sources.get(path)?;

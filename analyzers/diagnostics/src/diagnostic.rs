@@ -87,6 +87,17 @@ impl Edit {
     ) -> Self {
         Self::replacement(path, TextRange::empty(at), new_text)
     }
+
+    /// Creates the file `path` with `text`: an insertion at the start of a file that does not
+    /// exist. The fix engine writes it only if nothing exists at `path` by then.
+    pub fn new_file(path: impl Into<PathBuf>, text: impl Into<String>) -> Self {
+        Self::insertion(path, crate::TextSize::new(0), text)
+    }
+
+    /// Whether this edit can create a file: an insertion at the start.
+    pub fn can_create(&self) -> bool {
+        self.range == TextRange::empty(crate::TextSize::new(0))
+    }
 }
 
 /// A set of edits that together repair one diagnostic.

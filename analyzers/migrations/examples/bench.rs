@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use commerce_diagnostics::LineIndex;
-use commerce_migrations::{PostgresServer, VerifyOptions, lint, verify};
+use commerce_migrations::{LintScope, PostgresServer, VerifyOptions, lint, verify};
 use commerce_project::{FileSystem, MigrationsConfig, OsFs};
 use serde_json::json;
 
@@ -73,7 +73,7 @@ fn run() -> Result<(), String> {
     let mut diagnostics = Vec::new();
     for _ in 0..arguments.repeat {
         let started = Instant::now();
-        diagnostics = lint(&OsFs, &arguments.root, &config, None);
+        diagnostics = lint(&OsFs, &arguments.root, &config, &LintScope::default());
         fastest = fastest.min(started.elapsed());
     }
     let findings: Vec<_> = diagnostics

@@ -10,12 +10,29 @@ use crate::layout::{Direction, Migration, discover};
 use crate::rules::{self, MigrationSource, RULES, Rule};
 use crate::sql::{SqlFile, Statement};
 
+/// What the lint looks at besides the migrations directory. The default lints every
+/// migration and nothing else.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LintScope<'a> {
+    /// The files changed against the base ref, relative to the root or absolute: only the
+    /// migrations one of whose files is listed are linted.
+    pub only: Option<&'a [PathBuf]>,
+    /// The base ref (`--base`): listed up files that exist on it with other content are
+    /// `applied-migration-edited`, however old they are.
+    pub base: Option<&'a str>,
+    /// The project's files, relative to the root: the sqlx queries of its Rust files are
+    /// checked against what the migrations from `lint_from` on drop
+    /// (`code-references-dropped-column`): listed Rust files against all of them, the others
+    /// against the listed migrations'.
+    pub files: &'a [PathBuf],
+}
+
 /// Lints the migrations of `config.dir` under `root`.
 ///
 /// Which migrations: those at or after `config.lint_from` (all when unset); of those, when
-/// `only` is given (the files changed against the base ref, relative to `root` or absolute),
-/// only the migrations one of whose files is listed. Problems with the directory itself (a
-/// file its tool would skip, a down without an up) are reported for the selected paths.
+/// `scope.only` is given, only the migrations one of whose files is listed. Problems with the
+/// directory itself (a file its tool would skip, a down without an up) are reported for the
+/// selected paths.
 ///
 /// Never fails: unreadable files, SQL that does not parse and a missing directory become
 /// diagnostics or nothing.
@@ -23,11 +40,11 @@ pub fn lint(
     fs: &dyn FileSystem,
     root: &Path,
     config: &MigrationsConfig,
-    only: Option<&[PathBuf]>,
+    scope: &LintScope<'_>,
 ) -> Vec<Diagnostic> {
     let dir = migrations_dir(config);
     let discovery = discover(fs, root, &dir);
-    let only: Option<Vec<PathBuf>> = only.map(|paths| {
+    let only: Option<Vec<PathBuf>> = scope.only.map(|paths| {
         paths
             .iter()
             .map(|path| path.strip_prefix(root).unwrap_or(path).to_path_buf())
@@ -49,16 +66,57 @@ pub fn lint(
         .map(rules::invalid_migration::diagnostic)
         .collect();
     for migration in &discovery.migrations {
-        if is_selected(migration, config, only.as_deref()) {
-            diagnostics.extend(check_migration(
-                migration,
-                config.dialect,
-                directory_is_reversible,
-            ));
+        if !is_selected(migration, config, only.as_deref()) {
+            continue;
         }
+        diagnostics.extend(check_migration(
+            migration,
+            config.dialect,
+            directory_is_reversible,
+        ));
+    }
+    let in_lint_range = discovery
+        .migrations
+        .iter()
+        .map(|migration| (migration, is_selected(migration, config, None)));
+    let removals = rules::code_references_dropped_column::removals(in_lint_range, config.dialect);
+    diagnostics.extend(rules::code_references_dropped_column::check(
+        fs,
+        root,
+        scope.files,
+        &removals,
+        config.dialect,
+        &is_listed,
+    ));
+    if let Some(base) = scope.base {
+        let listed = discovery
+            .migrations
+            .iter()
+            .filter(|migration| is_listed(&migration.up.path));
+        diagnostics.extend(edited_since(root, base, listed));
     }
     sort_and_dedup(&mut diagnostics);
     diagnostics
+}
+
+/// `applied-migration-edited` over `migrations`, comparing with their texts where this branch
+/// forked from `base`.
+fn edited_since<'m>(
+    root: &Path,
+    base: &str,
+    migrations: impl Iterator<Item = &'m Migration>,
+) -> Vec<Diagnostic> {
+    let migrations: Vec<&Migration> = migrations.collect();
+    let up_paths: Vec<PathBuf> = migrations
+        .iter()
+        .map(|migration| migration.up.path.clone())
+        .collect();
+    // Whoever passes `base` has listed the changed files against it already, so git works
+    // and the ref exists; should git still fail, this one rule stays silent.
+    let Ok(base_texts) = commerce_project::files_at_fork(root, base, &up_paths) else {
+        return Vec::new();
+    };
+    rules::applied_migration_edited::check(migrations, base, &base_texts)
 }
 
 /// Whether `migration` is at or after `lint_from` and, when `only` lists paths (relative to
@@ -190,18 +248,26 @@ mod tests {
     }
 
     fn found(lint_from: Option<&str>, only: Option<&[PathBuf]>) -> Vec<(String, String)> {
-        lint(&project(), Path::new(ROOT), &config(lint_from), only)
-            .into_iter()
-            // Every statement here locks a table without timeouts; that rule has its own tests.
-            .filter(|diagnostic| diagnostic.rule != "migrations/require-timeout-settings")
-            .map(|diagnostic| {
-                assert_eq!(
-                    diagnostic.data["migration"],
-                    diagnostic.path.display().to_string()
-                );
-                (diagnostic.path.display().to_string(), diagnostic.rule)
-            })
-            .collect()
+        lint(
+            &project(),
+            Path::new(ROOT),
+            &config(lint_from),
+            &LintScope {
+                only,
+                ..LintScope::default()
+            },
+        )
+        .into_iter()
+        // Every statement here locks a table without timeouts; that rule has its own tests.
+        .filter(|diagnostic| diagnostic.rule != "migrations/require-timeout-settings")
+        .map(|diagnostic| {
+            assert_eq!(
+                diagnostic.data["migration"],
+                diagnostic.path.display().to_string()
+            );
+            (diagnostic.path.display().to_string(), diagnostic.rule)
+        })
+        .collect()
     }
 
     fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -275,7 +341,10 @@ mod tests {
     #[test]
     fn a_project_without_migrations_has_no_findings() {
         let fs = MemoryFs::new().with_file("/shop/src/main.rs", "fn main() {}");
-        assert_eq!(lint(&fs, Path::new(ROOT), &config(None), None), []);
+        assert_eq!(
+            lint(&fs, Path::new(ROOT), &config(None), &LintScope::default()),
+            []
+        );
     }
 
     /// The real histories of `../shared/corpus/migrations`: every file is read, none makes the
@@ -304,7 +373,12 @@ mod tests {
                 dialect,
                 lint_from: None,
             };
-            let found = lint(&commerce_project::OsFs, &corpus, &config, None);
+            let found = lint(
+                &commerce_project::OsFs,
+                &corpus,
+                &config,
+                &LintScope::default(),
+            );
             let mut per_rule: BTreeMap<&str, usize> = BTreeMap::new();
             for diagnostic in &found {
                 *per_rule.entry(diagnostic.rule.as_str()).or_default() += 1;
@@ -318,9 +392,64 @@ mod tests {
     }
 
     #[test]
+    fn a_migration_edited_since_the_base_ref_is_reported_however_old() {
+        let repo = tempfile::tempdir().expect("tempdir");
+        let root = repo.path();
+        let write = |path: &str, text: &str| {
+            let path = root.join("db/migrations").join(path);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, text).expect("writes");
+        };
+        let sh = |script: &str| {
+            let status = std::process::Command::new("sh")
+                .args(["-c", script])
+                .current_dir(root)
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .status()
+                .expect("sh runs");
+            assert!(status.success(), "{script}");
+        };
+        write("1_orders.sql", "CREATE TABLE orders (id bigint);\n");
+        write("2_lines.sql", "CREATE TABLE lines (id bigint);\n");
+        sh("git init -q -b main && git add . \
+            && git -c user.name=T -c user.email=t@example.invalid commit -qm base \
+            && git checkout -qb feature");
+        write(
+            "1_orders.sql",
+            "CREATE TABLE orders (id bigint, note text);\n",
+        );
+        write("3_new.sql", "CREATE TABLE carts (id bigint);\n");
+
+        let changed = [
+            PathBuf::from("db/migrations/1_orders.sql"),
+            PathBuf::from("db/migrations/3_new.sql"),
+        ];
+        let found: Vec<_> = lint(
+            &commerce_project::OsFs,
+            root,
+            &config(Some("3")),
+            &LintScope {
+                only: Some(&changed),
+                base: Some("main"),
+                files: &[],
+            },
+        )
+        .into_iter()
+        .map(|diagnostic| (diagnostic.path.display().to_string(), diagnostic.rule))
+        .collect();
+        assert_eq!(
+            found,
+            pairs(&[(
+                "db/migrations/1_orders.sql",
+                "migrations/applied-migration-edited"
+            )])
+        );
+    }
+
+    #[test]
     fn a_file_that_is_not_utf8_is_reported_not_fatal() {
         let fs = MemoryFs::new().with_file("/shop/db/migrations/5_bad.sql", vec![0xff, 0xfe, b'x']);
-        let found = lint(&fs, Path::new(ROOT), &config(None), None);
+        let found = lint(&fs, Path::new(ROOT), &config(None), &LintScope::default());
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].rule, "migrations/invalid-migration");
         assert!(

@@ -1,5 +1,6 @@
 //! Files changed on this branch, from the `git` CLI: what `--base REF` / `--changed` select.
 
+use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -63,6 +64,20 @@ pub fn changed_files(root: &Path, base_ref: &str) -> Result<Vec<ChangedFile>, Gi
     Git::new(OsStr::new("git"), root).changed_files(base_ref)
 }
 
+/// The contents of `paths` (relative to `root`) as they were where this branch forked from
+/// `base_ref` (the merge base with `HEAD`, as for [`changed_files`]). A path that did not
+/// exist there is left out.
+///
+/// # Errors
+/// As [`changed_files`].
+pub fn files_at_fork(
+    root: &Path,
+    base_ref: &str,
+    paths: &[PathBuf],
+) -> Result<BTreeMap<PathBuf, Vec<u8>>, GitError> {
+    Git::new(OsStr::new("git"), root).files_at_fork(base_ref, paths)
+}
+
 /// The `git` program run in one directory.
 struct Git<'a> {
     program: &'a OsStr,
@@ -75,18 +90,7 @@ impl<'a> Git<'a> {
     }
 
     fn changed_files(&self, base_ref: &str) -> Result<Vec<ChangedFile>, GitError> {
-        self.ensure_repository()?;
-        if self.resolve_commit("HEAD")?.is_none() {
-            return Err(GitError::NoCommits {
-                path: self.dir.to_path_buf(),
-            });
-        }
-        let base = self
-            .resolve_commit(base_ref)?
-            .ok_or_else(|| GitError::UnknownRef {
-                reference: base_ref.to_owned(),
-            })?;
-        let merge_base = self.merge_base(&base, base_ref)?;
+        let merge_base = self.fork_point(base_ref)?;
         let diff = self.run(&[
             "diff",
             "--name-status",
@@ -108,6 +112,44 @@ impl<'a> Git<'a> {
         }));
         changes.sort();
         Ok(changes)
+    }
+
+    /// The merge base of `base_ref` and `HEAD`: where this branch forked.
+    fn fork_point(&self, base_ref: &str) -> Result<String, GitError> {
+        self.ensure_repository()?;
+        if self.resolve_commit("HEAD")?.is_none() {
+            return Err(GitError::NoCommits {
+                path: self.dir.to_path_buf(),
+            });
+        }
+        let base = self
+            .resolve_commit(base_ref)?
+            .ok_or_else(|| GitError::UnknownRef {
+                reference: base_ref.to_owned(),
+            })?;
+        self.merge_base(&base, base_ref)
+    }
+
+    fn files_at_fork(
+        &self,
+        base_ref: &str,
+        paths: &[PathBuf],
+    ) -> Result<BTreeMap<PathBuf, Vec<u8>>, GitError> {
+        let merge_base = self.fork_point(base_ref)?;
+        let mut files = BTreeMap::new();
+        for path in paths {
+            // `./` makes the path relative to `dir`, as `changed_files` paths are.
+            let object = format!(
+                "{merge_base}:./{}",
+                path.to_string_lossy().replace('\\', "/")
+            );
+            let output = self.output(&["cat-file", "blob", &object])?;
+            // A path the fork point does not have is not an error: the file is new.
+            if output.status.success() {
+                files.insert(path.clone(), output.stdout);
+            }
+        }
+        Ok(files)
     }
 
     fn ensure_repository(&self) -> Result<(), GitError> {
@@ -329,6 +371,30 @@ mod tests {
             ]
             .map(PathBuf::from)
         );
+    }
+
+    #[test]
+    fn files_at_the_fork_are_read_as_they_were_there() {
+        let repo = repository();
+        let web = repo.path().join("web");
+        let paths = ["edited.ts", "added.ts", "old_name.ts"].map(PathBuf::from);
+        let files = files_at_fork(&web, "main", &paths).expect("git works");
+        assert_eq!(
+            files,
+            BTreeMap::from([
+                (
+                    PathBuf::from("edited.ts"),
+                    b"export const a = 1;\n".to_vec()
+                ),
+                (
+                    PathBuf::from("old_name.ts"),
+                    RENAMED_TEXT.as_bytes().to_vec()
+                ),
+            ]),
+            "the edit is not there yet, the added file is not there at all"
+        );
+        let error = files_at_fork(repo.path(), "origin/main", &paths).expect_err("unknown ref");
+        assert!(matches!(error, GitError::UnknownRef { .. }), "{error:?}");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The project layer under every analyzer: `commerce.toml` ([`Config`]), project discovery
 //! ([`Project`]), the [`FileSystem`] trait analyzers read through ([`OsFs`], [`MemoryFs`]), the
 //! gitignore-aware file [`Inventory`] and the files changed against a base ref
-//! ([`changed_files`]).
+//! ([`changed_files`]) and their contents there ([`files_at_fork`]).
 //!
 //! Paths: [`OsFs`] lists absolute paths; [`MemoryFs`] lists paths as stored. [`Inventory`] and
 //! [`ChangedFile`] hold paths relative to the project root; [`Project::display_path`] renders
@@ -22,7 +22,7 @@ pub use config::{
     SuiteConfig, default_suites, parse_duration,
 };
 pub use fs::{EntryKind, FileSystem, Listing, ListingError, MemoryFs, OsFs, OverlayFs};
-pub use git::{ChangeStatus, ChangedFile, GitError, changed_files};
+pub use git::{ChangeStatus, ChangedFile, GitError, changed_files, files_at_fork};
 pub use init::{Layout, detect_layout};
 pub use inventory::{
     DEFAULT_MAX_FILE_BYTES, Inventory, InventoryOptions, SkipReason, SkippedFile, inventory,

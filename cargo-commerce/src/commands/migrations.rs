@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use commerce_diagnostics::render::Summary;
 use commerce_diagnostics::{RuleRegistry, Severity, sort_and_dedup};
 use commerce_migrations::{PostgresServer, VerifyOptions};
-use commerce_project::OsFs;
+use commerce_project::{Dialect, OsFs};
 
 use super::{CliError, load_project};
 use crate::Exit;
@@ -22,8 +22,8 @@ pub struct MigrationsArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum MigrationsCommand {
-    /// Round-trip migrations (up, down, up) on Postgres: an ephemeral cluster from the local
-    /// binaries, or the server at DATABASE_URL.
+    /// Round-trip migrations (up, down, up) on Postgres (an ephemeral cluster from the local
+    /// binaries, or the server at DATABASE_URL) or, for `dialect = "sqlite"`, in-memory SQLite.
     Verify(VerifyArgs),
 }
 
@@ -42,6 +42,9 @@ pub struct VerifyArgs {
     /// The longest one statement may wait for a lock, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     pub lock_timeout: u64,
+    /// Seeds the values the constraint probes insert (the same seed, the same inserts).
+    #[arg(long, value_name = "N", default_value_t = commerce_migrations::DEFAULT_PROBE_SEED)]
+    pub seed: u64,
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     pub format: OutputFormat,
     /// The lowest severity that fails the run.
@@ -73,15 +76,16 @@ fn run_verify(cli: &Cli, args: &VerifyArgs) -> Result<Exit, CliError> {
         only,
         statement_timeout: Duration::from_secs(args.statement_timeout),
         lock_timeout: Duration::from_secs(args.lock_timeout),
+        probe_seed: args.seed,
     };
-    let server = PostgresServer::from_env().map_err(commerce_migrations::VerifyError::from)?;
-    let report = commerce_migrations::verify(
-        &OsFs,
-        project.root(),
-        &project.config().migrations,
-        &server,
-        &options,
-    )?;
+    let config = &project.config().migrations;
+    let on_postgres = config.dialect == Dialect::Postgres;
+    let report = if on_postgres {
+        let server = PostgresServer::from_env().map_err(commerce_migrations::VerifyError::from)?;
+        commerce_migrations::verify(&OsFs, project.root(), config, &server, &options)?
+    } else {
+        commerce_migrations::verify_sqlite(&OsFs, project.root(), config, &options)?
+    };
     let mut diagnostics = report.diagnostics;
     sort_and_dedup(&mut diagnostics);
     if args.format == OutputFormat::Human {
@@ -96,6 +100,18 @@ fn run_verify(cli: &Cli, args: &VerifyArgs) -> Result<Exit, CliError> {
                 _ => format!("applied in {} ms", timing.up.as_millis()),
             };
             output::note(&format!("{}: {steps}", timing.migration.display()));
+        }
+        let probes = &report.probes;
+        if on_postgres {
+            output::note(&format!(
+                "constraint probes (seed {}, {} ms): {} tried, {} held, {} not enforced, {} inconclusive",
+                args.seed,
+                probes.elapsed.as_millis(),
+                probes.probed,
+                probes.held,
+                probes.not_enforced.len(),
+                probes.inconclusive
+            ));
         }
     }
     let sources = output::sources_for(project.root(), &diagnostics);

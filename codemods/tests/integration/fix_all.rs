@@ -192,6 +192,30 @@ fn a_diagnostic_whose_fix_edits_a_changed_file_is_reanalysed() {
 }
 
 #[test]
+fn a_diagnostic_pointing_into_a_changed_file_is_reanalysed() {
+    // c.ts's finding has a related label in a.ts; once a.ts changes, the label is stale.
+    let sources = sources(&[("a.ts", "xx foo"), ("c.ts", "")]);
+    let mut host = WordHost::new(vec![WordRule::safe("demo/x", "xx", "")], &sources);
+    let pointing = Diagnostic::new(
+        "demo/remote",
+        Severity::Info,
+        "c.ts",
+        TextRange::default(),
+        "m",
+    )
+    .with_related("a.ts", TextRange::new(3.into(), 6.into()), "here");
+    let mut diagnostics = host.analyse_all();
+    diagnostics.push(pointing);
+
+    fix_all(sources, &diagnostics, &mut host, &FixOptions::default()).unwrap();
+
+    assert_eq!(
+        host.analysed,
+        [PathBuf::from("a.ts"), PathBuf::from("c.ts")]
+    );
+}
+
+#[test]
 fn unsafe_fixes_need_the_option_and_display_only_fixes_never_apply() {
     let text = "safe risky shown";
     let rules = vec![
@@ -285,6 +309,57 @@ fn invalid_fixes_are_rejected_once_and_reported() {
     );
     assert_eq!(outcome.passes, 0);
     assert_eq!(outcome.remaining.len(), 1);
+}
+
+#[test]
+fn a_fix_may_create_a_file_but_not_edit_one_that_was_not_analysed() {
+    let sources = sources(&[("1_a.up.sql", "CREATE TABLE a (id int);")]);
+    let mut host = WordHost::new(Vec::new(), &sources);
+    let diagnostic = |rule: &str, edit: Edit| {
+        Diagnostic::new(
+            rule,
+            Severity::Warning,
+            "1_a.up.sql",
+            TextRange::default(),
+            "m",
+        )
+        .with_fix(Fix::safe("t", vec![edit]))
+    };
+    let creates = diagnostic(
+        "demo/missing-down",
+        Edit::new_file("1_a.down.sql", "DROP TABLE a;\n"),
+    );
+    let edits_unknown = diagnostic(
+        "demo/elsewhere",
+        Edit::replacement("other.sql", TextRange::new(1.into(), 2.into()), "x"),
+    );
+
+    let outcome = fix_all(
+        sources,
+        &[creates, edits_unknown],
+        &mut host,
+        &FixOptions::default(),
+    )
+    .unwrap();
+
+    let created = &outcome.files[Path::new("1_a.down.sql")];
+    assert!(created.created && created.is_changed());
+    assert_eq!(
+        (created.original.as_str(), created.fixed.as_str()),
+        ("", "DROP TABLE a;\n")
+    );
+    assert!(!outcome.files.contains_key(Path::new("1_a.up.sql")));
+    assert_eq!(outcome.fixes_applied, 1);
+    assert_eq!(outcome.rejected.len(), 1);
+    assert!(matches!(
+        &outcome.rejected[0].reason,
+        InvalidFix::UnknownFile { path } if path == Path::new("other.sql")
+    ));
+    assert!(
+        outcome.diff().contains("+DROP TABLE a;"),
+        "{}",
+        outcome.diff()
+    );
 }
 
 #[test]

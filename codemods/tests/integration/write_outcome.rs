@@ -2,6 +2,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use commerce_codemods::{ContentHashes, FixError, FixOptions, FixOutcome, fix_all, write_outcome};
+use commerce_diagnostics::{Diagnostic, Edit, Fix, Severity, TextRange};
 use proptest::prelude::*;
 
 use crate::host::{WordHost, WordRule};
@@ -178,6 +179,80 @@ fn a_symlink_inside_the_root_is_written_through() {
             .is_symlink()
     );
     assert_eq!(read(dir.path(), "real/a.ts"), "bar");
+}
+
+/// Analyses `a.sql` under `root` with one diagnostic whose fix creates `created`.
+fn creating(root: &Path, created: &str) -> (FixOutcome, ContentHashes) {
+    let mut hashes = ContentHashes::default();
+    let text = fs::read_to_string(root.join("a.sql")).unwrap();
+    hashes.record(Path::new("a.sql"), text.as_bytes());
+    let sources = std::collections::BTreeMap::from([(PathBuf::from("a.sql"), text)]);
+    let mut host = WordHost::new(Vec::new(), &sources);
+    let diagnostic = Diagnostic::new(
+        "demo/missing-down",
+        Severity::Warning,
+        "a.sql",
+        TextRange::default(),
+        "m",
+    )
+    .with_fix(Fix::safe(
+        "create",
+        vec![Edit::new_file(created, "DROP TABLE a;\n")],
+    ));
+    let outcome = fix_all(sources, &[diagnostic], &mut host, &FixOptions::default()).unwrap();
+    (outcome, hashes)
+}
+
+#[test]
+fn a_created_file_is_written_once_and_never_over_another() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &[("a.sql", "CREATE TABLE a ();"), ("db/keep", "")],
+    );
+    let (outcome, hashes) = creating(dir.path(), "db/a.down.sql");
+
+    let report = write_outcome(dir.path(), &outcome, &hashes).unwrap();
+
+    assert_eq!(report.written, [PathBuf::from("db/a.down.sql")]);
+    assert_eq!(read(dir.path(), "db/a.down.sql"), "DROP TABLE a;\n");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(dir.path().join("db/a.down.sql"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o644);
+    }
+    assert_eq!(fs::read_dir(dir.path().join("db")).unwrap().count(), 2);
+
+    // Written again, the name is taken: the file there is left as it is.
+    fs::write(dir.path().join("db/a.down.sql"), "-- mine").unwrap();
+    let error = write_outcome(dir.path(), &outcome, &hashes).unwrap_err();
+    assert!(matches!(error, FixError::AlreadyExists { .. }), "{error:?}");
+    assert_eq!(read(dir.path(), "db/a.down.sql"), "-- mine");
+}
+
+#[test]
+fn a_file_created_outside_the_root_or_in_a_missing_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(dir.path(), &[("project/a.sql", "CREATE TABLE a ();")]);
+    let root = dir.path().join("project");
+    for (created, refused) in [
+        ("../escape.sql", "outside"),
+        ("missing/a.down.sql", "missing directory"),
+    ] {
+        let (outcome, hashes) = creating(&root, created);
+        let error = write_outcome(&root, &outcome, &hashes).unwrap_err();
+        let expected = match refused {
+            "outside" => matches!(error, FixError::OutsideRoot { .. }),
+            _ => matches!(error, FixError::FileChanged { .. }),
+        };
+        assert!(expected, "{created}: {error:?}");
+    }
+    assert!(!dir.path().join("escape.sql").exists());
+    assert!(!root.join("missing").exists());
 }
 
 /// One to four files, each with a `foo` to fix.

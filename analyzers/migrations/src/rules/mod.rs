@@ -16,6 +16,7 @@ pub mod adding_foreign_key_constraint;
 pub mod adding_not_nullable_field;
 pub mod adding_required_field;
 pub mod adding_serial_primary_key_field;
+pub mod applied_migration_edited;
 pub mod ban_char_field;
 pub mod ban_concurrent_index_creation_in_transaction;
 pub mod ban_drop_column;
@@ -26,7 +27,9 @@ pub mod ban_drop_table;
 pub mod ban_drop_view;
 pub mod ban_truncate_cascade;
 pub mod changing_column_type;
+pub mod code_references_dropped_column;
 pub mod constraint_missing_not_valid;
+pub mod constraint_not_enforced;
 pub mod constraint_not_validated;
 pub mod destructive_change;
 pub mod disallowed_unique_constraint;
@@ -109,7 +112,7 @@ pub(crate) const RULES: [Rule; 32] = [
 ];
 
 /// The findings of the round trip (`verify`), which has no per-file check.
-pub(crate) const ROUND_TRIP_RULES: [RuleMeta; 7] = [
+pub(crate) const ROUND_TRIP_RULES: [RuleMeta; 8] = [
     up_fails::UpFails::META,
     down_fails::DownFails::META,
     down_drift::DownDrift::META,
@@ -117,6 +120,7 @@ pub(crate) const ROUND_TRIP_RULES: [RuleMeta; 7] = [
     reup_drift::ReupDrift::META,
     destructive_change::DestructiveChange::META,
     constraint_not_validated::ConstraintNotValidated::META,
+    constraint_not_enforced::ConstraintNotEnforced::META,
 ];
 
 /// One migration file as the rules see it.

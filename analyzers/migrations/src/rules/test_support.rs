@@ -110,10 +110,14 @@ pub(crate) fn apply_fixes(text: &str, diagnostics: &[Diagnostic]) -> String {
 /// A plain listing for snapshots: where, severity, rule, message, the text pointed at, help,
 /// fix, and at the end the text with every fix applied.
 pub(crate) fn listing(rule: &Rule, text: &str) -> String {
+    snapshot_listing(text, &findings(rule, text))
+}
+
+/// [`listing`] of `diagnostics` found in `text`, however they were found.
+pub(crate) fn snapshot_listing(text: &str, diagnostics: &[Diagnostic]) -> String {
     let index = LineIndex::new(text);
-    let diagnostics = findings(rule, text);
     let mut out = String::new();
-    for diagnostic in &diagnostics {
+    for diagnostic in diagnostics {
         let range = index.source_range(diagnostic.range);
         let _ = writeln!(
             out,
@@ -126,6 +130,15 @@ pub(crate) fn listing(rule: &Rule, text: &str) -> String {
             diagnostic.message
         );
         let _ = writeln!(out, "  | {}", &text[diagnostic.range.to_usize_range()]);
+        for label in &diagnostic.related {
+            let _ = writeln!(
+                out,
+                "  related: {} bytes {:?}: {}",
+                label.path.display(),
+                label.range.to_usize_range(),
+                label.message
+            );
+        }
         if let Some(help) = &diagnostic.help {
             let _ = writeln!(out, "  help: {help}");
         }
@@ -133,11 +146,26 @@ pub(crate) fn listing(rule: &Rule, text: &str) -> String {
             let _ = writeln!(out, "  fix ({}): {}", fix.applicability.as_str(), fix.title);
         }
     }
-    if diagnostics
+    let edits = diagnostics
         .iter()
-        .any(|diagnostic| diagnostic.fix.is_some())
-    {
-        let _ = write!(out, "--- fixed ---\n{}", apply_fixes(text, &diagnostics));
+        .filter_map(|diagnostic| diagnostic.fix.as_ref())
+        .flat_map(|fix| &fix.edits);
+    for created in edits.filter(|edit| edit.path != Path::new(TEST_PATH) && edit.can_create()) {
+        let _ = write!(
+            out,
+            "--- created {} ---\n{}",
+            created.path.display(),
+            created.new_text
+        );
+    }
+    if diagnostics.iter().any(|diagnostic| {
+        diagnostic.fix.as_ref().is_some_and(|fix| {
+            fix.edits
+                .iter()
+                .any(|edit| edit.path == Path::new(TEST_PATH))
+        })
+    }) {
+        let _ = write!(out, "--- fixed ---\n{}", apply_fixes(text, diagnostics));
     }
     out
 }

@@ -6,6 +6,7 @@
 //! parsed and checked, and the unparsed one is still scanned for keywords.
 
 pub(crate) mod ddl;
+pub(crate) mod query_names;
 mod split;
 mod tokens;
 

@@ -44,6 +44,16 @@ impl SqlToken {
             .is_some_and(|word| word.value.eq_ignore_ascii_case(keyword))
     }
 
+    /// The word as Postgres resolves a name: folded to lower case unless quoted. `None` for
+    /// a token that is not a word.
+    pub fn name_key(&self) -> Option<String> {
+        match &self.token {
+            Token::Word(word) if word.quote_style.is_some() => Some(word.value.clone()),
+            Token::Word(word) => Some(word.value.to_lowercase()),
+            _ => None,
+        }
+    }
+
     /// Whether this is a word, quoted or not.
     pub fn is_any_word(&self) -> bool {
         matches!(self.token, Token::Word(_))
@@ -182,12 +192,9 @@ impl<'a> TokenSlice<'a> {
     /// part, folded to lower case unless quoted.
     pub fn table_key_at(&self, start: usize) -> Option<String> {
         let length = self.object_name_len(start);
-        let last = self.tokens.get((start + length).checked_sub(1)?)?;
-        match &last.token {
-            Token::Word(word) if word.quote_style.is_some() => Some(word.value.clone()),
-            Token::Word(word) => Some(word.value.to_lowercase()),
-            _ => None,
-        }
+        self.tokens
+            .get((start + length).checked_sub(1)?)?
+            .name_key()
     }
 
     /// The length of the object name at `start`: `name`, `schema.name`, `"quoted".name`.

@@ -13,10 +13,12 @@
 //! a migration stuck behind a lock fails instead of hanging.
 
 mod diff;
+mod probe;
 mod report;
 mod scratch;
 pub mod server;
 mod snapshot;
+mod sqlite;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -26,6 +28,7 @@ use commerce_project::{Dialect, FileSystem, MigrationsConfig};
 use postgres::Client;
 
 pub use diff::{Difference, Loss, compare, losses};
+pub use probe::{NotEnforced, ProbeReport};
 pub use server::{PostgresServer, ServerError};
 pub use snapshot::{ObjectKey, ObjectKind, Snapshot};
 
@@ -46,7 +49,12 @@ pub struct VerifyOptions {
     pub statement_timeout: Duration,
     /// The longest any one statement may wait for a lock.
     pub lock_timeout: Duration,
+    /// Seeds the values of the constraint probes: the same seed, the same inserts.
+    pub probe_seed: u64,
 }
+
+/// The constraint probes' seed unless one is given.
+pub const DEFAULT_PROBE_SEED: u64 = 0x5EED;
 
 impl Default for VerifyOptions {
     fn default() -> Self {
@@ -55,6 +63,7 @@ impl Default for VerifyOptions {
             only: None,
             statement_timeout: Duration::from_secs(60),
             lock_timeout: Duration::from_secs(10),
+            probe_seed: DEFAULT_PROBE_SEED,
         }
     }
 }
@@ -64,6 +73,8 @@ impl Default for VerifyOptions {
 pub struct VerifyReport {
     pub diagnostics: Vec<Diagnostic>,
     pub timings: Vec<MigrationTiming>,
+    /// The constraint probes on the final schema (empty when the history stopped early).
+    pub probes: ProbeReport,
 }
 
 /// The time one migration took: each step, and in all (snapshots and copies included).
@@ -86,9 +97,15 @@ pub enum VerifyError {
     #[error(transparent)]
     Server(#[from] ServerError),
     #[error(
-        "the round trip runs on Postgres; `[migrations] dialect = \"sqlite\"` is not supported by `migrations verify` yet"
+        "`[migrations] dialect = \"sqlite\"`: this history's round trip runs on SQLite (`verify_sqlite`), not on a Postgres server"
     )]
     UnsupportedDialect,
+    #[error("cannot {action} on the in-memory SQLite database: {source}")]
+    Sqlite {
+        action: String,
+        #[source]
+        source: rusqlite::Error,
+    },
     #[error("cannot {action} on the Postgres server: {source}")]
     Database {
         action: String,
@@ -124,21 +141,76 @@ pub fn verify(
         return Err(VerifyError::UnsupportedDialect);
     }
     let discovery = discover(fs, root, &migrations_dir(config));
-    let only = options.only.as_ref().map(|paths| {
-        paths
-            .iter()
-            .map(|path| path.strip_prefix(root).unwrap_or(path).to_path_buf())
-            .collect::<Vec<_>>()
-    });
-    let mut run = RoundTrip::new(server, options)?;
-    for migration in &discovery.migrations {
-        let checked = options.all || is_selected(migration, config, only.as_deref());
-        if !run.step(migration, checked)? {
-            return Ok(run.finish());
-        }
+    let mut run = RoundTrip::new(Postgres::new(server, options)?, options);
+    if run.history(&discovery.migrations, root, config)? {
+        run.report_unvalidated_constraints()?;
+        run.probe_constraints()?;
     }
-    run.report_unvalidated_constraints()?;
     Ok(run.finish())
+}
+
+/// [`verify`] for a SQLite history (`[migrations] dialect = "sqlite"`), on an in-memory
+/// database: the same round trip, the schema read from `sqlite_master` and the table pragmas.
+/// There are no constraint probes.
+///
+/// # Errors
+/// When the SQLite database cannot be opened or its schema read.
+pub fn verify_sqlite(
+    fs: &dyn FileSystem,
+    root: &Path,
+    config: &MigrationsConfig,
+    options: &VerifyOptions,
+) -> Result<VerifyReport, VerifyError> {
+    let discovery = discover(fs, root, &migrations_dir(config));
+    let mut run = RoundTrip::new(sqlite::Sqlite::open(options)?, options);
+    run.history(&discovery.migrations, root, config)?;
+    Ok(run.finish())
+}
+
+/// Where a round trip runs: a scratch Postgres database or an in-memory SQLite one.
+trait Database {
+    /// Runs a migration file the way its tool does.
+    fn apply(&mut self, file: &MigrationFile) -> Applied;
+    fn snapshot(&mut self) -> Result<Snapshot, VerifyError>;
+    /// Replaces the database with an empty one.
+    fn reset(&mut self) -> Result<(), VerifyError>;
+}
+
+/// A scratch database on a Postgres server, with an open connection to it.
+struct Postgres<'a> {
+    scratch: ScratchDatabases<'a>,
+    database: String,
+    client: Client,
+}
+
+impl<'a> Postgres<'a> {
+    fn new(server: &'a PostgresServer, options: &'a VerifyOptions) -> Result<Self, VerifyError> {
+        let mut scratch = ScratchDatabases::new(server, options)?;
+        let (database, client) = fresh_database(&mut scratch)?;
+        Ok(Self {
+            scratch,
+            database,
+            client,
+        })
+    }
+}
+
+impl Database for Postgres<'_> {
+    fn apply(&mut self, file: &MigrationFile) -> Applied {
+        apply(&mut self.client, file)
+    }
+
+    fn snapshot(&mut self) -> Result<Snapshot, VerifyError> {
+        Snapshot::take(&mut self.client)
+            .map_err(VerifyError::database("read the schema from the catalogs"))
+    }
+
+    fn reset(&mut self) -> Result<(), VerifyError> {
+        let (database, client) = fresh_database(&mut self.scratch)?;
+        let stale = std::mem::replace(&mut self.database, database);
+        self.client = client;
+        self.scratch.drop_database(&stale)
+    }
 }
 
 /// The state of one round trip through a history.
@@ -149,12 +221,10 @@ pub fn verify(
 /// `template0` and every up so far. Copying the database before each migration instead would
 /// cost a `CREATE DATABASE` (0.1-0.6 s measured here) per migration, against milliseconds for
 /// the migrations themselves.
-struct RoundTrip<'a> {
-    scratch: ScratchDatabases<'a>,
+struct RoundTrip<'a, D> {
+    /// The database at the last applied migration.
+    db: D,
     options: &'a VerifyOptions,
-    /// The database at the last applied migration, with an open connection to it.
-    database: String,
-    client: Client,
     /// Its schema, when known (migrations applied without a check do not read it).
     schema: Option<Snapshot>,
     /// The up migrations applied so far, to rebuild the database from, each with whether
@@ -162,22 +232,44 @@ struct RoundTrip<'a> {
     applied: Vec<(&'a Migration, bool)>,
     reporter: Reporter,
     timings: Vec<MigrationTiming>,
+    probes: ProbeReport,
 }
 
-impl<'a> RoundTrip<'a> {
-    fn new(server: &'a PostgresServer, options: &'a VerifyOptions) -> Result<Self, VerifyError> {
-        let mut scratch = ScratchDatabases::new(server, options)?;
-        let (database, client) = fresh_database(&mut scratch)?;
-        Ok(Self {
-            scratch,
+impl<'a, D: Database> RoundTrip<'a, D> {
+    fn new(db: D, options: &'a VerifyOptions) -> Self {
+        Self {
+            db,
             options,
-            database,
-            client,
             schema: None,
             applied: Vec::new(),
             reporter: Reporter::default(),
             timings: Vec::new(),
-        })
+            probes: ProbeReport::default(),
+        }
+    }
+
+    /// Applies every migration in order, round-tripping the checked ones: all with
+    /// `options.all`, else those at or after `lint_from` and listed in `options.only`.
+    /// Whether the whole history applied.
+    fn history(
+        &mut self,
+        migrations: &'a [Migration],
+        root: &Path,
+        config: &MigrationsConfig,
+    ) -> Result<bool, VerifyError> {
+        let only = self.options.only.as_ref().map(|paths| {
+            paths
+                .iter()
+                .map(|path| path.strip_prefix(root).unwrap_or(path).to_path_buf())
+                .collect::<Vec<_>>()
+        });
+        for migration in migrations {
+            let checked = self.options.all || is_selected(migration, config, only.as_deref());
+            if !self.step(migration, checked)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     fn finish(self) -> VerifyReport {
@@ -186,6 +278,7 @@ impl<'a> RoundTrip<'a> {
         VerifyReport {
             diagnostics,
             timings: self.timings,
+            probes: self.probes,
         }
     }
 
@@ -215,7 +308,7 @@ impl<'a> RoundTrip<'a> {
     }
 
     fn apply_only(&mut self, migration: &Migration, timing: &mut MigrationTiming) -> bool {
-        let applied = apply(&mut self.client, &migration.up);
+        let applied = self.db.apply(&migration.up);
         timing.up = applied.elapsed;
         self.schema = None;
         match applied.result {
@@ -234,15 +327,15 @@ impl<'a> RoundTrip<'a> {
     ) -> Result<bool, VerifyError> {
         let before = match self.schema.take() {
             Some(schema) => schema,
-            None => snapshot_of(&mut self.client)?,
+            None => self.db.snapshot()?,
         };
-        let up = apply(&mut self.client, &migration.up);
+        let up = self.db.apply(&migration.up);
         timing.up = up.elapsed;
         if let Err(failure) = up.result {
             self.reporter.up_fails(migration, &failure, self.options);
             return Ok(false);
         }
-        let after_up = snapshot_of(&mut self.client)?;
+        let after_up = self.db.snapshot()?;
         self.reporter
             .destructive(migration, losses(&before, &after_up));
 
@@ -266,35 +359,73 @@ impl<'a> RoundTrip<'a> {
         after_up: &Snapshot,
         timing: &mut MigrationTiming,
     ) -> Result<bool, VerifyError> {
-        let reverted = apply(&mut self.client, down);
+        let reverted = self.db.apply(down);
         timing.down = Some(reverted.elapsed);
         if let Err(failure) = reverted.result {
             self.reporter.down_fails(down, &failure, self.options);
             // A down in a transaction rolled back to the up's schema; one outside did not.
-            return Ok(snapshot_of(&mut self.client)? == *after_up);
+            return Ok(self.db.snapshot()? == *after_up);
         }
-        let after_down = snapshot_of(&mut self.client)?;
+        let after_down = self.db.snapshot()?;
         self.reporter.down_drift(down, compare(before, &after_down));
 
-        let again = apply(&mut self.client, &migration.up);
+        let again = self.db.apply(&migration.up);
         timing.reup = Some(again.elapsed);
         if let Err(failure) = again.result {
             self.reporter.reup_fails(migration, &failure, self.options);
             return Ok(false);
         }
-        let drift = compare(after_up, &snapshot_of(&mut self.client)?);
+        let drift = compare(after_up, &self.db.snapshot()?);
         let clean = drift.is_empty();
         self.reporter.reup_drift(migration, drift);
         Ok(clean)
     }
 
+    /// Replaces the database with a fresh one holding every up so far and `migration`'s:
+    /// where the history goes on after a round trip that did not end at the up's schema.
+    fn rebuild_through(&mut self, migration: &'a Migration) -> Result<(), VerifyError> {
+        self.db.reset()?;
+        let earlier_ups = self.applied.iter().map(|(earlier, _)| *earlier);
+        for earlier in earlier_ups.chain([migration]) {
+            // Each succeeded on this very history a moment ago.
+            if let Err(failure) = self.db.apply(&earlier.up).result {
+                self.reporter.up_fails(earlier, &failure, self.options);
+            }
+        }
+        Ok(())
+    }
+
+    /// The migration that most likely added the object `qualified` (`schema.table.name`):
+    /// the latest applied up naming it, else the latest mentioning `fallback`; `None` unless
+    /// that migration was checked.
+    fn checked_adder(&self, qualified: &str, fallback: &str) -> Option<&'a Migration> {
+        let name = qualified
+            .rsplit('.')
+            .next()
+            .unwrap_or_default()
+            .to_lowercase();
+        let latest_mentioning = |needle: &str| {
+            self.applied
+                .iter()
+                .rev()
+                .find(|(migration, _)| up_mentions(migration, needle))
+        };
+        match latest_mentioning(&name).or_else(|| latest_mentioning(fallback)) {
+            Some((migration, true)) => Some(migration),
+            _ => None,
+        }
+    }
+}
+
+/// What only Postgres has: `NOT VALID` constraints and the constraint probes.
+impl<'a> RoundTrip<'a, Postgres<'a>> {
     /// Constraints still `NOT VALID` after the whole history, each reported on the checked
     /// migration that added it: the latest up naming it, or, for an unnamed one, the latest
     /// up with a `NOT VALID`.
     fn report_unvalidated_constraints(&mut self) -> Result<(), VerifyError> {
         let schema = match self.schema.take() {
             Some(schema) => schema,
-            None => snapshot_of(&mut self.client)?,
+            None => self.db.snapshot()?,
         };
         let unvalidated = schema.objects.iter().filter(|(key, attributes)| {
             key.kind == ObjectKind::Constraint
@@ -303,24 +434,7 @@ impl<'a> RoundTrip<'a> {
                     .is_some_and(|value| value == "false")
         });
         for (key, attributes) in unvalidated {
-            let name = key
-                .name
-                .rsplit('.')
-                .next()
-                .unwrap_or_default()
-                .to_lowercase();
-            let adder = self
-                .applied
-                .iter()
-                .rev()
-                .find(|(migration, _)| up_mentions(migration, &name))
-                .or_else(|| {
-                    self.applied
-                        .iter()
-                        .rev()
-                        .find(|(migration, _)| up_mentions(migration, "not valid"))
-                });
-            if let Some((migration, true)) = adder {
+            if let Some(migration) = self.checked_adder(&key.name, "not valid") {
                 let definition = attributes.get("definition").map_or("", String::as_str);
                 self.reporter.not_validated(migration, key, definition);
             }
@@ -328,20 +442,23 @@ impl<'a> RoundTrip<'a> {
         Ok(())
     }
 
-    /// Replaces the database with a fresh one holding every up so far and `migration`'s:
-    /// where the history goes on after a round trip that did not end at the up's schema.
-    fn rebuild_through(&mut self, migration: &'a Migration) -> Result<(), VerifyError> {
-        let (database, mut client) = fresh_database(&mut self.scratch)?;
-        let earlier_ups = self.applied.iter().map(|(earlier, _)| *earlier);
-        for earlier in earlier_ups.chain([migration]) {
-            // Each succeeded on this very history a moment ago.
-            if let Err(failure) = apply(&mut client, &earlier.up).result {
-                self.reporter.up_fails(earlier, &failure, self.options);
+    /// The constraint probes on the final schema, each constraint that accepted a violating
+    /// row reported on the checked migration that added it (or created its table).
+    fn probe_constraints(&mut self) -> Result<(), VerifyError> {
+        self.probes = probe::probe_constraints(&mut self.db.client, self.options.probe_seed)
+            .map_err(VerifyError::database("probe the constraints"))?;
+        for finding in &self.probes.not_enforced {
+            let table = finding
+                .table
+                .rsplit('.')
+                .next()
+                .unwrap_or_default()
+                .to_lowercase();
+            if let Some(migration) = self.checked_adder(&finding.name, &table) {
+                self.reporter.not_enforced(migration, finding);
             }
         }
-        let stale = std::mem::replace(&mut self.database, database);
-        self.client = client;
-        self.scratch.drop_database(&stale)
+        Ok(())
     }
 }
 
@@ -360,10 +477,6 @@ fn up_mentions(migration: &Migration, needle: &str) -> bool {
         .text
         .as_deref()
         .is_ok_and(|text| text.to_lowercase().contains(needle))
-}
-
-fn snapshot_of(client: &mut Client) -> Result<Snapshot, VerifyError> {
-    Snapshot::take(client).map_err(VerifyError::database("read the schema from the catalogs"))
 }
 
 /// A migration file that failed: Postgres' error and where in the file.

@@ -6,9 +6,11 @@ use commerce_diagnostics::{Diagnostic, RuleMeta, TextRange, TextSize};
 use commerce_project::Dialect;
 
 use super::diff::{Difference, Loss};
+use super::probe::NotEnforced;
 use super::snapshot::ObjectKey;
 use super::{Failure, VerifyOptions};
 use crate::layout::{Migration, MigrationFile};
+use crate::rules::constraint_not_enforced::ConstraintNotEnforced;
 use crate::rules::constraint_not_validated::ConstraintNotValidated;
 use crate::rules::destructive_change::DestructiveChange;
 use crate::rules::display_path;
@@ -125,25 +127,57 @@ impl Reporter {
         constraint: &ObjectKey,
         definition: &str,
     ) {
-        let text = migration.up.text.as_deref().unwrap_or_default();
-        let range = statement_naming(text, &constraint.name)
-            .unwrap_or_else(|| TextRange::empty(TextSize::new(0)));
-        let meta = ConstraintNotValidated::META;
-        self.diagnostics.push(
-            Diagnostic::new(
-                meta.id,
-                meta.default_severity,
-                &migration.up.path,
-                range,
-                format!(
-                    "{constraint} ({definition}) is still NOT VALID after the last migration: rows older than it were never checked"
-                ),
-            )
-            .with_data("migration", display_path(&migration.up.path))
-            .with_data("object", constraint.to_string())
-            .with_help("add a migration that runs `ALTER TABLE … VALIDATE CONSTRAINT …` once the old rows are clean"),
-        );
+        let diagnostic = on_statement_naming(
+            &ConstraintNotValidated::META,
+            migration,
+            &[&constraint.name],
+            format!(
+                "{constraint} ({definition}) is still NOT VALID after the last migration: rows older than it were never checked"
+            ),
+        )
+        .with_data("object", constraint.to_string())
+        .with_help("add a migration that runs `ALTER TABLE … VALIDATE CONSTRAINT …` once the old rows are clean");
+        self.diagnostics.push(diagnostic);
     }
+
+    pub fn not_enforced(&mut self, migration: &Migration, finding: &NotEnforced) {
+        let diagnostic = on_statement_naming(
+            &ConstraintNotEnforced::META,
+            migration,
+            &[&finding.name, &finding.table],
+            format!(
+                "{} constraint {} ({}) accepted a row that violates it: `{}`",
+                finding.kind, finding.name, finding.definition, finding.insert
+            ),
+        )
+        .with_data("object", finding.name.clone())
+        .with_data("insert", finding.insert.clone())
+        .with_help("find what disables it (triggers disabled, a rule or trigger rewriting inserts) and restore it, then clean up the rows it let in");
+        self.diagnostics.push(diagnostic);
+    }
+}
+
+/// A finding of `meta`'s rule on `migration`'s up file, at the first `DROP`/`ALTER` naming
+/// the first of `names` that one names (else at the start).
+fn on_statement_naming(
+    meta: &RuleMeta,
+    migration: &Migration,
+    names: &[&str],
+    message: String,
+) -> Diagnostic {
+    let text = migration.up.text.as_deref().unwrap_or_default();
+    let range = names
+        .iter()
+        .find_map(|name| statement_naming(text, name))
+        .unwrap_or_else(|| TextRange::empty(TextSize::new(0)));
+    Diagnostic::new(
+        meta.id,
+        meta.default_severity,
+        &migration.up.path,
+        range,
+        message,
+    )
+    .with_data("migration", display_path(&migration.up.path))
 }
 
 fn failed(

@@ -161,6 +161,38 @@ fn a_history_with_every_kind_of_finding() {
     assert!(report.timings.iter().all(|timing| timing.checked));
 }
 
+/// The down `missing-down-migration` generates undoes its up exactly.
+#[test]
+fn a_generated_down_migration_round_trips_cleanly() {
+    let Some(server) = server() else { return };
+    let up = "CREATE EXTENSION IF NOT EXISTS pg_trgm;\n\
+              CREATE TYPE status AS ENUM ('new', 'paid');\n\
+              CREATE TABLE orders (id bigint PRIMARY KEY, status status NOT NULL);\n\
+              CREATE INDEX orders_status_idx ON orders (status);\n\
+              ALTER TABLE orders ADD COLUMN note text, ADD COLUMN vip boolean DEFAULT false;";
+    let without_down = project(&[("1_orders.up.sql", up)]);
+    let found = crate::lint(
+        &without_down,
+        Path::new("/p"),
+        &config(),
+        &crate::LintScope::default(),
+    );
+    let generated = found
+        .iter()
+        .find(|diagnostic| diagnostic.rule == "migrations/missing-down-migration")
+        .and_then(|diagnostic| diagnostic.fix.as_ref())
+        .map(|fix| &fix.edits[0])
+        .expect("a generated down");
+    assert_eq!(generated.path, Path::new("migrations/1_orders.down.sql"));
+    let fs = project(&[
+        ("1_orders.up.sql", up),
+        ("1_orders.down.sql", &generated.new_text),
+    ]);
+    let report = verify(&fs, Path::new("/p"), &config(), &server, &all()).expect("runs");
+    assert_eq!(report.diagnostics, [], "{}", generated.new_text);
+    assert!(report.timings[0].down.is_some() && report.timings[0].reup.is_some());
+}
+
 #[test]
 fn a_constraint_left_not_valid_is_reported_on_the_migration_that_added_it() {
     let Some(server) = server() else { return };
@@ -205,6 +237,93 @@ fn a_constraint_left_not_valid_is_reported_on_the_migration_that_added_it() {
         "{}",
         report.diagnostics[0].message
     );
+}
+
+#[test]
+fn constraint_probes_find_a_foreign_key_whose_triggers_are_disabled() {
+    let Some(server) = server() else { return };
+    let fs = project(&[
+        (
+            "1_orders.sql",
+            "CREATE TYPE status AS ENUM ('new', 'paid');\n\
+             CREATE TABLE customers (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email varchar(40) NOT NULL UNIQUE);\n\
+             CREATE TABLE orders (id bigserial PRIMARY KEY, customer_id bigint NOT NULL REFERENCES customers (id) DEFERRABLE INITIALLY DEFERRED, \
+               status status NOT NULL DEFAULT 'new', channel text CHECK (channel IN ('web', 'shop')), total numeric(8,2) CHECK (total >= 0), \
+               parent_id bigint REFERENCES orders (id));\n\
+             INSERT INTO customers (email) VALUES ('seed@example.com');",
+        ),
+        (
+            "2_lines.sql",
+            "CREATE TABLE lines (order_id bigint NOT NULL REFERENCES orders (id), quantity int NOT NULL CHECK (quantity > 0));\n\
+             ALTER TABLE lines DISABLE TRIGGER ALL;",
+        ),
+    ]);
+    let report = verify(&fs, Path::new("/p"), &config(), &server, &all()).expect("runs");
+    let found: Vec<(&str, &str)> = report
+        .diagnostics
+        .iter()
+        .map(|diagnostic| {
+            (
+                diagnostic.rule.as_str(),
+                diagnostic.data["object"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            "migrations/constraint-not-enforced",
+            "public.lines.lines_order_id_fkey"
+        )],
+        "{:#?}",
+        report.diagnostics
+    );
+    assert_eq!(
+        report.diagnostics[0].path,
+        Path::new("migrations/2_lines.sql")
+    );
+    let probes = &report.probes;
+    // 9 constraints (3 primary keys, 1 unique, 3 foreign keys, the deferred one included,
+    // 2 checks) and 7 not-null columns: all held but the key of `lines`.
+    assert_eq!(
+        (probes.probed, probes.held, probes.inconclusive),
+        (16, 15, 0),
+        "{probes:#?}"
+    );
+
+    let again = verify(&fs, Path::new("/p"), &config(), &server, &all()).expect("runs");
+    assert_eq!(
+        again.probes.not_enforced, report.probes.not_enforced,
+        "the same seed, the same inserts"
+    );
+    assert_eq!(
+        (again.probes.probed, again.probes.held),
+        (probes.probed, probes.held)
+    );
+}
+
+/// Schemas the probes cannot fill every table of still give no false finding.
+#[test]
+fn constraint_probes_on_unusual_schemas_report_nothing_false() {
+    let Some(server) = server() else { return };
+    let fs = project(&[(
+        "1_odd.sql",
+        "CREATE SCHEMA \"Shop\";\n\
+         CREATE DOMAIN positive AS integer CHECK (VALUE > 0);\n\
+         CREATE TABLE \"Shop\".\"Orders\" (\"Id\" int PRIMARY KEY, qty positive NOT NULL, \
+           doubled int GENERATED ALWAYS AS (qty * 2) STORED, tags text[] NOT NULL DEFAULT '{}', \
+           during tsrange, EXCLUDE USING gist (during WITH &&));\n\
+         CREATE TABLE empty_row ();\n\
+         CREATE TABLE events (at date NOT NULL, kind text NOT NULL CHECK (length(kind) BETWEEN 2 AND 3)) PARTITION BY RANGE (at);\n\
+         CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');\n\
+         CREATE TABLE points (p point NOT NULL, c circle);\n\
+         CREATE VIEW order_ids AS SELECT \"Id\" FROM \"Shop\".\"Orders\";",
+    )]);
+    let report = verify(&fs, Path::new("/p"), &config(), &server, &all()).expect("runs");
+    assert_eq!(report.diagnostics, [], "{:#?}", report.probes);
+    let probes = &report.probes;
+    assert!(probes.probed > 0 && probes.held > 0, "{probes:#?}");
+    assert!(probes.not_enforced.is_empty());
 }
 
 #[test]
@@ -355,7 +474,7 @@ fn an_existing_dirty_database_is_left_alone_and_no_scratch_database_is_left_behi
 }
 
 #[test]
-fn sqlite_histories_are_refused_with_a_clear_message() {
+fn a_postgres_server_refuses_a_sqlite_history() {
     let sqlite = MigrationsConfig {
         dialect: Dialect::Sqlite,
         ..MigrationsConfig::default()
@@ -364,6 +483,56 @@ fn sqlite_histories_are_refused_with_a_clear_message() {
     let server = PostgresServer::existing("host=/nonexistent user=nobody").expect("valid url");
     let error = verify(&fs, Path::new("/p"), &sqlite, &server, &all()).expect_err("refused");
     assert!(matches!(error, VerifyError::UnsupportedDialect));
+}
+
+#[test]
+fn a_sqlite_history_round_trips_in_memory() {
+    let sqlite = MigrationsConfig {
+        dialect: Dialect::Sqlite,
+        ..MigrationsConfig::default()
+    };
+    let fs = project(&[
+        (
+            "1_orders.up.sql",
+            "CREATE TABLE orders (id INTEGER PRIMARY KEY, status TEXT NOT NULL DEFAULT 'new', note TEXT);\n\
+             CREATE INDEX orders_status ON orders (status);",
+        ),
+        ("1_orders.down.sql", "DROP TABLE orders;"),
+        // The down drops the index and leaves the table behind.
+        (
+            "2_lines.up.sql",
+            "CREATE TABLE lines (order_id INTEGER REFERENCES orders (id) ON DELETE CASCADE);\n\
+             CREATE INDEX lines_order ON lines (order_id);",
+        ),
+        ("2_lines.down.sql", "DROP INDEX lines_order;"),
+        // Loses a column; the down brings it back with another type.
+        ("3_drop_note.up.sql", "ALTER TABLE orders DROP COLUMN note;"),
+        (
+            "3_drop_note.down.sql",
+            "ALTER TABLE orders ADD COLUMN note INTEGER;",
+        ),
+        // The down fails: there is no such table.
+        ("4_tags.up.sql", "CREATE TABLE tags (name TEXT);"),
+        ("4_tags.down.sql", "DROP TABLE tag;"),
+        // Never ends: stopped by the statement timeout.
+        (
+            "5_forever.up.sql",
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n;",
+        ),
+    ]);
+    let options = VerifyOptions {
+        statement_timeout: Duration::from_millis(500),
+        ..all()
+    };
+    let started = std::time::Instant::now();
+    let report = verify_sqlite(&fs, Path::new("/p"), &sqlite, &options).expect("runs");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    insta::assert_snapshot!("sqlite", listing(&fs, Path::new("/p"), &report));
+    assert_eq!(report.timings.len(), 5);
 }
 
 /// The real histories of `../shared/corpus/migrations`, every migration round-tripped.
@@ -387,4 +556,22 @@ fn corpus_histories() {
         out.push_str(&listing(&OsFs, &corpus, &report));
     }
     insta::assert_snapshot!("corpus", out);
+}
+
+/// The SQLite history of the corpus, on the in-memory database.
+#[test]
+fn corpus_sqlite_history() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/migrations");
+    let config = MigrationsConfig {
+        dir: "atuin-client-sqlite".to_owned(),
+        dialect: Dialect::Sqlite,
+        ..MigrationsConfig::default()
+    };
+    let report = verify_sqlite(&OsFs, &corpus, &config, &all()).expect("runs");
+    let mut out = format!(
+        "== atuin-client-sqlite: {} migrations\n",
+        report.timings.len()
+    );
+    out.push_str(&listing(&OsFs, &corpus, &report));
+    insta::assert_snapshot!("corpus_sqlite", out);
 }
