@@ -6,30 +6,16 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use commerce_project::testing::git;
+use commerce_project::testing::{copy_tiny_workspace, git};
 use serde_json::Value;
 
 /// A copy of the tiny fixture crate with its build directory shared across copies.
 fn tiny(behaviour: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/runner/tiny");
-    for file in [
-        "Cargo.toml",
-        "Cargo.lock",
-        "src/lib.rs",
-        "tests/checkout.rs",
-    ] {
-        let to = dir.path().join(file);
-        fs::create_dir_all(to.parent().expect("a parent")).expect("mkdir");
-        fs::copy(fixture.join(file), &to).expect("copy the fixture");
-    }
-    let target = std::env::temp_dir().join("commerce-runner-tiny-target");
-    fs::create_dir_all(dir.path().join(".cargo")).expect("mkdir");
-    fs::write(
-        dir.path().join(".cargo/config.toml"),
-        format!("[build]\ntarget-dir = {:?}\n", target.to_string_lossy()),
-    )
-    .expect("cargo config");
+    copy_tiny_workspace(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures"),
+        dir.path(),
+    );
     fs::write(dir.path().join("behaviour"), behaviour).expect("behaviour");
     dir
 }

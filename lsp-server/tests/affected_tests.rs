@@ -7,55 +7,23 @@ mod support;
 
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
+use commerce_project::testing::{copy_tiny_workspace, git};
 use serde_json::json;
 use support::Client;
 
-/// A copy of the tiny fixture crate in a git repository, building into the target dir the
-/// runner's own end-to-end tests share.
+/// A copy of the tiny fixture crate in a git repository.
 fn tiny_repository() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/runner/tiny");
-    for file in ["Cargo.toml", "src/lib.rs", "tests/checkout.rs"] {
-        let to = dir.path().join(file);
-        fs::create_dir_all(to.parent().expect("a parent")).expect("mkdir");
-        fs::copy(fixture.join(file), &to).expect("copy the fixture");
-    }
-    let target = std::env::temp_dir().join("commerce-runner-tiny-target");
-    fs::create_dir_all(dir.path().join(".cargo")).expect("mkdir");
-    fs::write(
-        dir.path().join(".cargo/config.toml"),
-        format!("[build]\ntarget-dir = {:?}\n", target.to_string_lossy()),
-    )
-    .expect("write cargo config");
+    copy_tiny_workspace(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures"),
+        dir.path(),
+    );
     git(dir.path(), &["init", "--quiet"]);
     git(dir.path(), &["add", "."]);
     git(dir.path(), &["commit", "--quiet", "-m", "tiny"]);
     dir
-}
-
-fn git(root: &Path, args: &[&str]) {
-    let output = Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
-        .args([
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(root)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .expect("git runs");
-    assert!(
-        output.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 #[test]

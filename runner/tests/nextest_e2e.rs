@@ -11,6 +11,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use commerce_project::Project;
+use commerce_project::testing::copy_tiny_workspace;
 use commerce_runner::report::{GateStatus, RunnerKind, Status};
 use commerce_runner::watch::{WatchEvent, WatchOptions, watch};
 use commerce_runner::{
@@ -25,19 +26,10 @@ struct Tiny {
 impl Tiny {
     fn new() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/runner/tiny");
-        for file in ["Cargo.toml", "src/lib.rs", "tests/checkout.rs"] {
-            let to = dir.path().join(file);
-            fs::create_dir_all(to.parent().expect("a parent")).expect("mkdir");
-            fs::copy(fixture.join(file), &to).expect("copy the fixture");
-        }
-        let target = std::env::temp_dir().join("commerce-runner-tiny-target");
-        fs::create_dir_all(dir.path().join(".cargo")).expect("mkdir");
-        fs::write(
-            dir.path().join(".cargo/config.toml"),
-            format!("[build]\ntarget-dir = {:?}\n", target.to_string_lossy()),
-        )
-        .expect("write cargo config");
+        copy_tiny_workspace(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures"),
+            dir.path(),
+        );
         Self { dir }
     }
 

@@ -1,8 +1,33 @@
-//! Helpers for tests that need a real git repository (`commerce_project::testing`, behind the
-//! `testing` feature).
+//! Helpers for tests that need a real git repository or a real Cargo workspace
+//! (`commerce_project::testing`, behind the `testing` feature).
 
+use std::fs;
 use std::path::Path;
 use std::process::Command;
+
+/// Copies `fixtures/runner/tiny` (a one-crate workspace whose tests fail, flake or hang on
+/// request; `fixtures` is the repository's `fixtures` directory) into `into`, building into one
+/// target directory under the system temp dir that every copy shares, so it compiles once.
+pub fn copy_tiny_workspace(fixtures: &Path, into: &Path) {
+    let tiny = fixtures.join("runner/tiny");
+    for file in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "src/lib.rs",
+        "tests/checkout.rs",
+    ] {
+        let to = into.join(file);
+        fs::create_dir_all(to.parent().expect("a parent")).expect("mkdir");
+        fs::copy(tiny.join(file), &to).expect("copy the fixture");
+    }
+    let target = std::env::temp_dir().join("commerce-runner-tiny-target");
+    fs::create_dir_all(into.join(".cargo")).expect("mkdir");
+    fs::write(
+        into.join(".cargo/config.toml"),
+        format!("[build]\ntarget-dir = {:?}\n", target.to_string_lossy()),
+    )
+    .expect("write the cargo config");
+}
 
 /// Runs git in `dir` with an isolated configuration (no global or system config, a fixed
 /// author, no signing, `main` as the first branch), so tests behave the same on a developer's
