@@ -32,16 +32,17 @@ pub enum Command {
         /// A rule id, e.g. `tests/focused-or-skipped-test`.
         rule: String,
     },
-    /// The frontend's import graph (JSON, dot, Mermaid), or its routes with `--routes`.
+    /// The frontend's import graph (JSON, dot, Mermaid).
     Graph(crate::commands::graph::GraphArgs),
     /// SQL migrations: round-trip them on a real Postgres (`migrations verify`).
     Migrations(crate::commands::migrations::MigrationsArgs),
     /// Serve diagnostics and quick fixes to an editor over stdio (Language Server Protocol).
     Lsp,
-    /// OpenAPI contracts: diff two versions of a spec by oasdiff's checks.
+    /// OpenAPI contracts: diff two versions of a spec, test a service, match routes in code.
     Contracts(crate::commands::contracts::ContractsArgs),
-    /// The axum routes of the code against the OpenAPI specs of commerce.toml.
-    Routes(crate::commands::contracts::RoutesArgs),
+    /// The frontend's routes (Next.js app and pages routers, React Router objects): route, file,
+    /// OK/FAIL, reason and suggested fix. Exits 1 when a route fails.
+    Routes,
     /// Run a test suite on cargo-nextest (or what a change can reach), report, and gate.
     Test(crate::commands::test::TestArgs),
     /// Re-run the affected analyzers and tests on every save.

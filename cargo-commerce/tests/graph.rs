@@ -1,6 +1,8 @@
-//! `cargo commerce graph`: the import graph in DESIGN §5's JSON shape.
+//! `cargo commerce graph`: the import graph in DESIGN §5's JSON shape; `cargo commerce routes`:
+//! the frontend's routes; `cargo commerce contracts routes`: routes in code against the spec.
 
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 
@@ -65,5 +67,57 @@ fn graph_json_lists_nodes_and_typed_edges() {
             edge("cart.ts", "styles.ts", "side-effect"),
             edge("price.ts", "styles.ts", "re-export"),
         ]
+    );
+}
+
+fn fixture(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/rules")
+        .join(relative)
+}
+
+fn commerce(args: &[&str], project: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cargo-commerce"))
+        .args(args)
+        .arg("--project")
+        .arg(project)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run cargo-commerce")
+}
+
+#[test]
+fn routes_prints_every_route_with_its_status_and_fails_on_a_failing_one() {
+    let output = commerce(&["routes"], &fixture("frontend/routes-next"));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    insta::assert_snapshot!(String::from_utf8_lossy(&output.stdout));
+}
+
+#[test]
+fn contracts_routes_matches_the_routes_in_code_with_the_spec() {
+    let output = commerce(
+        &["contracts", "routes", "--format", "json"],
+        &fixture("contracts/routes"),
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON report");
+    let mut rules: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter_map(|diagnostic| diagnostic["rule"].as_str())
+        .collect();
+    rules.dedup();
+    assert_eq!(
+        rules,
+        [
+            "contracts/operation-without-route",
+            "contracts/route-missing-from-spec"
+        ],
+        "{report}"
     );
 }

@@ -56,7 +56,7 @@ pub fn check_project(
     diagnostics
 }
 
-/// Routes in code against the specs only (what `cargo commerce routes` reports): the routes
+/// Routes in code against the specs only (what `cargo commerce contracts routes` reports): the routes
 /// found, and the diagnostics of the route rules (plus `contracts/invalid-spec` for a spec that
 /// cannot be loaded).
 pub fn check_routes(

@@ -86,7 +86,10 @@ impl Modules {
         files: &[PathBuf],
         config: &FrontendConfig,
     ) -> Self {
-        let root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+        // As resolvers spell paths: absolute, without `..`.
+        let root = commerce_project::lexically_normal(
+            &std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf()),
+        );
         let sources = frontend_sources(files, config);
         let loaded: Vec<(Module, Option<SkippedFile>)> = sources
             .par_iter()

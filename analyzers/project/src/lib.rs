@@ -21,7 +21,9 @@ pub use config::{
     FrontendConfig, Gate, GatesConfig, MAX_CONFIG_BYTES, MigrationsConfig, RuleLevel, RuleSetting,
     SuiteConfig, default_suites, parse_duration,
 };
-pub use fs::{EntryKind, FileSystem, Listing, ListingError, MemoryFs, OsFs, OverlayFs};
+pub use fs::{
+    EntryKind, FileSystem, Listing, ListingError, MemoryFs, OsFs, OverlayFs, lexically_normal,
+};
 pub use git::{ChangeStatus, ChangedFile, GitError, changed_files, files_at_fork};
 pub use init::{Layout, detect_layout};
 pub use inventory::{

@@ -153,12 +153,15 @@ impl Project {
     }
 }
 
-/// `dir` made absolute (symbolic links kept as spelled), if it is an existing directory.
+/// `dir` made absolute and without `..` (symbolic links kept as spelled, the way resolvers
+/// spell the paths they find), if it is an existing directory.
 fn existing_dir(dir: &Path) -> Result<PathBuf, ProjectError> {
-    let absolute = std::path::absolute(dir).map_err(|source| ProjectError::Resolve {
-        path: dir.to_path_buf(),
-        source,
-    })?;
+    let absolute = std::path::absolute(dir)
+        .map(|absolute| crate::lexically_normal(&absolute))
+        .map_err(|source| ProjectError::Resolve {
+            path: dir.to_path_buf(),
+            source,
+        })?;
     if absolute.is_dir() {
         Ok(absolute)
     } else if absolute.exists() {
@@ -320,6 +323,9 @@ mod tests {
         assert_eq!(project.config_path(), None);
         let outer = Project::load(dir.path()).expect("loaded");
         assert_eq!(outer.config().frontend.roots, ["web"]);
+        // `--project ../x` names the directory as resolvers will spell its files.
+        let roundabout = Project::load(&inner.join("..")).expect("loaded");
+        assert_eq!(roundabout.root(), dir.path());
     }
 
     #[test]

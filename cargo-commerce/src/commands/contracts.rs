@@ -1,5 +1,5 @@
 //! `cargo commerce contracts diff BASE HEAD`: the breaking changes between two versions of an
-//! OpenAPI description, as oasdiff's checks; `cargo commerce routes`: the axum routes of the
+//! OpenAPI description, as oasdiff's checks; `cargo commerce contracts routes`: the axum routes of the
 //! code against the project's specs.
 
 use std::path::PathBuf;
@@ -31,6 +31,8 @@ pub enum ContractsCommand {
     /// Call every operation of a spec on a running service (valid requests from its examples
     /// and schemas, and invalid ones it must refuse with a declared 4xx) and check the responses.
     Test(TestArgs),
+    /// The axum routes of the code (`[contracts] routes`) against the specs of commerce.toml.
+    Routes(RoutesArgs),
 }
 
 #[derive(Debug, Args)]
@@ -95,6 +97,7 @@ pub fn run(cli: &Cli, args: &ContractsArgs) -> Result<Exit, CliError> {
     match &args.command {
         ContractsCommand::Diff(diff) => run_diff(cli, diff),
         ContractsCommand::Test(test) => run_test(cli, test),
+        ContractsCommand::Routes(routes) => run_routes(cli, routes),
     }
 }
 
@@ -173,8 +176,9 @@ fn run_diff(cli: &Cli, args: &DiffArgs) -> Result<Exit, CliError> {
     Ok(if failing { Exit::Findings } else { Exit::Clean })
 }
 
-/// `cargo commerce routes`: the routes `[contracts] routes` serves, against `[contracts] specs`.
-pub fn routes(cli: &Cli, args: &RoutesArgs) -> Result<Exit, CliError> {
+/// `cargo commerce contracts routes`: the routes `[contracts] routes` serves, against
+/// `[contracts] specs`.
+fn run_routes(cli: &Cli, args: &RoutesArgs) -> Result<Exit, CliError> {
     let started = Instant::now();
     let project = load_project(cli)?;
     let config = &project.config().contracts;

@@ -1,5 +1,5 @@
 //! `cargo commerce graph`: the frontend's import graph (DESIGN §5 JSON, Graphviz dot, Mermaid),
-//! and `--routes`: the frontend's routes with their status.
+//! and `cargo commerce routes`: the frontend's routes with their status.
 
 use std::sync::Arc;
 
@@ -14,10 +14,6 @@ use crate::cli::Cli;
 pub struct GraphArgs {
     #[arg(long, value_enum, default_value_t = GraphFormat::Json)]
     pub format: GraphFormat,
-    /// Print the routes (Next.js app/pages routers, React Router objects) instead: route,
-    /// file, OK/FAIL, reason and suggested fix.
-    #[arg(long)]
-    pub routes: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -28,15 +24,7 @@ pub enum GraphFormat {
 }
 
 pub fn run(cli: &Cli, args: &GraphArgs) -> Result<Exit, CliError> {
-    let project = load_project(cli)?;
-    let fs: Arc<dyn FileSystem> = Arc::new(OsFs);
-    let files = commerce_project::inventory(fs.as_ref(), project.root(), &[]).files;
-    let report =
-        commerce_frontend::check_project(fs, project.root(), &files, &project.config().frontend);
-    if args.routes {
-        print!("{}", commerce_frontend::routes_table(&report.routes));
-        return Ok(Exit::Clean);
-    }
+    let report = frontend_report(cli)?;
     match args.format {
         GraphFormat::Json => println!(
             "{}",
@@ -46,4 +34,29 @@ pub fn run(cli: &Cli, args: &GraphArgs) -> Result<Exit, CliError> {
         GraphFormat::Mermaid => print!("{}", report.graph.to_mermaid()),
     }
     Ok(Exit::Clean)
+}
+
+/// `cargo commerce routes`: every route with its status; exits 1 when one fails.
+pub fn routes(cli: &Cli) -> Result<Exit, CliError> {
+    let report = frontend_report(cli)?;
+    print!("{}", commerce_frontend::routes_table(&report.routes));
+    Ok(
+        if report.routes.iter().all(commerce_frontend::Route::is_ok) {
+            Exit::Clean
+        } else {
+            Exit::Findings
+        },
+    )
+}
+
+fn frontend_report(cli: &Cli) -> Result<commerce_frontend::FrontendReport, CliError> {
+    let project = load_project(cli)?;
+    let fs: Arc<dyn FileSystem> = Arc::new(OsFs);
+    let files = commerce_project::inventory(fs.as_ref(), project.root(), &[]).files;
+    Ok(commerce_frontend::check_project(
+        fs,
+        project.root(),
+        &files,
+        &project.config().frontend,
+    ))
 }

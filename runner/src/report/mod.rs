@@ -301,7 +301,7 @@ pub struct Drift {
 }
 
 /// Whether one frontend route can render: its module has the export the router needs and
-/// reaches no broken module or run-time import cycle (`cargo commerce graph --routes`).
+/// reaches no broken module or run-time import cycle (`cargo commerce routes`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RouteResult {
     /// `/shop/[id]` (Next.js) or `/shop/:id` (React Router).

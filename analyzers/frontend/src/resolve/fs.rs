@@ -284,27 +284,10 @@ impl oxc_resolver::FileSystem for ResolverFs {
     }
 
     fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
-        let canonical = normalize(&self.links.real_path(path));
+        let canonical = commerce_project::lexically_normal(&self.links.real_path(path));
         self.kind(&canonical)?;
         Ok(canonical)
     }
-}
-
-/// `path` without `.` and with each `..` applied to the component before it.
-pub(crate) fn normalize(path: &Path) -> PathBuf {
-    let mut normal = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !normal.pop() {
-                    normal.push(component);
-                }
-            }
-            other => normal.push(other),
-        }
-    }
-    normal
 }
 
 /// The file name an `extends` of a package that is not installed is pointed to: an empty

@@ -26,7 +26,7 @@ use oxc_resolver::{
 };
 
 use crate::parse::Dialect;
-pub(crate) use fs::normalize;
+pub(crate) use commerce_project::lexically_normal as normalize;
 use fs::{ResolverFs, WorkspaceLinks};
 use generated::IgnoredFiles;
 use packages::PackageIndex;

@@ -14,7 +14,7 @@ mod overlay;
 
 use std::fmt;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 pub use memory::MemoryFs;
 pub use os::OsFs;
@@ -79,6 +79,24 @@ pub trait FileSystem: Send + Sync + fmt::Debug {
     fn files_under(&self, root: &Path) -> io::Result<Vec<PathBuf>> {
         Ok(self.walk(root)?.files)
     }
+}
+
+/// `path` without `.` and with each `..` applied to the component before it, as Node's
+/// `path.resolve` and module resolvers spell paths (symbolic links are not followed).
+pub fn lexically_normal(path: &Path) -> PathBuf {
+    let mut normal = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !normal.pop() {
+                    normal.push(component);
+                }
+            }
+            other => normal.push(other),
+        }
+    }
+    normal
 }
 
 /// What a path names, from [`FileSystem::entry_kind`].
