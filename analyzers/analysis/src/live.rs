@@ -11,7 +11,8 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use commerce_diagnostics::{Diagnostic, sort_and_dedup};
 use commerce_frontend::FrontendIndex;
@@ -22,24 +23,20 @@ use crate::{Analysis, rules};
 
 /// One project as an editor sees it: the files on disk, the unsaved buffers over them, and
 /// the frontend index built from both.
+///
+/// Invariant: the editor's thread never waits for an analysis. Marking a file stale takes only
+/// the `stale` lock, held for one insert; the index's lock is held by analyses alone.
 #[derive(Debug)]
 pub struct LiveProject {
     overlay: Arc<OverlayFs>,
     /// Every file of the project inventory (project-relative), listed once.
     files: Vec<PathBuf>,
-    frontend: Mutex<Frontend>,
-}
-
-#[derive(Debug, Default)]
-enum Frontend {
-    /// Not built yet, or dropped after a crash: the next analysis loads it.
-    #[default]
-    Unloaded,
-    Loaded {
-        index: Box<FrontendIndex>,
-        /// Files whose text changed since the index last read them.
-        stale: BTreeSet<PathBuf>,
-    },
+    /// `None` until the first analysis builds it, and again after an update crashed.
+    frontend: Mutex<Option<Box<FrontendIndex>>>,
+    /// Files whose text changed since the index last read them.
+    stale: Mutex<BTreeSet<PathBuf>>,
+    /// Whether the index is built, readable without waiting for an analysis.
+    indexed: AtomicBool,
 }
 
 /// What [`Analysis::check_live`] found.
@@ -68,6 +65,8 @@ impl LiveProject {
             overlay: Arc::new(OverlayFs::new(base)),
             files,
             frontend: Mutex::default(),
+            stale: Mutex::default(),
+            indexed: AtomicBool::new(false),
         }
     }
 
@@ -83,7 +82,7 @@ impl LiveProject {
 
     /// Whether the frontend index still has to be built (the next analysis will take longer).
     pub fn needs_indexing(&self) -> bool {
-        matches!(*self.lock_frontend(), Frontend::Unloaded)
+        !self.indexed.load(Ordering::Acquire)
     }
 
     /// The buffer of the file at `path` (project-relative) now reads `text`.
@@ -114,18 +113,26 @@ impl LiveProject {
         files.into_iter().collect()
     }
 
+    /// Even before the index is built: a load under way may have read the old text.
     fn mark_stale(&self, path: &Path) {
-        if let Frontend::Loaded { stale, .. } = &mut *self.lock_frontend() {
-            stale.insert(path.to_path_buf());
-        }
+        self.stale
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(path.to_path_buf());
+    }
+
+    fn take_stale(&self) -> Vec<PathBuf> {
+        let mut stale = self.stale.lock().unwrap_or_else(PoisonError::into_inner);
+        std::mem::take(&mut *stale).into_iter().collect()
     }
 
     /// A poisoned lock means an update panicked half-way: the index is dropped and loaded
     /// again by the next analysis.
-    fn lock_frontend(&self) -> std::sync::MutexGuard<'_, Frontend> {
+    fn lock_frontend(&self) -> MutexGuard<'_, Option<Box<FrontendIndex>>> {
         self.frontend.lock().unwrap_or_else(|poisoned| {
             let mut frontend = poisoned.into_inner();
-            *frontend = Frontend::Unloaded;
+            *frontend = None;
+            self.indexed.store(false, Ordering::Release);
             self.frontend.clear_poison();
             frontend
         })
@@ -191,28 +198,28 @@ impl Analysis {
         found: &mut Vec<Diagnostic>,
     ) {
         let mut frontend = live.lock_frontend();
-        let updated = rules::internal_error::catch_rule_panic(|| match &mut *frontend {
-            Frontend::Unloaded => {
-                let index = FrontendIndex::load(
-                    live.fs(),
-                    project.root(),
-                    &live.files_with_buffers(project),
-                    &project.config().frontend,
-                );
-                *frontend = Frontend::Loaded {
-                    index: Box::new(index),
-                    stale: BTreeSet::new(),
-                };
-                (Vec::new(), true)
-            }
-            Frontend::Loaded { index, stale } => {
-                let stale: Vec<PathBuf> = std::mem::take(stale).into_iter().collect();
-                let update = index.update(&stale);
-                (update.changed, update.reloaded)
+        let updated = rules::internal_error::catch_rule_panic(|| {
+            let stale = live.take_stale();
+            match frontend.as_mut() {
+                None => {
+                    let index = FrontendIndex::load(
+                        live.fs(),
+                        project.root(),
+                        &live.files_with_buffers(project),
+                        &project.config().frontend,
+                    );
+                    *frontend = Some(Box::new(index));
+                    live.indexed.store(true, Ordering::Release);
+                    (Vec::new(), true)
+                }
+                Some(index) => {
+                    let update = index.update(&stale);
+                    (update.changed, update.reloaded)
+                }
             }
         });
-        match (updated, &*frontend) {
-            (Ok((changed, indexed)), Frontend::Loaded { index, .. }) => {
+        match (updated, frontend.as_ref()) {
+            (Ok((changed, indexed)), Some(index)) => {
                 check.also_changed = changed.into_iter().filter(|file| file != path).collect();
                 check.indexed = indexed;
                 found.extend(index.diagnostics_in(path).iter().cloned());
@@ -221,9 +228,10 @@ impl Analysis {
                     &skipped.cloned().collect::<Vec<_>>(),
                 ));
             }
-            (Ok(_), Frontend::Unloaded) => {}
+            (Ok(_), None) => {}
             (Err(message), _) => {
-                *frontend = Frontend::Unloaded;
+                *frontend = None;
+                live.indexed.store(false, Ordering::Release);
                 found.push(rules::internal_error::panic_diagnostic(
                     Analyzer::Frontend,
                     path,
@@ -231,5 +239,66 @@ impl Analysis {
                 ));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use commerce_project::{Config, MemoryFs};
+
+    use super::*;
+    use crate::Document;
+
+    const A: &str = "import { b } from \"./b\";\nexport const a = () => b;\n";
+    const B: &str = "import { a } from \"./a\";\nexport const b = () => a;\n";
+
+    fn rules(diagnostics: &[Diagnostic]) -> Vec<&str> {
+        diagnostics
+            .iter()
+            .map(|diagnostic| diagnostic.rule.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn edits_update_the_index_and_find_what_a_fresh_check_finds() {
+        let files = |b: &str| -> MemoryFs {
+            [("/p/web/a.ts", A), ("/p/web/b.ts", b)]
+                .into_iter()
+                .collect()
+        };
+        let project = Project::new("/p", Config::default());
+        let analysis = Analysis::new(&project).expect("default config");
+        let live = LiveProject::new(&project, Arc::new(files(B)));
+        let a = Path::new("web/a.ts");
+        assert!(live.needs_indexing());
+
+        let first = analysis.check_live(&project, &live, a, &Analyzer::ALL);
+        assert!(first.indexed);
+        assert!(!live.needs_indexing());
+        assert_eq!(rules(&first.diagnostics), ["frontend/import-cycle"]);
+
+        // b.ts no longer imports a.ts, in an unsaved buffer.
+        let edited = "export const b = () => 1;\n";
+        live.set_text(&project, Path::new("web/b.ts"), edited);
+        let second = analysis.check_live(&project, &live, a, &Analyzer::ALL);
+        assert!(!second.indexed);
+        assert_eq!(rules(&second.diagnostics), Vec::<&str>::new());
+
+        let fresh = analysis.check_document(
+            &project,
+            Arc::new(files(edited)),
+            Document {
+                path: a,
+                text: A,
+                project_files: Some(live.files()),
+            },
+            &Analyzer::ALL,
+        );
+        assert_eq!(second.diagnostics, fresh);
+
+        // Closing the buffer brings the disk's b.ts back, and the cycle with it.
+        live.close(&project, Path::new("web/b.ts"));
+        let third = analysis.check_live(&project, &live, a, &Analyzer::ALL);
+        assert_eq!(rules(&third.diagnostics), ["frontend/import-cycle"]);
     }
 }
