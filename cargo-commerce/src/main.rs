@@ -72,7 +72,7 @@ fn run(cli: Cli) -> Exit {
         Command::Migrations(args) => commands::migrations::run(&cli, args),
         Command::Graph(args) => commands::graph::run(&cli, args),
         Command::Contracts(args) => commands::contracts::run(&cli, args),
-        Command::Routes => commands::graph::routes(&cli),
+        Command::Routes(args) => commands::graph::routes(&cli, args),
         Command::Test(args) => commands::test::run(&cli, args),
         Command::Watch(args) => commands::watch::run(&cli, args),
         Command::Report(args) => commands::report::run(&cli, args),

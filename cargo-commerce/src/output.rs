@@ -9,7 +9,8 @@ use commerce_codemods::FixOutcome;
 use commerce_diagnostics::render::{self, Sources, Summary, human};
 use commerce_diagnostics::{Diagnostic, RuleRegistry, Severity};
 
-use crate::cli::{Cli, ColorChoice, OutputFormat};
+use crate::Exit;
+use crate::cli::{Cli, ColorChoice, FailOn, OutputFormat};
 use crate::commands::CliError;
 
 /// Whether to colour what goes to stdout: `--color`, then NO_COLOR / CLICOLOR_FORCE and
@@ -217,4 +218,21 @@ fn render_config_error(error: &commerce_project::ConfigError, color: bool) -> Op
         &sources,
         human::HumanOptions { color },
     ))
+}
+
+/// Exit 1 when any diagnostic is at or above the `--fail-on` severity.
+pub fn gate(diagnostics: &[Diagnostic], fail_on: FailOn) -> Exit {
+    let threshold = match fail_on {
+        FailOn::Error => Severity::Error,
+        FailOn::Warning => Severity::Warning,
+        FailOn::Info => Severity::Info,
+    };
+    if diagnostics
+        .iter()
+        .any(|diagnostic| diagnostic.severity >= threshold)
+    {
+        Exit::Findings
+    } else {
+        Exit::Clean
+    }
 }

@@ -96,6 +96,32 @@ fn routes_prints_every_route_with_its_status_and_fails_on_a_failing_one() {
         String::from_utf8_lossy(&output.stderr)
     );
     insta::assert_snapshot!(String::from_utf8_lossy(&output.stdout));
+
+    // The shared JSON shape (DESIGN §5): the failing routes' findings.
+    let output = commerce(
+        &["routes", "--format", "json"],
+        &fixture("frontend/routes-next"),
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON report");
+    let found: Vec<(&str, &str)> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter_map(|diagnostic| Some((diagnostic["rule"].as_str()?, diagnostic["path"].as_str()?)))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "frontend/route-missing-default-export",
+                "app/(shop)/cart/page.tsx"
+            ),
+            ("frontend/route-broken-import", "app/shop/[id]/page.tsx"),
+            ("frontend/route-missing-default-export", "pages/api/ping.ts"),
+        ],
+        "{report}"
+    );
 }
 
 #[test]

@@ -1,14 +1,13 @@
 //! `cargo commerce check`: analyse, optionally fix, render, gate.
 
 use commerce_analysis::{Analysis, Analyzer, CheckRequest, FixRequest};
-use commerce_diagnostics::Severity;
 use std::sync::Arc;
 
 use commerce_project::{FileSystem, OsFs};
 
 use super::{CliError, load_project};
 use crate::Exit;
-use crate::cli::{AnalyzerArg, CheckArgs, Cli, FailOn};
+use crate::cli::{AnalyzerArg, CheckArgs, Cli};
 use crate::output;
 
 pub fn run(cli: &Cli, args: &CheckArgs) -> Result<Exit, CliError> {
@@ -33,7 +32,7 @@ pub fn run(cli: &Cli, args: &CheckArgs) -> Result<Exit, CliError> {
             // Like `ruff --diff`: the diff is the output, and pending fixes fail the run.
             print!("{}", outcome.diff());
             return Ok(if outcome.fixes_applied == 0 {
-                gate(&result.diagnostics, args.fail_on)
+                output::gate(&result.diagnostics, args.fail_on)
             } else {
                 Exit::Findings
             });
@@ -44,7 +43,7 @@ pub fn run(cli: &Cli, args: &CheckArgs) -> Result<Exit, CliError> {
     }
 
     output::print_check(cli, args.format, &analysis, &result);
-    let findings = gate(&result.diagnostics, args.fail_on);
+    let findings = output::gate(&result.diagnostics, args.fail_on);
     if args.no_tests {
         return Ok(findings);
     }
@@ -62,22 +61,5 @@ fn analyzer(arg: AnalyzerArg) -> Analyzer {
         AnalyzerArg::Contracts => Analyzer::Contracts,
         AnalyzerArg::Migrations => Analyzer::Migrations,
         AnalyzerArg::Tests => Analyzer::Tests,
-    }
-}
-
-/// Exit 1 when any diagnostic is at or above the `--fail-on` severity.
-fn gate(diagnostics: &[commerce_diagnostics::Diagnostic], fail_on: FailOn) -> Exit {
-    let threshold = match fail_on {
-        FailOn::Error => Severity::Error,
-        FailOn::Warning => Severity::Warning,
-        FailOn::Info => Severity::Info,
-    };
-    if diagnostics
-        .iter()
-        .any(|diagnostic| diagnostic.severity >= threshold)
-    {
-        Exit::Findings
-    } else {
-        Exit::Clean
     }
 }

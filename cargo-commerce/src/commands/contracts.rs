@@ -195,15 +195,7 @@ fn run_routes(cli: &Cli, args: &RoutesArgs) -> Result<Exit, CliError> {
     let sources = output::sources_for(project.root(), &diagnostics);
     let summary = Summary::of(&diagnostics, sources.len(), started.elapsed());
     print(cli, args.format, &diagnostics, &sources, &summary);
-    let threshold = match args.fail_on {
-        FailOn::Error => Severity::Error,
-        FailOn::Warning => Severity::Warning,
-        FailOn::Info => Severity::Info,
-    };
-    let failing = diagnostics
-        .iter()
-        .any(|diagnostic| diagnostic.severity >= threshold);
-    Ok(if failing { Exit::Findings } else { Exit::Clean })
+    Ok(output::gate(&diagnostics, args.fail_on))
 }
 
 /// A finding's oasdiff level (`data.level`); a spec problem's (`contracts/invalid-spec`)

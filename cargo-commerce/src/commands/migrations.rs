@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand};
 use commerce_diagnostics::render::Summary;
-use commerce_diagnostics::{RuleRegistry, Severity, sort_and_dedup};
+use commerce_diagnostics::{RuleRegistry, sort_and_dedup};
 use commerce_migrations::{PostgresServer, VerifyOptions};
 use commerce_project::{Dialect, OsFs};
 
@@ -125,19 +125,5 @@ fn run_verify(cli: &Cli, args: &VerifyArgs) -> Result<Exit, CliError> {
         &summary,
         &registry,
     );
-    let threshold = match args.fail_on {
-        FailOn::Error => Severity::Error,
-        FailOn::Warning => Severity::Warning,
-        FailOn::Info => Severity::Info,
-    };
-    Ok(
-        if diagnostics
-            .iter()
-            .any(|diagnostic| diagnostic.severity >= threshold)
-        {
-            Exit::Findings
-        } else {
-            Exit::Clean
-        },
-    )
+    Ok(output::gate(&diagnostics, args.fail_on))
 }
