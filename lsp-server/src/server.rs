@@ -661,6 +661,25 @@ impl Server {
     ) -> Option<CodeAction> {
         let workspace = &self.workspace;
         let path = workspace.relative(uri)?;
+        // Most saves have nothing to fix: the live index says so in milliseconds, where the
+        // fix engine re-analyses the whole project.
+        let found = workspace.analysis.check_live(
+            &workspace.project,
+            &workspace.live,
+            &path,
+            &Analyzer::ALL,
+        );
+        // This analysis may be the one that brought the index up to date with the last edit.
+        self.reanalyze_open(&found.also_changed, uri);
+        let has_safe_fix = found.diagnostics.iter().any(|diagnostic| {
+            diagnostic
+                .fix
+                .as_ref()
+                .is_some_and(|fix| fix.applicability == Applicability::Safe)
+        });
+        if !has_safe_fix {
+            return None;
+        }
         let files = workspace.files_with(&path);
         let current = AnalysisDocument {
             path: &path,

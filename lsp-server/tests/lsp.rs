@@ -92,6 +92,12 @@ fn fix_all_is_one_edit_with_the_document_version() {
     assert_eq!(edit["range"]["start"], json!({"line": 0, "character": 2}));
     assert_eq!(edit["range"]["end"], json!({"line": 1, "character": 1}));
     assert_eq!(edit["newText"], "(\"a\", () => {});\n");
+
+    // A document with nothing safely fixable gets no fix-all action (answered from the index).
+    let clean = client.open("web/b.test.ts", 1, "it(\"b\", () => {});\n");
+    let _ = client.diagnostics();
+    let response = client.code_actions(&clean, &json!([]), Some("source.fixAll.commerce"));
+    assert_eq!(response.expect("code actions"), json!([]));
     client.shutdown();
 }
 
