@@ -50,6 +50,13 @@ enum Event {
     },
     /// The last report's test findings were read at startup.
     LastReport(TestFindings),
+    /// A response computed on the pool (a fix-all code action); `analyzed` is the document
+    /// whose analysis it ran, and `also_changed` the other files whose findings that changed.
+    Answered {
+        response: Response,
+        analyzed: Uri,
+        also_changed: Vec<PathBuf>,
+    },
     /// A `commerce.runAffectedTests` run ended.
     TestsRan {
         request: RequestId,
@@ -241,6 +248,14 @@ impl Server {
                     self.publish_if_current(uri.clone(), version, diagnostics);
                     self.reanalyze_open(&also_changed, &uri);
                 }
+                Event::Answered {
+                    response,
+                    analyzed,
+                    also_changed,
+                } => {
+                    self.send(Message::Response(response));
+                    self.reanalyze_open(&also_changed, &analyzed);
+                }
                 Event::LastReport(findings) => self.show_test_findings(findings),
                 Event::TestsRan { request, outcome } => self.tests_ran(request, outcome),
             }
@@ -268,13 +283,10 @@ impl Server {
     /// The response, or `None` when it comes later (a test run answers when it ends).
     fn handle_request(&mut self, request: Request) -> Option<Response> {
         match request.method.as_str() {
-            CodeActionRequest::METHOD => Some(match serde_json::from_value(request.params) {
-                Ok(params) => {
-                    let actions = self.code_actions(&params);
-                    Response::new_ok(request.id, actions)
-                }
-                Err(error) => invalid_params(request.id, &error),
-            }),
+            CodeActionRequest::METHOD => match serde_json::from_value(request.params) {
+                Ok(params) => self.code_actions(request.id, &params),
+                Err(error) => Some(invalid_params(request.id, &error)),
+            },
             ExecuteCommand::METHOD => {
                 match serde_json::from_value::<ExecuteCommandParams>(request.params) {
                     Ok(params) => self.execute_command(request.id, params),
@@ -622,10 +634,12 @@ impl Server {
         )));
     }
 
-    fn code_actions(&self, params: &CodeActionParams) -> Vec<CodeActionOrCommand> {
+    /// The quick fixes come with the request's diagnostics; a fix-all needs an analysis, so
+    /// it is computed on the pool and answered from there (`None` here).
+    fn code_actions(&self, id: RequestId, params: &CodeActionParams) -> Option<Response> {
         let uri = &params.text_document.uri;
         let Some(document) = self.documents.get(uri) else {
-            return Vec::new();
+            return Some(Response::new_ok(id, Vec::<CodeActionOrCommand>::new()));
         };
         let wants = |kind: &CodeActionKind| {
             params.context.only.as_ref().is_none_or(|only| {
@@ -643,69 +657,41 @@ impl Server {
                 }
             }
         }
-        let fix_all = CodeActionKind::new(FIX_ALL_KIND);
-        if wants(&fix_all)
-            && let Some(action) = self.fix_all_action(uri, document, fix_all)
-        {
-            actions.push(CodeActionOrCommand::CodeAction(action));
+        if !wants(&CodeActionKind::new(FIX_ALL_KIND)) {
+            return Some(Response::new_ok(id, actions));
         }
-        actions
-    }
-
-    /// Every safe fix of the document, applied by the engine in passes, as one edit.
-    fn fix_all_action(
-        &self,
-        uri: &Uri,
-        document: &Document,
-        kind: CodeActionKind,
-    ) -> Option<CodeAction> {
-        let workspace = &self.workspace;
-        let path = workspace.relative(uri)?;
-        // Most saves have nothing to fix: the live index says so in milliseconds, where the
-        // fix engine re-analyses the whole project.
-        let found = workspace.analysis.check_live(
-            &workspace.project,
-            &workspace.live,
-            &path,
-            &Analyzer::ALL,
-        );
-        // This analysis may be the one that brought the index up to date with the last edit.
-        self.reanalyze_open(&found.also_changed, uri);
-        let has_safe_fix = found.diagnostics.iter().any(|diagnostic| {
-            diagnostic
-                .fix
-                .as_ref()
-                .is_some_and(|fix| fix.applicability == Applicability::Safe)
+        let workspace = Arc::clone(&self.workspace);
+        let snapshot = document.clone();
+        let uri = uri.clone();
+        let sender = self.events_sender.clone();
+        self.pool.spawn(move || {
+            let fixed = panic::catch_unwind(AssertUnwindSafe(|| {
+                fix_all_action(&workspace, &uri, &snapshot)
+            }));
+            let (response, also_changed) = match fixed {
+                Ok((action, also_changed)) => {
+                    actions.extend(action.map(CodeActionOrCommand::CodeAction));
+                    (Response::new_ok(id, actions), also_changed)
+                }
+                Err(payload) => (
+                    Response::new_err(
+                        id,
+                        ErrorCode::InternalError as i32,
+                        format!(
+                            "internal error in cargo commerce while fixing all: {}",
+                            panic_message(payload.as_ref())
+                        ),
+                    ),
+                    Vec::new(),
+                ),
+            };
+            let _ = sender.send(Event::Answered {
+                response,
+                analyzed: uri,
+                also_changed,
+            });
         });
-        if !has_safe_fix {
-            return None;
-        }
-        let files = workspace.files_with(&path);
-        let current = AnalysisDocument {
-            path: &path,
-            text: &document.text,
-            project_files: Some(&files),
-        };
-        let fixed = workspace
-            .analysis
-            .fix_text(
-                &workspace.project,
-                workspace.live.fs(),
-                current,
-                FixRequest::default(),
-            )
-            .ok()
-            .flatten()?;
-        let edit = minimal_edit(document, &fixed);
-        Some(CodeAction {
-            title: "Fix all auto-fixable problems (cargo commerce)".to_owned(),
-            kind: Some(kind),
-            edit: Some(versioned_edit(
-                &[],
-                vec![(uri.clone(), Some(document.version), vec![edit])],
-            )),
-            ..CodeAction::default()
-        })
+        None
     }
 
     fn send(&self, message: Message) {
@@ -777,6 +763,63 @@ fn other_file(workspace: &Workspace, relative: &Path) -> Option<(Uri, LineIndex)
         .read_to_string(&root.join(relative))
         .ok()?;
     Some((convert::uri_of(root, relative)?, LineIndex::new(&text)))
+}
+
+/// Every safe fix of the document, applied by the engine in passes, as one edit; and the
+/// other files whose findings the analysis it ran found changed.
+fn fix_all_action(
+    workspace: &Workspace,
+    uri: &Uri,
+    document: &Document,
+) -> (Option<CodeAction>, Vec<PathBuf>) {
+    let Some(path) = workspace.relative(uri) else {
+        return (None, Vec::new());
+    };
+    // Most saves have nothing to fix: the live index says so in milliseconds, where the fix
+    // engine re-analyses the whole project.
+    let found =
+        workspace
+            .analysis
+            .check_live(&workspace.project, &workspace.live, &path, &Analyzer::ALL);
+    let has_safe_fix = found.diagnostics.iter().any(|diagnostic| {
+        diagnostic
+            .fix
+            .as_ref()
+            .is_some_and(|fix| fix.applicability == Applicability::Safe)
+    });
+    if !has_safe_fix {
+        return (None, found.also_changed);
+    }
+    let files = workspace.files_with(&path);
+    let current = AnalysisDocument {
+        path: &path,
+        text: &document.text,
+        project_files: Some(&files),
+    };
+    let fixed = workspace
+        .analysis
+        .fix_text(
+            &workspace.project,
+            workspace.live.fs(),
+            current,
+            FixRequest::default(),
+        )
+        .ok()
+        .flatten();
+    let action = fixed.map(|fixed| CodeAction {
+        title: "Fix all auto-fixable problems (cargo commerce)".to_owned(),
+        kind: Some(CodeActionKind::new(FIX_ALL_KIND)),
+        edit: Some(versioned_edit(
+            &[],
+            vec![(
+                uri.clone(),
+                Some(document.version),
+                vec![minimal_edit(document, &fixed)],
+            )],
+        )),
+        ..CodeAction::default()
+    });
+    (action, found.also_changed)
 }
 
 /// The quick fix a diagnostic of ours carries, if it is for the current document version (and,
