@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use commerce_project::testing::copy_fixture;
 use serde_json::Value;
 
 /// A scratch copy of `fixtures/sample`, so fixes never touch the repository.
@@ -547,25 +548,9 @@ fn project_level_analyzers_report_through_check() {
 fn a_runtime_import_cycle_is_fixed_with_import_type_and_rechecked_as_a_whole() {
     let project = tempfile::tempdir().expect("temp dir");
     let root = project.path();
-    std::fs::create_dir_all(root.join("web/src")).expect("web dir");
-    let write =
-        |relative: &str, text: &str| std::fs::write(root.join(relative), text).expect("write");
-    write(
-        "commerce.toml",
-        "[frontend]\nroots = [\"web\"]\ntsconfig = \"web/tsconfig.json\"\n",
-    );
-    // verbatimModuleSyntax keeps `import { X }` at run time, so the cycle is a runtime one.
-    write(
-        "web/tsconfig.json",
-        r#"{ "compilerOptions": { "verbatimModuleSyntax": true } }"#,
-    );
-    write(
-        "web/src/cart.ts",
-        "import { Price, formatPrice } from \"./price\";\nexport interface CartLine { sku: string; price: Price }\nexport const label = (line: CartLine) => formatPrice(line.price);\n",
-    );
-    write(
-        "web/src/price.ts",
-        "import { CartLine } from \"./cart\";\nexport interface Price { minor: number }\nexport const formatPrice = (price: Price) => `${price.minor}`;\nexport const total = (line: CartLine) => line.price.minor;\n",
+    copy_fixture(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/cli/fixable-import-cycle"),
+        root,
     );
     let run = |args: &[&str]| {
         let mut command = Command::new(env!("CARGO_BIN_EXE_cargo-commerce"));

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use commerce_project::testing::copy_fixture;
 use serde_json::Value;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -23,26 +24,10 @@ fn neovim_receives_an_import_cycle_and_applies_the_import_type_fix() {
     );
     let project = tempfile::tempdir().expect("temp dir");
     let root = project.path();
-    let write = |relative: &str, text: &str| {
-        std::fs::write(root.join(relative), text).expect("write fixture")
-    };
-    std::fs::create_dir_all(root.join("web/src")).expect("web dir");
-    write(
-        "commerce.toml",
-        "[frontend]\nroots = [\"web\"]\ntsconfig = \"web/tsconfig.json\"\n",
-    );
-    // verbatimModuleSyntax keeps `import { CartLine }` at run time: a runtime cycle.
-    write(
-        "web/tsconfig.json",
-        r#"{ "compilerOptions": { "verbatimModuleSyntax": true } }"#,
-    );
-    write(
-        "web/src/cart.ts",
-        "import { Price, formatPrice } from \"./price\";\nexport interface CartLine { sku: string; price: Price }\nexport const label = (line: CartLine) => formatPrice(line.price);\n",
-    );
-    write(
-        "web/src/price.ts",
-        "import { CartLine } from \"./cart\";\nexport interface Price { minor: number }\nexport const formatPrice = (price: Price) => `${price.minor}`;\nexport const total = (line: CartLine) => line.price.minor;\n",
+    // A runtime cycle (`verbatimModuleSyntax`) the import-type quick fix breaks.
+    copy_fixture(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/cli/fixable-import-cycle"),
+        root,
     );
     let file = root.join("web/src/cart.ts");
     let report = root.join("report.json");

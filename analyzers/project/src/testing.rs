@@ -5,21 +5,30 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
+/// Copies the fixture directory `fixture` into `into`: every file under it except hidden
+/// ones (a fixture's own `.gitignore` keeps its build output out of this repository and is
+/// not part of the project it stands for).
+pub fn copy_fixture(fixture: &Path, into: &Path) {
+    for entry in fs::read_dir(fixture).expect("read the fixture") {
+        let entry = entry.expect("a fixture entry");
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let to = into.join(entry.file_name());
+        if entry.file_type().expect("a file type").is_dir() {
+            fs::create_dir_all(&to).expect("mkdir");
+            copy_fixture(&entry.path(), &to);
+        } else {
+            fs::copy(entry.path(), &to).expect("copy the fixture");
+        }
+    }
+}
+
 /// Copies `fixtures/runner/tiny` (a one-crate workspace whose tests fail, flake or hang on
 /// request; `fixtures` is the repository's `fixtures` directory) into `into`, building into one
 /// target directory under the system temp dir that every copy shares, so it compiles once.
 pub fn copy_tiny_workspace(fixtures: &Path, into: &Path) {
-    let tiny = fixtures.join("runner/tiny");
-    for file in [
-        "Cargo.toml",
-        "Cargo.lock",
-        "src/lib.rs",
-        "tests/checkout.rs",
-    ] {
-        let to = into.join(file);
-        fs::create_dir_all(to.parent().expect("a parent")).expect("mkdir");
-        fs::copy(tiny.join(file), &to).expect("copy the fixture");
-    }
+    copy_fixture(&fixtures.join("runner/tiny"), into);
     let target = std::env::temp_dir().join("commerce-runner-tiny-target");
     fs::create_dir_all(into.join(".cargo")).expect("mkdir");
     fs::write(
