@@ -2,7 +2,7 @@
 //! without `USING INDEX`.
 
 use commerce_diagnostics::{Diagnostic, FixAvailability, Severity, declare_rule};
-use sqlparser::ast::{AlterTableOperation, ColumnOption, TableConstraint};
+use sqlparser::ast::{ColumnOption, TableConstraint};
 
 use super::{MigrationSource, Rule, shown};
 
@@ -44,16 +44,11 @@ pub(crate) const RULE: Rule = Rule {
 fn check(source: &MigrationSource<'_>) -> Vec<Diagnostic> {
     source
         .alterations_of_existing_tables()
-        .filter(|operation| match operation.operation {
-            AlterTableOperation::AddConstraint {
-                constraint: TableConstraint::PrimaryKey(_),
-                ..
-            } => true,
-            AlterTableOperation::AddColumn { column_def, .. } => column_def
-                .options
-                .iter()
-                .any(|option| matches!(option.option, ColumnOption::PrimaryKey(_))),
-            _ => false,
+        .filter(|operation| {
+            operation.adds_constraint(
+                |constraint| matches!(constraint, TableConstraint::PrimaryKey(_)),
+                |option| matches!(option, ColumnOption::PrimaryKey(_)),
+            )
         })
         .map(|operation| {
             source

@@ -2,7 +2,7 @@
 //! without `USING INDEX`.
 
 use commerce_diagnostics::{Diagnostic, FixAvailability, Severity, declare_rule};
-use sqlparser::ast::{AlterTableOperation, ColumnOption, TableConstraint};
+use sqlparser::ast::{ColumnOption, TableConstraint};
 
 use super::{MigrationSource, Rule, shown};
 
@@ -48,16 +48,11 @@ pub(crate) const RULE: Rule = Rule {
 fn check(source: &MigrationSource<'_>) -> Vec<Diagnostic> {
     source
         .alterations_of_existing_tables()
-        .filter(|operation| match operation.operation {
-            AlterTableOperation::AddConstraint {
-                constraint: TableConstraint::Unique(_),
-                ..
-            } => true,
-            AlterTableOperation::AddColumn { column_def, .. } => column_def
-                .options
-                .iter()
-                .any(|option| matches!(option.option, ColumnOption::Unique(_))),
-            _ => false,
+        .filter(|operation| {
+            operation.adds_constraint(
+                |constraint| matches!(constraint, TableConstraint::Unique(_)),
+                |option| matches!(option, ColumnOption::Unique(_)),
+            )
         })
         .map(|operation| {
             source

@@ -4,7 +4,7 @@
 use commerce_diagnostics::TextRange;
 use sqlparser::ast::{
     self, AlterTableOperation, ColumnDef, ColumnOption, CreateTable, DataType, ObjectName,
-    ObjectNamePart,
+    ObjectNamePart, TableConstraint,
 };
 
 use super::{Statement, TokenSlice};
@@ -77,6 +77,23 @@ pub(crate) struct AlterOperation<'a> {
 impl AlterOperation<'_> {
     pub fn range(&self) -> TextRange {
         self.tokens.range()
+    }
+
+    /// Whether the operation adds a constraint `is_constraint` accepts, as a table constraint
+    /// (`ADD CONSTRAINT … UNIQUE (…)`) or as an option of an added column (`ADD COLUMN … UNIQUE`).
+    pub fn adds_constraint(
+        &self,
+        is_constraint: impl Fn(&TableConstraint) -> bool,
+        is_column_option: impl Fn(&ColumnOption) -> bool,
+    ) -> bool {
+        match self.operation {
+            AlterTableOperation::AddConstraint { constraint, .. } => is_constraint(constraint),
+            AlterTableOperation::AddColumn { column_def, .. } => column_def
+                .options
+                .iter()
+                .any(|option| is_column_option(&option.option)),
+            _ => false,
+        }
     }
 }
 
