@@ -279,11 +279,9 @@ impl FrontendIndex {
                 self.module_findings[id].push(diagnostic);
             }
         }
-        let module_findings: Vec<Diagnostic> =
+        let mut diagnostics: Vec<Diagnostic> =
             self.module_findings.iter().flatten().cloned().collect();
-        let (project_findings, routes) = rules::check_project(&context, &module_findings);
-        let mut diagnostics = module_findings;
-        diagnostics.extend(project_findings);
+        let routes = rules::check_project(&context, &mut diagnostics);
         sort_and_dedup(&mut diagnostics);
         self.diagnostics = diagnostics;
         self.routes = routes;

@@ -98,21 +98,17 @@ pub(crate) fn check_modules(context: &Context<'_>) -> Vec<Diagnostic> {
     diagnostics
 }
 
-/// The rules over the whole project (parse errors, cycles, routes), given every finding of
-/// [`check_modules`]: the route rules judge routes by them. Also returns the routes.
+/// The rules over the whole project (parse errors, cycles, routes), added to `diagnostics`,
+/// which holds every finding of [`check_modules`]: the route rules judge routes by them all.
+/// Returns the routes.
 pub(crate) fn check_project(
     context: &Context<'_>,
-    module_findings: &[Diagnostic],
-) -> (Vec<Diagnostic>, Vec<Route>) {
-    let mut diagnostics = parse_error::check(context);
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Route> {
+    diagnostics.extend(parse_error::check(context));
     diagnostics.extend(import_cycle::check(context));
-    let mut judged = module_findings.to_vec();
-    judged.extend(diagnostics.iter().cloned());
-    let routes = routes::discover(context, &judged);
+    let routes = routes::discover(context, diagnostics);
     diagnostics.extend(route_missing_default_export::check(context, &routes));
     diagnostics.extend(route_broken_import::check(&routes));
-    (
-        diagnostics,
-        routes.into_iter().map(|(route, _)| route).collect(),
-    )
+    routes.into_iter().map(|(route, _)| route).collect()
 }
