@@ -129,6 +129,16 @@ mod tests {
     }
 
     #[test]
+    fn a_change_inside_a_surrogate_pair_keeps_the_document() {
+        // Character 1 is between the halves of '😀': the change starts before the emoji.
+        let mut document = Document::new(1, "😀x".to_owned());
+        document.apply_changes(2, vec![change(Some(((0, 1), (0, 1))), "y")]);
+        assert_eq!(document.text, "y😀x");
+        document.apply_changes(3, vec![change(Some(((0, 2), (0, 3))), "")]);
+        assert_eq!(document.text, "yx");
+    }
+
+    #[test]
     fn out_of_range_positions_are_clamped() {
         let mut document = Document::new(1, "ab\ncd".to_owned());
         document.apply_changes(2, vec![change(Some(((0, 99), (7, 0))), "!")]);

@@ -142,7 +142,7 @@ impl LineIndex {
     pub fn offset_of(&self, position: SourcePosition) -> Option<TextSize> {
         let line = position.line.checked_sub(1)?;
         let wanted_chars = position.column.checked_sub(1)?;
-        self.offset_in_line(line, wanted_chars, |wide| u32::from(wide.utf8_len) - 1)
+        self.offset_in_line(line, wanted_chars, |_| 1)
     }
 
     /// The LSP position of `offset`.
@@ -159,10 +159,12 @@ impl LineIndex {
     }
 
     /// The byte offset of an LSP position; `None` when the line does not exist. A character
-    /// past the end of the line is clamped to the line end, as the LSP specification asks.
+    /// past the end of the line is clamped to the line end, as the LSP specification asks, and
+    /// one between the two halves of a surrogate pair to the start of that character, so the
+    /// offset is always a char boundary.
     pub fn offset_of_utf16(&self, position: Utf16Position) -> Option<TextSize> {
         self.offset_in_line(position.line, position.character, |wide| {
-            u32::from(wide.utf8_len) - u32::from(wide.utf16_len)
+            u32::from(wide.utf16_len)
         })
     }
 
@@ -172,22 +174,26 @@ impl LineIndex {
             .take_while(move |wide| wide.offset_in_line < byte_column)
     }
 
-    /// Walks `line` to the column `units`, where `extra(wide)` is how many more bytes than units
-    /// a wide character takes.
+    /// Walks `line` to the column `units`, where `width(wide)` is how many units a wide
+    /// character counts for. A column that falls inside a character is moved to its start.
     fn offset_in_line(
         &self,
         line: u32,
         units: u32,
-        extra: impl Fn(&WideChar) -> u32,
+        width: impl Fn(&WideChar) -> u32,
     ) -> Option<TextSize> {
         let range = self.line_range(line)?;
         let mut byte_column = units;
         for wide in &self.wide_chars[line as usize] {
-            if wide.offset_in_line < byte_column {
-                byte_column += extra(wide);
-            } else {
+            if wide.offset_in_line >= byte_column {
                 break;
             }
+            let width = width(wide);
+            if byte_column < wide.offset_in_line + width {
+                byte_column = wide.offset_in_line;
+                break;
+            }
+            byte_column += u32::from(wide.utf8_len) - width;
         }
         let content_end = range.end() - TextSize::new(self.terminator_lens[line as usize].into());
         Some((range.start() + TextSize::new(byte_column)).min(content_end))
@@ -255,7 +261,31 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_utf16_position_inside_a_surrogate_pair_is_the_start_of_its_character() {
+        // '😀' is two UTF-16 units and four bytes: character 2 is between its halves.
+        let index = LineIndex::new("a😀b");
+        let inside = Utf16Position {
+            line: 0,
+            character: 2,
+        };
+        assert_eq!(index.offset_of_utf16(inside), Some(1.into()));
+        let after = Utf16Position {
+            line: 0,
+            character: 3,
+        };
+        assert_eq!(index.offset_of_utf16(after), Some(5.into()));
+    }
+
     proptest! {
+        #[test]
+        fn every_utf16_position_is_a_char_boundary(text in "[a\u{e9}\u{1F600}\n]{0,30}", line in 0u32..4, character in 0u32..40) {
+            let index = LineIndex::new(&text);
+            if let Some(offset) = index.offset_of_utf16(Utf16Position { line, character }) {
+                prop_assert!(text.is_char_boundary(offset.to_usize()));
+            }
+        }
+
         #[test]
         fn every_char_boundary_round_trips(text in "[a-c\u{e9}\u{1F600}\r\n]{0,40}") {
             let index = LineIndex::new(&text);
