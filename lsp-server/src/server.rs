@@ -76,8 +76,7 @@ pub struct Settings {
     pub creates_files: bool,
 }
 
-/// The project and the analysis configured for it, replaced whole when commerce.toml changes
-/// or files are created or deleted.
+/// The project and the analysis configured for it, replaced whole when commerce.toml changes.
 #[derive(Debug)]
 struct Workspace {
     project: Project,
@@ -121,7 +120,7 @@ impl Workspace {
 
     /// The project's files, with `path` among them (an unsaved new file joins them).
     fn files_with(&self, path: &Path) -> Vec<PathBuf> {
-        let mut files = self.live.files().to_vec();
+        let mut files = self.live.files();
         if let Err(index) = files.binary_search_by(|file| file.as_path().cmp(path)) {
             files.insert(index, path.to_path_buf());
         }
@@ -507,23 +506,27 @@ impl Server {
             DidChangeWatchedFiles::METHOD => {
                 let params: lsp_types::DidChangeWatchedFilesParams =
                     serde_json::from_value(notification.params)?;
-                let relists = params.changes.iter().any(|change| {
-                    change.typ != lsp_types::FileChangeType::CHANGED
-                        || path_from_uri(&change.uri)
-                            .is_some_and(|path| path.ends_with(commerce_project::CONFIG_FILE_NAME))
+                let configuration_changed = params.changes.iter().any(|change| {
+                    path_from_uri(&change.uri)
+                        .is_some_and(|path| path.ends_with(commerce_project::CONFIG_FILE_NAME))
                 });
-                if relists {
-                    // A new or deleted file, or commerce.toml: re-read the project.
+                if configuration_changed {
                     self.reload();
-                } else {
-                    for change in &params.changes {
-                        if let Some(path) = self.workspace.relative(&change.uri) {
+                    return Ok(());
+                }
+                // The live project takes note; the next analysis, on the pool, lists the
+                // files again (created or deleted) and updates the index.
+                for change in &params.changes {
+                    if let Some(path) = self.workspace.relative(&change.uri) {
+                        if change.typ == lsp_types::FileChangeType::CHANGED {
                             self.workspace.live.changed_on_disk(&path);
+                        } else {
+                            self.workspace.live.created_or_deleted_on_disk(&path);
                         }
                     }
-                    // Open documents may depend on the changed files (imports, specs).
-                    self.schedule_all();
                 }
+                // Open documents may depend on the changed files (imports, specs).
+                self.schedule_all();
             }
             _ => {}
         }

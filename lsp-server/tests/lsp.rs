@@ -399,3 +399,30 @@ fn a_fix_creating_a_file_is_a_create_operation_for_clients_that_apply_them() {
     let (actions, _) = missing_down_fix(json!({}));
     assert_eq!(actions, json!([]));
 }
+
+#[test]
+fn a_file_created_on_disk_resolves_the_imports_waiting_for_it() {
+    let mut client = Client::start();
+    let importer = "import { price } from \"./pricing\";\nprice();\n";
+    let uri = client.open("web/cart.ts", 1, importer);
+    let published = client.diagnostics();
+    assert_eq!(
+        published["diagnostics"][0]["code"], "frontend/unresolved-import",
+        "{published}"
+    );
+    std::fs::create_dir_all(client.root.join("web")).expect("web dir");
+    std::fs::write(
+        client.root.join("web/pricing.ts"),
+        "export function price() {}\n",
+    )
+    .expect("write pricing.ts");
+    let created = client.uri("web/pricing.ts");
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": created.as_str(), "type": 1 }] }),
+    );
+    let republished = client.diagnostics();
+    assert_eq!(republished["uri"], uri.as_str());
+    assert_eq!(republished["diagnostics"], json!([]), "{republished}");
+    client.shutdown();
+}

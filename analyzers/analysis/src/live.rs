@@ -12,7 +12,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use commerce_diagnostics::{Diagnostic, sort_and_dedup};
 use commerce_frontend::FrontendIndex;
@@ -29,8 +29,11 @@ use crate::{Analysis, rules};
 #[derive(Debug)]
 pub struct LiveProject {
     overlay: Arc<OverlayFs>,
-    /// Every file of the project inventory (project-relative), listed once.
-    files: Vec<PathBuf>,
+    /// Every file of the project inventory (project-relative, sorted), listed again by the
+    /// next analysis after a file is created or deleted.
+    files: RwLock<Vec<PathBuf>>,
+    /// A file was created or deleted since the inventory was listed.
+    relist: AtomicBool,
     /// `None` until the first analysis builds it, and again after an update crashed.
     frontend: Mutex<Option<Box<FrontendIndex>>>,
     /// Files whose text changed since the index last read them.
@@ -63,7 +66,8 @@ impl LiveProject {
     pub(crate) fn with_files(base: Arc<dyn FileSystem>, files: Vec<PathBuf>) -> Self {
         Self {
             overlay: Arc::new(OverlayFs::new(base)),
-            files,
+            files: RwLock::new(files),
+            relist: AtomicBool::new(false),
             frontend: Mutex::default(),
             stale: Mutex::default(),
             indexed: AtomicBool::new(false),
@@ -71,8 +75,11 @@ impl LiveProject {
     }
 
     /// The project's files, project-relative and sorted.
-    pub fn files(&self) -> &[PathBuf] {
-        &self.files
+    pub fn files(&self) -> Vec<PathBuf> {
+        self.files
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The files as the analyses read them: the disk, with the open buffers over it.
@@ -97,9 +104,26 @@ impl LiveProject {
         self.mark_stale(path);
     }
 
-    /// The file at `path` changed on disk (created, changed or deleted outside the editor).
+    /// The file at `path` changed on disk outside the editor.
     pub fn changed_on_disk(&self, path: &Path) {
         self.mark_stale(path);
+    }
+
+    /// The file at `path` was created or deleted outside the editor. The next analysis lists
+    /// the project's files again and updates the index with it (on its own thread: the
+    /// editor's thread only takes note).
+    pub fn created_or_deleted_on_disk(&self, path: &Path) {
+        self.relist.store(true, Ordering::Release);
+        self.mark_stale(path);
+    }
+
+    /// Lists the project's files again if one was created or deleted since the last listing.
+    fn relist_files(&self, project: &Project) {
+        if self.relist.swap(false, Ordering::AcqRel) {
+            let files =
+                commerce_project::inventory(self.overlay.as_ref(), project.root(), &[]).files;
+            *self.files.write().unwrap_or_else(PoisonError::into_inner) = files;
+        }
     }
 
     /// The project's files and the files that exist only as open buffers (new, unsaved).
@@ -109,7 +133,7 @@ impl LiveProject {
                 .ok()
                 .map(Path::to_path_buf)
         });
-        let files: BTreeSet<PathBuf> = self.files.iter().cloned().chain(buffers).collect();
+        let files: BTreeSet<PathBuf> = self.files().into_iter().chain(buffers).collect();
         files.into_iter().collect()
     }
 
@@ -121,9 +145,18 @@ impl LiveProject {
             .insert(path.to_path_buf());
     }
 
-    fn take_stale(&self) -> Vec<PathBuf> {
-        let mut stale = self.stale.lock().unwrap_or_else(PoisonError::into_inner);
-        std::mem::take(&mut *stale).into_iter().collect()
+    /// The files changed since the last call that are the project's (listed, or open
+    /// buffers) or were and are gone: a change to a gitignored file changes nothing.
+    fn take_stale_project_files(&self, project: &Project) -> Vec<PathBuf> {
+        let stale = std::mem::take(&mut *self.stale.lock().unwrap_or_else(PoisonError::into_inner));
+        let files = self.files_with_buffers(project);
+        stale
+            .into_iter()
+            .filter(|path| {
+                files.binary_search(path).is_ok()
+                    || !self.overlay.is_file(&project.root().join(path))
+            })
+            .collect()
     }
 
     /// A poisoned lock means an update panicked half-way: the index is dropped and loaded
@@ -150,6 +183,8 @@ impl Analysis {
         path: &Path,
         analyzers: &[Analyzer],
     ) -> LiveCheck {
+        live.relist_files(project);
+        let files = live.files();
         let fs = live.fs();
         let Ok(text) = fs.read_to_string(&project.root().join(path)) else {
             return LiveCheck::default();
@@ -163,7 +198,7 @@ impl Analysis {
         let scope = ProjectScope {
             project,
             fs,
-            files: &live.files,
+            files: &files,
             selected: Some(&selected),
             base: None,
         };
@@ -199,7 +234,7 @@ impl Analysis {
     ) {
         let mut frontend = live.lock_frontend();
         let updated = rules::internal_error::catch_rule_panic(|| {
-            let stale = live.take_stale();
+            let stale = live.take_stale_project_files(project);
             match frontend.as_mut() {
                 None => {
                     let index = FrontendIndex::load(
@@ -290,7 +325,7 @@ mod tests {
             Document {
                 path: a,
                 text: A,
-                project_files: Some(live.files()),
+                project_files: Some(&live.files()),
             },
             &Analyzer::ALL,
         );
@@ -300,5 +335,81 @@ mod tests {
         live.close(&project, Path::new("web/b.ts"));
         let third = analysis.check_live(&project, &live, a, &Analyzer::ALL);
         assert_eq!(rules(&third.diagnostics), ["frontend/import-cycle"]);
+    }
+
+    fn frontend_rules(analysis: &Analysis, project: &Project, live: &LiveProject) -> Vec<String> {
+        let check = analysis.check_live(project, live, Path::new("web/a.ts"), &Analyzer::ALL);
+        check
+            .diagnostics
+            .iter()
+            .map(|diagnostic| format!("{}: {}", diagnostic.rule, diagnostic.message))
+            .collect()
+    }
+
+    #[test]
+    fn files_created_and_deleted_on_disk_update_the_index_and_the_file_list() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("web")).expect("web dir");
+        std::fs::write(root.join(".gitignore"), "web/generated/\n").expect("gitignore");
+        std::fs::write(root.join("web/a.ts"), "import { c } from \"./c\";\nc();\n").expect("a.ts");
+        let project = Project::new(root, Config::default());
+        let analysis = Analysis::new(&project).expect("default config");
+        let live = LiveProject::new(&project, Arc::new(commerce_project::OsFs));
+        let unresolved = frontend_rules(&analysis, &project, &live);
+        assert_eq!(unresolved.len(), 1, "{unresolved:?}");
+        assert!(
+            unresolved[0].starts_with("frontend/unresolved-import"),
+            "{unresolved:?}"
+        );
+
+        std::fs::write(root.join("web/c.ts"), "export const c = () => 1;\n").expect("c.ts");
+        live.created_or_deleted_on_disk(Path::new("web/c.ts"));
+        // A file the inventory ignores does not join the project.
+        std::fs::create_dir_all(root.join("web/generated")).expect("generated dir");
+        std::fs::write(root.join("web/generated/x.ts"), "export const x = 1;\n").expect("x.ts");
+        live.created_or_deleted_on_disk(Path::new("web/generated/x.ts"));
+        assert_eq!(
+            frontend_rules(&analysis, &project, &live),
+            Vec::<String>::new()
+        );
+        assert!(live.files().contains(&PathBuf::from("web/c.ts")));
+        assert!(!live.files().contains(&PathBuf::from("web/generated/x.ts")));
+
+        std::fs::remove_file(root.join("web/c.ts")).expect("delete c.ts");
+        live.created_or_deleted_on_disk(Path::new("web/c.ts"));
+        assert_eq!(frontend_rules(&analysis, &project, &live), unresolved);
+        assert!(!live.files().contains(&PathBuf::from("web/c.ts")));
+    }
+
+    #[test]
+    fn a_tsconfig_changed_on_disk_changes_how_imports_resolve() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("web/lib")).expect("web dir");
+        let tsconfig = |target: &str| {
+            format!(
+                r#"{{ "compilerOptions": {{ "baseUrl": ".", "paths": {{ "@/*": ["{target}"] }} }} }}"#
+            )
+        };
+        std::fs::write(root.join("tsconfig.json"), tsconfig("web/lib/*")).expect("tsconfig");
+        std::fs::write(root.join("web/a.ts"), "import { b } from \"@/b\";\nb();\n").expect("a.ts");
+        std::fs::write(root.join("web/lib/b.ts"), "export const b = () => 1;\n").expect("b.ts");
+        let project = Project::new(root, Config::default());
+        let analysis = Analysis::new(&project).expect("default config");
+        let live = LiveProject::new(&project, Arc::new(commerce_project::OsFs));
+        assert_eq!(
+            frontend_rules(&analysis, &project, &live),
+            Vec::<String>::new()
+        );
+
+        std::fs::write(root.join("tsconfig.json"), tsconfig("web/missing/*")).expect("tsconfig");
+        live.changed_on_disk(Path::new("tsconfig.json"));
+        let broken = frontend_rules(&analysis, &project, &live);
+        assert_eq!(broken.len(), 1, "{broken:?}");
+        assert!(
+            broken[0].starts_with("frontend/unresolved-import"),
+            "{broken:?}"
+        );
     }
 }

@@ -25,6 +25,7 @@ use crate::exports::Exports;
 use crate::graph::cycles::{CycleCache, cycle_components};
 use crate::graph::{Edge, ModuleGraph, module_edges};
 use crate::project::{ModuleId, Modules, Source, is_analyzed_source};
+use crate::resolve::is_resolution_input;
 use crate::routes::Route;
 use crate::{FrontendReport, rules};
 
@@ -83,24 +84,34 @@ impl FrontendIndex {
     }
 
     /// Brings the index up to date with the current text of `paths` (project-relative) in
-    /// the file system it was loaded from. Paths that are not frontend sources are ignored.
+    /// the file system it was loaded from. A changed tsconfig or `package.json` builds the
+    /// resolver again and so reloads everything; other paths that are not frontend sources
+    /// are ignored.
     pub fn update(&mut self, paths: &[PathBuf]) -> IndexUpdate {
         let sources: Vec<&PathBuf> = paths
             .iter()
             .filter(|path| is_analyzed_source(path, &self.config))
             .collect();
-        if sources.is_empty() {
+        let resolution_changed = paths
+            .iter()
+            .any(|path| is_resolution_input(path, self.config.tsconfig.as_deref().map(Path::new)));
+        if sources.is_empty() && !resolution_changed {
             return IndexUpdate::default();
         }
         let previous = std::mem::take(&mut self.diagnostics);
-        let reloaded = match self.reload_in_place(&sources) {
+        let in_place = if resolution_changed {
+            None
+        } else {
+            self.reload_in_place(&sources)
+        };
+        let reloaded = match in_place {
             Some(changed) => {
                 let affected = self.affected_by(&changed);
                 self.analyze(Some(&affected));
                 false
             }
             None => {
-                self.reload_all(&sources);
+                self.reload_all(paths);
                 self.analyze(None);
                 true
             }
@@ -229,7 +240,7 @@ impl FrontendIndex {
 
     /// Loads every module again, with the files of `paths` added or dropped as the file
     /// system now has them.
-    fn reload_all(&mut self, paths: &[&PathBuf]) {
+    fn reload_all(&mut self, paths: &[PathBuf]) {
         let fs = Arc::clone(&self.modules.fs);
         for path in paths {
             let exists = fs.is_file(&self.modules.absolute(path));
@@ -237,7 +248,7 @@ impl FrontendIndex {
                 Ok(index) if !exists => {
                     self.files.remove(index);
                 }
-                Err(index) if exists => self.files.insert(index, (*path).clone()),
+                Err(index) if exists => self.files.insert(index, path.clone()),
                 _ => {}
             }
         }

@@ -25,6 +25,8 @@ fn fragment() -> impl Strategy<Value = String> {
         "./missing",
         "react",
         "nope",
+        "@/a",
+        "@/d",
     ]);
     let name = prop::sample::select(vec!["A", "b", "C", "default", "é", "x"]);
     (target, name, 0..16_u8).prop_map(|(target, name, form)| match form {
@@ -54,29 +56,63 @@ fn project() -> impl Strategy<Value = Vec<String>> {
     )
 }
 
-/// The package.json every generated project has, so `react` is an installed package.
-const PACKAGE_JSON: (&str, &str) = ("/p/package.json", r#"{ "dependencies": { "react": "1" } }"#);
+/// The package.json every generated project starts with, so `react` is an installed package.
+const PACKAGE_JSON: (&str, &str) = ("package.json", r#"{ "dependencies": { "react": "1" } }"#);
 
 /// A file the edits may create (it does not exist before).
 const NEW_FILE: &str = "src/e.ts";
+
+/// The resolver's own inputs, which the edits may create or change.
+const CONFIG_FILES: [&str; 2] = ["tsconfig.json", "package.json"];
 
 fn memory_fs(texts: &[(PathBuf, String)]) -> MemoryFs {
     texts
         .iter()
         .map(|(path, text)| (Path::new("/p").join(path), text.as_bytes()))
-        .chain([(PathBuf::from(PACKAGE_JSON.0), PACKAGE_JSON.1.as_bytes())])
         .collect()
 }
 
-/// Edits: which file (one of [`FILES`], or [`NEW_FILE`]) gets which new text.
-fn edits() -> impl Strategy<Value = Vec<(usize, String)>> {
-    prop::collection::vec(
-        (
-            0..=FILES.len(),
-            prop::collection::vec(fragment(), 0..8).prop_map(|parts| parts.concat()),
-        ),
-        1..6,
-    )
+/// The texts a generated project starts with: its sources and its package.json.
+fn initial_texts(contents: Vec<String>) -> Vec<(PathBuf, String)> {
+    FILES
+        .iter()
+        .map(PathBuf::from)
+        .zip(contents)
+        .chain([(PathBuf::from(PACKAGE_JSON.0), PACKAGE_JSON.1.to_owned())])
+        .collect()
+}
+
+/// A tsconfig.json or package.json text: an alias to one folder or another, dependencies
+/// that make `nope` a package or not, or broken JSON.
+fn config_text(file: &str) -> impl Strategy<Value = String> + use<> {
+    let texts: Vec<&str> = if file == "tsconfig.json" {
+        vec![
+            r#"{ "compilerOptions": { "baseUrl": ".", "paths": { "@/*": ["src/*"] } } }"#,
+            r#"{ "compilerOptions": { "paths": { "@/*": ["./src/d/*", "./src/*"] } } }"#,
+            r#"{ "compilerOptions": { "strict": true } }"#,
+            "{ not json",
+        ]
+    } else {
+        vec![
+            r#"{ "dependencies": { "react": "1" } }"#,
+            r#"{ "dependencies": { "react": "1", "nope": "2" } }"#,
+            "{}",
+        ]
+    };
+    prop::sample::select(texts).prop_map(str::to_owned)
+}
+
+/// Edits: which file (one of [`FILES`], [`NEW_FILE`] or one of [`CONFIG_FILES`]) gets which
+/// new text.
+fn edits() -> impl Strategy<Value = Vec<(String, String)>> {
+    let source = (0..=FILES.len()).prop_flat_map(|file| {
+        let path = FILES.get(file).copied().unwrap_or(NEW_FILE).to_owned();
+        prop::collection::vec(fragment(), 0..8)
+            .prop_map(move |parts| (path.clone(), parts.concat()))
+    });
+    let config = prop::sample::select(CONFIG_FILES.to_vec())
+        .prop_flat_map(|file| config_text(file).prop_map(move |text| (file.to_owned(), text)));
+    prop::collection::vec(prop_oneof![3 => source, 1 => config], 1..6)
 }
 
 fn assert_in_text(texts: &[(PathBuf, String)], path: &Path, range: TextRange) {
@@ -101,7 +137,7 @@ proptest! {
 
     #[test]
     fn any_project_is_analyzed_without_panics_and_ranges_stay_in_their_files(contents in project()) {
-        let texts: Vec<(PathBuf, String)> = FILES.iter().map(PathBuf::from).zip(contents).collect();
+        let texts = initial_texts(contents);
         let files: Vec<PathBuf> = texts.iter().map(|(path, _)| path.clone()).collect();
         let report = check_project(Arc::new(memory_fs(&texts)), Path::new("/p"), &files, &FrontendConfig::default());
         for diagnostic in &report.diagnostics {
@@ -118,13 +154,14 @@ proptest! {
 
     #[test]
     fn an_updated_index_finds_what_a_fresh_analysis_finds(contents in project(), edits in edits()) {
-        let mut texts: Vec<(PathBuf, String)> = FILES.iter().map(PathBuf::from).zip(contents).collect();
-        let files: Vec<PathBuf> = texts.iter().map(|(path, _)| path.clone()).collect();
+        let mut texts = initial_texts(contents);
+        let mut files: Vec<PathBuf> = texts.iter().map(|(path, _)| path.clone()).collect();
+        files.sort();
         let overlay = Arc::new(OverlayFs::new(Arc::new(memory_fs(&texts))));
         let config = FrontendConfig::default();
         let mut index = FrontendIndex::load(overlay.clone(), Path::new("/p"), &files, &config);
-        for (file, text) in edits {
-            let path = PathBuf::from(FILES.get(file).copied().unwrap_or(NEW_FILE));
+        for (path, text) in edits {
+            let path = PathBuf::from(path);
             overlay.set(Path::new("/p").join(&path), text.as_str());
             match texts.iter_mut().find(|(existing, _)| *existing == path) {
                 Some((_, existing)) => *existing = text,
@@ -133,7 +170,8 @@ proptest! {
             let before = index.diagnostics().to_vec();
             let update = index.update(std::slice::from_ref(&path));
 
-            let all_files: Vec<PathBuf> = texts.iter().map(|(path, _)| path.clone()).collect();
+            let mut all_files: Vec<PathBuf> = texts.iter().map(|(path, _)| path.clone()).collect();
+            all_files.sort();
             let fresh = check_project(Arc::new(memory_fs(&texts)), Path::new("/p"), &all_files, &config);
             prop_assert_eq!(index.diagnostics(), &fresh.diagnostics[..]);
             let differs = |path: &Path| {

@@ -308,6 +308,24 @@ fn resolve_options(tsconfig: Option<PathBuf>) -> ResolveOptions {
 }
 
 /// A relative or absolute path specifier, as opposed to a bare package name.
+/// Whether the resolver reads the file at `path` (project-relative) to decide where imports
+/// go: a tsconfig or jsconfig (any of them, for `extends` chains and project references), a
+/// `package.json` (dependencies, `exports`, workspaces), a pnpm workspace file, or the
+/// configured `[frontend] tsconfig`. A change to one changes resolution anywhere.
+pub(crate) fn is_resolution_input(path: &Path, configured_tsconfig: Option<&Path>) -> bool {
+    if configured_tsconfig == Some(path) {
+        return true;
+    }
+    let Some(name) = path.file_name().and_then(|name| name.to_str()) else {
+        return false;
+    };
+    let json_config = |prefix: &str| name.starts_with(prefix) && name.ends_with(".json");
+    name == "package.json"
+        || name == "pnpm-workspace.yaml"
+        || json_config("tsconfig")
+        || json_config("jsconfig")
+}
+
 pub(crate) fn is_path_specifier(specifier: &str) -> bool {
     specifier == "."
         || specifier == ".."
