@@ -87,8 +87,11 @@ fn crate_graph(root: &Path) -> BTreeMap<String, BTreeSet<String>> {
         .expect("workspace members");
     let mut graph = BTreeMap::new();
     for member in members {
-        let manifest: toml::Table =
-            read_toml(&root.join(member.as_str().expect("member path")).join("Cargo.toml"));
+        let manifest: toml::Table = read_toml(
+            &root
+                .join(member.as_str().expect("member path"))
+                .join("Cargo.toml"),
+        );
         let name = manifest["package"]["name"]
             .as_str()
             .expect("package name")

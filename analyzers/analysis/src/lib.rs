@@ -115,7 +115,8 @@ impl Analysis {
     ) -> Result<CheckResult, AnalysisError> {
         let started = Instant::now();
         let analyzers = analyzer::selected(&request.only);
-        let scope = self.inventory(project, fs.as_ref(), request)?;
+        let claims = analyzer::Claims::new(project, &analyzers);
+        let scope = self.inventory(project, fs.as_ref(), request, &claims)?;
         let inventory = scope.checked();
 
         let mut diagnostics = Vec::new();
@@ -127,7 +128,8 @@ impl Analysis {
             .filter(|path| analyzers.iter().any(|analyzer| analyzer.wants(path)))
             .map(|path| self.check_one(project, fs.as_ref(), path, &analyzers))
             .collect();
-        let files_checked = checked.len();
+        // Every file a selected analyzer read, per file or at project level.
+        let files_checked = inventory.files.len();
         for file in checked {
             diagnostics.extend(file.diagnostics);
             if let Some(text) = file.text {
@@ -157,6 +159,7 @@ impl Analysis {
             }
         }
         sort_and_dedup(&mut diagnostics);
+        rules::unreadable_file::one_per_file(&mut diagnostics);
         Ok(CheckResult {
             diagnostics,
             sources,
@@ -290,12 +293,14 @@ impl Analysis {
         project: &Project,
         fs: &dyn FileSystem,
         request: &CheckRequest,
+        claims: &analyzer::Claims<'_>,
     ) -> Result<Scope, AnalysisError> {
         let root = project.root();
-        let whole = commerce_project::inventory(fs, root, &[]);
+        let claims = |path: &Path| claims.claims(path);
+        let whole = commerce_project::inventory_claimed(fs, root, &[], &claims);
         let mut selected = (!request.paths.is_empty()).then(|| {
             let paths: Vec<PathBuf> = request.paths.iter().map(|path| root.join(path)).collect();
-            commerce_project::inventory(fs, root, &paths)
+            commerce_project::inventory_claimed(fs, root, &paths, &claims)
         });
         if let Some(base) = &request.base {
             let changed: std::collections::HashSet<PathBuf> =

@@ -23,7 +23,7 @@ use commerce_diagnostics::{Diagnostic, RuleMeta};
 
 pub use diff::{Finding, Level};
 pub use load::{LoadError, LoadIssue, Loaded};
-pub use project::{check_project, check_routes, project_routes};
+pub use project::{ContractFiles, check_project, check_routes, project_routes};
 pub use source::{SourceReader, SpecSource};
 
 /// The metadata of every rule this crate reports.

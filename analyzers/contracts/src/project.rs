@@ -139,6 +139,28 @@ pub fn project_routes(
     routes::code_routes(&rust_files)
 }
 
+/// Which project files the contracts analysis reads: the specs and the route files that
+/// `[contracts]` names.
+#[derive(Debug)]
+pub struct ContractFiles {
+    specs: GlobSet,
+    routes: GlobSet,
+}
+
+impl ContractFiles {
+    pub fn new(config: &ContractsConfig) -> Self {
+        Self {
+            specs: glob_set(&config.specs),
+            routes: glob_set(&config.routes),
+        }
+    }
+
+    /// Whether the project-relative `path` is a spec or a route file.
+    pub fn claims(&self, path: &Path) -> bool {
+        self.specs.is_match(path) || self.routes.is_match(path)
+    }
+}
+
 /// The project's files, relative to `root`.
 fn project_files(fs: &dyn FileSystem, root: &Path) -> Vec<PathBuf> {
     fs.walk(root)

@@ -475,7 +475,8 @@ fn free_port() -> u16 {
 #[cfg(test)]
 #[allow(clippy::print_stderr)]
 pub(crate) fn postgres_opted_out(error: &ServerError) -> bool {
-    let opted_out = std::env::var_os("COMMERCE_TEST_SKIP_POSTGRES").is_some_and(|value| value == "1");
+    let opted_out =
+        std::env::var_os("COMMERCE_TEST_SKIP_POSTGRES").is_some_and(|value| value == "1");
     if opted_out {
         eprintln!("skipped (COMMERCE_TEST_SKIP_POSTGRES=1): {error}");
     }

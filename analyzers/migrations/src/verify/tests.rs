@@ -17,9 +17,7 @@ use super::*;
 fn server() -> Option<PostgresServer> {
     match PostgresServer::ephemeral() {
         Ok(server) => Some(server),
-        Err(error @ ServerError::NotInstalled { .. }) if server::postgres_opted_out(&error) => {
-            None
-        }
+        Err(error @ ServerError::NotInstalled { .. }) if server::postgres_opted_out(&error) => None,
         Err(error) => panic!("cannot start Postgres: {error}"),
     }
 }
