@@ -173,3 +173,96 @@ fn bad_input_is_a_clear_finding_never_a_crash() {
         "{message}"
     );
 }
+
+/// The findings of `args` with `rule` at its default level, then with it turned off in
+/// `[rules]` (the rest of commerce.toml is `config`).
+fn on_and_off(root: &Path, config: &str, rule: &str, args: &[&str]) -> (Run, Run) {
+    write(root, "commerce.toml", config);
+    let on = run(root, args);
+    write(
+        root,
+        "commerce.toml",
+        format!("{config}\n[rules]\n{rule:?} = \"off\"\n"),
+    );
+    let off = run(root, args);
+    (on, off)
+}
+
+fn has_rule(run: &Run, rule: &str) -> bool {
+    run.findings()
+        .iter()
+        .any(|finding| finding.starts_with(&format!("{rule} ")))
+}
+
+#[test]
+fn a_rule_turned_off_is_off_in_every_subcommand() {
+    let project = tempfile::tempdir().expect("temp dir");
+    let root = project.path();
+    storefront(root);
+    write(
+        root,
+        "base.yaml",
+        "openapi: 3.0.3\ninfo: { title: Shop, version: \"1\" }\npaths:\n  /carts:\n    get: { responses: { \"200\": { description: ok } } }\n  /orders:\n    get: { responses: { \"200\": { description: ok } } }\n",
+    );
+    write(
+        root,
+        "openapi.yaml",
+        "openapi: 3.0.3\ninfo: { title: Shop, version: \"1\" }\npaths:\n  /carts:\n    get: { responses: { \"200\": { description: ok } } }\n",
+    );
+    write(
+        root,
+        "src/main.rs",
+        "use axum::{Router, routing::get};\npub fn app() -> Router {\n    Router::new().route(\"/carts\", get(carts)).route(\"/health\", get(health))\n}\n",
+    );
+    write(
+        root,
+        "migrations/1_carts.up.sql",
+        "CREATE TABLE carts (id INTEGER PRIMARY KEY, status TEXT NOT NULL DEFAULT 'open');\n",
+    );
+    write(root, "migrations/1_carts.down.sql", "DROP TABLE carts;\n");
+    write(
+        root,
+        "migrations/2_status.up.sql",
+        "ALTER TABLE carts DROP COLUMN status;\n",
+    );
+    // Loses the default and NOT NULL: a real down-drift.
+    write(
+        root,
+        "migrations/2_status.down.sql",
+        "ALTER TABLE carts ADD COLUMN status TEXT;\n",
+    );
+    let config = "[frontend]\nroots = [\".\"]\nroutes = \"app\"\n\n[contracts]\nspecs = [\"openapi.yaml\"]\nroutes = [\"src/**/*.rs\"]\n\n[migrations]\ndialect = \"sqlite\"\n";
+    let json = ["--format", "json"];
+    let cases: [(&str, Vec<&str>); 4] = [
+        (
+            "contracts/api-path-removed-without-deprecation",
+            [
+                &["contracts", "diff", "base.yaml", "openapi.yaml"][..],
+                &json,
+            ]
+            .concat(),
+        ),
+        (
+            "contracts/route-missing-from-spec",
+            [&["contracts", "routes"][..], &json].concat(),
+        ),
+        (
+            "frontend/route-broken-import",
+            [&["routes"][..], &json].concat(),
+        ),
+        (
+            "migrations/down-drift",
+            [&["migrations", "verify", "--all"][..], &json].concat(),
+        ),
+    ];
+    for (rule, args) in cases {
+        let (on, off) = on_and_off(root, config, rule, &args);
+        assert!(has_rule(&on, rule), "{args:?} finds {rule}: {}", on.stdout);
+        assert_eq!(on.code, 1, "{args:?}: {}", on.stderr);
+        assert!(
+            !has_rule(&off, rule),
+            "{args:?} with {rule} off: {}",
+            off.stdout
+        );
+    }
+}

@@ -9,6 +9,7 @@ mod fix;
 mod levels;
 mod live;
 mod rules;
+mod subcommands;
 mod suppression;
 
 use std::path::{Path, PathBuf};
@@ -23,6 +24,32 @@ use rayon::prelude::*;
 
 pub use analyzer::{Analyzer, ProjectFindings, ProjectScope};
 pub use commerce_frontend::{Route, RouteKind};
+pub use subcommands::{
+    ContractRoutes, ContractTest, ContractsDiff, Findings, FrontendRoutes, MigrationsVerify,
+    frontend_graph,
+};
+
+/// What the front ends need of the contracts analyzer beyond findings: spec sources, the
+/// oasdiff levels `contracts diff` gates on, and the contract test's transport and settings.
+pub mod contracts {
+    pub use commerce_contracts::contract_test::{
+        Exchange, HttpExchange, TestFlags, TestOptions, TestTarget,
+    };
+    pub use commerce_contracts::load::DEFAULT_MAX_SPEC_BYTES;
+    pub use commerce_contracts::{Level, LoadError, Loaded, SourceReader, SpecSource, load::load};
+}
+
+/// What the front ends need of the migrations analyzer: the database the round trip runs on.
+pub mod migrations {
+    pub use commerce_migrations::{
+        DEFAULT_PROBE_SEED, PostgresServer, VerifyError, VerifyOptions, VerifyReport,
+    };
+}
+
+/// What the front ends need of the frontend analyzer beyond findings: the route table.
+pub mod frontend {
+    pub use commerce_frontend::{ModuleGraph, routes_table};
+}
 pub use fix::FixRequest;
 pub use live::{LiveCheck, LiveProject};
 pub use rules::internal_error::panic_message;
@@ -264,10 +291,7 @@ impl Analysis {
     ) -> ProjectFindings {
         rules::internal_error::catch_rule_panic(|| analyzer.check_project(scope)).unwrap_or_else(
             |panic_message| {
-                let path = scope.project.config_path().map_or_else(
-                    || PathBuf::from(commerce_project::CONFIG_FILE_NAME),
-                    |config| scope.project.relative(config),
-                );
+                let path = subcommands::config_path(scope.project);
                 vec![rules::internal_error::panic_diagnostic(
                     analyzer,
                     &path,
