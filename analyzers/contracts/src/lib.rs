@@ -33,6 +33,7 @@ pub fn rules() -> Vec<RuleMeta> {
         rules::route_missing_from_spec::RouteMissingFromSpec::META,
         rules::operation_without_route::OperationWithoutRoute::META,
         rules::response_conformance::ResponseConformance::META,
+        rules::unparsable_route_file::UnparsableRouteFile::META,
     ];
     rules.extend(rules::oasdiff::CHECKS.iter().map(|check| check.meta));
     rules
