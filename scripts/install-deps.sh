@@ -32,3 +32,5 @@ need git || apt_install git
 need nvim || apt_install neovim
 # The VS Code extension is type-checked with the TypeScript compiler.
 need npm || apt_install nodejs npm
+# The migration round trips start a throwaway cluster from the server binaries.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need initdb || apt_install postgresql

@@ -25,6 +25,10 @@ cargo nextest run --workspace --all-targets --locked --profile ci
 step "doctests"
 cargo test --workspace --doc --locked --quiet
 
+if [ "${COMMERCE_TEST_SKIP_POSTGRES:-}" = "1" ]; then
+  echo "note: COMMERCE_TEST_SKIP_POSTGRES=1: the tests that need PostgreSQL stopped without running"
+fi
+
 if ! $quick; then
   step "VS Code extension type-check"
   npm ci --prefix editors/vscode --no-audit --no-fund --loglevel=error

@@ -1,7 +1,6 @@
 //! Printing: reports to stdout, notes and errors to stderr, colours decided once.
 
 use std::io::IsTerminal;
-use std::path::Path;
 
 use anstream::eprintln;
 use commerce_analysis::{Analysis, Analyzer, CheckResult};
@@ -99,31 +98,6 @@ pub fn print_diagnostics(
         }
         OutputFormat::Github => print!("{}", render::github::render(diagnostics, sources)),
     }
-}
-
-/// The texts of the files findings (and their fixes) point into, read from the project.
-pub fn sources_for(root: &Path, diagnostics: &[Diagnostic]) -> Sources {
-    let mut paths: Vec<&Path> = diagnostics
-        .iter()
-        .flat_map(|diagnostic| {
-            let edits = diagnostic
-                .fix
-                .iter()
-                .flat_map(|fix| fix.edits.iter().map(|edit| edit.path.as_path()));
-            std::iter::once(diagnostic.path.as_path()).chain(edits)
-        })
-        .collect();
-    paths.sort();
-    paths.dedup();
-    paths
-        .into_iter()
-        .filter_map(|path| {
-            Some((
-                path.to_path_buf(),
-                std::fs::read_to_string(root.join(path)).ok()?,
-            ))
-        })
-        .collect()
 }
 
 fn pretty(value: &serde_json::Value) -> String {

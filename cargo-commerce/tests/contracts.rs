@@ -135,3 +135,16 @@ fn setup_problems_exit_2_and_say_what_to_do() {
     }
     insta::assert_snapshot!(outputs.join("\n"));
 }
+
+#[test]
+fn a_rule_turned_off_in_commerce_toml_is_off_for_contract_tests() {
+    let (port, server) = serve_one();
+    let dir = project(&format!(
+        "[contracts]\ntest_base_url = \"http://127.0.0.1:{port}\"\n\n[rules]\n\"contracts/response-conformance\" = \"off\"\n"
+    ));
+    // No credentials: the service answers 401, which the spec does not declare.
+    let (code, output) = contracts_test(dir.path(), Some(port), &["--format", "json"]);
+    server.join().expect("the service thread ends");
+    assert_eq!(code, 0, "{output}");
+    assert!(output.contains("\"diagnostics\": []"), "{output}");
+}

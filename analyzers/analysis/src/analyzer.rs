@@ -171,6 +171,47 @@ impl Analyzer {
     }
 }
 
+/// Which project files the selected analyzers read, under the project's configuration. Only
+/// these are listed, measured and read, so an image or a font is never a finding and
+/// `--only X` touches only what X reads.
+pub(crate) struct Claims<'a> {
+    analyzers: &'a [Analyzer],
+    frontend: &'a commerce_project::FrontendConfig,
+    contracts: commerce_contracts::ContractFiles,
+    migrations_dir: PathBuf,
+}
+
+impl<'a> Claims<'a> {
+    pub(crate) fn new(project: &'a Project, analyzers: &'a [Analyzer]) -> Self {
+        let config = project.config();
+        Self {
+            analyzers,
+            frontend: &config.frontend,
+            contracts: commerce_contracts::ContractFiles::new(&config.contracts),
+            migrations_dir: commerce_project::lexically_normal(
+                &commerce_migrations::migrations_dir(&config.migrations),
+            ),
+        }
+    }
+
+    /// Whether a selected analyzer reads the project-relative `path`.
+    pub(crate) fn claims(&self, path: &Path) -> bool {
+        self.analyzers.iter().any(|analyzer| match analyzer {
+            // The sources, and the manifests that make workspace packages resolvable.
+            Analyzer::Frontend => {
+                commerce_frontend::is_analyzed_source(path, self.frontend)
+                    || path.file_name().is_some_and(|name| name == "package.json")
+            }
+            Analyzer::Contracts => self.contracts.claims(path),
+            // The migrations, and the Rust files whose sqlx queries may name dropped columns.
+            Analyzer::Migrations => {
+                path.starts_with(&self.migrations_dir) || has_extension(path, &["rs"])
+            }
+            Analyzer::Tests => analyzer.wants(path),
+        })
+    }
+}
+
 fn has_extension(path: &Path, extensions: &[&str]) -> bool {
     path.extension()
         .and_then(|extension| extension.to_str())

@@ -154,19 +154,77 @@ impl FixHost for AnalysisFixHost<'_> {
             .check_document(self.project, Arc::new(overlay), document, self.analyzers)
     }
 
+    /// SQL is judged against the text before the fix (the last pass's, else the file's): the
+    /// rules fall back to a keyword scan for statements sqlparser does not know, so a file
+    /// with such a statement stays fixable, but a fix that leaves more of the file unreadable
+    /// than before is reverted.
     fn parses(&mut self, path: &Path, text: &str) -> bool {
+        if path.extension().is_some_and(|extension| extension == "sql") {
+            let dialect = self.project.config().migrations.dialect;
+            let before = self
+                .fixed_texts
+                .get(path)
+                .cloned()
+                .or_else(|| self.fs.read_to_string(&self.project.root().join(path)).ok());
+            let unreadable_before = before.map_or(0, |before| {
+                commerce_migrations::unparsed_statements(&before, dialect)
+            });
+            return commerce_migrations::unparsed_statements(text, dialect) <= unreadable_before;
+        }
         still_parses(path, text)
     }
 }
 
-/// Whether `text` parses with the parser of `path`'s language. Files of languages we do not
-/// parse here are taken as parsing.
-pub(crate) fn still_parses(path: &Path, text: &str) -> bool {
+/// Whether `text` parses with the parser of `path`'s language (SQL: see
+/// [`AnalysisFixHost::parses`]). Files of languages we do not parse are taken as parsing.
+fn still_parses(path: &Path, text: &str) -> bool {
     if commerce_frontend::is_frontend_source(path) {
         commerce_frontend::parse_module(path, text).is_ok()
     } else if path.extension().is_some_and(|extension| extension == "rs") {
         commerce_rust::test_functions(text).is_ok()
     } else {
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use commerce_project::{Config, MemoryFs};
+
+    use super::*;
+
+    /// A fix that breaks a migration's SQL is reverted; one in a file whose other statement
+    /// sqlparser cannot read (a DO block) is still applied.
+    #[test]
+    fn sql_is_parsed_again_before_a_fix_is_kept() {
+        let fs: MemoryFs = [
+            ("/p/migrations/1_a.sql", "CREATE INDEX i ON t (c);\n"),
+            (
+                "/p/migrations/2_b.sql",
+                "DO $$ BEGIN PERFORM 1; END $$ LANGUAGE plpgsql STRANGE;\nCREATE INDEX j ON t (c);\n",
+            ),
+        ]
+        .into_iter()
+        .collect();
+        let project = Project::new("/p", Config::default());
+        let analysis = Analysis::new(&project).expect("analysis");
+        let mut host = AnalysisFixHost::new(&analysis, &project, Arc::new(fs), &[]);
+        let a = Path::new("migrations/1_a.sql");
+        assert!(host.parses(a, "CREATE INDEX CONCURRENTLY i ON t (c);\n"));
+        assert!(!host.parses(a, "CREATE INDEX CONCURRENTLY CONCURRENTLY i ON t (c);\n"));
+        assert!(!host.parses(a, "CREATE INDEX 'i ON t (c);\n"));
+        let b = Path::new("migrations/2_b.sql");
+        assert!(host.parses(
+            b,
+            "DO $$ BEGIN PERFORM 1; END $$ LANGUAGE plpgsql STRANGE;\nCREATE INDEX CONCURRENTLY j ON t (c);\n"
+        ));
+        assert!(!host.parses(
+            b,
+            "DO $$ BEGIN PERFORM 1; END $$ LANGUAGE plpgsql STRANGE;\nCREATE INDEX CONCURRENTLY ON ON t (c);\n"
+        ));
+        // A file a fix creates starts from nothing unreadable.
+        let new = Path::new("migrations/2_b.down.sql");
+        assert!(host.parses(new, "DROP INDEX j;\n"));
+        assert!(!host.parses(new, "DROP INDEX (;\n"));
     }
 }

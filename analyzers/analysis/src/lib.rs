@@ -9,6 +9,7 @@ mod fix;
 mod levels;
 mod live;
 mod rules;
+mod subcommands;
 mod suppression;
 
 use std::path::{Path, PathBuf};
@@ -23,6 +24,32 @@ use rayon::prelude::*;
 
 pub use analyzer::{Analyzer, ProjectFindings, ProjectScope};
 pub use commerce_frontend::{Route, RouteKind};
+pub use subcommands::{
+    ContractRoutes, ContractTest, ContractsDiff, Findings, FrontendRoutes, MigrationsVerify,
+    frontend_graph,
+};
+
+/// What the front ends need of the contracts analyzer beyond findings: spec sources, the
+/// oasdiff levels `contracts diff` gates on, and the contract test's transport and settings.
+pub mod contracts {
+    pub use commerce_contracts::contract_test::{
+        Exchange, HttpExchange, TestFlags, TestOptions, TestTarget,
+    };
+    pub use commerce_contracts::load::DEFAULT_MAX_SPEC_BYTES;
+    pub use commerce_contracts::{Level, LoadError, Loaded, SourceReader, SpecSource, load::load};
+}
+
+/// What the front ends need of the migrations analyzer: the database the round trip runs on.
+pub mod migrations {
+    pub use commerce_migrations::{
+        DEFAULT_PROBE_SEED, PostgresServer, VerifyError, VerifyOptions, VerifyReport,
+    };
+}
+
+/// What the front ends need of the frontend analyzer beyond findings: the route table.
+pub mod frontend {
+    pub use commerce_frontend::{ModuleGraph, routes_table};
+}
 pub use fix::FixRequest;
 pub use live::{LiveCheck, LiveProject};
 pub use rules::internal_error::panic_message;
@@ -115,7 +142,8 @@ impl Analysis {
     ) -> Result<CheckResult, AnalysisError> {
         let started = Instant::now();
         let analyzers = analyzer::selected(&request.only);
-        let scope = self.inventory(project, fs.as_ref(), request)?;
+        let claims = analyzer::Claims::new(project, &analyzers);
+        let scope = self.inventory(project, fs.as_ref(), request, &claims)?;
         let inventory = scope.checked();
 
         let mut diagnostics = Vec::new();
@@ -127,7 +155,8 @@ impl Analysis {
             .filter(|path| analyzers.iter().any(|analyzer| analyzer.wants(path)))
             .map(|path| self.check_one(project, fs.as_ref(), path, &analyzers))
             .collect();
-        let files_checked = checked.len();
+        // Every file a selected analyzer read, per file or at project level.
+        let files_checked = inventory.files.len();
         for file in checked {
             diagnostics.extend(file.diagnostics);
             if let Some(text) = file.text {
@@ -157,6 +186,7 @@ impl Analysis {
             }
         }
         sort_and_dedup(&mut diagnostics);
+        rules::unreadable_file::one_per_file(&mut diagnostics);
         Ok(CheckResult {
             diagnostics,
             sources,
@@ -261,10 +291,7 @@ impl Analysis {
     ) -> ProjectFindings {
         rules::internal_error::catch_rule_panic(|| analyzer.check_project(scope)).unwrap_or_else(
             |panic_message| {
-                let path = scope.project.config_path().map_or_else(
-                    || PathBuf::from(commerce_project::CONFIG_FILE_NAME),
-                    |config| scope.project.relative(config),
-                );
+                let path = subcommands::config_path(scope.project);
                 vec![rules::internal_error::panic_diagnostic(
                     analyzer,
                     &path,
@@ -290,12 +317,14 @@ impl Analysis {
         project: &Project,
         fs: &dyn FileSystem,
         request: &CheckRequest,
+        claims: &analyzer::Claims<'_>,
     ) -> Result<Scope, AnalysisError> {
         let root = project.root();
-        let whole = commerce_project::inventory(fs, root, &[]);
+        let claims = |path: &Path| claims.claims(path);
+        let whole = commerce_project::inventory_claimed(fs, root, &[], &claims);
         let mut selected = (!request.paths.is_empty()).then(|| {
             let paths: Vec<PathBuf> = request.paths.iter().map(|path| root.join(path)).collect();
-            commerce_project::inventory(fs, root, &paths)
+            commerce_project::inventory_claimed(fs, root, &paths, &claims)
         });
         if let Some(base) = &request.base {
             let changed: std::collections::HashSet<PathBuf> =

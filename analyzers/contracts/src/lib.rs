@@ -23,7 +23,7 @@ use commerce_diagnostics::{Diagnostic, RuleMeta};
 
 pub use diff::{Finding, Level};
 pub use load::{LoadError, LoadIssue, Loaded};
-pub use project::{check_project, check_routes, project_routes};
+pub use project::{ContractFiles, check_project, check_routes, project_routes};
 pub use source::{SourceReader, SpecSource};
 
 /// The metadata of every rule this crate reports.
@@ -33,6 +33,7 @@ pub fn rules() -> Vec<RuleMeta> {
         rules::route_missing_from_spec::RouteMissingFromSpec::META,
         rules::operation_without_route::OperationWithoutRoute::META,
         rules::response_conformance::ResponseConformance::META,
+        rules::unparsable_route_file::UnparsableRouteFile::META,
     ];
     rules.extend(rules::oasdiff::CHECKS.iter().map(|check| check.meta));
     rules

@@ -468,6 +468,7 @@ impl<'d> Builder<'d> {
             })
             .unwrap_or_default();
         self.finish_schemas();
+        let base_paths = self.base_paths(root.get("servers"));
         Spec {
             documents: Vec::new(),
             version: self.version,
@@ -480,7 +481,49 @@ impl<'d> Builder<'d> {
             component_schemas,
             schemas: std::mem::take(&mut self.schemas),
             root_loc: root_loc(root),
+            base_paths,
         }
+    }
+
+    /// The path part of each URL of a `servers` list, its variables replaced by their
+    /// defaults. A URL that is not one is an issue, and left out.
+    fn base_paths(&mut self, servers: Option<At<'d>>) -> Vec<String> {
+        let Some(servers) = servers else {
+            return Vec::new();
+        };
+        let mut bases = Vec::new();
+        for server in servers.items() {
+            let Some(url) = server.str("url") else {
+                continue;
+            };
+            let defaults: Vec<(String, String)> = server
+                .get("variables")
+                .map(|variables| {
+                    variables
+                        .entries()
+                        .filter_map(|(name, _, variable)| {
+                            Some((name.to_owned(), variable.str("default")?))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            match server_base_path(&url, &defaults) {
+                Ok(base) => bases.push(base),
+                Err(problem) => {
+                    let loc = server.get("url").map_or_else(|| server.loc(), At::loc);
+                    self.issue(
+                        Severity::Warning,
+                        format!(
+                            "server URL `{url}` {problem}; its base path is ignored when routes are matched"
+                        ),
+                        loc,
+                    );
+                }
+            }
+        }
+        bases.sort();
+        bases.dedup();
+        bases
     }
 
     fn issue(&mut self, severity: Severity, message: String, loc: Loc) {
@@ -813,6 +856,7 @@ impl<'d> Builder<'d> {
             loc,
             operations,
             extensions: item.extensions(),
+            base_paths: self.base_paths(item.get("servers")),
         }
     }
 
@@ -861,6 +905,7 @@ impl<'d> Builder<'d> {
             responses,
             security: at.get("security").map(security_requirements),
             security_loc: at.get("security").map_or(loc, At::loc),
+            base_paths: self.base_paths(at.get("servers")),
         }
     }
 
@@ -1079,4 +1124,96 @@ fn decode_pointer_token(token: &str) -> String {
         }
     }
     String::from_utf8(decoded).unwrap_or(unescaped)
+}
+
+/// The path of a server URL (absolute, `//host/path` or relative like `/api`), without a
+/// trailing slash: `""` for the root. `{name}` takes the variable's default.
+fn server_base_path(url: &str, defaults: &[(String, String)]) -> Result<String, String> {
+    let mut expanded = String::with_capacity(url.len());
+    let mut rest = url;
+    while let Some(open) = rest.find('{') {
+        expanded.push_str(&rest[..open]);
+        let close = rest[open..]
+            .find('}')
+            .ok_or_else(|| "has an unclosed `{`".to_owned())?;
+        let name = &rest[open + 1..open + close];
+        let value = defaults
+            .iter()
+            .find(|(variable, _)| variable == name)
+            .map(|(_, default)| default.as_str())
+            .ok_or_else(|| format!("uses `{{{name}}}`, which `variables` gives no default"))?;
+        expanded.push_str(value);
+        rest = &rest[open + close + 1..];
+    }
+    expanded.push_str(rest);
+    if expanded.is_empty()
+        || expanded
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err("is not a URL".to_owned());
+    }
+    let without_query = expanded.split(['?', '#']).next().unwrap_or_default();
+    let path = if let Some((scheme, after)) = without_query.split_once("://") {
+        let valid_scheme = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+        if !valid_scheme || after.is_empty() || after.starts_with('/') {
+            return Err("is not a URL".to_owned());
+        }
+        after.find('/').map_or("", |slash| &after[slash..])
+    } else if let Some(after) = without_query.strip_prefix("//") {
+        after.find('/').map_or("", |slash| &after[slash..])
+    } else {
+        without_query
+    };
+    let path = path.trim_end_matches('/');
+    Ok(if path.is_empty() || path.starts_with('/') {
+        path.to_owned()
+    } else {
+        format!("/{path}")
+    })
+}
+
+#[cfg(test)]
+mod server_tests {
+    use super::server_base_path;
+
+    #[test]
+    fn base_paths_of_server_urls() {
+        let none: &[(String, String)] = &[];
+        let base = |url: &str| server_base_path(url, none);
+        assert_eq!(base("https://api.example.com/api").as_deref(), Ok("/api"));
+        assert_eq!(
+            base("https://api.example.com/api/v1/").as_deref(),
+            Ok("/api/v1")
+        );
+        assert_eq!(base("https://api.example.com").as_deref(), Ok(""));
+        assert_eq!(base("http://localhost:3000/").as_deref(), Ok(""));
+        assert_eq!(base("/api").as_deref(), Ok("/api"));
+        assert_eq!(base("v2").as_deref(), Ok("/v2"));
+        assert_eq!(base("/").as_deref(), Ok(""));
+        assert_eq!(base("//cdn.example.com/shop?x=1").as_deref(), Ok("/shop"));
+        let defaults = [
+            ("region".to_owned(), "eu".to_owned()),
+            ("version".to_owned(), "v3".to_owned()),
+        ];
+        assert_eq!(
+            server_base_path("https://{region}.example.com/{version}", &defaults).as_deref(),
+            Ok("/v3")
+        );
+        assert_eq!(
+            base("https://{region}.example.com/"),
+            Err("uses `{region}`, which `variables` gives no default".to_owned())
+        );
+        assert_eq!(base("not a url"), Err("is not a URL".to_owned()));
+        assert_eq!(base("https:///nohost"), Err("is not a URL".to_owned()));
+        assert_eq!(base("1http://x/y"), Err("is not a URL".to_owned()));
+        assert_eq!(
+            base("https://x/{open"),
+            Err("has an unclosed `{`".to_owned())
+        );
+        assert_eq!(base(""), Err("is not a URL".to_owned()));
+    }
 }

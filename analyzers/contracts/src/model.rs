@@ -83,6 +83,9 @@ pub struct Spec {
     pub schemas: Vec<Schema>,
     /// Where the document starts: findings about the spec as a whole point here.
     pub root_loc: Loc,
+    /// The path part of each top-level `servers` URL (`/api` for `https://shop.example/api`;
+    /// `""` for none), the variables replaced by their defaults; empty when there are none.
+    pub base_paths: Vec<String>,
 }
 
 impl Spec {
@@ -94,6 +97,22 @@ impl Spec {
     pub fn path(&self, path: &str) -> Option<&PathEntry> {
         self.paths.iter().find(|entry| entry.path == path)
     }
+
+    /// The full paths a server answers `operation` of `entry` on: its path under each base
+    /// path of the nearest `servers` (the operation's, else the path item's, else the
+    /// document's), or as written when there are none.
+    pub fn served_paths(&self, entry: &PathEntry, operation: &Operation) -> Vec<String> {
+        let bases = [&operation.base_paths, &entry.base_paths, &self.base_paths]
+            .into_iter()
+            .find(|bases| !bases.is_empty());
+        match bases {
+            Some(bases) => bases
+                .iter()
+                .map(|base| format!("{base}{}", entry.path))
+                .collect(),
+            None => vec![entry.path.clone()],
+        }
+    }
 }
 
 /// One entry of `paths` (or `webhooks`).
@@ -104,6 +123,8 @@ pub struct PathEntry {
     pub loc: Loc,
     pub operations: Vec<Operation>,
     pub extensions: Vec<(String, Json)>,
+    /// The base paths of the path item's own `servers` (see [`Spec::base_paths`]).
+    pub base_paths: Vec<String>,
 }
 
 /// An operation, with the path item's parameters merged in.
@@ -123,6 +144,8 @@ pub struct Operation {
     /// `None` when the operation inherits the top-level `security`.
     pub security: Option<Vec<SecurityRequirement>>,
     pub security_loc: Loc,
+    /// The base paths of the operation's own `servers` (see [`Spec::base_paths`]).
+    pub base_paths: Vec<String>,
 }
 
 impl Operation {

@@ -11,7 +11,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use crate::load::{self, DEFAULT_MAX_SPEC_BYTES, Loaded};
 use crate::report;
 use crate::routes::{self, CodeRoute, RustFile};
-use crate::rules::{operation_without_route, route_missing_from_spec};
+use crate::rules::{operation_without_route, route_missing_from_spec, unparsable_route_file};
 use crate::source::{SourceReader, SpecSource};
 
 /// Every contracts finding of the project at `root`: spec issues, the breaking changes of each
@@ -51,8 +51,9 @@ pub fn check_project(
         }
         heads.push(head);
     }
-    let code = project_routes(fs, root, config);
-    diagnostics.extend(route_diagnostics(&code, &heads));
+    let (code, problems) = project_routes(fs, root, config);
+    diagnostics.extend(problems);
+    diagnostics.extend(route_diagnostics(&code, &heads, config));
     diagnostics
 }
 
@@ -73,21 +74,42 @@ pub fn check_routes(
     let mut heads = Vec::new();
     for path in matching(&project_files(fs, root), &config.specs) {
         match load::load(&reader, &SpecSource::Path(path)) {
-            Ok(head) => heads.push(head),
+            Ok(head) => {
+                // A spec problem (a `servers` URL that is not one) explains a mismatch.
+                diagnostics.extend(
+                    head.issues
+                        .iter()
+                        .map(|issue| report::issue_diagnostic(issue, &head.spec)),
+                );
+                heads.push(head);
+            }
             Err(error) => {
                 diagnostics.extend(error.to_diagnostic().map(|(diagnostic, _)| diagnostic))
             }
         }
     }
-    let code = project_routes(fs, root, config);
-    diagnostics.extend(route_diagnostics(&code, &heads));
+    let (code, problems) = project_routes(fs, root, config);
+    diagnostics.extend(problems);
+    diagnostics.extend(route_diagnostics(&code, &heads, config));
     (code, diagnostics)
 }
 
 /// Both route rules; nothing when no route was found (no `[contracts] routes`, or no router in
-/// those files), since every operation would then look unserved.
-fn route_diagnostics(code: &[CodeRoute], heads: &[Loaded]) -> Vec<Diagnostic> {
-    if code.is_empty() {
+/// those files), since every operation would then look unserved. Routes without any spec
+/// configured are one note on how to configure one, not a warning per route; routes whose
+/// specs all failed to load are not compared (the load errors are reported).
+fn route_diagnostics(
+    code: &[CodeRoute],
+    heads: &[Loaded],
+    config: &ContractsConfig,
+) -> Vec<Diagnostic> {
+    let Some(first) = code.first() else {
+        return Vec::new();
+    };
+    if config.specs.is_empty() {
+        return vec![route_missing_from_spec::no_spec(first, code.len())];
+    }
+    if heads.is_empty() {
         return Vec::new();
     }
     let specs: Vec<&Loaded> = heads.iter().collect();
@@ -117,26 +139,56 @@ fn drift_since(
         .collect()
 }
 
-/// The routes the project's code serves (see [`routes::code_routes`]); none when
-/// `[contracts] routes` names no files.
+/// The routes the project's code serves (see [`routes::code_routes`]), and a
+/// `contracts/unparsable-route-file` finding for each file that could not be read as Rust;
+/// nothing when `[contracts] routes` names no files.
 pub fn project_routes(
     fs: &dyn FileSystem,
     root: &Path,
     config: &ContractsConfig,
-) -> Vec<CodeRoute> {
+) -> (Vec<CodeRoute>, Vec<Diagnostic>) {
     if config.routes.is_empty() {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     }
     let files = project_files(fs, root);
-    let rust_files: Vec<RustFile> = matching(&files, &config.routes)
-        .into_iter()
-        .filter_map(|path| {
-            let text = fs.read_to_string(&root.join(&path)).ok()?;
-            let routes = commerce_rust::file_routes(&text).ok()?;
-            Some(RustFile { path, routes })
-        })
-        .collect();
-    routes::code_routes(&rust_files)
+    let mut rust_files = Vec::new();
+    let mut problems = Vec::new();
+    for path in matching(&files, &config.routes) {
+        let text = match fs.read_to_string(&root.join(&path)) {
+            Ok(text) => text,
+            Err(error) => {
+                problems.push(unparsable_route_file::unreadable(&path, &error));
+                continue;
+            }
+        };
+        match commerce_rust::file_routes(&text) {
+            Ok(routes) => rust_files.push(RustFile { path, routes }),
+            Err(error) => problems.push(unparsable_route_file::diagnostic(&path, &error)),
+        }
+    }
+    (routes::code_routes(&rust_files), problems)
+}
+
+/// Which project files the contracts analysis reads: the specs and the route files that
+/// `[contracts]` names.
+#[derive(Debug)]
+pub struct ContractFiles {
+    specs: GlobSet,
+    routes: GlobSet,
+}
+
+impl ContractFiles {
+    pub fn new(config: &ContractsConfig) -> Self {
+        Self {
+            specs: glob_set(&config.specs),
+            routes: glob_set(&config.routes),
+        }
+    }
+
+    /// Whether the project-relative `path` is a spec or a route file.
+    pub fn claims(&self, path: &Path) -> bool {
+        self.specs.is_match(path) || self.routes.is_match(path)
+    }
 }
 
 /// The project's files, relative to `root`.

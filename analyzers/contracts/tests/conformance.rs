@@ -21,14 +21,7 @@ use commerce_project::OsFs;
 const REQUIRED_PASS_RATE: f64 = 0.95;
 
 fn corpus() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/openapi/oasdiff");
-    assert!(
-        dir.join("cases.tsv").is_file(),
-        "the oasdiff corpus is missing: expected {}/cases.tsv (the shared corpus beside the \
-         project root, `../shared/corpus` from it); check out `shared/` next to `main/`",
-        dir.display()
-    );
-    dir
+    commerce_project::testing::corpus("openapi/oasdiff")
 }
 
 /// One row of `cases.tsv`.

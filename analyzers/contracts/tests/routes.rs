@@ -121,3 +121,135 @@ fn no_routes_configured_means_no_route_findings() {
     };
     assert_eq!(check_project(&fs, Path::new("/p"), &config, None), []);
 }
+
+fn project(files: &[(&str, &str)]) -> MemoryFs {
+    files
+        .iter()
+        .map(|(path, text)| (PathBuf::from("/p").join(path), (*text).to_owned()))
+        .collect()
+}
+
+const SERVED_UNDER_API: &str = r#"
+use axum::{Router, routing::get};
+
+pub fn app() -> Router {
+    Router::new().nest("/api", api()).route("/health", get(health))
+}
+
+fn api() -> Router {
+    Router::new()
+        .route("/articles/:slug/comments/:comment_id", get(comment).delete(remove))
+        .merge(users())
+}
+
+fn users() -> Router {
+    Router::new().route("/users/{user_id}", get(user)).route("/v2/carts", get(carts))
+}
+"#;
+
+/// A spec served under `/api` (a variable with a default), a path item served at the root by
+/// its own `servers`, an operation with its own base path, and parameters named differently
+/// in code: everything matches, nothing is reported.
+#[test]
+fn servers_base_paths_and_positional_parameters_match_the_code() {
+    let spec = r#"openapi: 3.0.3
+info: { title: Shop, version: "1" }
+servers:
+  - url: https://{region}.shop.example/{base}
+    variables:
+      region: { default: eu }
+      base: { default: api }
+paths:
+  /articles/{id}/comments/{commentId}:
+    get: { responses: { "200": { description: ok } } }
+    delete: { responses: { "204": { description: gone } } }
+  /users/{id}:
+    get: { responses: { "200": { description: ok } } }
+  /carts:
+    get:
+      servers: [{ url: /api/v2 }]
+      responses: { "200": { description: ok } }
+  /health:
+    servers: [{ url: "https://status.shop.example" }]
+    get: { responses: { "200": { description: ok } } }
+"#;
+    let fs = project(&[("openapi.yaml", spec), ("src/main.rs", SERVED_UNDER_API)]);
+    let diagnostics = check_project(&fs, Path::new("/p"), &config(), None);
+    assert_eq!(listed(&fs, &diagnostics), Vec::<String>::new());
+    // Without the document's `servers`, every operation under /api is on both sides.
+    let bare = spec.replace(
+        "servers:\n  - url: https://{region}",
+        "x-servers:\n  - url: https://{region}",
+    );
+    let fs = project(&[("openapi.yaml", &bare), ("src/main.rs", SERVED_UNDER_API)]);
+    let diagnostics = check_project(&fs, Path::new("/p"), &config(), None);
+    let rules: Vec<&str> = diagnostics
+        .iter()
+        .map(|found| found.rule.as_str())
+        .collect();
+    assert_eq!(
+        rules
+            .iter()
+            .filter(|rule| **rule == "contracts/operation-without-route")
+            .count(),
+        3,
+        "{diagnostics:#?}"
+    );
+}
+
+#[test]
+fn a_server_url_that_is_not_a_url_is_a_clear_finding() {
+    let spec = "openapi: 3.0.3\ninfo: { title: Shop, version: \"1\" }\nservers:\n  - url: not a url\npaths:\n  /health:\n    get: { responses: { \"200\": { description: ok } } }\n";
+    let fs = project(&[("openapi.yaml", spec), ("src/main.rs", SERVED_UNDER_API)]);
+    let (_, diagnostics) = commerce_contracts::check_routes(&fs, Path::new("/p"), &config());
+    let listed = listed(&fs, &diagnostics);
+    assert!(
+        listed.contains(&"contracts/invalid-spec openapi.yaml:4 server URL `not a url` is not a URL; its base path is ignored when routes are matched".to_owned()),
+        "{listed:#?}"
+    );
+}
+
+#[test]
+fn routes_without_a_spec_are_one_note_on_how_to_set_one_up() {
+    let fs = project(&[("src/main.rs", SERVED_UNDER_API)]);
+    let config = ContractsConfig {
+        specs: Vec::new(),
+        ..config()
+    };
+    let diagnostics = check_project(&fs, Path::new("/p"), &config, None);
+    assert_eq!(
+        listed(&fs, &diagnostics),
+        [
+            "contracts/route-missing-from-spec src/main.rs:5 5 route(s) are served in code, but `[contracts] specs` names no OpenAPI spec to compare them with"
+        ]
+    );
+    assert_eq!(
+        diagnostics[0].severity,
+        commerce_diagnostics::Severity::Info
+    );
+}
+
+#[test]
+fn a_route_file_that_does_not_parse_is_a_finding() {
+    let spec = "openapi: 3.0.3\ninfo: { title: Shop, version: \"1\" }\npaths:\n  /health:\n    get: { responses: { \"200\": { description: ok } } }\n";
+    let fs = project(&[
+        ("openapi.yaml", spec),
+        (
+            "src/main.rs",
+            "pub fn app() -> Router { Router::new().route(\"/health\", get(health)) }\n",
+        ),
+        (
+            "src/broken.rs",
+            "pub fn api() -> Router {\n    Router::new(\n}\n",
+        ),
+    ]);
+    let diagnostics = check_project(&fs, Path::new("/p"), &config(), None);
+    let listed = listed(&fs, &diagnostics);
+    assert_eq!(listed.len(), 1, "{listed:#?}");
+    assert!(
+        listed[0].starts_with(
+            "contracts/unparsable-route-file src/broken.rs:3 src/broken.rs is not valid Rust ("
+        ),
+        "{listed:#?}"
+    );
+}

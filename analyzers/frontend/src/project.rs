@@ -259,7 +259,7 @@ fn frontend_sources(files: &[PathBuf], config: &FrontendConfig) -> Vec<PathBuf> 
 }
 
 /// Whether the project file `path` is one of the sources [`Modules::load`] analyzes.
-pub(crate) fn is_analyzed_source(path: &Path, config: &FrontendConfig) -> bool {
+pub fn is_analyzed_source(path: &Path, config: &FrontendConfig) -> bool {
     crate::parse::is_frontend_source(path)
         && (config.roots.is_empty() || config.roots.iter().any(|root| path.starts_with(root)))
         && !path

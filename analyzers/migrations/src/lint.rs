@@ -354,13 +354,7 @@ mod tests {
         use std::collections::BTreeMap;
         use std::fmt::Write as _;
 
-        let corpus =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/migrations");
-        assert!(
-            corpus.is_dir(),
-            "the corpus is missing at {}",
-            corpus.display()
-        );
+        let corpus = commerce_project::testing::corpus("migrations");
         let mut out = String::new();
         for (history, dialect) in [
             ("docs.rs", Dialect::Postgres),

@@ -133,11 +133,19 @@ impl Layout {
         );
         out.push_str("# The ref a pull request is compared with.\n");
         setting(&mut out, "base", None, "\"origin/main\"");
+        // Routes are compared with the specs: without a spec every route would look
+        // undocumented, so the check stays off (the globs found are the example).
+        let routes_example = if self.rust_sources.is_empty() {
+            "[\"crates/*/src/**/*.rs\"]".to_owned()
+        } else {
+            list(&self.rust_sources)
+        };
         setting(
             &mut out,
             "routes",
-            (!self.rust_sources.is_empty()).then(|| list(&self.rust_sources)),
-            "[\"crates/*/src/**/*.rs\"]",
+            (!self.rust_sources.is_empty() && !self.specs.is_empty())
+                .then(|| list(&self.rust_sources)),
+            &routes_example,
         );
         out.push_str(
             "# `cargo commerce contracts test`: where the service listens, and the variable holding its token.\n",
@@ -329,5 +337,26 @@ mod tests {
             crate::Config::parse(&Layout::default().to_config(), Path::new("commerce.toml"))
                 .is_ok()
         );
+    }
+
+    /// Routes are compared with a spec: without one, init leaves the comparison off (the
+    /// globs it found are the commented example) instead of a warning per route.
+    #[test]
+    fn routes_are_not_compared_without_a_spec() {
+        let without_spec = Layout {
+            rust_sources: vec!["src/**/*.rs".into()],
+            ..Layout::default()
+        };
+        let text = without_spec.to_config();
+        let config = crate::Config::parse(&text, Path::new("commerce.toml")).expect("valid");
+        assert!(config.contracts.routes.is_empty(), "{text}");
+        assert!(text.contains("# routes = [\"src/**/*.rs\"]"), "{text}");
+        let with_spec = Layout {
+            specs: vec!["openapi.yaml".into()],
+            ..without_spec
+        };
+        let config = crate::Config::parse(&with_spec.to_config(), Path::new("commerce.toml"))
+            .expect("valid");
+        assert_eq!(config.contracts.routes, ["src/**/*.rs"]);
     }
 }

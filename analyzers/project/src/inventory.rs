@@ -85,8 +85,9 @@ pub fn inventory(fs: &dyn FileSystem, root: &Path, paths: &[PathBuf]) -> Invento
 }
 
 /// Lists the files under `paths` (files or directories, relative to `root` or absolute; the
-/// whole `root` when empty), reading each once to make sure it is UTF-8 text of an acceptable
-/// size. `root` must be spelled as `fs` spells paths: absolute for [`crate::OsFs`]
+/// whole `root` when empty) that are within the size limit. Nothing is read: which files are
+/// text is for the analyzer that claims them to find out, so an image or a font that no
+/// analyzer reads is never a finding. `root` must be spelled as `fs` spells paths: absolute for [`crate::OsFs`]
 /// ([`crate::Project::root`] is).
 ///
 /// Directories are walked by the [`FileSystem::walk`] rules (gitignore-aware); a file named
@@ -97,6 +98,28 @@ pub fn inventory_with(
     paths: &[PathBuf],
     options: &InventoryOptions,
 ) -> Inventory {
+    collect(fs, root, paths, options, &|_| true)
+}
+
+/// [`inventory`] of the files `claims` accepts (it sees project-relative paths): the others
+/// are neither measured nor listed, so a file no analyzer reads costs nothing and is never a
+/// finding. Problems with the walk or with a named path are still reported.
+pub fn inventory_claimed(
+    fs: &dyn FileSystem,
+    root: &Path,
+    paths: &[PathBuf],
+    claims: &dyn Fn(&Path) -> bool,
+) -> Inventory {
+    collect(fs, root, paths, &InventoryOptions::default(), claims)
+}
+
+fn collect(
+    fs: &dyn FileSystem,
+    root: &Path,
+    paths: &[PathBuf],
+    options: &InventoryOptions,
+    claims: &dyn Fn(&Path) -> bool,
+) -> Inventory {
     let mut collector = Collector::new(root);
     if paths.is_empty() {
         collector.add_dir(fs, root, options);
@@ -105,7 +128,7 @@ pub fn inventory_with(
             collector.add_named(fs, path, options);
         }
     }
-    collector.finish(fs, options)
+    collector.finish(fs, options, claims)
 }
 
 /// Gathers candidate files, then checks each once.
@@ -165,9 +188,17 @@ impl<'a> Collector<'a> {
         path.strip_prefix(self.root).unwrap_or(path).to_path_buf()
     }
 
-    fn finish(mut self, fs: &dyn FileSystem, options: &InventoryOptions) -> Inventory {
+    fn finish(
+        mut self,
+        fs: &dyn FileSystem,
+        options: &InventoryOptions,
+        claims: &dyn Fn(&Path) -> bool,
+    ) -> Inventory {
         let mut files = Vec::new();
         for candidate in std::mem::take(&mut self.candidates) {
+            if !claims(&self.relative(&candidate)) {
+                continue;
+            }
             match check_file(fs, &candidate, options.max_file_bytes) {
                 Ok(()) => files.push(self.relative(&candidate)),
                 Err(reason) => self.skip(candidate, reason),
@@ -198,8 +229,8 @@ fn lexical_join(base: &Path, path: &Path) -> PathBuf {
     joined
 }
 
-/// Whether the file at `path` can be analyzed: readable, within the size limit (checked before
-/// reading) and UTF-8.
+/// Whether the file at `path` can be analyzed: its size is known and within the limit. The
+/// file is not read.
 fn check_file(fs: &dyn FileSystem, path: &Path, max_bytes: u64) -> Result<(), SkipReason> {
     let bytes = fs
         .file_len(path)
@@ -210,12 +241,7 @@ fn check_file(fs: &dyn FileSystem, path: &Path, max_bytes: u64) -> Result<(), Sk
             limit: max_bytes,
         });
     }
-    let contents = fs
-        .read(path)
-        .map_err(|error| SkipReason::Unreadable(error.to_string()))?;
-    std::str::from_utf8(&contents)
-        .map(drop)
-        .map_err(|_| SkipReason::NotUtf8)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -310,7 +336,7 @@ mod tests {
     }
 
     #[test]
-    fn oversized_and_non_utf8_files_are_skipped_with_the_reason() {
+    fn oversized_files_are_skipped_with_the_reason_and_binary_ones_are_listed_unread() {
         let fs = shop()
             .with_file("/p/web/bundle.min.js", "x".repeat(101))
             .with_file("/p/web/logo.ts", b"\x89PNG\xff".to_vec());
@@ -319,19 +345,19 @@ mod tests {
             ..InventoryOptions::default()
         };
         let found = inventory_with(&fs, Path::new("/p"), &paths(&["web"]), &options);
-        assert_eq!(found.files, paths(&["web/a.ts", "web/b.tsx"]));
+        assert_eq!(
+            found.files,
+            paths(&["web/a.ts", "web/b.tsx", "web/logo.ts"])
+        );
         assert_eq!(
             found.skipped,
-            [
-                skipped(
-                    "web/bundle.min.js",
-                    SkipReason::TooLarge {
-                        bytes: 101,
-                        limit: 100
-                    }
-                ),
-                skipped("web/logo.ts", SkipReason::NotUtf8),
-            ]
+            [skipped(
+                "web/bundle.min.js",
+                SkipReason::TooLarge {
+                    bytes: 101,
+                    limit: 100
+                }
+            )]
         );
         assert_eq!(
             found.skipped[0].reason.to_string(),
@@ -364,18 +390,18 @@ mod tests {
         }
     }
 
+    /// The inventory never reads a file: a file system whose every read fails still lists
+    /// them all (the analyzer that reads one reports what went wrong).
     #[test]
-    fn unreadable_files_are_skipped_with_the_error() {
-        let fs = UnreadableFs(MemoryFs::new().with_file("/p/a.ts", ""));
-        let found = inventory(&fs, Path::new("/p"), &[]);
-        assert!(found.files.is_empty());
-        assert_eq!(
-            found.skipped,
-            [skipped(
-                "a.ts",
-                SkipReason::Unreadable("/p/a.ts: permission denied".to_owned())
-            )]
+    fn the_inventory_reads_no_file() {
+        let fs = UnreadableFs(
+            MemoryFs::new()
+                .with_file("/p/a.ts", "")
+                .with_file("/p/favicon.ico", b"\0\0\x01\0".to_vec()),
         );
+        let found = inventory(&fs, Path::new("/p"), &[]);
+        assert_eq!(found.files, paths(&["a.ts", "favicon.ico"]));
+        assert!(found.skipped.is_empty());
     }
 
     fn write(root: &Path, relative: &str, contents: &[u8]) {
@@ -398,19 +424,16 @@ mod tests {
         std::os::unix::fs::symlink(root.join("web"), root.join("web/loop")).expect("symlink");
 
         let found = inventory(&OsFs, root, &[]);
-        assert_eq!(found.files, paths(&["web/a.ts"]));
+        assert_eq!(found.files, paths(&["web/a.ts", "web/latin1.ts"]));
         assert_eq!(
             found.skipped,
-            [
-                skipped(
-                    "web/bundle.min.js",
-                    SkipReason::TooLarge {
-                        bytes: DEFAULT_MAX_FILE_BYTES + 1,
-                        limit: DEFAULT_MAX_FILE_BYTES
-                    }
-                ),
-                skipped("web/latin1.ts", SkipReason::NotUtf8),
-            ]
+            [skipped(
+                "web/bundle.min.js",
+                SkipReason::TooLarge {
+                    bytes: DEFAULT_MAX_FILE_BYTES + 1,
+                    limit: DEFAULT_MAX_FILE_BYTES
+                }
+            )]
         );
     }
 }

@@ -28,6 +28,6 @@ pub use git::{ChangeStatus, ChangedFile, GitError, changed_files, files_at_fork}
 pub use init::{Layout, detect_layout};
 pub use inventory::{
     DEFAULT_MAX_FILE_BYTES, Inventory, InventoryOptions, SkipReason, SkippedFile, inventory,
-    inventory_with,
+    inventory_claimed, inventory_with,
 };
 pub use project::{CONFIG_FILE_NAME, Project, ProjectError};

@@ -36,9 +36,11 @@ pub struct Project {
 
 impl Project {
     /// A project from parts, for tests and in-memory use; nothing is read.
-    pub fn new(root: impl Into<PathBuf>, config: Config) -> Self {
+    pub fn new(root: impl Into<PathBuf>, mut config: Config) -> Self {
+        let root = root.into();
+        config.frontend.normalize_paths(&root);
         Self {
-            root: root.into(),
+            root,
             config,
             config_path: None,
         }
@@ -89,9 +91,8 @@ impl Project {
                 })?;
         let config = Config::parse(&text, &config_path)?;
         Ok(Self {
-            root,
-            config,
             config_path: Some(config_path),
+            ..Self::new(root, config)
         })
     }
 
@@ -449,5 +450,22 @@ mod tests {
             error.help(),
             Some("rule ids are namespaced, e.g. `frontend/import-cycle`")
         );
+    }
+
+    #[test]
+    fn frontend_roots_mean_the_same_however_they_are_spelled() {
+        let spelled = |roots: &str| {
+            let text = format!("[frontend]\nroots = [{roots}]\nroutes = \"./web/app/\"\n");
+            let config = Config::parse(&text, Path::new("/p/commerce.toml")).expect("valid");
+            let config = Project::new("/p", config).config().frontend.clone();
+            assert_eq!(config.routes.as_deref(), Some("web/app"));
+            config.roots
+        };
+        assert_eq!(spelled(r#"".", "./", """#), ["", "", ""]);
+        assert_eq!(
+            spelled(r#""./web", "web/", "/p/web", "web/./", "/p/x/../web""#),
+            ["web"; 5]
+        );
+        assert_eq!(spelled(r#""/elsewhere/web""#), ["/elsewhere/web"]);
     }
 }

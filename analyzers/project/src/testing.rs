@@ -65,3 +65,24 @@ pub fn git(dir: &Path, args: &[&str]) {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// A directory of the shared real-world corpus (its README lists what is there):
+/// `$COMMERCE_CORPUS/<part>` when the variable is set (relative to the repository root), else
+/// `../shared/corpus/<part>` beside the repository root. A missing directory fails the test
+/// with where it looked and how to get the data; it never passes by skipping.
+pub fn corpus(part: &str) -> std::path::PathBuf {
+    let repository = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = std::env::var_os("COMMERCE_CORPUS").map_or_else(
+        || repository.join("../shared/corpus"),
+        |dir| repository.join(dir),
+    );
+    let dir = root.join(part);
+    assert!(
+        dir.exists(),
+        "the corpus is missing at {}: set COMMERCE_CORPUS to the shared corpus (default \
+         `../shared/corpus` beside the repository root), or fetch its public part with \
+         `scripts/fetch-corpus.sh DIR`",
+        dir.display()
+    );
+    dir
+}

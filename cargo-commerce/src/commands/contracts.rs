@@ -2,15 +2,15 @@
 //! OpenAPI description, as oasdiff's checks; `cargo commerce contracts routes`: the axum routes of the
 //! code against the project's specs.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand};
-use commerce_contracts::contract_test::{HttpExchange, TestFlags, TestTarget, run_contract_tests};
-use commerce_contracts::load::DEFAULT_MAX_SPEC_BYTES;
-use commerce_contracts::{Level, Loaded, SourceReader, SpecSource};
-use commerce_diagnostics::render::{Sources, Summary};
-use commerce_diagnostics::{Diagnostic, RuleRegistry, Severity, sort_and_dedup};
+use commerce_analysis::contracts::{
+    DEFAULT_MAX_SPEC_BYTES, HttpExchange, Level, SourceReader, SpecSource, TestFlags, TestTarget,
+};
+use commerce_analysis::{Analysis, Findings};
+use commerce_diagnostics::render::Summary;
+use commerce_diagnostics::{Diagnostic, Severity};
 use commerce_project::OsFs;
 
 use super::{CliError, load_project};
@@ -104,6 +104,7 @@ pub fn run(cli: &Cli, args: &ContractsArgs) -> Result<Exit, CliError> {
 fn run_test(cli: &Cli, args: &TestArgs) -> Result<Exit, CliError> {
     let started = Instant::now();
     let project = load_project(cli)?;
+    let analysis = Analysis::new(&project)?;
     let flags = TestFlags {
         base_url: args.base_url.clone(),
         headers: args.headers.clone(),
@@ -123,27 +124,26 @@ fn run_test(cli: &Cli, args: &TestArgs) -> Result<Exit, CliError> {
         root: &root,
         max_bytes: DEFAULT_MAX_SPEC_BYTES,
     };
-    let loaded = commerce_contracts::load::load(&reader, &SpecSource::parse(&args.spec))?;
+    let loaded = commerce_analysis::contracts::load(&reader, &SpecSource::parse(&args.spec))?;
     let mut exchange = HttpExchange::new(&target.base_url, Duration::from_secs(args.timeout))
         .map_err(|error| CliError::ContractsSetup(error.to_string()))?;
-    let report = run_contract_tests(&loaded, &mut exchange, &target.options);
-    let mut diagnostics = report.diagnostics;
-    sort_and_dedup(&mut diagnostics);
+    let tested = analysis.contract_test(&loaded, &mut exchange, &target.options);
     if args.format == OutputFormat::Human {
         output::note(&format!(
             "{} request(s) sent to {}",
-            report.requests, target.base_url
+            tested.requests, target.base_url
         ));
     }
-    let sources: Sources = loaded
-        .spec
-        .documents
-        .iter()
-        .map(|document| (document.path.clone(), document.text.clone()))
-        .collect();
-    let summary = Summary::of(&diagnostics, loaded.spec.documents.len(), started.elapsed());
-    print(cli, args.format, &diagnostics, &sources, &summary);
-    Ok(if diagnostics.is_empty() {
+    let documents = loaded.spec.documents.len();
+    print(
+        cli,
+        args.format,
+        &analysis,
+        &tested.findings,
+        documents,
+        started,
+    );
+    Ok(if tested.findings.diagnostics.is_empty() {
         Exit::Clean
     } else {
         Exit::Findings
@@ -156,21 +156,29 @@ fn run_diff(cli: &Cli, args: &DiffArgs) -> Result<Exit, CliError> {
         Some(dir) => dir.clone(),
         None => std::env::current_dir().map_err(CliError::CurrentDir)?,
     };
+    // `[rules]` and suppressions of the project the command runs in, as for `check`.
+    let analysis = Analysis::new(&commerce_project::Project::discover(&root)?)?;
     let reader = SourceReader {
         fs: &OsFs,
         root: &root,
         max_bytes: DEFAULT_MAX_SPEC_BYTES,
     };
-    let (base, head, mut diagnostics) = commerce_contracts::diff_sources(
+    let diffed = analysis.contracts_diff(
         &reader,
         &SpecSource::parse(&args.base),
         &SpecSource::parse(&args.head),
     )?;
-    sort_and_dedup(&mut diagnostics);
-    let sources = sources(&base, &head);
-    let summary = Summary::of(&diagnostics, sources_count(&base, &head), started.elapsed());
-    print(cli, args.format, &diagnostics, &sources, &summary);
-    let failing = diagnostics
+    print(
+        cli,
+        args.format,
+        &analysis,
+        &diffed.findings,
+        diffed.documents,
+        started,
+    );
+    let failing = diffed
+        .findings
+        .diagnostics
         .iter()
         .any(|diagnostic| level_of(diagnostic) >= args.fail_on);
     Ok(if failing { Exit::Findings } else { Exit::Clean })
@@ -181,21 +189,27 @@ fn run_diff(cli: &Cli, args: &DiffArgs) -> Result<Exit, CliError> {
 fn run_routes(cli: &Cli, args: &RoutesArgs) -> Result<Exit, CliError> {
     let started = Instant::now();
     let project = load_project(cli)?;
+    let analysis = Analysis::new(&project)?;
     let config = &project.config().contracts;
     if config.routes.is_empty() || config.specs.is_empty() {
         output::note(
             "set `specs` and `routes` under [contracts] in commerce.toml to compare routes with the spec",
         );
     }
-    let (code, mut diagnostics) = commerce_contracts::check_routes(&OsFs, project.root(), config);
-    sort_and_dedup(&mut diagnostics);
+    let checked = analysis.contracts_routes(&project, &OsFs);
     if args.format == OutputFormat::Human {
-        output::note(&format!("{} route(s) found in code", code.len()));
+        output::note(&format!("{} route(s) found in code", checked.routes.len()));
     }
-    let sources = output::sources_for(project.root(), &diagnostics);
-    let summary = Summary::of(&diagnostics, sources.len(), started.elapsed());
-    print(cli, args.format, &diagnostics, &sources, &summary);
-    Ok(output::gate(&diagnostics, args.fail_on))
+    let files = checked.findings.sources.len();
+    print(
+        cli,
+        args.format,
+        &analysis,
+        &checked.findings,
+        files,
+        started,
+    );
+    Ok(output::gate(&checked.findings.diagnostics, args.fail_on))
 }
 
 /// A finding's oasdiff level (`data.level`); a spec problem's (`contracts/invalid-spec`)
@@ -213,36 +227,24 @@ fn level_of(diagnostic: &Diagnostic) -> Level {
     })
 }
 
-/// The texts findings point into: the head's files by path, the base's by source
-/// (`git:REF:path`), so both versions of one file can be shown.
-fn sources(base: &Loaded, head: &Loaded) -> Sources {
-    let head_files = head
-        .spec
-        .documents
-        .iter()
-        .map(|document| (document.path.clone(), document.text.clone()));
-    let base_files = base
-        .spec
-        .documents
-        .iter()
-        .map(|document| (PathBuf::from(&document.source), document.text.clone()));
-    base_files.chain(head_files).collect()
-}
-
-fn sources_count(base: &Loaded, head: &Loaded) -> usize {
-    base.spec.documents.len() + head.spec.documents.len()
-}
-
-/// Findings in the requested format, with the contracts rules for SARIF's rule list.
+/// Findings in the requested format, summarised over `files` files.
 fn print(
     cli: &Cli,
     format: OutputFormat,
-    diagnostics: &[Diagnostic],
-    sources: &Sources,
-    summary: &Summary,
+    analysis: &Analysis,
+    findings: &Findings,
+    files: usize,
+    started: Instant,
 ) {
-    let rules = RuleRegistry::new(commerce_contracts::rules());
-    output::print_diagnostics(cli, format, diagnostics, sources, summary, &rules);
+    let summary = Summary::of(&findings.diagnostics, files, started.elapsed());
+    output::print_diagnostics(
+        cli,
+        format,
+        &findings.diagnostics,
+        &findings.sources,
+        &summary,
+        analysis.registry(),
+    );
 }
 
 #[cfg(test)]

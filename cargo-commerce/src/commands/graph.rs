@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
+use commerce_analysis::Analysis;
 use commerce_diagnostics::render::Summary;
-use commerce_diagnostics::{Diagnostic, RuleRegistry};
-use commerce_project::{FileSystem, OsFs, Project};
+use commerce_project::{FileSystem, OsFs};
 
 use super::contracts::RoutesArgs;
 use super::{CliError, load_project};
@@ -28,14 +28,15 @@ pub enum GraphFormat {
 }
 
 pub fn run(cli: &Cli, args: &GraphArgs) -> Result<Exit, CliError> {
-    let (_, report) = frontend_report(cli)?;
+    let project = load_project(cli)?;
+    let graph = commerce_analysis::frontend_graph(&project, Arc::new(OsFs));
     match args.format {
-        GraphFormat::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&report.graph.to_json()).unwrap_or_default()
-        ),
-        GraphFormat::Dot => print!("{}", report.graph.to_dot()),
-        GraphFormat::Mermaid => print!("{}", report.graph.to_mermaid()),
+        GraphFormat::Json => {
+            let json = serde_json::to_string_pretty(&graph.to_json()).map_err(CliError::Graph)?;
+            println!("{json}");
+        }
+        GraphFormat::Dot => print!("{}", graph.to_dot()),
+        GraphFormat::Mermaid => print!("{}", graph.to_mermaid()),
     }
     Ok(Exit::Clean)
 }
@@ -44,31 +45,30 @@ pub fn run(cli: &Cli, args: &GraphArgs) -> Result<Exit, CliError> {
 /// rules' findings in the shared formats; exits 1 on a finding at or above `--fail-on`.
 pub fn routes(cli: &Cli, args: &RoutesArgs) -> Result<Exit, CliError> {
     let started = Instant::now();
-    let (project, report) = frontend_report(cli)?;
-    let diagnostics: Vec<Diagnostic> = report
-        .diagnostics
-        .into_iter()
-        .filter(|diagnostic| diagnostic.rule.starts_with(ROUTE_RULES))
-        .collect();
-    if args.format == OutputFormat::Human {
-        print!("{}", commerce_frontend::routes_table(&report.routes));
-    } else {
-        let sources = output::sources_for(project.root(), &diagnostics);
-        let summary = Summary::of(&diagnostics, sources.len(), started.elapsed());
-        let rules = RuleRegistry::new(commerce_frontend::rules());
-        output::print_diagnostics(cli, args.format, &diagnostics, &sources, &summary, &rules);
-    }
-    Ok(output::gate(&diagnostics, args.fail_on))
-}
-
-/// The prefix of the rules that judge routes (`frontend/route-missing-default-export`, …).
-const ROUTE_RULES: &str = "frontend/route-";
-
-fn frontend_report(cli: &Cli) -> Result<(Project, commerce_frontend::FrontendReport), CliError> {
     let project = load_project(cli)?;
+    let analysis = Analysis::new(&project)?;
     let fs: Arc<dyn FileSystem> = Arc::new(OsFs);
-    let files = commerce_project::inventory(fs.as_ref(), project.root(), &[]).files;
-    let report =
-        commerce_frontend::check_project(fs, project.root(), &files, &project.config().frontend);
-    Ok((project, report))
+    let checked = analysis.frontend_routes(&project, fs);
+    let findings = &checked.findings;
+    if args.format == OutputFormat::Human {
+        print!(
+            "{}",
+            commerce_analysis::frontend::routes_table(&checked.routes)
+        );
+    } else {
+        let summary = Summary::of(
+            &findings.diagnostics,
+            findings.sources.len(),
+            started.elapsed(),
+        );
+        output::print_diagnostics(
+            cli,
+            args.format,
+            &findings.diagnostics,
+            &findings.sources,
+            &summary,
+            analysis.registry(),
+        );
+    }
+    Ok(output::gate(&findings.diagnostics, args.fail_on))
 }

@@ -4,9 +4,11 @@
 use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand};
+use commerce_analysis::Analysis;
+use commerce_analysis::migrations::{
+    DEFAULT_PROBE_SEED, PostgresServer, VerifyError, VerifyOptions,
+};
 use commerce_diagnostics::render::Summary;
-use commerce_diagnostics::{RuleRegistry, sort_and_dedup};
-use commerce_migrations::{PostgresServer, VerifyOptions};
 use commerce_project::{Dialect, OsFs};
 
 use super::{CliError, load_project};
@@ -43,7 +45,7 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     pub lock_timeout: u64,
     /// Seeds the values the constraint probes insert (the same seed, the same inserts).
-    #[arg(long, value_name = "N", default_value_t = commerce_migrations::DEFAULT_PROBE_SEED)]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_PROBE_SEED)]
     pub seed: u64,
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     pub format: OutputFormat,
@@ -61,6 +63,7 @@ pub fn run(cli: &Cli, args: &MigrationsArgs) -> Result<Exit, CliError> {
 fn run_verify(cli: &Cli, args: &VerifyArgs) -> Result<Exit, CliError> {
     let started = Instant::now();
     let project = load_project(cli)?;
+    let analysis = Analysis::new(&project)?;
     let only = match &args.base {
         Some(base) => Some(
             commerce_project::changed_files(project.root(), base)
@@ -78,16 +81,14 @@ fn run_verify(cli: &Cli, args: &VerifyArgs) -> Result<Exit, CliError> {
         lock_timeout: Duration::from_secs(args.lock_timeout),
         probe_seed: args.seed,
     };
-    let config = &project.config().migrations;
-    let on_postgres = config.dialect == Dialect::Postgres;
-    let report = if on_postgres {
-        let server = PostgresServer::from_env().map_err(commerce_migrations::VerifyError::from)?;
-        commerce_migrations::verify(&OsFs, project.root(), config, &server, &options)?
+    let on_postgres = project.config().migrations.dialect == Dialect::Postgres;
+    let server = if on_postgres {
+        Some(PostgresServer::from_env().map_err(VerifyError::from)?)
     } else {
-        commerce_migrations::verify_sqlite(&OsFs, project.root(), config, &options)?
+        None
     };
-    let mut diagnostics = report.diagnostics;
-    sort_and_dedup(&mut diagnostics);
+    let verified = analysis.verify_migrations(&project, &OsFs, server.as_ref(), &options)?;
+    let report = &verified.report;
     if args.format == OutputFormat::Human {
         for timing in &report.timings {
             let steps = match (timing.down, timing.reup) {
@@ -114,16 +115,19 @@ fn run_verify(cli: &Cli, args: &VerifyArgs) -> Result<Exit, CliError> {
             ));
         }
     }
-    let sources = output::sources_for(project.root(), &diagnostics);
-    let summary = Summary::of(&diagnostics, report.timings.len(), started.elapsed());
-    let registry = RuleRegistry::new(commerce_migrations::rules());
+    let findings = &verified.findings;
+    let summary = Summary::of(
+        &findings.diagnostics,
+        report.timings.len(),
+        started.elapsed(),
+    );
     output::print_diagnostics(
         cli,
         args.format,
-        &diagnostics,
-        &sources,
+        &findings.diagnostics,
+        &findings.sources,
         &summary,
-        &registry,
+        analysis.registry(),
     );
-    Ok(output::gate(&diagnostics, args.fail_on))
+    Ok(output::gate(&findings.diagnostics, args.fail_on))
 }

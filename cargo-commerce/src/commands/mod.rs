@@ -36,9 +36,9 @@ pub enum CliError {
     #[error(transparent)]
     Lsp(#[from] commerce_lsp::LspError),
     #[error(transparent)]
-    Verify(#[from] commerce_migrations::VerifyError),
+    Verify(#[from] commerce_analysis::migrations::VerifyError),
     #[error(transparent)]
-    Contracts(#[from] commerce_contracts::LoadError),
+    Contracts(#[from] commerce_analysis::contracts::LoadError),
     /// A contract test that cannot start (a bad base URL, a missing token variable).
     #[error("{0}")]
     ContractsSetup(String),
@@ -46,6 +46,8 @@ pub enum CliError {
     Runner(#[from] commerce_runner::RunnerError),
     #[error("cannot determine the current directory: {0}")]
     CurrentDir(#[source] std::io::Error),
+    #[error("cannot write the graph as JSON: {0}")]
+    Graph(#[source] serde_json::Error),
 }
 
 /// The project named by `--project`, or found from the current directory.

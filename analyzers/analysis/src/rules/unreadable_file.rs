@@ -41,3 +41,12 @@ pub(crate) fn diagnostic(path: &Path, error: &io::Error) -> Diagnostic {
     )
     .with_help(help)
 }
+
+/// Keeps one unreadable-file finding per file: the per-file and the project-level analyzers
+/// that both read a file (a binary `.ts`) each fail on it, with the same cause.
+pub(crate) fn one_per_file(diagnostics: &mut Vec<Diagnostic>) {
+    let mut seen = std::collections::HashSet::new();
+    diagnostics.retain(|diagnostic| {
+        diagnostic.rule != UnreadableFile::META.id || seen.insert(diagnostic.path.clone())
+    });
+}

@@ -6,5 +6,6 @@ pub mod oasdiff;
 pub mod operation_without_route;
 pub mod response_conformance;
 pub mod route_missing_from_spec;
+pub mod unparsable_route_file;
 
 pub use invalid_spec::INVALID_SPEC;

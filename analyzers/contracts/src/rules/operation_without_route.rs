@@ -38,10 +38,12 @@ pub fn check(routes: &[CodeRoute], specs: &[&Loaded]) -> Vec<Diagnostic> {
     for loaded in specs {
         for entry in &loaded.spec.paths {
             for operation in &entry.operations {
-                if routes
-                    .iter()
-                    .any(|route| route.serves(&operation.method, &entry.path))
-                {
+                let served = loaded.spec.served_paths(entry, operation);
+                if routes.iter().any(|route| {
+                    served
+                        .iter()
+                        .any(|path| route.serves(&operation.method, path))
+                }) {
                     continue;
                 }
                 let document = &loaded.spec.documents[operation.loc.doc.0 as usize];

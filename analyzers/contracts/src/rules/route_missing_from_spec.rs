@@ -43,10 +43,13 @@ pub fn check(routes: &[CodeRoute], specs: &[&Loaded]) -> Vec<Diagnostic> {
     let described = |route: &CodeRoute| {
         specs.iter().any(|loaded| {
             loaded.spec.paths.iter().any(|entry| {
-                entry
-                    .operations
-                    .iter()
-                    .any(|operation| route.serves(&operation.method, &entry.path))
+                entry.operations.iter().any(|operation| {
+                    loaded
+                        .spec
+                        .served_paths(entry, operation)
+                        .iter()
+                        .any(|path| route.serves(&operation.method, path))
+                })
             })
         })
     };
@@ -90,25 +93,56 @@ pub fn check(routes: &[CodeRoute], specs: &[&Loaded]) -> Vec<Diagnostic> {
         .collect()
 }
 
+/// The one finding for routes in code when `[contracts] specs` names no spec: how to set one
+/// up, on the first route (a warning per route would bury everything else).
+pub fn no_spec(first: &CodeRoute, routes: usize) -> Diagnostic {
+    Diagnostic::new(
+        RouteMissingFromSpec::META.id,
+        Severity::Info,
+        first.file.clone(),
+        first.range,
+        format!(
+            "{routes} route(s) are served in code, but `[contracts] specs` names no OpenAPI spec to compare them with"
+        ),
+    )
+    .with_help(
+        "set `specs = [\"openapi.yaml\"]` under [contracts] in commerce.toml, or remove `routes` there to turn the comparison off",
+    )
+    .with_data("level", "info")
+}
+
 fn stub(loaded: &Loaded, route: &CodeRoute, methods: &[String]) -> Option<Fix> {
     let document = loaded.spec.documents.first()?;
     let only_this_method = [route.method.clone()];
+    // The spec's paths are relative to its servers' base path.
+    let spec_path = loaded
+        .spec
+        .base_paths
+        .iter()
+        .filter(|base| !base.is_empty())
+        .find_map(|base| {
+            route
+                .path
+                .strip_prefix(base.as_str())
+                .filter(|rest| rest.starts_with('/'))
+        })
+        .unwrap_or(&route.path);
     let path_exists = loaded
         .spec
         .paths
         .iter()
-        .any(|entry| template_key(&entry.path) == template_key(&route.path));
+        .any(|entry| template_key(&entry.path) == template_key(spec_path));
     let methods = if path_exists {
         &only_this_method[..]
     } else {
         methods
     };
-    let (at, text) = stub_insertion(&document.text, &loaded.spec, &route.path, methods)?;
+    let (at, text) = stub_insertion(&document.text, &loaded.spec, spec_path, methods)?;
     Some(Fix::unsafe_edit(
         format!(
             "Add a stub `{} {}` operation to {}",
             route.method,
-            route.path,
+            spec_path,
             document.path.display()
         ),
         vec![Edit::insertion(document.path.clone(), at, text)],

@@ -1,6 +1,7 @@
 //! Round trips on a real Postgres: an ephemeral cluster from the machine's binaries. Each
-//! test starts its own cluster and stops it on drop; without the binaries the tests say so
-//! and pass. `DATABASE_URL` is tested by pointing it at such a cluster.
+//! test starts its own cluster and stops it on drop; without the binaries the tests fail with
+//! the install hint, unless `COMMERCE_TEST_SKIP_POSTGRES=1` opts out explicitly.
+//! `DATABASE_URL` is tested by pointing it at such a cluster.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -10,18 +11,13 @@ use commerce_project::{MemoryFs, MigrationsConfig, OsFs};
 
 use super::*;
 
-/// An ephemeral cluster for one test, or `None` (with the reason printed) when Postgres is not
-/// installed. Never `DATABASE_URL`'s server: some tests create roles and databases.
+/// An ephemeral cluster for one test, or `None` when Postgres is not installed and the run
+/// opted out (`COMMERCE_TEST_SKIP_POSTGRES=1`). Never `DATABASE_URL`'s server: some tests
+/// create roles and databases.
 fn server() -> Option<PostgresServer> {
     match PostgresServer::ephemeral() {
         Ok(server) => Some(server),
-        Err(error @ ServerError::NotInstalled { .. }) => {
-            #[allow(clippy::print_stderr)]
-            {
-                eprintln!("skipping: {error}");
-            }
-            None
-        }
+        Err(error @ ServerError::NotInstalled { .. }) if server::postgres_opted_out(&error) => None,
         Err(error) => panic!("cannot start Postgres: {error}"),
     }
 }
@@ -539,12 +535,7 @@ fn a_sqlite_history_round_trips_in_memory() {
 #[test]
 fn corpus_histories() {
     let Some(server) = server() else { return };
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/migrations");
-    assert!(
-        corpus.is_dir(),
-        "the corpus is missing at {}",
-        corpus.display()
-    );
+    let corpus = commerce_project::testing::corpus("migrations");
     let mut out = String::new();
     for history in ["docs.rs", "atuin-server-postgres", "realworld-axum-sqlx"] {
         let config = MigrationsConfig {
@@ -561,7 +552,7 @@ fn corpus_histories() {
 /// The SQLite history of the corpus, on the in-memory database.
 #[test]
 fn corpus_sqlite_history() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/migrations");
+    let corpus = commerce_project::testing::corpus("migrations");
     let config = MigrationsConfig {
         dir: "atuin-client-sqlite".to_owned(),
         dialect: Dialect::Sqlite,

@@ -159,6 +159,35 @@ pub struct FrontendConfig {
     pub type_only_cycles: CycleLevel,
 }
 
+impl FrontendConfig {
+    /// Spells `roots` and `routes` the one way the analyzers compare paths: relative to the
+    /// project root, without `.`, `..` or a trailing slash (`""` is the root itself), so `.`,
+    /// `./web`, `web/` and an absolute path inside the project mean what they say.
+    pub fn normalize_paths(&mut self, project_root: &Path) {
+        for root in &mut self.roots {
+            *root = project_relative(project_root, root);
+        }
+        if let Some(routes) = &mut self.routes {
+            *routes = project_relative(project_root, routes);
+        }
+    }
+}
+
+/// `written` relative to `project_root`, lexically normal; an absolute path outside the
+/// project is kept as written.
+fn project_relative(project_root: &Path, written: &str) -> String {
+    let path = Path::new(written);
+    let relative = if path.is_absolute() {
+        match crate::lexically_normal(path).strip_prefix(project_root) {
+            Ok(inside) => inside.to_path_buf(),
+            Err(_) => return written.to_owned(),
+        }
+    } else {
+        crate::lexically_normal(path)
+    };
+    relative.to_string_lossy().into_owned()
+}
+
 /// The level of `frontend.type_only_cycles`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]
