@@ -625,6 +625,66 @@ mod table_tests {
         }
     }
 
+    /// The route table of a React Router 7 app (`routes.ts`: `route`, `index`, `layout`,
+    /// `prefix`, a wrapper around `...await flatRoutes({ ignoredRouteFiles })`) and of a Remix
+    /// v2 flat-routes app equal, row for row (path, file, parent layout), the tables the
+    /// frameworks build. Those tables (`fixtures/rules/frontend/<fixture>.routes.tsv`) were
+    /// written by `fixtures/rules/frontend/framework-routes.mjs`, which runs
+    /// `@react-router/dev@7` + `@react-router/fs-routes@7` (7.18.7) and `@remix-run/dev@2`'s
+    /// `flatRoutes` on the fixture; see its header for the commands.
+    #[test]
+    fn framework_routes_equal_the_frameworks_own_tables() {
+        for name in ["routes-react-router-framework", "routes-remix-flat"] {
+            let expected_file = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../fixtures/rules/frontend")
+                .join(format!("{name}.routes.tsv"));
+            let expected = std::fs::read_to_string(&expected_file).expect("the expected table");
+            let mut expected: Vec<&str> = expected.lines().collect();
+            expected.sort_unstable();
+            let report = fixture(name).report();
+            let mut found: Vec<String> = report
+                .routes
+                .iter()
+                .map(|route| {
+                    let parent = route
+                        .parent
+                        .as_deref()
+                        .map(display_path)
+                        .unwrap_or_default();
+                    format!("{}\t{}\t{parent}", route.path, display_path(&route.file))
+                })
+                .collect();
+            found.sort_unstable();
+            assert_eq!(found, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn framework_route_kinds_and_problems() {
+        let report = fixture("routes-react-router-framework").report();
+        let kind = |file: &str| {
+            report
+                .routes
+                .iter()
+                .find(|route| display_path(&route.file) == file)
+                .map(|route| (route.kind, route.is_ok()))
+        };
+        assert_eq!(
+            kind("app/routes/api.cart.ts"),
+            Some((RouteKind::Resource, true))
+        );
+        assert_eq!(
+            kind("app/routes/account.tsx"),
+            Some((RouteKind::Layout, true))
+        );
+        assert_eq!(
+            kind("app/routes/_auth.tsx"),
+            Some((RouteKind::Layout, true))
+        );
+        assert_eq!(kind("app/routes/_index.tsx"), Some((RouteKind::Page, true)));
+        assert_eq!(kind("app/root.tsx"), Some((RouteKind::Layout, true)));
+    }
+
     #[test]
     fn the_configured_routes_directory_wins() {
         let mut project = fixture("routes-next");
