@@ -57,7 +57,12 @@ pub(crate) fn discover(context: &Context<'_>) -> FrameworkRoutes {
                 }
                 routes
             }
-            None => file_routes(&files),
+            None => {
+                if let Some(config) = remix_routes_function(context, &app_dir) {
+                    found.unreadable.push(config);
+                }
+                file_routes(&files)
+            }
         };
         let root_file = context.module(root_id).path.clone();
         found.routes.push((
@@ -123,6 +128,36 @@ fn app_files(context: &Context<'_>, app_dir: &Path) -> Vec<String> {
         .collect();
     files.sort();
     files
+}
+
+/// A Remix config beside the app directory (`remix.config.*`, or a `vite.config.*` using
+/// `@remix-run/dev`) whose `routes` function defines routes in code, and where: those routes
+/// (added to, or replacing, the flat files) cannot be read without running it.
+fn remix_routes_function(context: &Context<'_>, app_dir: &Path) -> Option<(PathBuf, TextRange)> {
+    let package = app_dir.parent().unwrap_or(Path::new(""));
+    ["remix", "vite"].iter().find_map(|stem| {
+        CONFIG_EXTENSIONS
+            .iter()
+            .chain(&["cjs"])
+            .find_map(|extension| {
+                let path = package.join(format!("{stem}.config.{extension}"));
+                let text = context
+                    .modules
+                    .fs
+                    .read_to_string(&context.modules.absolute(&path))
+                    .ok()?;
+                if *stem == "vite" && !text.contains("@remix-run/dev") {
+                    return None;
+                }
+                let at = ["routes(", "routes:", "routes ="]
+                    .iter()
+                    .filter_map(|pattern| text.find(pattern))
+                    .min()?;
+                let start = commerce_diagnostics::TextSize::new(u32::try_from(at).ok()?);
+                let end = start + commerce_diagnostics::TextSize::new(6);
+                Some((path, TextRange::new(start, end)))
+            })
+    })
 }
 
 /// Remix v2's and `flatRoutes()`'s default: the flat files of `routes/`.

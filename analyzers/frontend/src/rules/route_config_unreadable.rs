@@ -13,8 +13,9 @@ declare_rule! {
     /// be read without running it: arrays of `route()`, `index()`, `layout()`, `prefix()`,
     /// `...await flatRoutes()`, calls wrapping such an array, and top-level constants holding
     /// them. Routes built by loops, `.map()`, conditions or imported helpers are such a case.
-    /// Once per file, as information: the route table then lists what could be read, or the
-    /// flat-file routes of `app/routes/` when nothing could.
+    /// Also a Remix config (`remix.config.*`, or a `vite.config.*` with `@remix-run/dev`) with
+    /// a `routes` function. Once per file, as information: the route table then lists what
+    /// could be read, or the flat-file routes of `app/routes/` when nothing could.
     ///
     /// ## Why is this bad?
     /// It is not wrong for React Router, but the route checks (default exports, broken
@@ -49,7 +50,7 @@ pub(crate) fn check(unreadable: &[(PathBuf, TextRange)]) -> Vec<Diagnostic> {
                 path,
                 *range,
                 format!(
-                    "`{}` computes routes in a way that cannot be read without running it: those routes are not checked",
+                    "`{}` computes routes in a way that cannot be read without running it: only the routes read from it or from `app/routes/` are checked",
                     display_path(path)
                 ),
             )
@@ -83,7 +84,7 @@ mod tests {
         assert_eq!(
             project.findings(RouteConfigUnreadable::META.id),
             [
-                "app/routes.ts:3:16 `app/routes.ts` computes routes in a way that cannot be read without running it: those routes are not checked"
+                "app/routes.ts:3:16 `app/routes.ts` computes routes in a way that cannot be read without running it: only the routes read from it or from `app/routes/` are checked"
             ]
         );
         let routes: Vec<String> = project
@@ -93,6 +94,31 @@ mod tests {
             .map(|route| format!("{} {}", route.path, display_path(&route.file)))
             .collect();
         assert_eq!(routes, ["/ app/root.tsx", "/about app/routes/about.tsx"]);
+    }
+
+    #[test]
+    fn a_remix_routes_function_is_reported_once() {
+        let project = Project::new(&[
+            (
+                "remix.config.js",
+                "export default {\n  routes(defineRoutes) {\n    return defineRoutes(() => {});\n  },\n};\n",
+            ),
+            (
+                "app/root.tsx",
+                ROOT.replace("react-router", "@remix-run/react").as_str(),
+            ),
+            (
+                "app/routes/about.tsx",
+                "export default function About() { return null; }\n",
+            ),
+        ]);
+        assert_eq!(project.diagnostics(RouteConfigUnreadable::META.id).len(), 1);
+        assert_eq!(
+            project.findings(RouteConfigUnreadable::META.id)[0]
+                .split(' ')
+                .next(),
+            Some("remix.config.js:2:3")
+        );
     }
 
     #[test]
