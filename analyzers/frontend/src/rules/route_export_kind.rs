@@ -5,7 +5,7 @@ use commerce_diagnostics::{Diagnostic, FixAvailability, Severity, declare_rule};
 
 use super::Context;
 use crate::project::ModuleId;
-use crate::routes::Route;
+use crate::routes::{Route, RouteKind};
 
 /// The route module exports the framework calls (functions) or renders (components).
 const FUNCTION_EXPORTS: [&str; 12] = [
@@ -96,9 +96,11 @@ pub(crate) fn check(
     diagnostics
 }
 
-/// The root route of a framework app: the only framework row without a parent.
+/// The root route of a framework app: the only framework row without a parent (Next.js
+/// layouts are `layout.*` files, React Router objects are elements).
 fn is_root(route: &Route) -> bool {
     route.parent.is_none()
+        && route.kind == RouteKind::Layout
         && route.path == "/"
         && route.file.file_stem().is_some_and(|stem| stem == "root")
 }
