@@ -20,7 +20,8 @@ pub(crate) type ModuleId = usize;
 /// What became of a module's text.
 #[derive(Debug)]
 pub(crate) enum Source {
-    Parsed(ModuleFacts),
+    /// Boxed: the facts are large, and most modules of a project hold them.
+    Parsed(Box<ModuleFacts>),
     ParseError(ParseError),
     /// Too large, not UTF-8 or unreadable: reported by the caller, see
     /// [`crate::FrontendReport::skipped`].
@@ -274,7 +275,7 @@ fn load_module(fs: &dyn FileSystem, root: &Path, path: &Path) -> (Module, Option
     let dialect = Dialect::of(path).unwrap_or(Dialect::TypeScript);
     let (source, skipped) = match read_source(fs, &root.join(path)) {
         Ok(text) => match parse_module(path, &text) {
-            Ok(parsed) => (Source::Parsed(collect(&parsed)), None),
+            Ok(parsed) => (Source::Parsed(Box::new(collect(&parsed))), None),
             Err(error) => (Source::ParseError(error), None),
         },
         Err(reason) => (

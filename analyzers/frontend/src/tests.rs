@@ -27,7 +27,10 @@ fn every_rule_is_documented_with_the_house_sections() {
             "frontend/nullish-required-prop",
             "frontend/parse-error",
             "frontend/route-broken-import",
+            "frontend/route-config-unreadable",
+            "frontend/route-export-kind",
             "frontend/route-missing-default-export",
+            "frontend/route-types-not-generated",
             "frontend/unresolved-import",
         ]
     );

@@ -4,16 +4,20 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::fs::FileSystem;
+use crate::workspaces::{WorkspacePatterns, read_json};
 
 /// What `init` found in a project tree. Paths are relative to the root, with `/` separators.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Layout {
     /// Directories holding a frontend package (a package.json next to a tsconfig.json, or one
-    /// depending on react/next/vite).
+    /// depending on react/next/vite): in a monorepo, its workspace packages (npm, yarn, pnpm,
+    /// lerna workspaces; nx projects) that are frontend packages. Never the root itself: a
+    /// frontend at the root is the whole project, which is what no roots means.
     pub frontend_roots: Vec<String>,
-    /// The tsconfig.json of the first frontend root, if it has one.
+    /// The project's tsconfig.json when it has exactly one. With several, each file is
+    /// resolved with the tsconfig that owns it, as TypeScript does, so none is written.
     pub tsconfig: Option<String>,
-    /// A Next.js app-router directory (`app/` or `src/app/`) of the first frontend root.
+    /// The Next.js app-router directory (`app/` or `src/app/`) of a single Next.js frontend.
     pub routes: Option<String>,
     /// OpenAPI documents: YAML/JSON files whose first kilobyte declares `openapi`.
     pub specs: Vec<String>,
@@ -40,6 +44,7 @@ pub fn detect_layout(fs: &dyn FileSystem, root: &Path) -> Layout {
         .collect();
     let mut layout = Layout::default();
     let mut migration_dirs = BTreeSet::new();
+    let mut package_dirs = BTreeSet::new();
     let (mut uses_postgres, mut uses_sqlite) = (false, false);
     for file in &files {
         let name = file
@@ -48,8 +53,8 @@ pub fn detect_layout(fs: &dyn FileSystem, root: &Path) -> Layout {
             .unwrap_or("");
         let dir = file.parent().unwrap_or(Path::new(""));
         match name {
-            "package.json" if is_frontend_package(fs, root, dir) => {
-                layout.frontend_roots.push(slash(dir));
+            "package.json" | "project.json" if !in_node_modules(dir) => {
+                package_dirs.insert(dir.to_path_buf());
             }
             "Cargo.toml" => {
                 let manifest = fs.read_to_string(&root.join(file)).unwrap_or_default();
@@ -71,16 +76,30 @@ pub fn detect_layout(fs: &dyn FileSystem, root: &Path) -> Layout {
             }
         }
     }
+    layout.frontend_roots = frontend_roots(fs, root, &package_dirs);
     layout.sqlite = uses_sqlite && !uses_postgres;
     // The shallowest directory of migrations; sqlx and diesel keep one per project.
     layout.migrations_dir = migration_dirs
         .iter()
         .min_by_key(|dir| (dir.components().count(), dir.to_path_buf()))
         .map(|dir| slash(dir));
-    if let Some(first) = layout.frontend_roots.first().cloned() {
-        let under = |relative: &str| join_glob(Path::new(&first), relative);
-        let has = |relative: &str| files.iter().any(|file| slash(file) == under(relative));
-        layout.tsconfig = has("tsconfig.json").then(|| under("tsconfig.json"));
+    let tsconfigs: Vec<&PathBuf> = files
+        .iter()
+        .filter(|file| {
+            file.file_name().is_some_and(|name| name == "tsconfig.json") && !in_node_modules(file)
+        })
+        .collect();
+    if let [only] = tsconfigs[..] {
+        layout.tsconfig = Some(slash(only));
+    }
+    let single = match &layout.frontend_roots[..] {
+        [] if !package_dirs.contains(Path::new("")) => None,
+        [] => Some(String::new()),
+        [only] => Some(only.clone()),
+        _ => None,
+    };
+    if let Some(single) = single.filter(|dir| depends_on(fs, &root.join(dir), "next")) {
+        let under = |relative: &str| join_glob(Path::new(&single), relative);
         layout.routes = ["app", "src/app"]
             .into_iter()
             .find(|dir| {
@@ -222,16 +241,75 @@ fn is_rust(path: &Path) -> bool {
     path.extension().is_some_and(|extension| extension == "rs")
 }
 
-fn is_frontend_package(fs: &dyn FileSystem, root: &Path, dir: &Path) -> bool {
-    if fs.is_file(&root.join(dir).join("tsconfig.json")) {
-        return true;
+fn in_node_modules(path: &Path) -> bool {
+    path.components()
+        .any(|component| component.as_os_str() == "node_modules")
+}
+
+/// The frontend roots among the directories holding a `package.json` (or an nx
+/// `project.json`): the workspace packages when the root declares a workspace (all of them
+/// when its patterns match none), each only once and never inside another root; the root
+/// itself is dropped, since no roots already means the whole project.
+fn frontend_roots(
+    fs: &dyn FileSystem,
+    root: &Path,
+    package_dirs: &BTreeSet<PathBuf>,
+) -> Vec<String> {
+    let patterns = WorkspacePatterns::declared_at(fs, root, None);
+    let nx = fs.is_file(&root.join("nx.json"));
+    let is_member = |dir: &Path| {
+        patterns
+            .as_ref()
+            .is_some_and(|patterns| patterns.matches(dir))
+            || (nx && fs.is_file(&root.join(dir).join("project.json")))
+    };
+    let members: Vec<&PathBuf> = package_dirs.iter().filter(|dir| is_member(dir)).collect();
+    let candidates: Vec<&PathBuf> = if members.is_empty() {
+        package_dirs.iter().collect()
+    } else {
+        members
+    };
+    let mut roots: Vec<&PathBuf> = candidates
+        .into_iter()
+        .filter(|dir| !dir.as_os_str().is_empty() && is_frontend_package(fs, &root.join(dir)))
+        .collect();
+    if package_dirs.contains(Path::new(""))
+        && patterns.is_none()
+        && !nx
+        && is_frontend_package(fs, root)
+    {
+        return Vec::new();
     }
-    let manifest = fs
-        .read_to_string(&root.join(dir).join("package.json"))
-        .unwrap_or_default();
-    ["\"react\"", "\"next\"", "\"vite\""]
+    roots.sort();
+    let mut kept: Vec<&PathBuf> = Vec::new();
+    for dir in roots {
+        if !kept.iter().any(|outer| dir.starts_with(outer)) {
+            kept.push(dir);
+        }
+    }
+    kept.into_iter().map(|dir| slash(dir)).collect()
+}
+
+fn is_frontend_package(fs: &dyn FileSystem, dir: &Path) -> bool {
+    fs.is_file(&dir.join("tsconfig.json"))
+        || ["react", "next", "vite"]
+            .iter()
+            .any(|dependency| depends_on(fs, dir, dependency))
+}
+
+/// Whether the `package.json` in `dir` lists `package` among its dependencies.
+fn depends_on(fs: &dyn FileSystem, dir: &Path, package: &str) -> bool {
+    let Some(manifest) = read_json(fs, &dir.join("package.json")) else {
+        return false;
+    };
+    ["dependencies", "devDependencies", "peerDependencies"]
         .iter()
-        .any(|dependency| manifest.contains(dependency))
+        .any(|field| {
+            manifest
+                .get(field)
+                .and_then(|deps| deps.get(package))
+                .is_some()
+        })
 }
 
 /// The migrations directory `path` belongs to: `<dir>/<version>_<name>.sql` (sqlx) or
@@ -287,7 +365,7 @@ mod tests {
         let mut fs = MemoryFs::new();
         let root = Path::new("/shop");
         for (path, text) in [
-            ("web/package.json", r#"{"dependencies":{"react":"19"}}"#),
+            ("web/package.json", r#"{"dependencies":{"next":"15"}}"#),
             ("web/tsconfig.json", "{}"),
             ("web/app/page.tsx", "export default function Page() {}"),
             (
@@ -318,6 +396,90 @@ mod tests {
         assert_eq!(layout.migrations_dir.as_deref(), Some("migrations"));
         assert!(!layout.sqlite);
         insta::assert_snapshot!(layout.to_config());
+    }
+
+    fn layout_of(files: &[(&str, &str)]) -> Layout {
+        let mut fs = MemoryFs::new();
+        for (path, text) in files {
+            fs.insert(Path::new("/repo").join(path), *text);
+        }
+        detect_layout(&fs, Path::new("/repo"))
+    }
+
+    #[test]
+    fn a_monorepo_gets_its_workspace_packages_as_roots_and_no_single_tsconfig() {
+        let layout = layout_of(&[
+            (
+                "package.json",
+                r#"{"devDependencies":{"react":"19","turbo":"2"}}"#,
+            ),
+            (
+                "pnpm-workspace.yaml",
+                "packages:\n  - 'packages/*'\n  - 'templates/*'\n",
+            ),
+            ("turbo.json", "{}"),
+            ("tsconfig.json", "{}"),
+            (
+                "packages/ui/package.json",
+                r#"{"name":"@acme/ui","peerDependencies":{"react":"19"}}"#,
+            ),
+            ("packages/ui/tsconfig.json", "{}"),
+            (
+                "packages/ui/src/fixture/package.json",
+                r#"{"dependencies":{"react":"19"}}"#,
+            ),
+            (
+                "packages/cli/package.json",
+                r#"{"name":"cli","dependencies":{"yargs":"1"}}"#,
+            ),
+            (
+                "templates/shop/package.json",
+                r#"{"dependencies":{"next":"15"}}"#,
+            ),
+            ("templates/shop/tsconfig.json", "{}"),
+            ("templates/shop/app/page.tsx", ""),
+            ("scripts/package.json", r#"{"dependencies":{"react":"19"}}"#),
+        ]);
+        assert_eq!(layout.frontend_roots, ["packages/ui", "templates/shop"]);
+        assert_eq!(layout.tsconfig, None);
+        assert_eq!(layout.routes, None);
+    }
+
+    #[test]
+    fn nx_projects_are_packages() {
+        let layout = layout_of(&[
+            ("package.json", r#"{"devDependencies":{"nx":"20"}}"#),
+            ("nx.json", "{}"),
+            ("apps/store/project.json", "{}"),
+            ("apps/store/tsconfig.json", "{}"),
+            ("libs/data/project.json", "{}"),
+            ("libs/data/tsconfig.json", "{}"),
+            ("tools/package.json", r#"{"dependencies":{"react":"19"}}"#),
+        ]);
+        assert_eq!(layout.frontend_roots, ["apps/store", "libs/data"]);
+    }
+
+    #[test]
+    fn a_frontend_at_the_root_is_the_whole_project_and_never_an_empty_root() {
+        let layout = layout_of(&[
+            ("package.json", r#"{"dependencies":{"next":"15"}}"#),
+            ("tsconfig.json", "{}"),
+            ("app/page.tsx", ""),
+            ("e2e/package.json", r#"{"devDependencies":{"react":"19"}}"#),
+        ]);
+        assert!(layout.frontend_roots.is_empty());
+        assert_eq!(layout.tsconfig.as_deref(), Some("tsconfig.json"));
+        assert_eq!(layout.routes.as_deref(), Some("app"));
+        assert!(!layout.to_config().contains("roots = [\"\"]"));
+    }
+
+    #[test]
+    fn a_workspace_glob_matching_nothing_falls_back_to_every_frontend_package() {
+        let layout = layout_of(&[
+            ("package.json", r#"{"workspaces":["nothing/*"]}"#),
+            ("web/package.json", r#"{"dependencies":{"react":"19"}}"#),
+        ]);
+        assert_eq!(layout.frontend_roots, ["web"]);
     }
 
     #[test]

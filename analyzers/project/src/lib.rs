@@ -15,6 +15,7 @@ mod inventory;
 mod project;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+mod workspaces;
 
 pub use config::{
     Config, ConfigError, ConfigErrorKind, ContractsConfig, CycleLevel, Dialect, DurationError,
@@ -31,3 +32,4 @@ pub use inventory::{
     inventory_claimed, inventory_with,
 };
 pub use project::{CONFIG_FILE_NAME, Project, ProjectError};
+pub use workspaces::{WorkspacePatterns, read_json};

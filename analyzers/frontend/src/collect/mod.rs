@@ -339,6 +339,10 @@ pub struct ModuleFacts {
     pub prop_types: Vec<TypeShape>,
     /// JSX elements rendering capitalized components.
     pub jsx_uses: Vec<JsxUse>,
+    /// `export const name = <object, array or literal>`: exports that are certainly not
+    /// functions, with the range of the name (route modules must export some as functions).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub plain_value_exports: Vec<(String, TextRange)>,
 }
 
 impl ModuleFacts {

@@ -191,6 +191,21 @@ impl Statements<'_> {
 
     fn export_decl(&mut self, export: &ExportDecl) {
         let kind = declaration_kind(&export.decl);
+        if let Decl::Var(var) = &export.decl {
+            for declarator in &var.decls {
+                let plain = declarator.init.as_deref().is_some_and(|init| {
+                    matches!(
+                        init,
+                        Expr::Object(_) | Expr::Array(_) | Expr::Lit(_) | Expr::Tpl(_)
+                    )
+                });
+                if let (true, Pat::Ident(name)) = (plain, &declarator.name) {
+                    self.facts
+                        .plain_value_exports
+                        .push((name.id.sym.to_string(), self.parsed.range(name.id.span)));
+                }
+            }
+        }
         for (name, span) in self.declaration(&export.decl, export.span, true) {
             self.facts.exports.push(Export {
                 name,

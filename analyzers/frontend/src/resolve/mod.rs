@@ -114,6 +114,9 @@ impl ModuleResolver {
         match result {
             Ok(resolution) => self.classify(resolution.path()),
             Err(ResolveError::Builtin { .. } | ResolveError::Ignored(_)) => Resolution::External,
+            Err(_) if is_route_types(specifier) && self.route_types_pending(from, specifier) => {
+                Resolution::External
+            }
             Err(_) if self.is_generated(from, specifier) => Resolution::External,
             Err(_) if !is_path_specifier(specifier) && self.is_external(from, specifier) => {
                 Resolution::External
@@ -227,9 +230,6 @@ impl ModuleResolver {
     /// ignores (generated at build time), directly or through a tsconfig `rootDirs` entry
     /// (where generated types live beside the sources).
     fn is_generated(&self, from: &Path, specifier: &str) -> bool {
-        let Some(from_dir) = from.parent() else {
-            return false;
-        };
         let path_part = specifier.split(['?', '#']).next().unwrap_or(specifier);
         if !is_path_specifier(specifier) {
             if !self.matches_tsconfig_paths(from, specifier) {
@@ -243,7 +243,18 @@ impl ModuleResolver {
                 .iter()
                 .any(|candidate| self.ignored.covers(&normalize(candidate)));
         }
-        let mut candidates = vec![normalize(&from_dir.join(path_part))];
+        self.root_dir_candidates(from, path_part)
+            .iter()
+            .any(|candidate| self.ignored.covers(candidate))
+    }
+
+    /// Where a relative `path` imported by `from` may be: beside `from`, and at the same place
+    /// under every other tsconfig `rootDirs` entry (where generated files live beside sources).
+    fn root_dir_candidates(&self, from: &Path, path: &str) -> Vec<PathBuf> {
+        let Some(from_dir) = from.parent() else {
+            return Vec::new();
+        };
+        let mut candidates = vec![normalize(&from_dir.join(path))];
         if let Ok(Some(tsconfig)) = self.resolver.find_tsconfig(from)
             && let Some(root_dirs) = &tsconfig.compiler_options.root_dirs
         {
@@ -255,13 +266,27 @@ impl ModuleResolver {
                     root_dirs
                         .iter()
                         .filter(|other| *other != source_root)
-                        .map(|other| normalize(&other.join(inside).join(path_part))),
+                        .map(|other| normalize(&other.join(inside).join(path))),
                 );
             }
         }
         candidates
+    }
+
+    /// Whether React Router's route types for `from` have not been generated: no `+types`
+    /// folder beside it or under any of its `rootDirs`. (Once generated, a `./+types/x` that
+    /// still does not resolve is unresolved.)
+    fn route_types_pending(&self, from: &Path, specifier: &str) -> bool {
+        let Some(folder) = specifier
+            .rfind("+types/")
+            .map(|at| &specifier[..at + "+types".len()])
+        else {
+            return false;
+        };
+        !self
+            .root_dir_candidates(from, folder)
             .iter()
-            .any(|candidate| self.ignored.covers(candidate))
+            .any(|dir| self.fs.is_dir(dir))
     }
 
     /// Whether `node_modules/<package>` exists beside `from` or above it: an installed package
@@ -332,6 +357,11 @@ pub(crate) fn is_path_specifier(specifier: &str) -> bool {
         || specifier.starts_with("./")
         || specifier.starts_with("../")
         || specifier.starts_with('/')
+}
+
+/// `./+types/product`: React Router 7's generated route types (`react-router typegen`).
+pub(crate) fn is_route_types(specifier: &str) -> bool {
+    is_path_specifier(specifier) && specifier.contains("/+types/")
 }
 
 /// `virtual:pwa`, `astro:content`, `https://…`: a scheme no file system resolves.

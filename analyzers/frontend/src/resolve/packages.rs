@@ -2,13 +2,12 @@
 //! the dependencies the project declares.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use globset::{GlobSet, GlobSetBuilder};
 use rayon::prelude::*;
 use serde_json::Value;
 
-use commerce_project::FileSystem;
+use commerce_project::{FileSystem, WorkspacePatterns, read_json};
 
 /// What the project's manifests say about packages.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -39,7 +38,11 @@ impl PackageIndex {
         let patterns: Vec<(PathBuf, WorkspacePatterns)> = workspace_roots
             .iter()
             .filter_map(|root| {
-                let patterns = WorkspacePatterns::declared_at(fs, root, &manifests)?;
+                let manifest = manifests
+                    .iter()
+                    .find(|(dir, _)| dir == root)
+                    .map(|(_, manifest)| manifest);
+                let patterns = WorkspacePatterns::declared_at(fs, root, manifest)?;
                 Some((root.clone(), patterns))
             })
             .collect();
@@ -67,116 +70,6 @@ impl PackageIndex {
         }
         index
     }
-}
-
-/// The directories a workspace declaration covers.
-#[derive(Debug)]
-struct WorkspacePatterns {
-    include: GlobSet,
-    exclude: GlobSet,
-}
-
-impl WorkspacePatterns {
-    /// The patterns declared at `root`, from `package.json` or `pnpm-workspace.yaml`.
-    fn declared_at(
-        fs: &dyn FileSystem,
-        root: &Path,
-        manifests: &[(PathBuf, Value)],
-    ) -> Option<Self> {
-        let from_manifest = manifests
-            .iter()
-            .find(|(dir, _)| dir == root)
-            .map(|(_, manifest)| npm_workspaces(manifest))
-            .unwrap_or_default();
-        let from_pnpm = fs
-            .read_to_string(&root.join("pnpm-workspace.yaml"))
-            .map(|text| pnpm_workspaces(&text))
-            .unwrap_or_default();
-        let all: Vec<String> = from_manifest.into_iter().chain(from_pnpm).collect();
-        if all.is_empty() {
-            return None;
-        }
-        let mut include = GlobSetBuilder::new();
-        let mut exclude = GlobSetBuilder::new();
-        for pattern in &all {
-            let (builder, pattern) = match pattern.strip_prefix('!') {
-                Some(negated) => (&mut exclude, negated),
-                None => (&mut include, pattern.as_str()),
-            };
-            let pattern = pattern.trim_start_matches("./").trim_end_matches('/');
-            if let Ok(glob) = globset::GlobBuilder::new(pattern)
-                .literal_separator(true)
-                .build()
-            {
-                builder.add(glob);
-            }
-        }
-        Some(Self {
-            include: include.build().ok()?,
-            exclude: exclude.build().unwrap_or_else(|_| GlobSet::empty()),
-        })
-    }
-
-    fn matches(&self, relative_dir: &Path) -> bool {
-        self.include.is_match(relative_dir) && !self.exclude.is_match(relative_dir)
-    }
-}
-
-fn read_json(fs: &dyn FileSystem, path: &Path) -> Option<Value> {
-    if !fs.is_file(path) {
-        return None;
-    }
-    let text = fs.read_to_string(path).ok()?;
-    serde_json::from_str(&text).ok()
-}
-
-/// `"workspaces": ["packages/*"]` or `"workspaces": { "packages": ["packages/*"] }`.
-fn npm_workspaces(manifest: &Value) -> Vec<String> {
-    let list = match manifest.get("workspaces") {
-        Some(Value::Array(list)) => list,
-        Some(Value::Object(object)) => match object.get("packages") {
-            Some(Value::Array(list)) => list,
-            _ => return Vec::new(),
-        },
-        _ => return Vec::new(),
-    };
-    list.iter()
-        .filter_map(Value::as_str)
-        .map(str::to_owned)
-        .collect()
-}
-
-/// The `packages:` list of a `pnpm-workspace.yaml`, block (`- 'apps/*'`) or flow
-/// (`['apps/*']`) style. Only this one key is read, so no YAML library is needed.
-fn pnpm_workspaces(text: &str) -> Vec<String> {
-    let mut patterns = Vec::new();
-    let mut in_packages = false;
-    for line in text.lines() {
-        let content = line.split(" #").next().unwrap_or_default().trim_end();
-        if content.trim().is_empty() || content.trim_start().starts_with('#') {
-            continue;
-        }
-        if !line.starts_with([' ', '\t', '-']) {
-            in_packages = false;
-            if let Some(rest) = content.strip_prefix("packages:") {
-                in_packages = true;
-                if let Some(flow) = rest.trim().strip_prefix('[') {
-                    let flow = flow.trim_end_matches(']');
-                    patterns.extend(flow.split(',').map(unquote).filter(|p| !p.is_empty()));
-                    in_packages = false;
-                }
-            }
-            continue;
-        }
-        if in_packages && let Some(item) = content.trim_start().strip_prefix('-') {
-            patterns.push(unquote(item));
-        }
-    }
-    patterns
-}
-
-fn unquote(item: &str) -> String {
-    item.trim().trim_matches(['"', '\'']).to_owned()
 }
 
 const DEPENDENCY_FIELDS: [&str; 4] = [
@@ -284,32 +177,5 @@ mod tests {
         let mut names: Vec<&str> = index.workspaces.keys().map(String::as_str).collect();
         names.sort_unstable();
         assert_eq!(names, ["a", "b", "shop"]);
-    }
-
-    #[test]
-    fn pnpm_flow_lists_are_read() {
-        assert_eq!(
-            pnpm_workspaces("packages: ['a/*', \"b\"]\n"),
-            ["a/*".to_owned(), "b".to_owned()]
-        );
-    }
-
-    #[test]
-    fn globs_do_not_cross_directories() {
-        let patterns = WorkspacePatterns {
-            include: {
-                let mut builder = GlobSetBuilder::new();
-                builder.add(
-                    globset::GlobBuilder::new("packages/*")
-                        .literal_separator(true)
-                        .build()
-                        .expect("valid"),
-                );
-                builder.build().expect("valid")
-            },
-            exclude: GlobSet::empty(),
-        };
-        assert!(patterns.matches(Path::new("packages/ui")));
-        assert!(!patterns.matches(Path::new("packages/ui/nested")));
     }
 }

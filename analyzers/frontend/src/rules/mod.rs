@@ -9,7 +9,10 @@ pub mod missing_required_prop;
 pub mod nullish_required_prop;
 pub mod parse_error;
 pub mod route_broken_import;
+pub mod route_config_unreadable;
+pub mod route_export_kind;
 pub mod route_missing_default_export;
+pub mod route_types_not_generated;
 pub mod unresolved_import;
 
 #[cfg(test)]
@@ -79,7 +82,10 @@ pub(crate) fn all() -> Vec<RuleMeta> {
         nullish_required_prop::NullishRequiredProp::META,
         parse_error::UnparsableFile::META,
         route_broken_import::RouteBrokenImport::META,
+        route_config_unreadable::RouteConfigUnreadable::META,
+        route_export_kind::RouteExportKind::META,
         route_missing_default_export::RouteMissingDefaultExport::META,
+        route_types_not_generated::RouteTypesNotGenerated::META,
         unresolved_import::UnresolvedImport::META,
     ]
 }
@@ -107,8 +113,14 @@ pub(crate) fn check_project(
 ) -> Vec<Route> {
     diagnostics.extend(parse_error::check(context));
     diagnostics.extend(import_cycle::check(context));
-    let routes = routes::discover(context, diagnostics);
+    let discovered = routes::discover(context, diagnostics);
+    let routes = discovered.routes;
     diagnostics.extend(route_missing_default_export::check(context, &routes));
     diagnostics.extend(route_broken_import::check(&routes));
+    diagnostics.extend(route_config_unreadable::check(
+        &discovered.unreadable_configs,
+    ));
+    diagnostics.extend(route_export_kind::check(context, &routes));
+    diagnostics.extend(route_types_not_generated::check(context));
     routes.into_iter().map(|(route, _)| route).collect()
 }

@@ -271,6 +271,25 @@ mod tests {
     use super::super::testing::{Project, fixture};
     use super::*;
 
+    /// Three packages, each resolved with the tsconfig that owns its files: the same `@/*`
+    /// alias names `src/` in one and `src/internal/` in another, a third uses `~/*` and
+    /// `baseUrl`; two extend a base from the workspace package `@acme/tsconfig`; workspace
+    /// packages resolve through their `exports`. Only the planted broken import is reported.
+    #[test]
+    fn a_monorepo_resolves_each_file_with_the_tsconfig_that_owns_it() {
+        assert_eq!(
+            fixture("monorepo-tsconfigs").findings(UnresolvedImport::META.id),
+            [
+                "apps/shop/app/routes/home.tsx:2:24 cannot resolve `~/components/footer`: no file matches it through the tsconfig `paths`"
+            ]
+        );
+        // `[frontend] tsconfig` overrides: one tsconfig for every file, as `init` used to
+        // write it, and the other packages' aliases no longer resolve.
+        let mut overridden = fixture("monorepo-tsconfigs");
+        overridden.config.tsconfig = Some("apps/shop/tsconfig.json".to_owned());
+        assert!(overridden.findings(UnresolvedImport::META.id).len() > 1);
+    }
+
     #[test]
     fn snapshot() {
         // Installed: an undeclared package is then known to be missing. (Fixtures cannot hold

@@ -1,7 +1,12 @@
-//! Routes: Next.js app-router and pages-router files, and React Router route objects, each with
-//! the module that renders it and whether it can work: a page without a default export, or one
-//! that reaches (through run-time imports) an unresolved import, a missing export, a file that
-//! does not parse or a run-time import cycle, fails.
+//! Routes: Next.js app-router and pages-router files, React Router route objects, and React
+//! Router 7 framework / Remix v2 apps ([`framework`]: `routes.ts` and flat-file routes), each
+//! with the module that renders it and whether it can work: a page without a default export, or
+//! one that reaches (through run-time imports) an unresolved import, a missing export, a file
+//! that does not parse or a run-time import cycle, fails.
+
+mod config;
+mod flat;
+mod framework;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
@@ -35,12 +40,17 @@ pub enum RouteKind {
     Api,
     /// A React Router route object.
     Element,
+    /// A React Router / Remix route module without a component: only `loader` / `action`.
+    Resource,
 }
 
 impl RouteKind {
     /// Next.js renders (or calls) the default export of every special file but `route.ts`.
     fn needs_default_export(self) -> bool {
-        !matches!(self, RouteKind::Element | RouteKind::Handler)
+        !matches!(
+            self,
+            RouteKind::Element | RouteKind::Handler | RouteKind::Resource
+        )
     }
 }
 
@@ -71,11 +81,15 @@ pub struct RouteProblem {
 /// One route of the project.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Route {
-    /// `/shop/[id]` (Next.js) or `/shop/:id` (React Router).
+    /// `/shop/[id]` (Next.js) or `/shop/:id` (React Router, Remix: `:locale?` optional, `*` a
+    /// splat).
     pub path: String,
     /// The module that renders it, relative to the project root.
     pub file: PathBuf,
     pub kind: RouteKind,
+    /// The module of the layout route it renders in (React Router and Remix apps: the root
+    /// route for top-level routes); `None` elsewhere.
+    pub parent: Option<PathBuf>,
     /// Where the route is declared: the file itself for Next.js, the route object for React
     /// Router.
     pub declared_in: PathBuf,
@@ -90,15 +104,21 @@ impl Route {
     }
 }
 
-/// `route  file  OK|FAIL  reason  fix`, one line per route, aligned, for `cargo commerce routes`.
+/// `route  file  layout  OK|FAIL  reason  fix`, one line per route, aligned, for
+/// `cargo commerce routes`.
 pub fn routes_table(routes: &[Route]) -> String {
-    let rows: Vec<[String; 5]> = routes
+    let rows: Vec<[String; 6]> = routes
         .iter()
         .map(|route| {
             let problem = route.problems.first();
             [
                 route.path.clone(),
                 display_path(&route.file),
+                route
+                    .parent
+                    .as_deref()
+                    .map(display_path)
+                    .unwrap_or_default(),
                 if route.is_ok() { "OK" } else { "FAIL" }.to_owned(),
                 problem
                     .map(|problem| problem.reason.clone())
@@ -109,8 +129,8 @@ pub fn routes_table(routes: &[Route]) -> String {
             ]
         })
         .collect();
-    let header = ["ROUTE", "FILE", "STATUS", "REASON", "FIX"].map(str::to_owned);
-    let mut widths = [0; 5];
+    let header = ["ROUTE", "FILE", "LAYOUT", "STATUS", "REASON", "FIX"].map(str::to_owned);
+    let mut widths = [0; 6];
     for row in std::iter::once(&header).chain(&rows) {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
@@ -128,36 +148,80 @@ pub fn routes_table(routes: &[Route]) -> String {
     table
 }
 
-/// Every route of the project with its problems, and the module rendering it. `diagnostics`
-/// are the findings of the other frontend rules: a route fails when its module reaches one, or
-/// a run-time import cycle.
-pub(crate) fn discover(
-    context: &Context<'_>,
-    diagnostics: &[Diagnostic],
-) -> Vec<(Route, Option<ModuleId>)> {
+/// Every route of the project with its problems and the module rendering it, and the
+/// `routes.ts` files we could not read in full. `diagnostics` are the findings of the other
+/// frontend rules: a route fails when its module reaches one, or a run-time import cycle.
+pub(crate) fn discover(context: &Context<'_>, diagnostics: &[Diagnostic]) -> Discovered {
     let mut routes = next_routes(context);
+    for (route, module) in &mut routes {
+        if let Some(module) = *module
+            && route.kind.needs_default_export()
+        {
+            route
+                .problems
+                .extend(no_default_export(context, route, module, None));
+        }
+    }
     routes.extend(router_routes(context));
+    let framework = framework::discover(context);
+    for (mut route, module) in framework.routes {
+        // A leaf route renders its default export; without one it is a resource route when it
+        // has a `loader` or `action`, and renders nothing otherwise. A layout without one
+        // renders its `<Outlet />`.
+        if let Some(module) = module
+            && route.kind == RouteKind::Page
+        {
+            let has = |name: &str| context.exports.lookup(module, name) != Lookup::Missing;
+            if !has("default") && (has("loader") || has("action")) {
+                route.kind = RouteKind::Resource;
+            } else {
+                let hint = "export the route component as `export default`, or a `loader` or `action` for a resource route";
+                route
+                    .problems
+                    .extend(no_default_export(context, &route, module, Some(hint)));
+            }
+        }
+        routes.push((route, module));
+    }
     let blockers = Blockers::new(context, diagnostics, context.cycles);
     for (route, module) in &mut routes {
         if let Some(module) = *module {
-            if route.kind.needs_default_export()
-                && context.exports.lookup(module, "default") == Lookup::Missing
-            {
-                route.problems.push(RouteProblem {
-                    kind: ProblemKind::NoDefaultExport,
-                    reason: "the module has no default export".to_owned(),
-                    fix: Some("export the component as `export default`".to_owned()),
-                    path: route.file.clone(),
-                    range: TextRange::default(),
-                });
-            }
             route
                 .problems
                 .extend(blockers.reached_from(context, module));
         }
     }
     routes.sort_by(|(a, _), (b, _)| (&a.path, &a.file).cmp(&(&b.path, &b.file)));
-    routes
+    Discovered {
+        routes,
+        unreadable_configs: framework.unreadable,
+    }
+}
+
+/// What [`discover`] finds.
+pub(crate) struct Discovered {
+    pub routes: Vec<(Route, Option<ModuleId>)>,
+    /// `routes.ts` files that compute routes in a way we cannot read, and where.
+    pub unreadable_configs: Vec<(PathBuf, TextRange)>,
+}
+
+/// The problem of a route whose module has no default export, if it has none.
+fn no_default_export(
+    context: &Context<'_>,
+    route: &Route,
+    module: ModuleId,
+    fix: Option<&str>,
+) -> Option<RouteProblem> {
+    (context.exports.lookup(module, "default") == Lookup::Missing).then(|| RouteProblem {
+        kind: ProblemKind::NoDefaultExport,
+        reason: "the module has no default export".to_owned(),
+        fix: Some(
+            fix.unwrap_or("export the component as `export default`")
+                .to_owned(),
+        ),
+        path: route.file.clone(),
+        range: TextRange::default(),
+    })
 }
 
 /// The Next.js router directories: `[frontend] routes`, or every `app` / `pages` directory
@@ -236,6 +300,7 @@ fn next_routes(context: &Context<'_>) -> Vec<(Route, Option<ModuleId>)> {
                     path,
                     file: module.path.clone(),
                     kind,
+                    parent: None,
                     declared_in: module.path.clone(),
                     declaration: TextRange::default(),
                     problems: Vec::new(),
@@ -310,6 +375,7 @@ fn router_routes(context: &Context<'_>) -> Vec<(Route, Option<ModuleId>)> {
                 path: declared.path.clone(),
                 file: module.path.clone(),
                 kind: RouteKind::Element,
+                parent: None,
                 declared_in: module.path.clone(),
                 declaration: declared.range,
                 problems: Vec::new(),
@@ -557,6 +623,66 @@ mod table_tests {
             let report = fixture(name).report();
             insta::assert_snapshot!(name, routes_table(&report.routes));
         }
+    }
+
+    /// The route table of a React Router 7 app (`routes.ts`: `route`, `index`, `layout`,
+    /// `prefix`, a wrapper around `...await flatRoutes({ ignoredRouteFiles })`) and of a Remix
+    /// v2 flat-routes app equal, row for row (path, file, parent layout), the tables the
+    /// frameworks build. Those tables (`fixtures/rules/frontend/<fixture>.routes.tsv`) were
+    /// written by `fixtures/rules/frontend/framework-routes.mjs`, which runs
+    /// `@react-router/dev@7` + `@react-router/fs-routes@7` (7.18.7) and `@remix-run/dev@2`'s
+    /// `flatRoutes` on the fixture; see its header for the commands.
+    #[test]
+    fn framework_routes_equal_the_frameworks_own_tables() {
+        for name in ["routes-react-router-framework", "routes-remix-flat"] {
+            let expected_file = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../fixtures/rules/frontend")
+                .join(format!("{name}.routes.tsv"));
+            let expected = std::fs::read_to_string(&expected_file).expect("the expected table");
+            let mut expected: Vec<&str> = expected.lines().collect();
+            expected.sort_unstable();
+            let report = fixture(name).report();
+            let mut found: Vec<String> = report
+                .routes
+                .iter()
+                .map(|route| {
+                    let parent = route
+                        .parent
+                        .as_deref()
+                        .map(display_path)
+                        .unwrap_or_default();
+                    format!("{}\t{}\t{parent}", route.path, display_path(&route.file))
+                })
+                .collect();
+            found.sort_unstable();
+            assert_eq!(found, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn framework_route_kinds_and_problems() {
+        let report = fixture("routes-react-router-framework").report();
+        let kind = |file: &str| {
+            report
+                .routes
+                .iter()
+                .find(|route| display_path(&route.file) == file)
+                .map(|route| (route.kind, route.is_ok()))
+        };
+        assert_eq!(
+            kind("app/routes/api.cart.ts"),
+            Some((RouteKind::Resource, true))
+        );
+        assert_eq!(
+            kind("app/routes/account.tsx"),
+            Some((RouteKind::Layout, true))
+        );
+        assert_eq!(
+            kind("app/routes/_auth.tsx"),
+            Some((RouteKind::Layout, true))
+        );
+        assert_eq!(kind("app/routes/_index.tsx"), Some((RouteKind::Page, true)));
+        assert_eq!(kind("app/root.tsx"), Some((RouteKind::Layout, true)));
     }
 
     #[test]
