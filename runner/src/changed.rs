@@ -28,17 +28,7 @@ pub const DEFAULT_BASES: &[&str] = &["origin/main", "main", "origin/master", "ma
 pub fn default_base(root: &Path) -> String {
     DEFAULT_BASES
         .iter()
-        .find(|reference| {
-            std::process::Command::new("git")
-                .args(["rev-parse", "--verify", "--quiet"])
-                .arg(format!("{reference}^{{commit}}"))
-                .current_dir(root)
-                .stdin(std::process::Stdio::null())
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .status()
-                .is_ok_and(|status| status.success())
-        })
+        .find(|reference| commerce_project::commit_exists(root, reference))
         .map_or_else(|| "HEAD".to_owned(), |reference| (*reference).to_owned())
 }
 

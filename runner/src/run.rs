@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::hash::{BuildHasher, RandomState};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use std::sync::Arc;
@@ -1025,30 +1024,10 @@ fn diff_sections(diff: &str) -> impl Iterator<Item = (&str, &str)> {
     })
 }
 
-/// The change under test: the working tree against `base` (its merge base with HEAD when it
-/// is a branch); `None` outside git.
+/// The change under test: the working tree against `base` (its merge base with HEAD); `None`
+/// outside git.
 fn git_diff(root: &Path, base: &str) -> Option<String> {
-    let git = |args: &[&str]| {
-        Command::new("git")
-            .args(args)
-            .current_dir(root)
-            .env("GIT_OPTIONAL_LOCKS", "0")
-            .stdin(Stdio::null())
-            .stderr(Stdio::null())
-            .output()
-            .ok()
-            .filter(|output| output.status.success())
-            .map(|output| String::from_utf8_lossy(&output.stdout).into_owned())
-    };
-    let merge_base = git(&["merge-base", base, "HEAD"])?;
-    let diff = git(&[
-        "diff",
-        "--no-color",
-        "--no-ext-diff",
-        "--relative",
-        merge_base.trim(),
-        "--",
-    ])?;
+    let diff = commerce_project::diff_since_fork(root, base).ok()?;
     Some(truncate_end(&diff, MAX_DIFF_BYTES))
 }
 

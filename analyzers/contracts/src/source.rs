@@ -3,9 +3,8 @@
 
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
-use std::process::{Command, Stdio};
 
-use commerce_project::FileSystem;
+use commerce_project::{FileSystem, GitError};
 
 /// A spec file, on disk or in git.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -161,28 +160,16 @@ impl SourceReader<'_> {
         source_name: &str,
     ) -> Result<Vec<u8>, ReadError> {
         let object = format!("{reference}:{}", path.to_string_lossy().replace('\\', "/"));
-        let output = Command::new("git")
-            .arg("show")
-            .arg(&object)
-            .current_dir(self.root)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|error| match error.kind() {
-                std::io::ErrorKind::NotFound => ReadError::GitMissing {
-                    source_name: source_name.to_owned(),
-                },
-                _ => ReadError::Io {
-                    source_name: source_name.to_owned(),
-                    error,
-                },
-            })?;
-        if !output.status.success() {
-            return Err(ReadError::Git {
+        commerce_project::git_show(self.root, &object).map_err(|error| match error {
+            GitError::NotInstalled => ReadError::GitMissing {
+                source_name: source_name.to_owned(),
+            },
+            GitError::CommandFailed { stderr, .. } => ReadError::Git { object, stderr },
+            other => ReadError::Git {
                 object,
-                stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
-            });
-        }
-        Ok(output.stdout)
+                stderr: other.to_string(),
+            },
+        })
     }
 }
 

@@ -78,6 +78,41 @@ pub fn files_at_fork(
     Git::new(OsStr::new("git"), root).files_at_fork(base_ref, paths)
 }
 
+/// Whether `reference` names a commit in `root`'s repository (`false` outside git too).
+pub fn commit_exists(root: &Path, reference: &str) -> bool {
+    Git::new(OsStr::new("git"), root)
+        .resolve_commit(reference)
+        .is_ok_and(|commit| commit.is_some())
+}
+
+/// The change under test as a unified diff: the working tree against the point where this
+/// branch forked from `base_ref`, paths relative to `root`.
+///
+/// # Errors
+/// As [`changed_files`].
+pub fn diff_since_fork(root: &Path, base_ref: &str) -> Result<String, GitError> {
+    let git = Git::new(OsStr::new("git"), root);
+    let merge_base = git.fork_point(base_ref)?;
+    let diff = git.run(&[
+        "diff",
+        "--no-color",
+        "--no-ext-diff",
+        "--relative",
+        &merge_base,
+        "--",
+    ])?;
+    Ok(String::from_utf8_lossy(&diff).into_owned())
+}
+
+/// The contents of `object` (`REF:path`, as `git show` takes it) in `root`'s repository.
+///
+/// # Errors
+/// [`GitError::NotInstalled`], or [`GitError::CommandFailed`] with git's message when the
+/// object does not exist.
+pub fn show(root: &Path, object: &str) -> Result<Vec<u8>, GitError> {
+    Git::new(OsStr::new("git"), root).run(&["show", object])
+}
+
 /// The `git` program run in one directory.
 struct Git<'a> {
     program: &'a OsStr,

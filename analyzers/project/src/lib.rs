@@ -25,7 +25,10 @@ pub use config::{
 pub use fs::{
     EntryKind, FileSystem, Listing, ListingError, MemoryFs, OsFs, OverlayFs, lexically_normal,
 };
-pub use git::{ChangeStatus, ChangedFile, GitError, changed_files, files_at_fork};
+pub use git::{
+    ChangeStatus, ChangedFile, GitError, changed_files, commit_exists, diff_since_fork,
+    files_at_fork, show as git_show,
+};
 pub use init::{Layout, detect_layout};
 pub use inventory::{
     DEFAULT_MAX_FILE_BYTES, Inventory, InventoryOptions, SkipReason, SkippedFile, inventory,
