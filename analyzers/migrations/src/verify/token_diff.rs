@@ -7,6 +7,10 @@ use similar::{Algorithm, DiffTag, capture_diff_slices};
 /// Tokens of unchanged text kept on each side of a change, whitespace not counted.
 const CONTEXT_TOKENS: usize = 14;
 
+/// A diff longer than this is cut: past it, the definition was rewritten rather than edited,
+/// and the finding's data holds both texts.
+const MAX_DIFF_CHARS: usize = 600;
+
 /// Where unchanged text is left out.
 const ELLIPSIS: &str = " … ";
 
@@ -32,7 +36,14 @@ pub fn token_diff(expected: &str, actual: &str) -> String {
             }
         }
     }
-    out.trim().to_owned()
+    let out = out.trim();
+    match out.char_indices().nth(MAX_DIFF_CHARS) {
+        Some((cut, _)) => format!(
+            "{} … (diff cut; both texts are in the finding's data)",
+            &out[..cut]
+        ),
+        None => out.to_owned(),
+    }
 }
 
 /// A stretch of the diff: unchanged tokens, or a change.
@@ -191,6 +202,18 @@ mod tests {
             token_diff(&both_ends, &changed),
             "SELECT o.[-id-]{+uuid+}, o.column_0, o.column_1, o.column_2, o … column_196, o.column_197, o.column_198, o.column_199 FROM [-orders-]{+archived_orders+} o"
         );
+    }
+
+    #[test]
+    fn a_rewrite_is_cut_short() {
+        let old: Vec<String> = (0..400).map(|index| format!("a{index}")).collect();
+        let new: Vec<String> = (0..400).map(|index| format!("b{index}")).collect();
+        let shown = token_diff(&old.join(" "), &new.join(" "));
+        assert!(
+            shown.ends_with(" … (diff cut; both texts are in the finding's data)"),
+            "{shown}"
+        );
+        assert!(shown.chars().count() < MAX_DIFF_CHARS + 60, "{shown}");
     }
 
     #[test]
