@@ -14,8 +14,8 @@
 //!
 //! Definitions that differ only in literals PostgreSQL folded from the clock during this run
 //! (`'now'::timestamp` in a view) are the same (`creation_time.rs`). On a server older than
-//! the PostgreSQL the project targets (`target.rs`), the first file that fails is reported as
-//! `needs-newer-postgres` and the history stops there.
+//! the PostgreSQL the project targets (`target.rs`), the first file that fails in a way the
+//! newer server could accept is reported as `needs-newer-postgres`, and the history stops.
 
 mod creation_time;
 mod diff;
