@@ -1,6 +1,6 @@
 //! Round trips on a real Postgres: an ephemeral cluster from the machine's binaries. Each
-//! test starts its own cluster and stops it on drop; without the binaries the tests say so
-//! and pass. `DATABASE_URL` is tested by pointing it at such a cluster.
+//! test starts its own cluster and stops it on drop; without the binaries the tests fail with
+//! the install hint. `DATABASE_URL` is tested by pointing it at such a cluster.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -10,20 +10,10 @@ use commerce_project::{MemoryFs, MigrationsConfig, OsFs};
 
 use super::*;
 
-/// An ephemeral cluster for one test, or `None` (with the reason printed) when Postgres is not
-/// installed. Never `DATABASE_URL`'s server: some tests create roles and databases.
-fn server() -> Option<PostgresServer> {
-    match PostgresServer::ephemeral() {
-        Ok(server) => Some(server),
-        Err(error @ ServerError::NotInstalled { .. }) => {
-            #[allow(clippy::print_stderr)]
-            {
-                eprintln!("skipping: {error}");
-            }
-            None
-        }
-        Err(error) => panic!("cannot start Postgres: {error}"),
-    }
+/// An ephemeral cluster for one test. Never `DATABASE_URL`'s server: some tests create roles
+/// and databases.
+fn server() -> PostgresServer {
+    PostgresServer::ephemeral().unwrap_or_else(|error| panic!("cannot start Postgres: {error}"))
 }
 
 fn config() -> MigrationsConfig {
@@ -68,7 +58,7 @@ fn project(files: &[(&str, &str)]) -> MemoryFs {
 
 #[test]
 fn a_history_with_every_kind_of_finding() {
-    let Some(server) = server() else { return };
+    let server = server();
     let fs = project(&[
         (
             "1_orders.up.sql",
@@ -166,7 +156,7 @@ fn a_history_with_every_kind_of_finding() {
 /// really changes such a view is, and the finding shows what changed.
 #[test]
 fn creation_time_literals_are_no_drift_but_real_changes_are() {
-    let Some(server) = server() else { return };
+    let server = server();
     let recent = |interval: &str| {
         format!(
             "CREATE VIEW recent_orders AS SELECT id, created_at FROM orders \
@@ -242,7 +232,7 @@ fn creation_time_literals_are_no_drift_but_real_changes_are() {
 /// one finding, and the history stops there: nothing after it is reported.
 #[test]
 fn a_migration_for_a_newer_postgres_is_one_finding_and_stops_the_history() {
-    let Some(server) = server() else { return };
+    let server = server();
     let major = server_major(&server);
     let history = [
         (
@@ -404,7 +394,7 @@ fn a_server_that_refuses_the_connection_is_one_clear_error() {
 /// The down `missing-down-migration` generates undoes its up exactly.
 #[test]
 fn a_generated_down_migration_round_trips_cleanly() {
-    let Some(server) = server() else { return };
+    let server = server();
     let up = "CREATE EXTENSION IF NOT EXISTS pg_trgm;\n\
               CREATE TYPE status AS ENUM ('new', 'paid');\n\
               CREATE TABLE orders (id bigint PRIMARY KEY, status status NOT NULL);\n\
@@ -435,7 +425,7 @@ fn a_generated_down_migration_round_trips_cleanly() {
 
 #[test]
 fn a_constraint_left_not_valid_is_reported_on_the_migration_that_added_it() {
-    let Some(server) = server() else { return };
+    let server = server();
     let fs = project(&[
         (
             "1_orders.sql",
@@ -481,7 +471,7 @@ fn a_constraint_left_not_valid_is_reported_on_the_migration_that_added_it() {
 
 #[test]
 fn constraint_probes_find_a_foreign_key_whose_triggers_are_disabled() {
-    let Some(server) = server() else { return };
+    let server = server();
     let fs = project(&[
         (
             "1_orders.sql",
@@ -545,7 +535,7 @@ fn constraint_probes_find_a_foreign_key_whose_triggers_are_disabled() {
 /// Schemas the probes cannot fill every table of still give no false finding.
 #[test]
 fn constraint_probes_on_unusual_schemas_report_nothing_false() {
-    let Some(server) = server() else { return };
+    let server = server();
     let fs = project(&[(
         "1_odd.sql",
         "CREATE SCHEMA \"Shop\";\n\
@@ -568,7 +558,7 @@ fn constraint_probes_on_unusual_schemas_report_nothing_false() {
 
 #[test]
 fn only_selected_migrations_are_round_tripped_but_all_are_applied() {
-    let Some(server) = server() else { return };
+    let server = server();
     let fs = project(&[
         ("1_a.up.sql", "CREATE TABLE a (id bigint);"),
         ("1_a.down.sql", "SELECT 1;"),
@@ -588,7 +578,7 @@ fn only_selected_migrations_are_round_tripped_but_all_are_applied() {
 
 #[test]
 fn a_migration_that_hangs_is_stopped_by_the_timeouts() {
-    let Some(server) = server() else { return };
+    let server = server();
     // Another session holds the role's catalog row, as a long transaction in production
     // holds a table: the migration's ALTER ROLE waits for it.
     let mut admin = server
@@ -657,7 +647,7 @@ fn a_migration_that_hangs_is_stopped_by_the_timeouts() {
 
 #[test]
 fn an_existing_dirty_database_is_left_alone_and_no_scratch_database_is_left_behind() {
-    let Some(cluster) = server() else { return };
+    let cluster = server();
     let mut admin = cluster
         .connect(
             cluster.admin_database(),
@@ -778,7 +768,7 @@ fn a_sqlite_history_round_trips_in_memory() {
 /// The real histories of `../shared/corpus/migrations`, every migration round-tripped.
 #[test]
 fn corpus_histories() {
-    let Some(server) = server() else { return };
+    let server = server();
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/migrations");
     assert!(
         corpus.is_dir(),
