@@ -39,7 +39,6 @@ routes = ["crates/*/src/**/*.rs"]
 dir = "db/migrations"
 dialect = "sqlite"
 lint_from = "20240101000000"
-postgres = "16"
 
 [suites.fast]
 tags = ["unit"]
@@ -124,7 +123,7 @@ fn migrations_section() {
     assert_eq!(migrations.dir, "db/migrations");
     assert_eq!(migrations.dialect, Dialect::Sqlite);
     assert_eq!(migrations.lint_from.as_deref(), Some("20240101000000"));
-    assert_eq!(migrations.postgres, Some(16));
+    assert_eq!(migrations.postgres, None);
 }
 
 #[test]
