@@ -67,6 +67,101 @@ fn verify_round_trips_on_postgres_and_reports_a_lossy_down() {
     );
 }
 
+/// Bad setup is one clear message each, and no server is left running: an image tag that
+/// names no version, a `postgres` value that is not one, a `DATABASE_URL` that refuses.
+#[test]
+fn verify_reports_bad_setup_in_one_clear_message() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let project = tempfile::tempdir().expect("temp dir");
+    let migrations = project.path().join("migrations");
+    std::fs::create_dir_all(&migrations).expect("migrations dir");
+    std::fs::write(
+        migrations.join("20250101000000_orders.sql"),
+        "CREATE TABLE orders (id bigint PRIMARY KEY);\n",
+    )
+    .expect("write migration");
+    std::fs::write(
+        project.path().join("compose.yaml"),
+        "services:\n  db:\n    image: \"postgres:${PG_VERSION}\"\n",
+    )
+    .expect("write compose file");
+    // The throwaway cluster lives under TMPDIR; the cluster user must be able to enter it.
+    let scratch = tempfile::tempdir().expect("temp dir");
+    std::fs::set_permissions(scratch.path(), std::fs::Permissions::from_mode(0o755))
+        .expect("chmod");
+    let verify = |database_url: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_cargo-commerce"));
+        command
+            .args(["migrations", "verify", "--all", "--project"])
+            .arg(project.path())
+            .env("TMPDIR", scratch.path());
+        match database_url {
+            Some(url) => command.env("DATABASE_URL", url),
+            None => command.env_remove("DATABASE_URL"),
+        };
+        let output = command.output().expect("run cargo-commerce");
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (output.status.code(), stderr)
+    };
+    let prefixed = |stderr: &str, prefix: &str| -> Vec<String> {
+        stderr
+            .lines()
+            .filter(|line| line.starts_with(prefix))
+            .map(str::to_owned)
+            .collect()
+    };
+
+    let (code, stderr) = verify(None);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        prefixed(&stderr, "warning:"),
+        [
+            "warning: compose.yaml:3: the image `postgres:${PG_VERSION}` does not say which PostgreSQL \
+          major version the project runs (a tag like `postgres:16` does); the round trip cannot tell a \
+          migration written for a newer PostgreSQL from a broken one: set `[migrations] postgres = \"16\"` \
+          (your version) in commerce.toml"
+        ],
+        "{stderr}"
+    );
+    let left: Vec<_> = std::fs::read_dir(scratch.path())
+        .expect("lists")
+        .filter_map(Result::ok)
+        .map(|entry| entry.file_name())
+        .collect();
+    assert!(
+        left.is_empty(),
+        "the cluster is stopped and deleted: {left:?}"
+    );
+
+    let (code, stderr) = verify(Some("postgres://shop@127.0.0.1:1/shop"));
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(
+        prefixed(&stderr, "error:"),
+        [
+            "error: cannot connect to Postgres (database `shop` on the server DATABASE_URL names): \
+          error connecting to server: Connection refused (os error 111)"
+        ],
+        "{stderr}"
+    );
+
+    std::fs::write(
+        project.path().join("commerce.toml"),
+        "[migrations]\npostgres = \"sixteen\"\n",
+    )
+    .expect("write config");
+    let (code, stderr) = verify(None);
+    assert_eq!(code, Some(2), "{stderr}");
+    let errors = prefixed(&stderr, "error");
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].contains(
+            "invalid value for `postgres` in [migrations]: `sixteen` is not a PostgreSQL version"
+        ),
+        "{stderr}"
+    );
+}
+
 /// `check --fix --unsafe-fixes` creates the generated down file, and the query still naming
 /// the dropped column is re-checked against the fixed migration (its label follows the drop).
 #[test]

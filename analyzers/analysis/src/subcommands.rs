@@ -212,8 +212,7 @@ impl Analysis {
                     &config_path(project),
                     &message,
                 )],
-                timings: Vec::new(),
-                probes: Default::default(),
+                ..VerifyReport::default()
             },
         };
         let diagnostics = std::mem::take(&mut report.diagnostics);

@@ -365,7 +365,7 @@ mod tests {
             let config = MigrationsConfig {
                 dir: history.to_owned(),
                 dialect,
-                lint_from: None,
+                ..MigrationsConfig::default()
             };
             let found = lint(
                 &commerce_project::OsFs,

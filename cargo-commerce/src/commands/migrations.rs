@@ -89,7 +89,17 @@ fn run_verify(cli: &Cli, args: &VerifyArgs) -> Result<Exit, CliError> {
     };
     let verified = analysis.verify_migrations(&project, &OsFs, server.as_ref(), &options)?;
     let report = &verified.report;
+    for note in &report.notes {
+        output::warning(note);
+    }
     if args.format == OutputFormat::Human {
+        if let Some(version) = &report.server_version {
+            let target = report.target.as_ref().map_or_else(
+                || "the project names no PostgreSQL version".to_owned(),
+                |target| format!("the project targets {} ({})", target.major, target.source),
+            );
+            output::note(&format!("PostgreSQL {version}; {target}"));
+        }
         for timing in &report.timings {
             let steps = match (timing.down, timing.reup) {
                 (Some(down), Some(reup)) => format!(

@@ -7,8 +7,10 @@ declare_rule! {
     /// Reports a down migration that succeeds but does not restore the schema from before
     /// its up migration, listing every difference read from the catalogs: tables, columns
     /// (type, nullability, default, identity, collation), constraints, indexes, triggers,
-    /// functions, enums, extensions, views, sequences, policies. Column order and whitespace
-    /// in function bodies are not differences.
+    /// functions, enums, extensions, views, sequences, policies. Column order, whitespace in
+    /// function bodies and the literals PostgreSQL folds from the clock when a view or default
+    /// is created (`'now'::timestamp`) are not differences. A changed definition is shown as
+    /// a token diff; the full texts are in the finding's data.
     ///
     /// ## Why is this bad?
     /// After a rollback, the previous release runs against a schema it was never tested

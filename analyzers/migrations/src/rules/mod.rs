@@ -38,6 +38,7 @@ pub mod down_fails;
 pub mod invalid_migration;
 pub mod irreversible_down;
 pub mod missing_down_migration;
+pub mod needs_newer_postgres;
 pub mod prefer_bigint_over_int;
 pub mod prefer_bigint_over_smallint;
 pub mod prefer_identity;
@@ -112,7 +113,7 @@ pub(crate) const RULES: [Rule; 32] = [
 ];
 
 /// The findings of the round trip (`verify`), which has no per-file check.
-pub(crate) const ROUND_TRIP_RULES: [RuleMeta; 8] = [
+pub(crate) const ROUND_TRIP_RULES: [RuleMeta; 9] = [
     up_fails::UpFails::META,
     down_fails::DownFails::META,
     down_drift::DownDrift::META,
@@ -121,6 +122,7 @@ pub(crate) const ROUND_TRIP_RULES: [RuleMeta; 8] = [
     destructive_change::DestructiveChange::META,
     constraint_not_validated::ConstraintNotValidated::META,
     constraint_not_enforced::ConstraintNotEnforced::META,
+    needs_newer_postgres::NeedsNewerPostgres::META,
 ];
 
 /// One migration file as the rules see it.

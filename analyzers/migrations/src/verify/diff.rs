@@ -2,7 +2,12 @@
 
 use std::fmt;
 
+use super::creation_time::CreationWindow;
 use super::snapshot::{Attributes, ObjectKey, ObjectKind, Snapshot};
+use super::token_diff::token_diff;
+
+/// Values at most this long together are quoted whole; longer ones are shown as a diff.
+const QUOTED_WHOLE_CHARS: usize = 80;
 
 /// One way `actual` differs from `expected`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -11,7 +16,8 @@ pub enum Difference {
     Missing(ObjectKey, Attributes),
     /// In `actual`, not in `expected`.
     Extra(ObjectKey, Attributes),
-    /// In both, with one attribute different.
+    /// In both, with one attribute different. Compared within a run's window, the values
+    /// have its creation-time literals written as their keywords (`'now'::timestamp …`).
     Changed {
         object: ObjectKey,
         attribute: &'static str,
@@ -34,12 +40,58 @@ impl fmt::Display for Difference {
                 attribute,
                 expected,
                 actual,
-            } => write!(
+            } if expected.chars().count() + actual.chars().count() <= QUOTED_WHOLE_CHARS => write!(
                 f,
                 "{object}: {attribute} should be {} but is {}",
                 shown(expected),
                 shown(actual)
             ),
+            Difference::Changed {
+                object,
+                attribute,
+                expected,
+                actual,
+            } => write!(
+                f,
+                "{object}: {attribute} differs: {}",
+                token_diff(expected, actual)
+            ),
+        }
+    }
+}
+
+impl Difference {
+    /// The difference for machines, with the full values: `{"object", "change", …}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let attributes = |attributes: &Attributes| {
+            attributes
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), serde_json::Value::from(value.as_str())))
+                .collect::<serde_json::Map<_, _>>()
+        };
+        match self {
+            Difference::Missing(object, found) => serde_json::json!({
+                "object": object.to_string(),
+                "change": "missing",
+                "expected": attributes(found),
+            }),
+            Difference::Extra(object, found) => serde_json::json!({
+                "object": object.to_string(),
+                "change": "left over",
+                "actual": attributes(found),
+            }),
+            Difference::Changed {
+                object,
+                attribute,
+                expected,
+                actual,
+            } => serde_json::json!({
+                "object": object.to_string(),
+                "change": "changed",
+                "attribute": attribute,
+                "expected": expected,
+                "actual": actual,
+            }),
         }
     }
 }
@@ -66,21 +118,33 @@ fn summary(attributes: &Attributes) -> String {
     }
 }
 
-/// Every difference between the schema expected and the one found, in object order.
-pub fn compare(expected: &Snapshot, actual: &Snapshot) -> Vec<Difference> {
+/// Every difference between the schema expected and the one found, in object order. Within
+/// `window`, values that differ only in creation-time literals are the same.
+pub fn compare(
+    expected: &Snapshot,
+    actual: &Snapshot,
+    window: Option<&CreationWindow>,
+) -> Vec<Difference> {
     let mut differences = Vec::new();
     for (object, attributes) in &expected.objects {
         match actual.objects.get(object) {
             None => differences.push(Difference::Missing(object.clone(), attributes.clone())),
             Some(found) => {
                 for (attribute, value) in attributes {
-                    let other = found.get(attribute).cloned().unwrap_or_default();
-                    if *value != other {
+                    let other = found.get(attribute).map_or("", String::as_str);
+                    if value == other {
+                        continue;
+                    }
+                    let (expected, actual) = match window {
+                        Some(window) => (window.mask(value), window.mask(other)),
+                        None => (value.into(), other.into()),
+                    };
+                    if expected != actual {
                         differences.push(Difference::Changed {
                             object: object.clone(),
                             attribute,
-                            expected: value.clone(),
-                            actual: other,
+                            expected: expected.into_owned(),
+                            actual: actual.into_owned(),
                         });
                     }
                 }
@@ -107,7 +171,7 @@ pub struct Loss {
 /// to a type not known to hold every value.
 pub fn losses(before: &Snapshot, after: &Snapshot) -> Vec<Loss> {
     let mut losses = Vec::new();
-    for difference in compare(before, after) {
+    for difference in compare(before, after, None) {
         match difference {
             Difference::Missing(object, attributes) => {
                 if is_renamed(&object, &attributes, before, after) {
@@ -360,7 +424,7 @@ mod tests {
                 &[("definition", "CREATE INDEX …")],
             ),
         ]);
-        let shown: Vec<String> = compare(&expected, &actual)
+        let shown: Vec<String> = compare(&expected, &actual, None)
             .iter()
             .map(ToString::to_string)
             .collect();

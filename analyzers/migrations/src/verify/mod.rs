@@ -11,7 +11,13 @@
 //! Each file runs the way its tool runs it: inside one transaction unless it opts out, else
 //! as one query string. Every statement runs under `statement_timeout` and `lock_timeout`, so
 //! a migration stuck behind a lock fails instead of hanging.
+//!
+//! Definitions that differ only in literals PostgreSQL folded from the clock during this run
+//! (`'now'::timestamp` in a view) are the same (`creation_time.rs`). On a server older than
+//! the PostgreSQL the project targets (`target.rs`), the first file that fails in a way the
+//! newer server could accept is reported as `needs-newer-postgres`, and the history stops.
 
+mod creation_time;
 mod diff;
 mod probe;
 mod report;
@@ -19,6 +25,8 @@ mod scratch;
 pub mod server;
 mod snapshot;
 mod sqlite;
+mod target;
+mod token_diff;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -27,15 +35,19 @@ use commerce_diagnostics::{Diagnostic, sort_and_dedup};
 use commerce_project::{Dialect, FileSystem, MigrationsConfig};
 use postgres::Client;
 
+pub use creation_time::CreationWindow;
 pub use diff::{Difference, Loss, compare, losses};
 pub use probe::{NotEnforced, ProbeReport};
 pub use server::{PostgresServer, ServerError};
 pub use snapshot::{ObjectKey, ObjectKind, Snapshot};
+pub use target::TargetVersion;
 
 use crate::layout::{Migration, MigrationFile, discover};
 use crate::lint::{is_selected, migrations_dir};
+use creation_time::RunClock;
 use report::Reporter;
 use scratch::ScratchDatabases;
+use target::{ServerVersion, VersionGap, project_target};
 
 /// What to verify and how long a statement may take.
 #[derive(Debug, Clone)]
@@ -75,6 +87,12 @@ pub struct VerifyReport {
     pub timings: Vec<MigrationTiming>,
     /// The constraint probes on the final schema (empty when the history stopped early).
     pub probes: ProbeReport,
+    /// The Postgres server's version (`15.18`); `None` on SQLite.
+    pub server_version: Option<String>,
+    /// The PostgreSQL the project targets, when it says.
+    pub target: Option<TargetVersion>,
+    /// What the user should know that is no finding: images whose tag names no version.
+    pub notes: Vec<String>,
 }
 
 /// The time one migration took: each step, and in all (snapshots and copies included).
@@ -94,7 +112,7 @@ pub struct MigrationTiming {
 /// never errors.
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
-    #[error(transparent)]
+    #[error("{}", with_causes(.0))]
     Server(#[from] ServerError),
     #[error(
         "`[migrations] dialect = \"sqlite\"`: this history's round trip runs on SQLite (`verify_sqlite`), not on a Postgres server"
@@ -106,12 +124,28 @@ pub enum VerifyError {
         #[source]
         source: rusqlite::Error,
     },
-    #[error("cannot {action} on the Postgres server: {source}")]
+    #[error("cannot {action} on the Postgres server: {}", with_causes(.source))]
     Database {
         action: String,
         #[source]
         source: postgres::Error,
     },
+}
+
+/// `error`'s message followed by each cause it does not already quote: the driver says
+/// only "error connecting to server" or "db error", its cause says why.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut cause = error.source();
+    while let Some(current) = cause {
+        let said = current.to_string();
+        if !message.contains(&said) {
+            message.push_str(": ");
+            message.push_str(&said);
+        }
+        cause = current.source();
+    }
+    message
 }
 
 impl VerifyError {
@@ -141,12 +175,25 @@ pub fn verify(
         return Err(VerifyError::UnsupportedDialect);
     }
     let discovery = discover(fs, root, &migrations_dir(config));
-    let mut run = RoundTrip::new(Postgres::new(server, options)?, options);
+    let target = project_target(fs, root, config);
+    let db = Postgres::new(server, options)?;
+    let server_version = db.version;
+    let gap = VersionGap::between(
+        server_version,
+        target.version.as_ref(),
+        server.is_ephemeral(),
+    );
+    let mut run = RoundTrip::new(db, options, gap);
     if run.history(&discovery.migrations, root, config)? {
         run.report_unvalidated_constraints()?;
         run.probe_constraints()?;
     }
-    Ok(run.finish())
+    Ok(VerifyReport {
+        server_version: Some(server_version.to_string()),
+        target: target.version,
+        notes: target.notes,
+        ..run.finish()
+    })
 }
 
 /// [`verify`] for a SQLite history (`[migrations] dialect = "sqlite"`), on an in-memory
@@ -162,7 +209,7 @@ pub fn verify_sqlite(
     options: &VerifyOptions,
 ) -> Result<VerifyReport, VerifyError> {
     let discovery = discover(fs, root, &migrations_dir(config));
-    let mut run = RoundTrip::new(sqlite::Sqlite::open(options)?, options);
+    let mut run = RoundTrip::new(sqlite::Sqlite::open(options)?, options, None);
     run.history(&discovery.migrations, root, config)?;
     Ok(run.finish())
 }
@@ -174,6 +221,9 @@ trait Database {
     fn snapshot(&mut self) -> Result<Snapshot, VerifyError>;
     /// Replaces the database with an empty one.
     fn reset(&mut self) -> Result<(), VerifyError>;
+    /// The instants a literal folded from the clock during this run can hold, where the
+    /// database folds them.
+    fn creation_window(&self) -> Option<CreationWindow>;
 }
 
 /// A scratch database on a Postgres server, with an open connection to it.
@@ -181,16 +231,24 @@ struct Postgres<'a> {
     scratch: ScratchDatabases<'a>,
     database: String,
     client: Client,
+    version: ServerVersion,
+    clock: RunClock,
 }
 
 impl<'a> Postgres<'a> {
     fn new(server: &'a PostgresServer, options: &'a VerifyOptions) -> Result<Self, VerifyError> {
         let mut scratch = ScratchDatabases::new(server, options)?;
-        let (database, client) = fresh_database(&mut scratch)?;
+        let (database, mut client) = fresh_database(&mut scratch)?;
+        let version = ServerVersion::read(&mut client)
+            .map_err(VerifyError::database("read the server's version"))?;
+        let clock = RunClock::read(&mut client)
+            .map_err(VerifyError::database("read the server's clock"))?;
         Ok(Self {
             scratch,
             database,
             client,
+            version,
+            clock,
         })
     }
 }
@@ -210,6 +268,10 @@ impl Database for Postgres<'_> {
         let stale = std::mem::replace(&mut self.database, database);
         self.client = client;
         self.scratch.drop_database(&stale)
+    }
+
+    fn creation_window(&self) -> Option<CreationWindow> {
+        Some(self.clock.window())
     }
 }
 
@@ -233,10 +295,14 @@ struct RoundTrip<'a, D> {
     reporter: Reporter,
     timings: Vec<MigrationTiming>,
     probes: ProbeReport,
+    /// Set when the server is older than the project's PostgreSQL.
+    gap: Option<VersionGap>,
+    /// Whether a file failed on such a server: the history stops.
+    halted: bool,
 }
 
 impl<'a, D: Database> RoundTrip<'a, D> {
-    fn new(db: D, options: &'a VerifyOptions) -> Self {
+    fn new(db: D, options: &'a VerifyOptions, gap: Option<VersionGap>) -> Self {
         Self {
             db,
             options,
@@ -245,6 +311,8 @@ impl<'a, D: Database> RoundTrip<'a, D> {
             reporter: Reporter::default(),
             timings: Vec::new(),
             probes: ProbeReport::default(),
+            gap,
+            halted: false,
         }
     }
 
@@ -279,7 +347,32 @@ impl<'a, D: Database> RoundTrip<'a, D> {
             diagnostics,
             timings: self.timings,
             probes: self.probes,
+            ..VerifyReport::default()
         }
+    }
+
+    /// Reports `file`'s failure with `report`, or, when the server is older than the
+    /// project's PostgreSQL and a newer one could accept what failed, as needing the newer
+    /// one, which stops the history.
+    fn failed(
+        &mut self,
+        file: &MigrationFile,
+        failure: &Failure,
+        report: impl FnOnce(&mut Reporter, &VerifyOptions),
+    ) {
+        let text = file.text.as_deref().unwrap_or_default();
+        match &self.gap {
+            Some(gap) if gap.may_explain(failure, text) => {
+                self.reporter.needs_newer_postgres(file, failure, gap);
+                self.halted = true;
+            }
+            _ => report(&mut self.reporter, self.options),
+        }
+    }
+
+    /// The differences from `expected` to `actual`, creation-time literals aside.
+    fn drift(&self, expected: &Snapshot, actual: &Snapshot) -> Vec<Difference> {
+        compare(expected, actual, self.db.creation_window().as_ref())
     }
 
     /// Applies (and, when `checked`, round-trips) one migration. `Ok(false)` when the
@@ -314,7 +407,9 @@ impl<'a, D: Database> RoundTrip<'a, D> {
         match applied.result {
             Ok(()) => true,
             Err(failure) => {
-                self.reporter.up_fails(migration, &failure, self.options);
+                self.failed(&migration.up, &failure, |reporter, options| {
+                    reporter.up_fails(migration, &failure, options);
+                });
                 false
             }
         }
@@ -332,7 +427,9 @@ impl<'a, D: Database> RoundTrip<'a, D> {
         let up = self.db.apply(&migration.up);
         timing.up = up.elapsed;
         if let Err(failure) = up.result {
-            self.reporter.up_fails(migration, &failure, self.options);
+            self.failed(&migration.up, &failure, |reporter, options| {
+                reporter.up_fails(migration, &failure, options);
+            });
             return Ok(false);
         }
         let after_up = self.db.snapshot()?;
@@ -342,6 +439,9 @@ impl<'a, D: Database> RoundTrip<'a, D> {
         if let Some(down) = &migration.down {
             let ended_at_up =
                 self.down_and_up_again(migration, down, &before, &after_up, timing)?;
+            if self.halted {
+                return Ok(false);
+            }
             if !ended_at_up {
                 self.rebuild_through(migration)?;
             }
@@ -362,20 +462,26 @@ impl<'a, D: Database> RoundTrip<'a, D> {
         let reverted = self.db.apply(down);
         timing.down = Some(reverted.elapsed);
         if let Err(failure) = reverted.result {
-            self.reporter.down_fails(down, &failure, self.options);
+            self.failed(down, &failure, |reporter, options| {
+                reporter.down_fails(down, &failure, options);
+            });
             // A down in a transaction rolled back to the up's schema; one outside did not.
             return Ok(self.db.snapshot()? == *after_up);
         }
         let after_down = self.db.snapshot()?;
-        self.reporter.down_drift(down, compare(before, &after_down));
+        let drift = self.drift(before, &after_down);
+        self.reporter.down_drift(down, drift);
 
         let again = self.db.apply(&migration.up);
         timing.reup = Some(again.elapsed);
         if let Err(failure) = again.result {
-            self.reporter.reup_fails(migration, &failure, self.options);
+            self.failed(&migration.up, &failure, |reporter, options| {
+                reporter.reup_fails(migration, &failure, options);
+            });
             return Ok(false);
         }
-        let drift = compare(after_up, &self.db.snapshot()?);
+        let after_reup = self.db.snapshot()?;
+        let drift = self.drift(after_up, &after_reup);
         let clean = drift.is_empty();
         self.reporter.reup_drift(migration, drift);
         Ok(clean)

@@ -8,6 +8,7 @@ use commerce_project::Dialect;
 use super::diff::{Difference, Loss};
 use super::probe::NotEnforced;
 use super::snapshot::ObjectKey;
+use super::target::VersionGap;
 use super::{Failure, VerifyOptions};
 use crate::layout::{Migration, MigrationFile};
 use crate::rules::constraint_not_enforced::ConstraintNotEnforced;
@@ -16,6 +17,7 @@ use crate::rules::destructive_change::DestructiveChange;
 use crate::rules::display_path;
 use crate::rules::down_drift::DownDrift;
 use crate::rules::down_fails::DownFails;
+use crate::rules::needs_newer_postgres::NeedsNewerPostgres;
 use crate::rules::reup_drift::ReupDrift;
 use crate::rules::reup_fails::ReupFails;
 use crate::rules::up_fails::UpFails;
@@ -69,6 +71,42 @@ impl Reporter {
             "the up migration fails when applied again after its down migration",
         )
         .with_help("the down migration probably leaves behind something this migration creates");
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// A file that failed on a server older than the project's PostgreSQL.
+    pub fn needs_newer_postgres(
+        &mut self,
+        file: &MigrationFile,
+        failure: &Failure,
+        gap: &VersionGap,
+    ) {
+        let target = &gap.target;
+        let meta = NeedsNewerPostgres::META;
+        let mut diagnostic = Diagnostic::new(
+            meta.id,
+            meta.default_severity,
+            &file.path,
+            failure_range(file, failure),
+            format!(
+                "this migration needs PostgreSQL ≥ {} (the project targets it: {}); {}, where it fails: {}",
+                target.major,
+                target.source,
+                gap.server_described(),
+                failure.message
+            ),
+        )
+        .with_data("migration", display_path(&file.path))
+        .with_data("server_version", gap.server.to_string())
+        .with_data("target_version", target.major)
+        .with_data("target_source", target.source.clone())
+        .with_help(format!(
+            "set DATABASE_URL to a PostgreSQL {} server: this migration and the ones after it were not verified",
+            target.major
+        ));
+        if let Some(code) = &failure.code {
+            diagnostic = diagnostic.with_data("sqlstate", code.clone());
+        }
         self.diagnostics.push(diagnostic);
     }
 
@@ -187,11 +225,7 @@ fn failed(
     options: &VerifyOptions,
     what: &str,
 ) -> Diagnostic {
-    let text = file.text.as_deref().unwrap_or_default();
-    let range = failure.offset.map_or_else(
-        || TextRange::empty(TextSize::new(0)),
-        |offset| statement_at(text, offset),
-    );
+    let range = failure_range(file, failure);
     let timeout = if failure.timed_out() {
         format!(
             " (stopped after waiting: statement_timeout = {:?}, lock_timeout = {:?}; the statement hangs on a lock or runs too long)",
@@ -214,8 +248,18 @@ fn failed(
     diagnostic
 }
 
+/// The statement of `file` the server pointed at, else its start.
+fn failure_range(file: &MigrationFile, failure: &Failure) -> TextRange {
+    let text = file.text.as_deref().unwrap_or_default();
+    failure.offset.map_or_else(
+        || TextRange::empty(TextSize::new(0)),
+        |offset| statement_at(text, offset),
+    )
+}
+
 fn drifted(meta: &RuleMeta, path: &Path, what: &str, differences: &[Difference]) -> Diagnostic {
     let listed: Vec<String> = differences.iter().map(ToString::to_string).collect();
+    let changes: Vec<serde_json::Value> = differences.iter().map(Difference::to_json).collect();
     Diagnostic::new(
         meta.id,
         meta.default_severity,
@@ -225,6 +269,7 @@ fn drifted(meta: &RuleMeta, path: &Path, what: &str, differences: &[Difference])
     )
     .with_data("migration", display_path(path))
     .with_data("differences", listed)
+    .with_data("changes", changes)
 }
 
 /// The range of the statement containing `offset`, or an empty range there.

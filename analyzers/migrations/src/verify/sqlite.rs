@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use rusqlite::Connection;
 
 use super::snapshot::{Attributes, ObjectKey, ObjectKind, Snapshot, normalize_expression};
-use super::{Applied, Database, Failure, VerifyError, VerifyOptions};
+use super::{Applied, CreationWindow, Database, Failure, VerifyError, VerifyOptions};
 use crate::layout::MigrationFile;
 
 /// How many SQLite virtual-machine steps run between two checks of the statement timeout.
@@ -177,6 +177,11 @@ impl Database for Sqlite {
     fn reset(&mut self) -> Result<(), VerifyError> {
         self.connection = open_in_memory()?;
         Ok(())
+    }
+
+    /// SQLite keeps a definition as written: it folds no clock into it.
+    fn creation_window(&self) -> Option<CreationWindow> {
+        None
     }
 }
 

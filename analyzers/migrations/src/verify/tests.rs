@@ -157,6 +157,246 @@ fn a_history_with_every_kind_of_finding() {
     assert!(report.timings.iter().all(|timing| timing.checked));
 }
 
+/// Views and defaults of `'now'::timestamp`, `timestamp 'now'` and `'today'::date` are
+/// stored with the clock's value at creation: recreating them is no drift, but a down that
+/// really changes such a view is, and the finding shows what changed.
+#[test]
+fn creation_time_literals_are_no_drift_but_real_changes_are() {
+    let Some(server) = server() else { return };
+    let recent = |interval: &str| {
+        format!(
+            "CREATE VIEW recent_orders AS SELECT id, created_at FROM orders \
+             WHERE created_at > 'now'::timestamp - interval '{interval}' AND created_at < timestamp 'now' \
+             AND created_at::date <> 'today'::date;"
+        )
+    };
+    let with_note =
+        |interval: &str| recent(interval).replace("created_at FROM", "created_at, note FROM");
+    let fs = project(&[
+        (
+            "1_orders.up.sql",
+            "CREATE TABLE orders (id bigint PRIMARY KEY, created_at timestamp NOT NULL DEFAULT 'now', note text);",
+        ),
+        ("1_orders.down.sql", "DROP TABLE orders;"),
+        ("2_recent.up.sql", &recent("1 day")),
+        ("2_recent.down.sql", "DROP VIEW recent_orders;"),
+        // Rebuilds the view; the down rebuilds the previous one exactly.
+        (
+            "3_recent_note.up.sql",
+            &format!("DROP VIEW recent_orders;\n{}", with_note("1 day")),
+        ),
+        (
+            "3_recent_note.down.sql",
+            &format!("DROP VIEW recent_orders;\n{}", recent("1 day")),
+        ),
+        // The down brings back a view of two days, not one.
+        (
+            "4_recent_week.up.sql",
+            &format!("DROP VIEW recent_orders;\n{}", with_note("7 days")),
+        ),
+        (
+            "4_recent_week.down.sql",
+            &format!("DROP VIEW recent_orders;\n{}", with_note("2 days")),
+        ),
+    ]);
+    let report = verify(&fs, Path::new("/p"), &config(), &server, &all()).expect("runs");
+    assert_eq!(
+        report.diagnostics.len(),
+        1,
+        "{}",
+        listing(&fs, Path::new("/p"), &report)
+    );
+    let finding = &report.diagnostics[0];
+    assert_eq!(finding.rule, "migrations/down-drift");
+    assert_eq!(finding.path, Path::new("migrations/4_recent_week.down.sql"));
+    assert_eq!(
+        finding.message,
+        "the down migration does not restore the schema from before the up migration: \
+         view public.recent_orders: definition differs: … (orders.created_at > ('now'::timestamp \
+         without time zone - [-'1 day'-]{+'2 days'+}::interval)) AND (orders.created_at < 'now':: …"
+    );
+    let change = &finding.data["changes"][0];
+    assert_eq!(change["object"], "view public.recent_orders");
+    assert_eq!(change["attribute"], "definition");
+    // The whole definitions, the run's clock written as the keywords that read it.
+    assert_eq!(
+        change["expected"],
+        "SELECT orders.id, orders.created_at, orders.note FROM orders WHERE \
+         ((orders.created_at > ('now'::timestamp without time zone - '1 day'::interval)) AND \
+         (orders.created_at < 'now'::timestamp without time zone) AND ((orders.created_at)::date <> 'today'::date));"
+    );
+    assert_eq!(
+        change["actual"],
+        change["expected"]
+            .as_str()
+            .unwrap_or_default()
+            .replace("'1 day'", "'2 days'")
+    );
+}
+
+/// On a server older than the project's PostgreSQL, a migration written for the newer one is
+/// one finding, and the history stops there: nothing after it is reported.
+#[test]
+fn a_migration_for_a_newer_postgres_is_one_finding_and_stops_the_history() {
+    let Some(server) = server() else { return };
+    let major = server_major(&server);
+    let history = [
+        (
+            "migrations/1_orders.up.sql",
+            "CREATE TABLE orders (id bigint PRIMARY KEY, total numeric);",
+        ),
+        ("migrations/1_orders.down.sql", "DROP TABLE orders;"),
+        // A subquery in FROM without an alias: PostgreSQL 16.
+        (
+            "migrations/2_totals.up.sql",
+            "CREATE VIEW totals AS SELECT * FROM (SELECT id, total FROM orders);",
+        ),
+        ("migrations/2_totals.down.sql", "DROP VIEW totals;"),
+        // Fails too once 2 has not applied: no cascade of findings.
+        (
+            "migrations/3_big_totals.up.sql",
+            "CREATE VIEW big_totals AS SELECT id FROM totals WHERE total > 100;",
+        ),
+        ("migrations/3_big_totals.down.sql", "DROP VIEW big_totals;"),
+    ];
+    let configured = MigrationsConfig {
+        postgres: Some(16),
+        ..config()
+    };
+    let fs: MemoryFs = history
+        .iter()
+        .map(|(path, text)| (Path::new("/p").join(path), *text))
+        .collect();
+    let report = verify(&fs, Path::new("/p"), &configured, &server, &all()).expect("runs");
+    if major >= 16 {
+        assert_eq!(
+            report.diagnostics,
+            [],
+            "PostgreSQL {major} runs the history"
+        );
+        return;
+    }
+    assert_eq!(
+        listing(&fs, Path::new("/p"), &report),
+        format!(
+            "migrations/needs-newer-postgres migrations/2_totals.up.sql:1:1 this migration needs PostgreSQL ≥ 16 \
+             (the project targets it: commerce.toml); the throwaway cluster is PostgreSQL {}, where it fails: \
+             ERROR: subquery in FROM must have an alias\n",
+            report.server_version.as_deref().unwrap_or_default()
+        )
+    );
+    assert_eq!(
+        report.timings.len(),
+        2,
+        "the history stops at the failing up"
+    );
+    assert_eq!(
+        report.diagnostics[0].help.as_deref(),
+        Some(
+            "set DATABASE_URL to a PostgreSQL 16 server: this migration and the ones after it were not verified"
+        )
+    );
+
+    // Without `postgres`, the image of the compose file says it; a down written for
+    // PostgreSQL 18 (a named NOT NULL constraint) stops the history as well.
+    let mut with_compose: Vec<(&str, &str)> = history[..2].to_vec();
+    with_compose.extend([
+        (
+            "docker-compose.yml",
+            "services:\n  db:\n    image: postgis/postgis:18-3.6\n",
+        ),
+        (
+            "migrations/2_note.up.sql",
+            "ALTER TABLE orders ADD COLUMN note text NOT NULL DEFAULT '';",
+        ),
+        (
+            "migrations/2_note.down.sql",
+            "ALTER TABLE orders DROP CONSTRAINT orders_note_not_null;\nALTER TABLE orders DROP COLUMN note;",
+        ),
+        ("migrations/3_later.up.sql", "SELECT 1;"),
+    ]);
+    let fs: MemoryFs = with_compose
+        .iter()
+        .map(|(path, text)| (Path::new("/p").join(path), *text))
+        .collect();
+    let report = verify(&fs, Path::new("/p"), &config(), &server, &all()).expect("runs");
+    let found: Vec<(&str, String)> = report
+        .diagnostics
+        .iter()
+        .map(|diagnostic| {
+            (
+                diagnostic.rule.as_str(),
+                diagnostic.path.display().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            "migrations/needs-newer-postgres",
+            "migrations/2_note.down.sql".to_owned()
+        )]
+    );
+    assert!(
+        report.diagnostics[0]
+            .message
+            .contains("(the project targets it: docker-compose.yml:3 (postgis/postgis:18-3.6))"),
+        "{}",
+        report.diagnostics[0].message
+    );
+    assert_eq!(report.timings.len(), 2);
+
+    // What fails on every version is an ordinary finding, and the history goes on.
+    let fs = project(&[
+        ("1_a.up.sql", "CREATE TABLE a (id bigint);"),
+        ("1_a.down.sql", "DROP TABLE b;"),
+        ("2_b.up.sql", "CREATE TABLE b (id bigint);"),
+    ]);
+    let report = verify(&fs, Path::new("/p"), &configured, &server, &all()).expect("runs");
+    let rules: Vec<&str> = report
+        .diagnostics
+        .iter()
+        .map(|diagnostic| diagnostic.rule.as_str())
+        .collect();
+    assert_eq!(rules, ["migrations/down-fails"]);
+    assert_eq!(report.timings.len(), 2);
+}
+
+/// The server's major version.
+fn server_major(server: &PostgresServer) -> u32 {
+    let mut client = server
+        .connect(
+            server.admin_database(),
+            Duration::from_secs(30),
+            Duration::from_secs(30),
+        )
+        .expect("connects");
+    target::ServerVersion::read(&mut client)
+        .expect("reads the version")
+        .major()
+}
+
+#[test]
+fn a_server_that_refuses_the_connection_is_one_clear_error() {
+    // Port 1 on the loopback: nothing listens there.
+    let refusing =
+        PostgresServer::existing("host=127.0.0.1 port=1 user=shop dbname=shop").expect("valid url");
+    let fs = project(&[("1_a.sql", "CREATE TABLE a (id bigint);")]);
+    let error = verify(&fs, Path::new("/p"), &config(), &refusing, &all()).expect_err("refused");
+    assert!(
+        matches!(error, VerifyError::Server(ServerError::Connect { .. })),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.starts_with(
+            "cannot connect to Postgres (database `shop` on the server DATABASE_URL names)"
+        ),
+        "{message}"
+    );
+    assert!(message.contains("refused"), "{message}");
+}
+
 /// The down `missing-down-migration` generates undoes its up exactly.
 #[test]
 fn a_generated_down_migration_round_trips_cleanly() {

@@ -6,6 +6,7 @@
 //!              test_base_url = "http://127.0.0.1:3000"   test_bearer_env = "SHOP_TOKEN"
 //!              test_headers = { "X-Api-Key" = "dev" }
 //! [migrations] dir = "migrations"   dialect = "postgres"   lint_from = "20240101000000"
+//!              postgres = "16"
 //! [suites.fast] tags = ["unit"]   budget = "60s"   doctests = true
 //! [gates]      fail_on = ["test", "contract-drift", "render", "p95"]   p95_regression_pct = 10
 //! [rules]      "migrations/prefer-bigint-over-int" = "off"
@@ -242,6 +243,10 @@ pub struct MigrationsConfig {
     pub dialect: Dialect,
     /// Migrations older than this version are not linted (they already ran in production).
     pub lint_from: Option<String>,
+    /// The PostgreSQL major version the migrations are written for (`postgres = "16"`);
+    /// `None` leaves the round trip to read it from the project's compose files and CI.
+    #[serde(deserialize_with = "postgres_major")]
+    pub postgres: Option<u32>,
 }
 
 impl Default for MigrationsConfig {
@@ -250,6 +255,7 @@ impl Default for MigrationsConfig {
             dir: "migrations".to_owned(),
             dialect: Dialect::default(),
             lint_from: None,
+            postgres: None,
         }
     }
 }
@@ -389,6 +395,32 @@ fn globs<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::E
 fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Duration>, D::Error> {
     let text = String::deserialize(deserializer)?;
     parse_duration(&text).map(Some).map_err(D::Error::custom)
+}
+
+/// `"16"`, `"16.4"` or `16`: the major version. Before 10, PostgreSQL's majors had two parts
+/// (`"9.6"`); their first is kept, which is all the round trip compares against a newer server.
+fn postgres_major<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Number(i64),
+        Text(String),
+    }
+    let text = match Written::deserialize(deserializer)? {
+        Written::Number(number) => number.to_string(),
+        Written::Text(text) => text,
+    };
+    let parts: Vec<&str> = text.trim().split('.').collect();
+    let numeric = parts.len() <= 3
+        && parts
+            .iter()
+            .all(|part| !part.is_empty() && part.bytes().all(|byte| byte.is_ascii_digit()));
+    match parts[0].parse::<u32>() {
+        Ok(major @ 1..=99) if numeric => Ok(Some(major)),
+        _ => Err(D::Error::custom(format!(
+            "`{text}` is not a PostgreSQL version; write the major version the migrations target, e.g. `\"16\"`"
+        ))),
+    }
 }
 
 fn percentage<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {

@@ -123,6 +123,22 @@ fn migrations_section() {
     assert_eq!(migrations.dir, "db/migrations");
     assert_eq!(migrations.dialect, Dialect::Sqlite);
     assert_eq!(migrations.lint_from.as_deref(), Some("20240101000000"));
+    assert_eq!(migrations.postgres, None);
+}
+
+#[test]
+fn the_target_postgres_version_is_its_major_version() {
+    let major = |value: &str| {
+        parse(&format!("[migrations]\npostgres = {value}\n"))
+            .expect("valid")
+            .migrations
+            .postgres
+    };
+    assert_eq!(major("\"16\""), Some(16));
+    assert_eq!(major("\"16.4\""), Some(16));
+    assert_eq!(major("\"9.6\""), Some(9));
+    assert_eq!(major("18"), Some(18));
+    assert_eq!(parse("").expect("valid").migrations.postgres, None);
 }
 
 #[test]
@@ -325,7 +341,7 @@ fn a_key_with_no_near_match_lists_the_valid_ones() {
     assert_eq!(error.suggestion(), None);
     assert_eq!(
         error.help(),
-        Some("valid keys: `dir`, `dialect`, `lint_from`")
+        Some("valid keys: `dir`, `dialect`, `lint_from`, `postgres`")
     );
     let error = parse_err("[banana]\n");
     assert_eq!(
@@ -482,6 +498,21 @@ fn invalid_values_explain_what_is_wrong() {
             "invalid value for `specs` in [contracts]: `openapi/[.yaml` is not a valid glob: unclosed character class; missing ']'",
         ),
         (
+            "[migrations]\npostgres = \"sixteen\"\n",
+            "2:12",
+            "invalid value for `postgres` in [migrations]: `sixteen` is not a PostgreSQL version; write the major version the migrations target, e.g. `\"16\"`",
+        ),
+        (
+            "[migrations]\npostgres = \"16.x\"\n",
+            "2:12",
+            "invalid value for `postgres` in [migrations]: `16.x` is not a PostgreSQL version; write the major version the migrations target, e.g. `\"16\"`",
+        ),
+        (
+            "[migrations]\npostgres = 0\n",
+            "2:12",
+            "invalid value for `postgres` in [migrations]: `0` is not a PostgreSQL version; write the major version the migrations target, e.g. `\"16\"`",
+        ),
+        (
             "[gates]\np95_regression_pct = -5\n",
             "2:22",
             "invalid value for `p95_regression_pct` in [gates]: `-5` is not a percentage; write a number of 0 or more, e.g. `10`",
@@ -574,6 +605,7 @@ fn config_fragment() -> impl Strategy<Value = String> {
                 "dir",
                 "dialect",
                 "lint_from",
+                "postgres",
                 "tags",
                 "budget",
                 "fail_on",
