@@ -15,7 +15,7 @@ use super::*;
 fn server() -> Option<PostgresServer> {
     match PostgresServer::ephemeral() {
         Ok(server) => Some(server),
-        Err(error @ ServerError::NotInstalled { .. }) => {
+        Err(error @ ServerError::Cluster(commerce_pg::ClusterError::NotInstalled { .. })) => {
             #[allow(clippy::print_stderr)]
             {
                 eprintln!("skipping: {error}");
