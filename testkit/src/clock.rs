@@ -20,8 +20,10 @@
 //! # });
 //! ```
 //!
-//! With `#[tokio::test(start_paused = true)]`, [`TestClock::driving_tokio`] also advances tokio's
-//! paused time, so `tokio::time::sleep` and timeouts in the app fire when the clock jumps:
+//! With tokio's time paused (`tokio::time::pause()`), [`TestClock::driving_tokio`] also
+//! advances it, so `tokio::time::sleep` and timeouts in the app fire when the clock jumps.
+//! Pause after the test database is up: on paused time, sqlx's connect and acquire timeouts
+//! fire at once while it waits for the server.
 //!
 //! ```
 //! use std::time::Duration;

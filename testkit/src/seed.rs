@@ -45,19 +45,22 @@ impl Seed {
             .map_err(|_| SeedError(text.to_owned()))
     }
 
-    /// `COMMERCE_SEED`, or a seed from the clock when it is unset (the replay line still
-    /// names it).
+    /// `COMMERCE_SEED`, or a seed from the clock when it is unset, chosen once per process
+    /// (the replay line names it).
     ///
     /// # Errors
     /// When the variable is set but not a number.
     pub fn from_env() -> Result<Self, SeedError> {
         match std::env::var(SEED_VAR) {
             Ok(text) if !text.trim().is_empty() => Self::parse(&text),
-            _ => Ok(Seed(
-                SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map_or(0, |elapsed| elapsed.as_nanos() as u64),
-            )),
+            _ => {
+                static RANDOM: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+                Ok(Seed(*RANDOM.get_or_init(|| {
+                    SystemTime::now()
+                        .duration_since(UNIX_EPOCH)
+                        .map_or(0, |elapsed| elapsed.as_nanos() as u64)
+                })))
+            }
         }
     }
 }
