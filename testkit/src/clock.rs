@@ -168,16 +168,23 @@ impl Clock for TestClock {
 ///
 /// ```
 /// use axum::{Router, routing::get, extract::FromRef};
-/// use commerce_testkit::clock::{Now, SharedClock, TestClock, rfc3339};
+/// use commerce_testkit::{TestApp, clock::{Now, SharedClock, TestClock, rfc3339}};
 ///
-/// #[derive(Clone, FromRef)]
+/// #[derive(Clone)]
 /// struct AppState { clock: SharedClock }
+/// impl FromRef<AppState> for SharedClock {
+///     fn from_ref(state: &AppState) -> Self { state.clock.clone() }
+/// }
 ///
 /// async fn time(Now(now): Now) -> String { rfc3339(now) }
 ///
-/// let app: Router = Router::new()
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let clock = TestClock::new();
+/// let app = TestApp::new(Router::new()
 ///     .route("/time", get(time))
-///     .with_state(AppState { clock: TestClock::new().shared() });
+///     .with_state(AppState { clock: clock.shared() }));
+/// assert_eq!(app.get("/time").send().await.text(), "2026-01-01T00:00:00Z");
+/// # });
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Now(pub SystemTime);

@@ -210,7 +210,7 @@ impl TestRng {
             ),
             address: Address {
                 line1: format!("{} Market Street", self.range(1..400)),
-                city: *self.pick(&cities),
+                city: cities[self.range(0..cities.len() as u64) as usize],
                 postal_code: self.pattern(pattern),
                 country,
             },
