@@ -7,12 +7,14 @@
 //! - [`side_effects`]: every write logged by triggers; [`assert_side_effects!`].
 //! - [`http`]: requests into the `Router` in process, queries per request, snapshots,
 //!   pagination.
-//! - [`users`], [`race`], [`ratelimit`]: users per worker, races, idempotency, stock, 429s.
+//! - [`users`], [`auth`], [`race`], [`ratelimit`]: users per worker, the auth matrix, races,
+//!   idempotency, stock, 429s.
 //! - [`case`]: the test's name, worker, temp dir, and the replay line on failure.
 //! - [`telemetry`]: events for `cargo commerce test`'s report.
 //!
 //! The kit depends on no tool crate except the ephemeral cluster (`commerce_pg`).
 
+pub mod auth;
 pub mod case;
 pub mod clock;
 pub mod data;

@@ -34,6 +34,7 @@ fn main() {
     let binary = String::from_utf8_lossy(&built.stdout)
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| message["target"]["kind"][0] == "test")
         .find_map(|message| message["executable"].as_str().map(str::to_owned))
         .expect("the test binary");
 
