@@ -89,6 +89,31 @@ pub struct TestkitSummary {
     pub n_plus_one: Vec<NPlusOne>,
     /// The side-effect log rows (`test_log.seq`) each failing test had read.
     pub failed_test_rows: Vec<FailedTestRows>,
+    /// Every call of each auth matrix a test ran.
+    #[serde(default)]
+    pub auth_matrix: Vec<AuthCell>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthCell {
+    pub test: String,
+    /// `GET /orders/{id}`.
+    pub operation: String,
+    /// `anonymous`, a role, or `<role> (other tenant)`.
+    pub caller: String,
+    /// `2xx` or a status code.
+    pub expected: String,
+    pub actual: u16,
+}
+
+impl AuthCell {
+    pub fn ok(&self) -> bool {
+        if self.expected == "2xx" {
+            (200..300).contains(&self.actual)
+        } else {
+            self.expected == self.actual.to_string()
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -162,12 +187,15 @@ impl TestkitSummary {
             .extend(other.idempotency_violations);
         self.n_plus_one.extend(other.n_plus_one);
         self.failed_test_rows.extend(other.failed_test_rows);
+        self.auth_matrix.extend(other.auth_matrix);
     }
 }
 
 /// Reads every `*.jsonl` the kit wrote in `dir`; `None` when it wrote nothing.
 fn summarise(dir: &Path) -> Option<TestkitSummary> {
-    let mut samples: BTreeMap<(String, String), (Vec<f64>, BTreeMap<u16, u64>)> = BTreeMap::new();
+    // (route, method) -> (latencies, error counts by status).
+    type Samples = (Vec<f64>, BTreeMap<u16, u64>);
+    let mut samples: BTreeMap<(String, String), Samples> = BTreeMap::new();
     let mut summary = TestkitSummary::default();
     let mut any = false;
     for entry in std::fs::read_dir(dir).ok()?.filter_map(Result::ok) {
@@ -205,6 +233,18 @@ fn summarise(dir: &Path) -> Option<TestkitSummary> {
                     statement: field("statement"),
                     count: event["count"].as_u64().unwrap_or_default(),
                 }),
+                Some("auth_matrix") => {
+                    for cell in event["cells"].as_array().into_iter().flatten() {
+                        let text = |name: &str| cell[name].as_str().unwrap_or_default().to_owned();
+                        summary.auth_matrix.push(AuthCell {
+                            test: field("test"),
+                            operation: text("operation"),
+                            caller: text("caller"),
+                            expected: text("expected"),
+                            actual: cell["actual"].as_u64().unwrap_or_default() as u16,
+                        });
+                    }
+                }
                 Some("failed_test_rows") => summary.failed_test_rows.push(FailedTestRows {
                     test: field("test"),
                     schema: field("schema"),
@@ -317,6 +357,22 @@ mod tests {
                 schema: "public".to_owned(),
                 log_seqs: vec![3, 4],
             }],
+            auth_matrix: vec![
+                AuthCell {
+                    test: "auth::matrix".to_owned(),
+                    operation: "GET /tenants/{tenant}/orders".to_owned(),
+                    caller: "anonymous".to_owned(),
+                    expected: "401".to_owned(),
+                    actual: 401,
+                },
+                AuthCell {
+                    test: "auth::matrix".to_owned(),
+                    operation: "GET /tenants/{tenant}/orders".to_owned(),
+                    caller: "buyer (other tenant)".to_owned(),
+                    expected: "404".to_owned(),
+                    actual: 200,
+                },
+            ],
         }
     }
 
@@ -337,6 +393,10 @@ mod tests {
         assert!(
             markdown
                 .contains("- `orders::replay` failed after reading `public.test_log` rows 3, 4")
+        );
+        assert!(
+            markdown.contains("| GET /tenants/{tenant}/orders | ✓ 401 | ✗ 200≠404 |"),
+            "{markdown}"
         );
         let metrics = crate::report::render_prometheus(&report);
         assert!(metrics.contains("# TYPE api_latency_ms histogram\n"));

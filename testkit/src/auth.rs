@@ -319,6 +319,7 @@ pub async fn run_matrix(
     }
     crate::telemetry::emit(&serde_json::json!({
         "kind": "auth_matrix",
+        "test": std::thread::current().name().unwrap_or("unnamed"),
         "cells": matrix.cells.iter().map(|cell| serde_json::json!({
             "operation": cell.operation, "caller": cell.caller,
             "expected": cell.expected, "actual": cell.actual,

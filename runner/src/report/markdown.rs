@@ -36,6 +36,57 @@ pub(super) fn render(report: &Report) -> String {
     out
 }
 
+/// Each auth matrix a test ran: operations down, callers across, `✓ 200` or `✗ 200≠404`.
+fn auth_matrix(out: &mut String, kit: &crate::testkit::TestkitSummary) {
+    let mut tests: Vec<&str> = kit
+        .auth_matrix
+        .iter()
+        .map(|cell| cell.test.as_str())
+        .collect();
+    tests.dedup();
+    for test in tests {
+        let cells: Vec<_> = kit
+            .auth_matrix
+            .iter()
+            .filter(|cell| cell.test == test)
+            .collect();
+        let mut callers: Vec<&str> = Vec::new();
+        let mut operations: Vec<&str> = Vec::new();
+        for cell in &cells {
+            if !callers.contains(&cell.caller.as_str()) {
+                callers.push(&cell.caller);
+            }
+            if !operations.contains(&cell.operation.as_str()) {
+                operations.push(&cell.operation);
+            }
+        }
+        let _ = writeln!(
+            out,
+            "\n### Auth matrix (`{test}`)\n\n| operation | {} |\n| --- |{}",
+            callers.join(" | "),
+            " --- |".repeat(callers.len())
+        );
+        for operation in operations {
+            let row: Vec<String> = callers
+                .iter()
+                .map(|caller| {
+                    cells
+                        .iter()
+                        .find(|cell| cell.operation == operation && cell.caller == *caller)
+                        .map_or_else(String::new, |cell| {
+                            if cell.ok() {
+                                format!("✓ {}", cell.actual)
+                            } else {
+                                format!("✗ {}≠{}", cell.actual, cell.expected)
+                            }
+                        })
+                })
+                .collect();
+            let _ = writeln!(out, "| {} | {} |", cell(operation), row.join(" | "));
+        }
+    }
+}
+
 /// The test kit's findings and the latency of the app's routes in its requests.
 fn testkit(out: &mut String, report: &Report) {
     let Some(kit) = &report.testkit else { return };
@@ -69,6 +120,7 @@ fn testkit(out: &mut String, report: &Report) {
             seqs.join(", ")
         );
     }
+    auth_matrix(out, kit);
     if kit.routes.is_empty() {
         return;
     }
