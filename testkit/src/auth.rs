@@ -327,3 +327,69 @@ pub async fn run_matrix(
     }));
     matrix
 }
+
+/// Asserts a credential expires: `request` succeeds now, and once `clock` moves past `ttl`
+/// the same request gets 401.
+///
+/// # Panics
+/// When the first request fails or the expired one is not refused with 401.
+pub async fn assert_expires<F>(
+    app: &TestApp,
+    clock: &crate::clock::TestClock,
+    request: F,
+    ttl: std::time::Duration,
+) where
+    F: Fn(&TestApp) -> crate::http::RequestBuilder,
+{
+    let fresh = request(app).send().await;
+    assert!(
+        fresh.status.is_success(),
+        "{} {} answered {} before the credential expired",
+        fresh.method,
+        fresh.path,
+        fresh.status
+    );
+    clock.advance(ttl + std::time::Duration::from_secs(1)).await;
+    let expired = request(app).send().await;
+    assert_eq!(
+        expired.status.as_u16(),
+        401,
+        "{} {} answered {} after the credential expired ({} s), not 401",
+        expired.method,
+        expired.path,
+        expired.status,
+        ttl.as_secs()
+    );
+}
+
+/// Asserts a cookie-authenticated state change needs its CSRF token: `request` (with the
+/// app's cookies) without the `header` gets 403, and with the token from cookie `cookie`
+/// it succeeds.
+///
+/// # Panics
+/// When the request without the token is not refused with 403, or the one with it fails.
+pub async fn assert_csrf_protected<F>(app: &TestApp, request: F, cookie: &str, header: &str)
+where
+    F: Fn(&TestApp) -> crate::http::RequestBuilder,
+{
+    let without = request(app).send().await;
+    assert_eq!(
+        without.status.as_u16(),
+        403,
+        "{} {} without a CSRF token answered {}, not 403",
+        without.method,
+        without.path,
+        without.status
+    );
+    let token = app
+        .cookie(cookie)
+        .unwrap_or_else(|| panic!("the app set no `{cookie}` cookie to take the CSRF token from"));
+    let with = request(app).header(header, &token).send().await;
+    assert!(
+        with.status.is_success(),
+        "{} {} with the CSRF token answered {}",
+        with.method,
+        with.path,
+        with.status
+    );
+}
