@@ -7,7 +7,9 @@
 //! included (see [`commerce_pg::shared`]).
 //!
 //! The migrations (sqlx's layout: `<version>_<name>.sql` or `.up.sql`, applied in version
-//! order) are applied once per run into a template database, with the side-effect log
+//! order; the kit applies them itself and keeps no `_sqlx_migrations` table) are applied once
+//! per run into a template database (`commerce_tpl_<hash of the files>`; on a server named by
+//! `DATABASE_URL` it stays, and later runs with the same files reuse it), with the side-effect log
 //! ([`crate::side_effects`]) installed on every table. Each test then picks an [`Isolation`]:
 //!
 //! - [`Isolation::Transaction`] (default): the test's pool has one connection inside a
@@ -39,6 +41,7 @@
 //! let count: i64 = sqlx::query_scalar("SELECT count(*) FROM items").fetch_one(db.pool()).await.unwrap();
 //! assert_eq!(count, 0);
 //! # });
+//! # std::fs::remove_dir_all(&dir).unwrap();
 //! # fn tempfile_dir() -> std::path::PathBuf {
 //! #     let dir = std::env::temp_dir().join(format!("kit-doc-db-{}", std::process::id()));
 //! #     std::fs::create_dir_all(&dir).unwrap();
