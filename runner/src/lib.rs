@@ -23,6 +23,7 @@ mod rules;
 mod run;
 pub mod shard;
 pub mod suite;
+pub mod testkit;
 pub mod watch;
 pub mod workspace;
 

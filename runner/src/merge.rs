@@ -49,6 +49,11 @@ pub fn merge(
         if merged.routes.is_none() {
             merged.routes = report.routes;
         }
+        match (&mut merged.testkit, report.testkit) {
+            (Some(kept), Some(other)) => kept.merge(other),
+            (kept @ None, other) => *kept = other,
+            (Some(_), None) => {}
+        }
         if merged.analysis.is_none() {
             merged.analysis = report.analysis;
         }

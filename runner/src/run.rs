@@ -29,6 +29,7 @@ use crate::report::{
 };
 use crate::shard::Shard;
 use crate::suite::{self, Suite};
+use crate::testkit::KitRun;
 use crate::workspace::{TestKind, Workspace};
 
 /// How many of the slowest tests a budget warning lists.
@@ -254,6 +255,8 @@ pub fn run_tests(
         .unwrap_or_else(|| workspace.target_dir.join("commerce"));
     let cargo = request.cargo.clone().unwrap_or_else(cargo_program);
     let mut notices = Vec::new();
+    // One Postgres for every test process of the run; stopped when `kit` drops.
+    let kit = KitRun::start(&workspace, &report_dir);
 
     let selection = match &request.changes {
         Some(source) => {
@@ -306,6 +309,7 @@ pub fn run_tests(
         cargo: &cargo,
         cancel,
         timings: timings.as_ref(),
+        kit: kit.as_ref(),
     };
     let outcome = if selection
         .as_ref()
@@ -321,6 +325,7 @@ pub fn run_tests(
 
     let elapsed = started.elapsed();
     let mut report = context.assemble(outcome, started_unix_ms, elapsed);
+    report.testkit = kit.as_ref().and_then(KitRun::summary);
     if report.tests.is_empty()
         && !notices
             .iter()
@@ -388,6 +393,7 @@ struct Context<'a> {
     cancel: &'a CancelToken,
     /// Durations to balance the shard by.
     timings: Option<&'a Report>,
+    kit: Option<&'a KitRun>,
 }
 
 impl Context<'_> {
@@ -459,6 +465,7 @@ impl Context<'_> {
 
     fn env(&self) -> Vec<(&'static str, String)> {
         let mut env = vec![("COMMERCE_SEED", self.seed.to_string())];
+        env.extend(self.kit.map(KitRun::env).unwrap_or_default());
         // Failure capture wants backtraces; a user's own setting wins.
         if std::env::var_os("RUST_BACKTRACE").is_none() {
             env.push(("RUST_BACKTRACE", "1".to_owned()));
@@ -692,6 +699,7 @@ impl Context<'_> {
             analysis: None,
             drifts: Vec::new(),
             routes: None,
+            testkit: None,
             gates: Vec::new(),
         };
         report.refresh_derived();

@@ -100,6 +100,7 @@ pub(crate) fn report() -> Report {
         analysis: None,
         drifts: Vec::new(),
         routes: None,
+        testkit: None,
         gates: vec![
             GateResult {
                 gate: "test".to_owned(),

@@ -31,8 +31,122 @@ pub(super) fn render(report: &Report) -> String {
     durations(&mut out, &view);
     drifts(&mut out, &view);
     routes(&mut out, &view);
+    testkit(&mut out, report);
     analysis(&mut out, &view);
     out
+}
+
+/// Each auth matrix a test ran: operations down, callers across, `✓ 200` or `✗ 200≠404`.
+fn auth_matrix(out: &mut String, kit: &crate::testkit::TestkitSummary) {
+    let mut tests: Vec<&str> = kit
+        .auth_matrix
+        .iter()
+        .map(|cell| cell.test.as_str())
+        .collect();
+    tests.dedup();
+    for test in tests {
+        let cells: Vec<_> = kit
+            .auth_matrix
+            .iter()
+            .filter(|cell| cell.test == test)
+            .collect();
+        let mut callers: Vec<&str> = Vec::new();
+        let mut operations: Vec<&str> = Vec::new();
+        for cell in &cells {
+            if !callers.contains(&cell.caller.as_str()) {
+                callers.push(&cell.caller);
+            }
+            if !operations.contains(&cell.operation.as_str()) {
+                operations.push(&cell.operation);
+            }
+        }
+        let _ = writeln!(
+            out,
+            "\n### Auth matrix (`{test}`)\n\n| operation | {} |\n| --- |{}",
+            callers.join(" | "),
+            " --- |".repeat(callers.len())
+        );
+        for operation in operations {
+            let row: Vec<String> = callers
+                .iter()
+                .map(|caller| {
+                    cells
+                        .iter()
+                        .find(|cell| cell.operation == operation && cell.caller == *caller)
+                        .map_or_else(String::new, |cell| {
+                            if cell.ok() {
+                                format!("✓ {}", cell.actual)
+                            } else {
+                                format!("✗ {}≠{}", cell.actual, cell.expected)
+                            }
+                        })
+                })
+                .collect();
+            let _ = writeln!(out, "| {} | {} |", cell(operation), row.join(" | "));
+        }
+    }
+}
+
+/// The test kit's findings and the latency of the app's routes in its requests.
+fn testkit(out: &mut String, report: &Report) {
+    let Some(kit) = &report.testkit else { return };
+    for violation in &kit.idempotency_violations {
+        let _ = writeln!(
+            out,
+            "- **Idempotency violation** in `{}` ({}): {}",
+            violation.test,
+            violation.route,
+            cell(&violation.detail)
+        );
+    }
+    for finding in &kit.n_plus_one {
+        let _ = writeln!(
+            out,
+            "- **N+1** in `{}`: {} {} ran `{}` {} times",
+            finding.test,
+            finding.method,
+            finding.route,
+            cell(&finding.statement),
+            finding.count
+        );
+    }
+    for rows in &kit.failed_test_rows {
+        let seqs: Vec<String> = rows.log_seqs.iter().map(i64::to_string).collect();
+        let _ = writeln!(
+            out,
+            "- `{}` failed after reading `{}.test_log` rows {}",
+            rows.test,
+            rows.schema,
+            seqs.join(", ")
+        );
+    }
+    auth_matrix(out, kit);
+    if kit.routes.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n### API latency (test kit)\n\n| route | requests | p50 ms | p95 ms | max ms | errors |\n| --- | ---: | ---: | ---: | ---: | --- |"
+    );
+    for route in &kit.routes {
+        let errors: Vec<String> = route
+            .errors
+            .iter()
+            .map(|(code, count)| format!("{code}×{count}"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "| {} {} | {} | {:.2} | {:.2} | {:.2} | {} |",
+            route.method,
+            cell(&route.route),
+            route.count,
+            route.p50_ms,
+            route.p95_ms,
+            route.max_ms,
+            errors.join(" ")
+        );
+    }
+    out.push('\n');
 }
 
 fn gates(out: &mut String, view: &View<'_>) {

@@ -57,6 +57,10 @@ pub struct Report {
     pub routes: Option<Vec<RouteResult>>,
     /// Every gate with PASS/FAIL/SKIP and why, in `[gates]` order.
     pub gates: Vec<GateResult>,
+    /// What `commerce_testkit` saw in the tests: latency per route, idempotency violations,
+    /// N+1 findings, the log rows failing tests touched. `None` when no test used the kit.
+    #[serde(default)]
+    pub testkit: Option<crate::testkit::TestkitSummary>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -101,7 +101,54 @@ pub(super) fn render(report: &Report) -> String {
         "commerce_test_run_interrupted {}",
         u8::from(report.run.interrupted)
     );
+    if let Some(kit) = &report.testkit {
+        api_metrics(&mut out, kit);
+    }
     out
+}
+
+/// The test kit's in-process requests: a latency histogram and error counts per route.
+fn api_metrics(out: &mut String, kit: &crate::testkit::TestkitSummary) {
+    family(
+        out,
+        "api_latency_ms",
+        "histogram",
+        "Latency of the app's routes in the test kit's in-process requests, in milliseconds.",
+    );
+    for route in &kit.routes {
+        let labels = format!(
+            "route=\"{}\",method=\"{}\"",
+            label(&route.route),
+            label(&route.method)
+        );
+        let bounds = crate::testkit::LATENCY_BUCKETS_MS
+            .iter()
+            .map(f64::to_string)
+            .chain(["+Inf".to_owned()]);
+        for (bound, count) in bounds.zip(&route.buckets) {
+            let _ = writeln!(
+                out,
+                "api_latency_ms_bucket{{{labels},le=\"{bound}\"}} {count}"
+            );
+        }
+        let _ = writeln!(out, "api_latency_ms_sum{{{labels}}} {}", route.sum_ms);
+        let _ = writeln!(out, "api_latency_ms_count{{{labels}}} {}", route.count);
+    }
+    family(
+        out,
+        "api_error_total",
+        "counter",
+        "The test kit's in-process requests answered with a 4xx or 5xx, by route and status.",
+    );
+    for route in &kit.routes {
+        for (code, count) in &route.errors {
+            let _ = writeln!(
+                out,
+                "api_error_total{{route=\"{}\",code=\"{code}\"}} {count}",
+                label(&route.route)
+            );
+        }
+    }
 }
 
 fn family(out: &mut String, name: &str, kind: &str, help: &str) {

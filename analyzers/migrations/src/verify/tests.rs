@@ -17,7 +17,11 @@ use super::*;
 fn server() -> Option<PostgresServer> {
     match PostgresServer::ephemeral() {
         Ok(server) => Some(server),
-        Err(error @ ServerError::NotInstalled { .. }) if server::postgres_opted_out(&error) => None,
+        Err(error @ ServerError::Cluster(commerce_pg::ClusterError::NotInstalled { .. }))
+            if server::postgres_opted_out(&error) =>
+        {
+            None
+        }
         Err(error) => panic!("cannot start Postgres: {error}"),
     }
 }

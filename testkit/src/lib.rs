@@ -1,0 +1,38 @@
+//! `commerce_testkit`: seeded, time-travelling, isolated integration tests of a commerce
+//! backend on a real PostgreSQL, for the app's own tests (a dev-dependency).
+//!
+//! - [`seed`] and [`data`]: `COMMERCE_SEED`, a per-test generator, commerce data.
+//! - [`clock`]: the [`clock::Clock`] the app takes, and a [`clock::TestClock`] that jumps.
+//! - [`db`]: one Postgres per run, migrations once into a template, per-test [`Isolation`].
+//! - [`side_effects`]: every write logged by triggers; [`assert_side_effects!`].
+//! - [`http`]: requests into the `Router` in process, queries per request, snapshots,
+//!   pagination.
+//! - [`users`], [`auth`], [`race`], [`ratelimit`]: users per worker, the auth matrix, races,
+//!   idempotency, stock, 429s.
+//! - [`case`]: the test's name, worker, temp dir, and the replay line on failure.
+//! - [`telemetry`]: events for `cargo commerce test`'s report.
+//!
+//! The kit depends on no tool crate except the ephemeral cluster (`commerce_pg`).
+
+pub mod auth;
+pub mod case;
+pub mod clock;
+pub mod data;
+pub mod db;
+pub mod http;
+mod queries;
+pub mod race;
+pub mod ratelimit;
+pub mod seed;
+pub mod side_effects;
+pub mod telemetry;
+pub mod users;
+
+pub use case::TestCase;
+pub use db::{DbError, Isolation, TestDb};
+pub use http::{TestApp, TestResponse};
+pub use queries::N_PLUS_ONE_THRESHOLD;
+
+/// For [`assert_api_snapshot!`]: the snapshot lands in the calling crate.
+#[doc(hidden)]
+pub use insta;
