@@ -316,7 +316,8 @@ pub fn run_tests(
     } else {
         context.execute(selection.as_ref(), &mut notices)?
     };
-    if outcome.interrupted {
+    let outcome_interrupted = outcome.interrupted;
+    if outcome_interrupted {
         notices.push(Notice::Interrupted);
     }
 
@@ -347,6 +348,23 @@ pub fn run_tests(
         .or_else(|| routed.as_ref().map(Findings::of))
     {
         report.apply(findings);
+    }
+    // After the tests, on one shard only: load figures from several shards would be the
+    // same scenarios run several times.
+    if !outcome_interrupted && request.shard.is_none_or(|shard| shard.index == 1) {
+        let tags = project
+            .config()
+            .suites
+            .get(&suite.name)
+            .map(|suite| suite.tags.as_slice());
+        report.load = crate::load::after_tests(
+            &project.config().load,
+            project.root(),
+            tags,
+            seed,
+            &report_dir,
+            cancel,
+        );
     }
     report.gates = gates::evaluate(
         &report,
@@ -693,6 +711,7 @@ impl Context<'_> {
             analysis: None,
             drifts: Vec::new(),
             routes: None,
+            load: None,
             gates: Vec::new(),
         };
         report.refresh_derived();

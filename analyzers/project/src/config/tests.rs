@@ -360,7 +360,10 @@ fn load_section_with_scenarios_and_their_requests() {
     assert_eq!((cart.connections, cart.p95_ms), (Some(4), Some(25.0)));
     assert_eq!(cart.error_rate, Some(0.01));
     assert_eq!(cart.tags, ["load"]);
-    assert_eq!(cart.flush.as_ref().map(|flush| flush.method.as_str()), Some("POST"));
+    assert_eq!(
+        cart.flush.as_ref().map(|flush| flush.method.as_str()),
+        Some("POST")
+    );
     assert_eq!(cart.requests.len(), 2);
     assert_eq!(cart.requests[0].capture["cart_id"], "/id");
     assert_eq!(cart.requests[1].method, "GET");
@@ -371,10 +374,12 @@ fn load_section_with_scenarios_and_their_requests() {
 #[test]
 fn load_typos_and_bad_values_point_at_the_text() {
     use ConfigErrorKind::UnknownKey;
-    let typo = parse_err("[load.scenarios.cart]
+    let typo = parse_err(
+        "[load.scenarios.cart]
 rate = 5
 p95 = 20
-");
+",
+    );
     assert_eq!(
         summary(&typo),
         (
@@ -384,24 +389,32 @@ p95 = 20
             Some("p95_ms".to_owned())
         )
     );
-    let request = parse_err("[[load.scenarios.cart.requests]]
+    let request = parse_err(
+        "[[load.scenarios.cart.requests]]
 path = \"/\"
 bdy = \"{}\"
-");
+",
+    );
     assert_eq!((request.line(), request.column()), (3, 1), "{request}");
     assert_eq!(request.suggestion(), Some("body"));
-    let share = parse_err("[load.scenarios.cart]
+    let share = parse_err(
+        "[load.scenarios.cart]
 error_rate = 5
-");
+",
+    );
     assert_eq!((share.line(), share.column()), (2, 14), "{share}");
     assert!(share.message().contains("from 0 to 1"), "{share}");
-    let rate = parse_err("[load.scenarios.cart]
+    let rate = parse_err(
+        "[load.scenarios.cart]
 rate = 0
-");
+",
+    );
     assert!(rate.message().contains("above 0"), "{rate}");
-    let start = parse_err("[load]
+    let start = parse_err(
+        "[load]
 strt = \"x\"
-");
+",
+    );
     assert_eq!(start.suggestion(), Some("start"));
 }
 
