@@ -127,9 +127,17 @@ impl ScenarioReport {
     /// The thresholds this scenario breaks, each as a sentence.
     pub fn threshold_failures(&self) -> Vec<String> {
         let mut failures = Vec::new();
-        if self.warm.requests == 0 {
+        let unanswered: u64 = self
+            .warm
+            .errors
+            .by_kind
+            .iter()
+            .filter(|(kind, _)| *kind != "missing-value")
+            .map(|(_, count)| count)
+            .sum();
+        if unanswered >= self.warm.requests {
             failures.push(format!(
-                "{}: no request was measured{}",
+                "{}: no request was answered{}",
                 self.name,
                 self.problems
                     .first()

@@ -85,10 +85,11 @@ fn an_unreachable_url_is_a_connect_error_per_request_and_ends_on_time() {
         "{:?}",
         report.problems
     );
-    assert_eq!(
-        report.threshold_failures().len(),
-        0,
-        "no thresholds set, but requests were measured"
+    let failures = report.threshold_failures();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert!(
+        failures[0].starts_with("test: no request was answered (`GET /`: cannot connect: "),
+        "{failures:?}"
     );
 }
 
