@@ -1,6 +1,7 @@
 //! The open-model driver: request `k` is due at `k / rate` seconds after the start, whatever
-//! the server does, and its latency is measured from that intended time, so a stalled server
-//! shows its stall in the percentiles instead of hiding it (coordinated omission).
+//! the server does, and its latency is measured from that intended time (or from when it was
+//! sent, for a request that went out up to [`EARLY`] before it), so a stalled server shows its
+//! stall in the percentiles instead of hiding it (coordinated omission).
 //!
 //! Each iteration of the scenario's steps is a task started when its first request is due; a
 //! step waits for the one before it (it may need its captured values), so a late answer makes
@@ -30,6 +31,10 @@ use crate::target::{Failure, Target};
 /// A request started later than this after it was due (and after the step before it ended)
 /// is late: the driver, not the server, delayed it.
 const LATE_MS: f64 = 10.0;
+/// Tasks wake this much before a request is due: tokio's timer rounds a deadline up to the
+/// next millisecond, so waking at the due time would add up to that much to every latency.
+/// A request that goes out early has its latency counted from when it was sent.
+const EARLY: Duration = Duration::from_millis(1);
 /// Saturated when more than this share of requests was late.
 const LATE_SHARE_LIMIT: f64 = 0.05;
 /// Iterations in flight at once; past this the schedule waits (and the delay is the
@@ -74,7 +79,7 @@ pub async fn run<T: Target>(scenario: &Scenario, target: T) -> ScenarioReport {
     let mut spawned = 0;
     let schedule = async {
         for iteration in 0..iterations {
-            tokio::time::sleep_until(shared.due(iteration * steps)).await;
+            tokio::time::sleep_until(shared.due(iteration * steps) - EARLY).await;
             let Ok(permit) = Arc::clone(&in_flight).acquire_owned().await else {
                 break;
             };
@@ -180,7 +185,7 @@ impl<T: Target> Shared<T> {
                 return;
             }
             let due = self.due(slot);
-            tokio::time::sleep_until(due).await;
+            tokio::time::sleep_until(due - EARLY).await;
             let ready = Instant::now();
             let phase = self.phase(slot);
             let mut pending = Pending {
@@ -480,7 +485,9 @@ impl Recorder {
         exchange: &crate::target::Exchange,
         end: Instant,
     ) {
-        let latency = micros(end.saturating_duration_since(due));
+        // Sent late (the server, a busy connection or the driver held it): from the due time,
+        // so the delay counts. Sent early: from when it was sent.
+        let latency = micros(end.saturating_duration_since(due.min(exchange.sent_at)));
         let stats = self.phase(phase);
         stats.saw(due);
         stats.responses += 1;
