@@ -112,6 +112,23 @@ fn a_server_that_closes_connections_is_a_closed_error_not_a_hang() {
 }
 
 #[test]
+fn a_server_slower_than_the_timeout_gives_timeouts_and_the_run_ends_at_its_deadline() {
+    let server = Server::start(Behaviour::StallAt {
+        from: 0,
+        stall: Duration::from_secs(5),
+    });
+    let mut scenario = scenario("/", 20.0, 500);
+    scenario.timeout = Duration::from_millis(300);
+    let target = HttpTarget::new(&server.url(), 2, false).expect("loopback target");
+    let started = Instant::now();
+    let report = run_blocking(&scenario, target).expect("runtime");
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(3), "ran {elapsed:?} against a 5 s stall");
+    assert_eq!(report.warm.requests, 10, "{report:#?}");
+    assert_eq!(report.warm.errors.by_kind.get("timeout"), Some(&10), "{:?}", report.warm.errors);
+}
+
+#[test]
 fn a_rate_the_machine_cannot_drive_is_said_and_the_run_still_ends() {
     let server = Server::start(Behaviour::Fast);
     let mut scenario = scenario("/", 2_000_000.0, 500);
