@@ -123,9 +123,17 @@ fn a_server_slower_than_the_timeout_gives_timeouts_and_the_run_ends_at_its_deadl
     let started = Instant::now();
     let report = run_blocking(&scenario, target).expect("runtime");
     let elapsed = started.elapsed();
-    assert!(elapsed < Duration::from_secs(3), "ran {elapsed:?} against a 5 s stall");
+    assert!(
+        elapsed < Duration::from_secs(3),
+        "ran {elapsed:?} against a 5 s stall"
+    );
     assert_eq!(report.warm.requests, 10, "{report:#?}");
-    assert_eq!(report.warm.errors.by_kind.get("timeout"), Some(&10), "{:?}", report.warm.errors);
+    assert_eq!(
+        report.warm.errors.by_kind.get("timeout"),
+        Some(&10),
+        "{:?}",
+        report.warm.errors
+    );
 }
 
 #[test]
