@@ -82,6 +82,9 @@ pub struct TestRequest {
     pub triggers: Option<Triggers>,
     /// The `cargo` to run; `$CARGO` or `cargo` when `None`.
     pub cargo: Option<PathBuf>,
+    /// After the tests, run the `[load.scenarios]` tagged for the suite (`test` and `check`;
+    /// not `watch`, where every save would start the app).
+    pub load: bool,
 }
 
 /// Where the changes `--changed` selects by come from.
@@ -351,7 +354,14 @@ pub fn run_tests(
     }
     // After the tests, on one shard only: load figures from several shards would be the
     // same scenarios run several times.
-    if !outcome_interrupted && request.shard.is_none_or(|shard| shard.index == 1) {
+    let nothing_affected = selection
+        .as_ref()
+        .is_some_and(|selection| selection.scope == Scope::Nothing);
+    if request.load
+        && !outcome_interrupted
+        && !nothing_affected
+        && request.shard.is_none_or(|shard| shard.index == 1)
+    {
         let tags = project
             .config()
             .suites
