@@ -344,8 +344,6 @@ struct PhaseStats {
     stopped: u64,
     by_status: BTreeMap<u16, u64>,
     by_kind: BTreeMap<&'static str, u64>,
-    first_due: Option<Instant>,
-    last_due: Option<Instant>,
 }
 
 fn histogram(significant_digits: u8) -> Histogram<u64> {
@@ -367,14 +365,7 @@ impl PhaseStats {
             stopped: 0,
             by_status: BTreeMap::new(),
             by_kind: BTreeMap::new(),
-            first_due: None,
-            last_due: None,
         }
-    }
-
-    fn saw(&mut self, due: Instant) {
-        self.first_due = Some(self.first_due.map_or(due, |first| first.min(due)));
-        self.last_due = Some(self.last_due.map_or(due, |last| last.max(due)));
     }
 
     fn requests(&self) -> u64 {
@@ -489,7 +480,6 @@ impl Recorder {
         // so the delay counts. Sent early: from when it was sent.
         let latency = micros(end.saturating_duration_since(due.min(exchange.sent_at)));
         let stats = self.phase(phase);
-        stats.saw(due);
         stats.responses += 1;
         let _ = stats.latency.record(latency);
         let _ = stats
@@ -506,7 +496,6 @@ impl Recorder {
 
     fn failed(&mut self, phase: Phase, due: Instant, kind: &'static str) {
         let stats = self.phase(phase);
-        stats.saw(due);
         stats.failed += 1;
         *stats.by_kind.entry(kind).or_default() += 1;
         self.point(due).1 += 1;

@@ -4,7 +4,7 @@
 //! `cargo commerce test` both come through here.
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -403,15 +403,10 @@ fn log_tail(path: &Path) -> String {
         return String::new();
     };
     let length = file.metadata().map(|meta| meta.len()).unwrap_or(0);
-    let mut text = String::new();
-    use std::io::Seek;
-    let _ = file.seek(std::io::SeekFrom::Start(
-        length.saturating_sub(LOG_TAIL_BYTES),
-    ));
+    let _ = file.seek(SeekFrom::Start(length.saturating_sub(LOG_TAIL_BYTES)));
     let mut bytes = Vec::new();
     let _ = file.read_to_end(&mut bytes);
-    text.push_str(&String::from_utf8_lossy(&bytes));
-    text
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 #[cfg(test)]
