@@ -221,18 +221,7 @@ impl Target for HttpTarget {
         let sent_at = Instant::now();
         let exchange = async {
             let response = sender.send_request(request).await.map_err(classify)?;
-            let status = response.status();
-            let body = response
-                .into_body()
-                .collect()
-                .await
-                .map_err(|error| Failure::Closed(error.to_string()))?
-                .to_bytes();
-            Ok(Exchange {
-                status,
-                body,
-                sent_at,
-            })
+            read(response, sent_at, Failure::Closed).await
         };
         let result = tokio::time::timeout(timeout, exchange)
             .await
@@ -246,6 +235,30 @@ impl Target for HttpTarget {
         }
         result
     }
+}
+
+/// Reads the whole body; a body that breaks off is `broken`'s failure.
+async fn read<B>(
+    response: Response<B>,
+    sent_at: Instant,
+    broken: fn(String) -> Failure,
+) -> Result<Exchange, Failure>
+where
+    B: Body,
+    B::Error: Display,
+{
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|error| broken(error.to_string()))?
+        .to_bytes();
+    Ok(Exchange {
+        status,
+        body,
+        sent_at,
+    })
 }
 
 /// A connection the server closed or reset is `closed`; anything else is `other`.
@@ -323,18 +336,7 @@ where
                 .call(request)
                 .await
                 .map_err(|error| Failure::Other(error.to_string()))?;
-            let status = response.status();
-            let body = response
-                .into_body()
-                .collect()
-                .await
-                .map_err(|error| Failure::Other(error.to_string()))?
-                .to_bytes();
-            Ok(Exchange {
-                status,
-                body,
-                sent_at,
-            })
+            read(response, sent_at, Failure::Other).await
         };
         tokio::time::timeout(timeout, exchange)
             .await
