@@ -212,6 +212,21 @@ fn bad_targets_exit_with_a_clear_message_and_never_hang() {
     );
 }
 
+/// `cargo commerce test --quiet ARGS`, which must exit with `code`.
+fn test_exits(dir: &Path, args: &[&str], code: i32) -> Output {
+    let mut all = vec!["test", "--quiet"];
+    all.extend(args);
+    let output = commerce(dir, &all);
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "{}\n{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    output
+}
+
 fn write_config(dir: &Path, port: u16, path: &str) {
     let exe = std::env::current_exe().expect("this test binary");
     let config = format!(
@@ -238,21 +253,10 @@ fn test_runs_the_tagged_scenarios_against_the_started_app_and_gates_a_slowdown()
     let port = free_port();
     write_config(dir.path(), port, "/products");
     let report_dir = dir.path().join("base");
-    let base = commerce(
+    test_exits(
         dir.path(),
-        &[
-            "test",
-            "--quiet",
-            "--report-dir",
-            &report_dir.to_string_lossy(),
-        ],
-    );
-    assert_eq!(
-        base.status.code(),
-        Some(0),
-        "{}\n{}",
-        text(&base.stdout),
-        text(&base.stderr)
+        &["--report-dir", &report_dir.to_string_lossy()],
+        0,
     );
     assert!(
         TcpStream::connect(("127.0.0.1", port)).is_err(),
@@ -278,23 +282,15 @@ fn test_runs_the_tagged_scenarios_against_the_started_app_and_gates_a_slowdown()
     // The planted slowdown: the same scenario now hits an endpoint that takes 40 ms.
     write_config(dir.path(), port, "/slow");
     let baseline = report_dir.join("report.json");
-    let slow = commerce(
+    let slow = test_exits(
         dir.path(),
         &[
-            "test",
-            "--quiet",
             "--report-dir",
             &dir.path().join("head").to_string_lossy(),
             "--baseline",
             &baseline.to_string_lossy(),
         ],
-    );
-    assert_eq!(
-        slow.status.code(),
-        Some(1),
-        "{}\n{}",
-        text(&slow.stdout),
-        text(&slow.stderr)
+        1,
     );
     let stdout = text(&slow.stdout);
     assert!(
