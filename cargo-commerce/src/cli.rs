@@ -48,6 +48,9 @@ pub enum Command {
     Test(crate::commands::test::TestArgs),
     /// Re-run the affected analyzers and tests on every save.
     Watch(crate::commands::watch::WatchArgs),
+    /// Short fixed-rate bursts against the app: p50/p90/p95/p99 from each request's intended
+    /// start, warm vs cold, thresholds. Exits 1 when a scenario is over its thresholds.
+    Load(crate::commands::load::LoadArgs),
     /// Work with test reports (merge shard reports).
     Report(crate::commands::report::ReportArgs),
     /// Write a commented commerce.toml for the layout found in the project.

@@ -76,6 +76,7 @@ fn run(cli: Cli) -> Exit {
         Command::Test(args) => commands::test::run(&cli, args),
         Command::Watch(args) => commands::watch::run(&cli, args),
         Command::Report(args) => commands::report::run(&cli, args),
+        Command::Load(args) => commands::load::run(&cli, args),
     };
     let _ = std::io::stdout().flush();
     match result {

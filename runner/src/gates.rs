@@ -125,55 +125,108 @@ fn passed_tests(report: &Report) -> String {
     format!("{} passed", count(ran, "test", "tests"))
 }
 
+/// Test durations and micro-load scenarios: a p95 that grew over the threshold against the
+/// baseline, and (baseline or not) a scenario over its own `p95_ms`/`error_rate` or one that
+/// could not run.
 fn p95_gate(report: &Report, baseline: Option<&Report>, threshold_pct: f64) -> GateResult {
+    let load_failures = load_threshold_failures(report);
     let Some(baseline) = baseline else {
-        return verdict(
-            "p95",
-            GateStatus::Skip,
-            "no baseline to compare with".to_owned(),
-        );
+        return match (&report.load, load_failures.is_empty()) {
+            (_, false) => p95_failure(threshold_pct, Vec::new(), &load_failures),
+            (Some(load), true) => verdict(
+                "p95",
+                GateStatus::Pass,
+                format!(
+                    "{} within {} thresholds; no baseline to compare p95 with",
+                    count(load.scenarios.len(), "load scenario", "load scenarios"),
+                    if load.scenarios.len() == 1 {
+                        "its"
+                    } else {
+                        "their"
+                    }
+                ),
+            ),
+            (None, true) => verdict(
+                "p95",
+                GateStatus::Skip,
+                "no baseline to compare with".to_owned(),
+            ),
+        };
     };
-    let before: BTreeMap<&str, f64> = baseline
-        .p95
-        .iter()
-        .map(|row| (row.group.as_str(), row.p95_ms))
-        .collect();
-    let mut regressions: Vec<(f64, String)> = report
-        .p95
-        .iter()
-        .filter_map(|row| {
-            let old = *before.get(row.group.as_str())?;
-            let grew = row.p95_ms - old;
+    let rows = |report: &'_ Report| -> Vec<(String, f64)> {
+        let tests = report.p95.iter().map(|row| (row.group.clone(), row.p95_ms));
+        let load = report
+            .load
+            .iter()
+            .flat_map(|load| &load.scenarios)
+            .map(|scenario| {
+                (
+                    format!("load {}", scenario.name),
+                    scenario.warm.latency_ms.p95,
+                )
+            });
+        tests.chain(load).collect()
+    };
+    let before: BTreeMap<String, f64> = rows(baseline).into_iter().collect();
+    let regressions: Vec<(f64, String)> = rows(report)
+        .into_iter()
+        .filter_map(|(group, p95)| {
+            let old = *before.get(&group)?;
+            let grew = p95 - old;
             let pct = if old > 0.0 {
                 grew / old * 100.0
             } else {
                 f64::INFINITY
             };
-            (grew > P95_NOISE_FLOOR_MS && pct > threshold_pct).then(|| {
-                (
-                    pct,
-                    format!(
-                        "{} {:.1} -> {:.1} ms (+{:.0}%)",
-                        row.group, old, row.p95_ms, pct
-                    ),
-                )
-            })
+            (grew > P95_NOISE_FLOOR_MS && pct > threshold_pct)
+                .then(|| (pct, format!("{group} {old:.1} -> {p95:.1} ms (+{pct:.0}%)")))
         })
         .collect();
-    if regressions.is_empty() {
+    if regressions.is_empty() && load_failures.is_empty() {
         return verdict(
             "p95",
             GateStatus::Pass,
             format!("no p95 grew by more than {threshold_pct}% (and {P95_NOISE_FLOOR_MS} ms)"),
         );
     }
+    p95_failure(threshold_pct, regressions, &load_failures)
+}
+
+fn p95_failure(
+    threshold_pct: f64,
+    mut regressions: Vec<(f64, String)>,
+    load_failures: &[String],
+) -> GateResult {
     regressions.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let listed: Vec<&str> = regressions.iter().map(|(_, text)| text.as_str()).collect();
-    verdict(
-        "p95",
-        GateStatus::Fail,
-        format!("p95 regressed over {threshold_pct}%: {}", names(&listed)),
-    )
+    let mut parts = Vec::new();
+    if !regressions.is_empty() {
+        let listed: Vec<&str> = regressions.iter().map(|(_, text)| text.as_str()).collect();
+        parts.push(format!(
+            "p95 regressed over {threshold_pct}%: {}",
+            names(&listed)
+        ));
+    }
+    if !load_failures.is_empty() {
+        let listed: Vec<&str> = load_failures.iter().map(String::as_str).collect();
+        parts.push(format!("load thresholds: {}", names(&listed)));
+    }
+    verdict("p95", GateStatus::Fail, parts.join("; "))
+}
+
+/// Scenarios over their own thresholds, and load that could not run at all.
+fn load_threshold_failures(report: &Report) -> Vec<String> {
+    let Some(load) = &report.load else {
+        return Vec::new();
+    };
+    load.error
+        .iter()
+        .map(|error| format!("the load scenarios did not run: {error}"))
+        .chain(
+            load.scenarios
+                .iter()
+                .flat_map(|scenario| scenario.threshold_failures()),
+        )
+        .collect()
 }
 
 fn analyzer_gate(report: &Report, baseline: Option<&Report>) -> GateResult {
@@ -462,6 +515,71 @@ mod tests {
         assert_eq!(
             judge(&report, Some(&baseline), &[Gate::Test]),
             [("test".to_owned(), GateStatus::Fail)]
+        );
+    }
+
+    fn p95_verdict(report: &Report, baseline: Option<&Report>) -> GateResult {
+        verdicts(report, baseline, &[Gate::P95]).remove(0)
+    }
+
+    #[test]
+    fn load_thresholds_are_judged_with_or_without_a_baseline() {
+        let mut report = fixtures::report();
+        report.load = Some(fixtures::load_section());
+        let gate = p95_verdict(&report, None);
+        assert_eq!(gate.status, GateStatus::Pass, "{}", gate.why);
+        assert_eq!(
+            gate.why,
+            "2 load scenarios within their thresholds; no baseline to compare p95 with"
+        );
+
+        let load = report.load.as_mut().expect("load");
+        load.scenarios[0].warm.latency_ms.p95 = 75.0;
+        load.scenarios[0].warm.errors.rate = 0.02;
+        let gate = p95_verdict(&report, None);
+        assert_eq!(gate.status, GateStatus::Fail);
+        assert_eq!(
+            gate.why,
+            "load thresholds: catalog: p95 75.0 ms is over its threshold of 50 ms, catalog: error rate 2.00% is over its threshold of 1.00%"
+        );
+
+        report.load = Some(crate::load::LoadSection {
+            scenarios: Vec::new(),
+            error: Some("the app did not start".to_owned()),
+        });
+        let gate = p95_verdict(&report, None);
+        assert_eq!(gate.status, GateStatus::Fail);
+        assert!(
+            gate.why.contains("did not run: the app did not start"),
+            "{}",
+            gate.why
+        );
+    }
+
+    /// A planted slowdown: the same scenario's warm p95 doubles against the baseline while
+    /// staying under its own threshold, and only the regression check sees it.
+    #[test]
+    fn a_load_scenario_slower_than_on_the_baseline_fails_p95() {
+        let mut baseline = fixtures::report();
+        baseline.load = Some(fixtures::load_section());
+        let mut report = baseline.clone();
+        report.load.as_mut().expect("load").scenarios[0]
+            .warm
+            .latency_ms
+            .p95 = 30.0;
+        let gate = p95_verdict(&report, Some(&baseline));
+        assert_eq!(gate.status, GateStatus::Fail, "{}", gate.why);
+        assert_eq!(
+            gate.why,
+            "p95 regressed over 10%: load catalog 12.0 -> 30.0 ms (+150%)"
+        );
+        report.load.as_mut().expect("load").scenarios[0]
+            .warm
+            .latency_ms
+            .p95 = 13.0;
+        assert_eq!(
+            p95_verdict(&report, Some(&baseline)).status,
+            GateStatus::Pass
         );
     }
 

@@ -15,6 +15,7 @@ pub mod failure;
 pub mod gates;
 mod junit;
 mod libtest;
+pub mod load;
 pub mod merge;
 pub mod nextest;
 mod process;

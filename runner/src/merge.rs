@@ -46,6 +46,10 @@ pub fn merge(
         merged.failures.extend(report.failures);
         merged.flaky.extend(report.flaky);
         merged.drifts.extend(report.drifts);
+        // Only the first shard runs the load scenarios (see `run_tests`).
+        if merged.load.is_none() {
+            merged.load = report.load;
+        }
         if merged.routes.is_none() {
             merged.routes = report.routes;
         }

@@ -90,6 +90,26 @@ impl Drop for GroupLeader {
     }
 }
 
+/// A long-running child (the app under load) in its own group: stopped with [`Self::stop`],
+/// or killed with its group when dropped.
+pub(crate) struct Background(GroupLeader);
+
+impl Background {
+    pub(crate) fn spawn(command: &mut Command) -> io::Result<Self> {
+        GroupLeader::spawn(command).map(Self)
+    }
+
+    /// Its exit status, once it has exited.
+    pub(crate) fn try_wait(&mut self) -> io::Result<Option<ExitStatus>> {
+        self.0.try_wait()
+    }
+
+    /// SIGTERM to the group, SIGKILL after the grace period.
+    pub(crate) fn stop(mut self) -> io::Result<ExitStatus> {
+        self.0.terminate()
+    }
+}
+
 /// Runs `command` in a new process group until it exits or `cancel` is set.
 pub(crate) fn run(command: &mut Command, cancel: &CancelToken) -> io::Result<Ended> {
     run_watched(command, cancel, &mut || false)

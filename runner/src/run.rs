@@ -82,6 +82,9 @@ pub struct TestRequest {
     pub triggers: Option<Triggers>,
     /// The `cargo` to run; `$CARGO` or `cargo` when `None`.
     pub cargo: Option<PathBuf>,
+    /// After the tests, run the `[load.scenarios]` tagged for the suite (`test` and `check`;
+    /// not `watch`, where every save would start the app).
+    pub load: bool,
 }
 
 /// Where the changes `--changed` selects by come from.
@@ -319,7 +322,8 @@ pub fn run_tests(
     } else {
         context.execute(selection.as_ref(), &mut notices)?
     };
-    if outcome.interrupted {
+    let outcome_interrupted = outcome.interrupted;
+    if outcome_interrupted {
         notices.push(Notice::Interrupted);
     }
 
@@ -351,6 +355,30 @@ pub fn run_tests(
         .or_else(|| routed.as_ref().map(Findings::of))
     {
         report.apply(findings);
+    }
+    // After the tests, on one shard only: load figures from several shards would be the
+    // same scenarios run several times.
+    let nothing_affected = selection
+        .as_ref()
+        .is_some_and(|selection| selection.scope == Scope::Nothing);
+    if request.load
+        && !outcome_interrupted
+        && !nothing_affected
+        && request.shard.is_none_or(|shard| shard.index == 1)
+    {
+        let tags = project
+            .config()
+            .suites
+            .get(&suite.name)
+            .map(|suite| suite.tags.as_slice());
+        report.load = crate::load::after_tests(
+            &project.config().load,
+            project.root(),
+            tags,
+            seed,
+            &report_dir,
+            cancel,
+        );
     }
     report.gates = gates::evaluate(
         &report,
@@ -700,6 +728,7 @@ impl Context<'_> {
             drifts: Vec::new(),
             routes: None,
             testkit: None,
+            load: None,
             gates: Vec::new(),
         };
         report.refresh_derived();

@@ -19,8 +19,9 @@ mod workspaces;
 
 pub use config::{
     Config, ConfigError, ConfigErrorKind, ContractsConfig, CycleLevel, Dialect, DurationError,
-    FrontendConfig, Gate, GatesConfig, MAX_CONFIG_BYTES, MigrationsConfig, RuleLevel, RuleSetting,
-    SuiteConfig, default_suites, parse_duration,
+    FrontendConfig, Gate, GatesConfig, LoadConfig, LoadRequestConfig, LoadScenarioConfig,
+    MAX_CONFIG_BYTES, MigrationsConfig, RuleLevel, RuleSetting, SuiteConfig, default_suites,
+    parse_duration,
 };
 pub use fs::{
     EntryKind, FileSystem, Listing, ListingError, MemoryFs, OsFs, OverlayFs, lexically_normal,

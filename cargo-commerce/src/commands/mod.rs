@@ -2,6 +2,7 @@ pub mod check;
 pub mod contracts;
 pub mod graph;
 pub mod init;
+pub mod load;
 pub mod lsp;
 pub mod migrations;
 pub mod report;
@@ -44,6 +45,8 @@ pub enum CliError {
     ContractsSetup(String),
     #[error(transparent)]
     Runner(#[from] commerce_runner::RunnerError),
+    #[error(transparent)]
+    Load(#[from] commerce_runner::load::LoadError),
     #[error("cannot determine the current directory: {0}")]
     CurrentDir(#[source] std::io::Error),
     #[error("cannot write the graph as JSON: {0}")]

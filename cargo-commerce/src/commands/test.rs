@@ -122,6 +122,7 @@ pub fn run(cli: &Cli, args: &TestArgs) -> Result<Exit, CliError> {
             RunnerArg::CargoTest => RunnerChoice::CargoTest,
         },
         echo: !args.quiet,
+        load: true,
         ..TestRequest::default()
     };
     let run = run_tests(&project, &request, &interrupt_token())?;
@@ -155,6 +156,7 @@ pub fn run_fast_pack(
         report_dir: args.report_dir.clone(),
         analysis: Some(report::Findings::of(analysis)),
         echo: human,
+        load: true,
         ..TestRequest::default()
     };
     let run = match run_tests(project, &request, &interrupt_token()) {

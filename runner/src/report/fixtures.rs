@@ -101,6 +101,7 @@ pub(crate) fn report() -> Report {
         drifts: Vec::new(),
         routes: None,
         testkit: None,
+        load: None,
         gates: vec![
             GateResult {
                 gate: "test".to_owned(),
@@ -163,4 +164,73 @@ pub(crate) fn analysed_report() -> Report {
         },
     ]);
     report
+}
+
+/// A micro-load section: `catalog` with a cold phase, a threshold and a stall in its
+/// timeline, and `cart` with errors of every sort.
+pub(crate) fn load_section() -> crate::load::LoadSection {
+    use commerce_load::{
+        DriverReport, Errors, Percentiles, PhaseReport, Problem, ScenarioReport, Thresholds,
+        TimelinePoint,
+    };
+    let percentiles = |p95: f64| Percentiles {
+        p50: p95 / 4.0,
+        p90: p95 / 2.0,
+        p95,
+        p99: p95 * 1.5,
+        max: p95 * 2.0,
+    };
+    let phase = |p95: f64, requests: u64| PhaseReport {
+        achieved_rate: 100.0,
+        requests,
+        errors: Errors::default(),
+        latency_ms: percentiles(p95),
+        service_ms: percentiles(p95 / 2.0),
+    };
+    let point = |t_ms: f64, max_ms: f64| TimelinePoint {
+        t_ms,
+        requests: 10,
+        errors: 0,
+        p50_ms: max_ms / 4.0,
+        p95_ms: max_ms / 2.0,
+        max_ms,
+    };
+    let catalog = ScenarioReport {
+        name: "catalog".to_owned(),
+        target_rate: 100.0,
+        warm: phase(12.0, 200),
+        cold: Some(phase(40.0, 100)),
+        duration_ms: 2000.0,
+        warmup_ms: 1000.0,
+        connections: 8,
+        thresholds: Thresholds {
+            p95_ms: Some(50.0),
+            error_rate: Some(0.01),
+        },
+        driver: DriverReport::default(),
+        timeline: vec![point(0.0, 80.0), point(1000.0, 30.0), point(2000.0, 20.0)],
+        problems: Vec::new(),
+    };
+    let mut cart = ScenarioReport {
+        name: "cart \"quoted\"".to_owned(),
+        cold: None,
+        warmup_ms: 0.0,
+        thresholds: Thresholds::default(),
+        ..catalog.clone()
+    };
+    cart.warm.errors = Errors {
+        total: 3,
+        rate: 0.015,
+        by_status: [("503".to_owned(), 2)].into(),
+        by_kind: [("timeout".to_owned(), 1)].into(),
+        not_sent: 1,
+    };
+    cart.problems = vec![Problem {
+        message: "`GET /carts/1`: no response within the timeout".to_owned(),
+        count: 1,
+    }];
+    crate::load::LoadSection {
+        scenarios: vec![catalog, cart],
+        error: None,
+    }
 }

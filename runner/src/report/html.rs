@@ -76,6 +76,7 @@ pub(super) fn render(report: &Report) -> String {
                 .collect::<Vec<_>>(),
         ));
     }
+    super::load::html(&mut out, report);
     failures(&mut out, &view);
     drifts(&mut out, &view);
     routes(&mut out, &view);
@@ -261,7 +262,7 @@ fn shorten(label: &str, max_chars: usize) -> String {
     }
 }
 
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for char in text.chars() {
         match char {

@@ -29,6 +29,7 @@ pub(super) fn render(report: &Report) -> String {
     flaky(&mut out, &view);
     budget(&mut out, &view);
     durations(&mut out, &view);
+    super::load::markdown(&mut out, report);
     drifts(&mut out, &view);
     routes(&mut out, &view);
     testkit(&mut out, report);
@@ -307,7 +308,7 @@ fn analysis(out: &mut String, view: &View<'_>) {
 
 /// Text inside a table cell: no pipes or line breaks, and no `<` that GitHub would take for
 /// the start of an HTML tag.
-fn cell(text: &str) -> String {
+pub(super) fn cell(text: &str) -> String {
     text.replace('|', "\\|")
         .replace('\n', " ")
         .replace('<', "&lt;")

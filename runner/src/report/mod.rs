@@ -8,6 +8,7 @@
 
 mod html;
 mod junit_xml;
+mod load;
 mod markdown;
 mod prometheus;
 mod sarif;
@@ -22,6 +23,7 @@ use commerce_diagnostics::{Diagnostic, Severity};
 use serde::{Deserialize, Serialize};
 
 use crate::failure::{Classification, Location};
+pub use crate::load::LoadSection;
 use crate::shard::Shard;
 
 pub use sarif::{diagnostics as sarif_diagnostics, render as render_sarif};
@@ -55,6 +57,10 @@ pub struct Report {
     /// when the frontend was not analysed (absent in reports written before routes were kept).
     #[serde(default)]
     pub routes: Option<Vec<RouteResult>>,
+    /// The micro-load scenarios the suite's tags selected, run after the tests; `None` when
+    /// none was (absent in reports written before micro-load).
+    #[serde(default)]
+    pub load: Option<LoadSection>,
     /// Every gate with PASS/FAIL/SKIP and why, in `[gates]` order.
     pub gates: Vec<GateResult>,
     /// What `commerce_testkit` saw in the tests: latency per route, idempotency violations,

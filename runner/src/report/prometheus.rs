@@ -76,6 +76,7 @@ pub(super) fn render(report: &Report) -> String {
             seconds(budget.limit_ms as f64)
         );
     }
+    super::load::prometheus(&mut out, report);
     family(
         &mut out,
         "commerce_gate_passed",
@@ -151,17 +152,17 @@ fn api_metrics(out: &mut String, kit: &crate::testkit::TestkitSummary) {
     }
 }
 
-fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+pub(super) fn family(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {}", help.replace('\\', "\\\\"));
     let _ = writeln!(out, "# TYPE {name} {kind}");
 }
 
-fn seconds(milliseconds: f64) -> f64 {
+pub(super) fn seconds(milliseconds: f64) -> f64 {
     milliseconds / 1000.0
 }
 
 /// A label value: backslash, double quote and line feed escaped.
-fn label(value: &str) -> String {
+pub(super) fn label(value: &str) -> String {
     value
         .replace('\\', "\\\\")
         .replace('"', "\\\"")
@@ -175,7 +176,9 @@ mod tests {
 
     #[test]
     fn every_sample_belongs_to_a_declared_family() {
-        let text = render(&fixtures::report());
+        let mut report = fixtures::report();
+        report.load = Some(fixtures::load_section());
+        let text = render(&report);
         let mut declared = Vec::new();
         for line in text.lines() {
             if let Some(rest) = line.strip_prefix("# TYPE ") {
@@ -190,6 +193,10 @@ mod tests {
         assert!(text.contains("commerce_tests{status=\"failed\"} 1\n"));
         assert!(text.contains("commerce_test_duration_p95_seconds{binary=\"*\"} 2.003\n"));
         assert!(text.contains("commerce_gate_passed{gate=\"test\"} 0\n"));
+        assert!(text.contains(
+            "commerce_load_latency_seconds{scenario=\"catalog\",phase=\"cold\",quantile=\"0.95\"} 0.04\n"
+        ));
+        assert!(text.contains("commerce_load_errors{scenario=\"cart \\\"quoted\\\"\"} 3\n"));
     }
 
     #[test]

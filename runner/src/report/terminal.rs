@@ -52,6 +52,7 @@ pub fn render(report: &Report) -> String {
         }
         out.push('\n');
     }
+    super::load::terminal(&mut out, report);
     if !report.gates.is_empty() {
         out.push_str("gates:\n");
         let width = report

@@ -160,6 +160,7 @@ mod tests {
             status: RouteStatus::Fail,
             reason: Some("the module has no default export".to_owned()),
         }]);
+        report.load = Some(fixtures::load_section());
         let report = serde_json::to_value(report).expect("serialises");
         let errors: Vec<String> = validator
             .iter_errors(&report)

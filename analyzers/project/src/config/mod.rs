@@ -8,6 +8,9 @@
 //! [migrations] dir = "migrations"   dialect = "postgres"   lint_from = "20240101000000"
 //!              postgres = "16"
 //! [suites.fast] tags = ["unit"]   budget = "60s"   doctests = true
+//! [load]       start = "cargo run -p shop"   base_url = "http://127.0.0.1:3000"   healthz = "/healthz"
+//! [load.scenarios.catalog] rate = 100   duration = "5s"   warmup = "1s"   p95_ms = 50   tags = ["load"]
+//!              requests = [{ method = "GET", path = "/products?page=${rand:1..5}" }]
 //! [gates]      fail_on = ["test", "contract-drift", "render", "p95"]   p95_regression_pct = 10
 //! [rules]      "migrations/prefer-bigint-over-int" = "off"
 //! ```
@@ -44,6 +47,7 @@ pub struct Config {
     /// Test suites by name; [`default_suites`] when the file configures none.
     pub suites: BTreeMap<String, SuiteConfig>,
     pub gates: GatesConfig,
+    pub load: LoadConfig,
     /// Only a parsed file has rule settings, because each keeps its place in that file.
     rules: Vec<RuleSetting>,
 }
@@ -117,6 +121,7 @@ struct ConfigFile {
     migrations: MigrationsConfig,
     suites: BTreeMap<String, SuiteConfig>,
     gates: GatesConfig,
+    load: LoadConfig,
     rules: BTreeMap<Spanned<String>, Spanned<RuleLevel>>,
 }
 
@@ -139,6 +144,7 @@ impl ConfigFile {
             migrations: self.migrations,
             suites,
             gates: self.gates,
+            load: self.load,
             rules,
         }
     }
@@ -329,6 +335,88 @@ impl Gate {
     ];
 }
 
+/// `[load]`: micro-load scenarios and the app they run against (`cargo commerce load`, and
+/// `cargo commerce test` for the scenarios tagged for its suite).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoadConfig {
+    /// A shell command that starts the app; `cargo commerce test` runs it before the
+    /// scenarios and stops it after. `None`: the app is already running at `base_url`.
+    pub start: Option<String>,
+    /// Where the app listens.
+    pub base_url: String,
+    /// The path that answers 2xx once the app is ready.
+    pub healthz: String,
+    /// How long the started app may take to answer `healthz` (it may be compiling).
+    #[serde(deserialize_with = "duration")]
+    pub ready_timeout: Option<Duration>,
+    pub scenarios: BTreeMap<String, LoadScenarioConfig>,
+}
+
+impl Default for LoadConfig {
+    fn default() -> Self {
+        Self {
+            start: None,
+            base_url: "http://127.0.0.1:3000".to_owned(),
+            healthz: "/healthz".to_owned(),
+            ready_timeout: None,
+            scenarios: BTreeMap::new(),
+        }
+    }
+}
+
+/// `[load.scenarios.<name>]`: requests sent in order at a fixed rate.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoadScenarioConfig {
+    pub requests: Vec<LoadRequestConfig>,
+    /// Requests per second; 50 when absent.
+    #[serde(deserialize_with = "positive")]
+    pub rate: Option<f64>,
+    /// The measured phase; 5 s when absent.
+    #[serde(deserialize_with = "duration")]
+    pub duration: Option<Duration>,
+    /// The cold phase before it, reported apart; 1 s when absent, `"0s"` for none.
+    #[serde(deserialize_with = "duration")]
+    pub warmup: Option<Duration>,
+    /// Keep-alive connections; 8 when absent.
+    pub connections: Option<u32>,
+    /// How long one request may take; 5 s when absent.
+    #[serde(deserialize_with = "duration")]
+    pub timeout: Option<Duration>,
+    /// Fails the scenario when its warm p95 is over this.
+    #[serde(deserialize_with = "positive")]
+    pub p95_ms: Option<f64>,
+    /// Fails the scenario when more than this share of requests (0 to 1) fails.
+    #[serde(deserialize_with = "share")]
+    pub error_rate: Option<f64>,
+    /// The suites whose tags include one of these run the scenario after their tests.
+    pub tags: Vec<String>,
+    /// Sent once before the cold phase (a cache flush).
+    pub flush: Option<LoadRequestConfig>,
+}
+
+/// One request of a scenario: `${name}` takes a value an earlier request captured,
+/// `${rand:LOW..HIGH}` a seeded random integer, `${iteration}` the iteration's number.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadRequestConfig {
+    #[serde(default = "get")]
+    pub method: String,
+    pub path: String,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub body: Option<String>,
+    /// Values for later requests: name = JSON pointer into this response.
+    #[serde(default)]
+    pub capture: BTreeMap<String, String>,
+}
+
+fn get() -> String {
+    "GET".to_owned()
+}
+
 /// The level a `[rules]` entry sets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -420,6 +508,28 @@ fn postgres_major<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u
         _ => Err(D::Error::custom(format!(
             "`{text}` is not a PostgreSQL version; write the major version the migrations target, e.g. `\"16\"`"
         ))),
+    }
+}
+
+fn positive<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
+    let value = f64::deserialize(deserializer)?;
+    if value.is_finite() && value > 0.0 {
+        Ok(Some(value))
+    } else {
+        Err(D::Error::custom(format!(
+            "`{value}` must be a number above 0"
+        )))
+    }
+}
+
+fn share<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
+    let value = f64::deserialize(deserializer)?;
+    if (0.0..=1.0).contains(&value) {
+        Ok(Some(value))
+    } else {
+        Err(D::Error::custom(format!(
+            "`{value}` is not a share; write a number from 0 to 1, e.g. `0.01` for 1%"
+        )))
     }
 }
 

@@ -335,6 +335,105 @@ fn a_typo_in_any_section_names_the_section_and_the_nearest_key() {
     }
 }
 
+const LOAD: &str = r#"
+[load]
+start = "cargo run -p shop"
+base_url = "http://127.0.0.1:8080"
+ready_timeout = "2m"
+
+[load.scenarios.cart]
+rate = 40
+duration = "3s"
+warmup = "0s"
+connections = 4
+p95_ms = 25
+error_rate = 0.01
+tags = ["load"]
+flush = { method = "POST", path = "/admin/cache/flush" }
+
+[[load.scenarios.cart.requests]]
+method = "POST"
+path = "/carts"
+body = '{"sku": "${rand:1..9}"}'
+capture = { cart_id = "/id" }
+
+[[load.scenarios.cart.requests]]
+path = "/carts/${cart_id}"
+headers = { "X-Trace" = "${iteration}" }
+"#;
+
+#[test]
+fn load_section_with_scenarios_and_their_requests() {
+    let load = parse(LOAD).expect("valid").load;
+    assert_eq!(load.start.as_deref(), Some("cargo run -p shop"));
+    assert_eq!(load.base_url, "http://127.0.0.1:8080");
+    assert_eq!(load.healthz, "/healthz");
+    assert_eq!(load.ready_timeout, Some(Duration::from_secs(120)));
+    let cart = &load.scenarios["cart"];
+    assert_eq!(cart.rate, Some(40.0));
+    assert_eq!(cart.duration, Some(Duration::from_secs(3)));
+    assert_eq!(cart.warmup, Some(Duration::ZERO));
+    assert_eq!((cart.connections, cart.p95_ms), (Some(4), Some(25.0)));
+    assert_eq!(cart.error_rate, Some(0.01));
+    assert_eq!(cart.tags, ["load"]);
+    assert_eq!(
+        cart.flush.as_ref().map(|flush| flush.method.as_str()),
+        Some("POST")
+    );
+    assert_eq!(cart.requests.len(), 2);
+    assert_eq!(cart.requests[0].capture["cart_id"], "/id");
+    assert_eq!(cart.requests[1].method, "GET");
+    assert_eq!(cart.requests[1].headers["X-Trace"], "${iteration}");
+    assert_eq!(parse("").expect("valid").load, LoadConfig::default());
+}
+
+#[test]
+fn load_typos_and_bad_values_point_at_the_text() {
+    use ConfigErrorKind::UnknownKey;
+    let typo = parse_err(
+        "[load.scenarios.cart]
+rate = 5
+p95 = 20
+",
+    );
+    assert_eq!(
+        summary(&typo),
+        (
+            UnknownKey,
+            "3:1".to_owned(),
+            "unknown key `p95` in [load.scenarios.cart]".to_owned(),
+            Some("p95_ms".to_owned())
+        )
+    );
+    let request = parse_err(
+        "[[load.scenarios.cart.requests]]
+path = \"/\"
+bdy = \"{}\"
+",
+    );
+    assert_eq!((request.line(), request.column()), (3, 1), "{request}");
+    assert_eq!(request.suggestion(), Some("body"));
+    let share = parse_err(
+        "[load.scenarios.cart]
+error_rate = 5
+",
+    );
+    assert_eq!((share.line(), share.column()), (2, 14), "{share}");
+    assert!(share.message().contains("from 0 to 1"), "{share}");
+    let rate = parse_err(
+        "[load.scenarios.cart]
+rate = 0
+",
+    );
+    assert!(rate.message().contains("above 0"), "{rate}");
+    let start = parse_err(
+        "[load]
+strt = \"x\"
+",
+    );
+    assert_eq!(start.suggestion(), Some("start"));
+}
+
 #[test]
 fn a_key_with_no_near_match_lists_the_valid_ones() {
     let error = parse_err("[migrations]\nbanana = 1\n");
@@ -347,7 +446,7 @@ fn a_key_with_no_near_match_lists_the_valid_ones() {
     assert_eq!(
         error.help(),
         Some(
-            "valid sections: `[frontend]`, `[contracts]`, `[migrations]`, `[suites]`, `[gates]`, `[rules]`"
+            "valid sections: `[frontend]`, `[contracts]`, `[migrations]`, `[suites]`, `[gates]`, `[load]`, `[rules]`"
         )
     );
 }
