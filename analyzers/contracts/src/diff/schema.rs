@@ -367,6 +367,17 @@ impl<'a> Differ<'a> {
     /// A type or format change, judged as oasdiff judges it where the schema is used (see
     /// [`types`](super::types)).
     fn types(&mut self, pair: Pair<'_, '_>) {
+        // An object wrapped in a `oneOf` of variants holding its properties lost its `type`
+        // to the wrapping, which oasdiff reports (or not) as such, not as a type change.
+        if pair.head.types.is_empty()
+            && pair
+                .base
+                .properties
+                .iter()
+                .any(|property| self.moved_into_one_of(pair, &property.name))
+        {
+            return;
+        }
         let (base_types, head_types) = (pair.base.non_null_types(), pair.head.non_null_types());
         let Some(change) = TypeChange::new(
             Typed::new(&base_types, pair.base),

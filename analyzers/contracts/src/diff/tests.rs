@@ -139,6 +139,23 @@ fn body_types_follow_the_media_type() {
 }
 
 #[test]
+fn an_object_wrapped_in_one_of_is_no_type_change() {
+    let list = |items: &str| {
+        body(&format!(
+            "{{type: object, properties: {{list: {{type: array, items: {items}}}}}}}"
+        ))
+    };
+    let found = ids(
+        &list("{type: object, properties: {a: {type: string}}}"),
+        &list(
+            "{oneOf: [{type: object, properties: {a: {type: string}}}, {type: object, properties: {b: {type: string}}}]}",
+        ),
+    );
+    assert!(!found.is_empty(), "the wrapping is reported");
+    assert!(!found.iter().any(|id| id.contains("-type-")), "{found:?}");
+}
+
+#[test]
 fn parameter_max_items_falls_back_to_the_items() {
     let items = |max| {
         parameter(
