@@ -28,6 +28,12 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install cargo-nextest --locked
 fi
 need git || apt_install git
+# The contract-test client's TLS is the system's OpenSSL (native-tls): its headers and
+# pkg-config to build, and the `openssl` command, with which the https tests make their
+# certificate.
+need pkg-config || apt_install pkg-config
+pkg-config --exists openssl 2>/dev/null || apt_install libssl-dev
+need openssl || apt_install openssl
 # The language server's end-to-end test drives a real editor.
 need nvim || apt_install neovim
 # The VS Code extension is type-checked with the TypeScript compiler.

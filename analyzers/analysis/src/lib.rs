@@ -33,7 +33,7 @@ pub use subcommands::{
 /// oasdiff levels `contracts diff` gates on, and the contract test's transport and settings.
 pub mod contracts {
     pub use commerce_contracts::contract_test::{
-        Exchange, HttpExchange, TestFlags, TestOptions, TestTarget,
+        Exchange, HttpExchange, HttpOptions, TestFlags, TestOptions, TestTarget,
     };
     pub use commerce_contracts::load::DEFAULT_MAX_SPEC_BYTES;
     pub use commerce_contracts::{Level, LoadError, Loaded, SourceReader, SpecSource, load::load};

@@ -926,7 +926,19 @@ impl<'d> Builder<'d> {
                 );
                 continue;
             };
+            let style = at.str("style").unwrap_or_else(|| {
+                if matches!(location.as_str(), "query" | "cookie") {
+                    "form".to_owned()
+                } else {
+                    "simple".to_owned()
+                }
+            });
+            let explode = match at.get("explode") {
+                Some(_) => at.flag("explode"),
+                None => style == "form",
+            };
             parameters.push(Parameter {
+                form_exploded: style == "form" && explode,
                 required: at.flag("required") || location == "path",
                 deprecated: at.flag("deprecated"),
                 schema: self.optional_schema(at.get("schema")),

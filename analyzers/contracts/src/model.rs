@@ -170,6 +170,9 @@ pub struct Parameter {
     pub location: String,
     pub required: bool,
     pub deprecated: bool,
+    /// Serialized with `style: form` and `explode: true` (the default for query and cookie
+    /// parameters): then `?a=1` is also a one-element array.
+    pub form_exploded: bool,
     pub schema: Option<SchemaRef>,
     /// `content` instead of `schema` (one media type).
     pub content: Vec<MediaType>,

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use commerce_contracts::conformance::ObservedResponse;
 use commerce_contracts::contract_test::{
-    Exchange, HttpExchange, ProbeRequest, TestOptions, run_contract_tests,
+    Exchange, HttpExchange, HttpOptions, ProbeRequest, TestOptions, run_contract_tests,
 };
 use commerce_contracts::load::Loaded;
 
@@ -180,8 +180,12 @@ fn serve(requests: usize) -> (u16, std::thread::JoinHandle<()>) {
 fn every_planted_drift_is_found_over_http() {
     let loaded = demo_shop::spec();
     let (port, server) = serve(REQUESTS);
-    let mut http = HttpExchange::new(&format!("http://127.0.0.1:{port}"), Duration::from_secs(5))
-        .expect("a base URL");
+    let options = HttpOptions {
+        timeout: Duration::from_secs(5),
+        ca_file: None,
+    };
+    let mut http =
+        HttpExchange::new(&format!("http://127.0.0.1:{port}"), &options).expect("a base URL");
     let (requests, found) = findings(&loaded, &mut http);
     server.join().expect("the server thread ends");
     assert_eq!(requests, REQUESTS);
@@ -196,11 +200,12 @@ fn an_unreachable_service_is_a_finding_per_request_not_a_panic() {
         .local_addr()
         .expect("addr")
         .port();
-    let mut http = HttpExchange::new(
-        &format!("http://127.0.0.1:{port}"),
-        Duration::from_millis(200),
-    )
-    .expect("a base URL");
+    let options = HttpOptions {
+        timeout: Duration::from_millis(200),
+        ca_file: None,
+    };
+    let mut http =
+        HttpExchange::new(&format!("http://127.0.0.1:{port}"), &options).expect("a base URL");
     let (requests, found) = findings(&loaded, &mut http);
     assert_eq!(found.len(), requests);
     assert!(

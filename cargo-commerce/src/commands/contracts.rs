@@ -2,11 +2,13 @@
 //! OpenAPI description, as oasdiff's checks; `cargo commerce contracts routes`: the axum routes of the
 //! code against the project's specs.
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand};
 use commerce_analysis::contracts::{
-    DEFAULT_MAX_SPEC_BYTES, HttpExchange, Level, SourceReader, SpecSource, TestFlags, TestTarget,
+    DEFAULT_MAX_SPEC_BYTES, HttpExchange, HttpOptions, Level, SourceReader, SpecSource, TestFlags,
+    TestTarget,
 };
 use commerce_analysis::{Analysis, Findings};
 use commerce_diagnostics::render::Summary;
@@ -40,10 +42,15 @@ pub struct TestArgs {
     /// The spec: a path, or `git:REF:path`.
     #[arg(long)]
     pub spec: String,
-    /// Where the service listens, e.g. `http://127.0.0.1:3000` (plain HTTP); default:
-    /// `test_base_url` under [contracts] in commerce.toml.
+    /// Where the service listens, e.g. `http://127.0.0.1:3000` or
+    /// `https://staging.example.com/api`; default: `test_base_url` under [contracts] in
+    /// commerce.toml.
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
+    /// A PEM file of the CA certificates that verify an https service, in place of the
+    /// system's roots (which also read SSL_CERT_FILE and SSL_CERT_DIR).
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
     /// A header sent with every request, `Name: value` (repeatable); overrides the
     /// `test_headers` entry of the same name.
     #[arg(long = "header", value_name = "HEADER", value_parser = parse_header)]
@@ -125,7 +132,12 @@ fn run_test(cli: &Cli, args: &TestArgs) -> Result<Exit, CliError> {
         max_bytes: DEFAULT_MAX_SPEC_BYTES,
     };
     let loaded = commerce_analysis::contracts::load(&reader, &SpecSource::parse(&args.spec))?;
-    let mut exchange = HttpExchange::new(&target.base_url, Duration::from_secs(args.timeout))
+    let http = HttpOptions {
+        timeout: Duration::from_secs(args.timeout),
+        // Named from where the command runs, like the spec.
+        ca_file: args.cacert.as_ref().map(|path| root.join(path)),
+    };
+    let mut exchange = HttpExchange::new(&target.base_url, &http)
         .map_err(|error| CliError::ContractsSetup(error.to_string()))?;
     let tested = analysis.contract_test(&loaded, &mut exchange, &target.options);
     if args.format == OutputFormat::Human {

@@ -8,13 +8,13 @@
 //! property, with a value outside its enum or bounds or of the wrong JSON type; see
 //! [`requests`]), which the service must refuse with a 4xx the operation declares.
 //!
-//! The transport is an [`Exchange`]: [`HttpExchange`] talks HTTP/1.1 to a base URL, and
-//! `TowerExchange` (feature `tower`) calls an in-process tower service such as an axum
-//! `Router`. [`TestTarget`] resolves the CLI's flags over `[contracts]` in commerce.toml.
+//! The transport is an [`Exchange`]: [`HttpExchange`] talks HTTP/1.1, plain or over TLS, to a
+//! base URL, and `TowerExchange` (feature `tower`) calls an in-process tower service such as an
+//! axum `Router`. [`TestTarget`] resolves the CLI's flags over `[contracts]` in commerce.toml.
 
+mod http_exchange;
 #[cfg(feature = "tower")]
 mod in_process;
-mod plain_http;
 mod requests;
 mod settings;
 
@@ -25,9 +25,9 @@ use crate::load::Loaded;
 use crate::model::Operation;
 use crate::rules::response_conformance::{self, Violation};
 
+pub use http_exchange::{HttpExchange, HttpOptions, HttpSetupError};
 #[cfg(feature = "tower")]
 pub use in_process::{RuntimeError, TowerExchange};
-pub use plain_http::{BaseUrlError, HttpExchange};
 pub use settings::{SettingsError, TestFlags, TestTarget};
 
 /// A request a contract test sends.

@@ -120,6 +120,14 @@ fn hash_of(value: &impl Hash) -> u64 {
     hasher.finish()
 }
 
+/// Whether two leaf schemas (no subschemas) constrain values alike, their types and
+/// nullability aside: what is left to compare once the type change is judged on its own.
+pub(super) fn same_value_constraints(left: &Schema, right: &Schema) -> bool {
+    left.children().is_empty()
+        && right.children().is_empty()
+        && constraints_hash(left) == constraints_hash(right)
+}
+
 /// A hash of everything about `schema` except its children and where it is written.
 fn keywords_hash(schema: &Schema) -> u64 {
     let mut hasher = DefaultHasher::new();
@@ -127,6 +135,13 @@ fn keywords_hash(schema: &Schema) -> u64 {
     types.sort();
     types.hash(&mut hasher);
     schema.nullable.hash(&mut hasher);
+    constraints_hash(schema).hash(&mut hasher);
+    hasher.finish()
+}
+
+/// [`keywords_hash`] without the types and nullability.
+fn constraints_hash(schema: &Schema) -> u64 {
+    let mut hasher = DefaultHasher::new();
     schema.format.hash(&mut hasher);
     schema.enum_values.hash(&mut hasher);
     schema.rare().const_value.hash(&mut hasher);

@@ -114,6 +114,20 @@ pub fn stability(extensions: &[(String, Json)]) -> Result<Option<Stability>, Str
     }
 }
 
+/// A stability change oasdiff reports: the levels differ, an undeclared one counting as
+/// `stable`, and the base was at least `beta` (its default `--stability-level`; changes of
+/// `draft` and `alpha` elements promise nothing). `(from, to)`, or `None`.
+pub fn stability_change(
+    base: Option<Stability>,
+    head: Option<Stability>,
+) -> Option<(Stability, Stability)> {
+    let (from, to) = (
+        base.unwrap_or(Stability::Stable),
+        head.unwrap_or(Stability::Stable),
+    );
+    (from != to && from >= Stability::Beta).then_some((from, to))
+}
+
 /// Whether an operation is `draft` or `alpha`: such operations promise nothing yet.
 pub fn is_unstable(operation: &Operation) -> bool {
     is_unstable_extensions(&operation.extensions)

@@ -12,6 +12,9 @@ mod equiv;
 mod lifecycle;
 mod operation;
 mod schema;
+#[cfg(test)]
+mod tests;
+mod types;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -217,7 +220,9 @@ impl<'a> Differ<'a> {
                 .find(|op| op.method == base_op.method)
             {
                 Some(head_op) => {
-                    let muted = lifecycle::is_unstable(base_op);
+                    // oasdiff drops the changes of an operation the head marks `draft` or
+                    // `alpha` (`filterBelowStabilityThreshold`).
+                    let muted = lifecycle::is_unstable(head_op);
                     let op = op_ctx(head_op, head, kind, muted);
                     self.operation(&op, base_op, head_op);
                 }
@@ -242,12 +247,20 @@ impl<'a> Differ<'a> {
     /// An operation of the base that the head lacks: `<prefix>-without-deprecation`, or, when
     /// the base deprecated it, `-with-deprecation` or `-before-sunset`.
     fn removed_operation(&mut self, entry: &'a PathEntry, operation: &'a Operation, prefix: &str) {
+        // A removed `draft` or `alpha` operation promised nothing; one whose stability does
+        // not read is reported as such instead (`api-invalid-stability-level`).
         if lifecycle::is_unstable(operation) {
             return;
         }
         let op = op_ctx(operation, entry, PathKind::Path, false);
         let head = Some(self.head.root_loc);
         let base = Some(operation.loc);
+        if let Err(text) = lifecycle::stability(&operation.extensions) {
+            let detail =
+                format_args!("`x-stability-level: {text}` is not draft, alpha, beta or stable");
+            self.emit("api-invalid-stability-level", Some(&op), detail, head, base);
+            return;
+        }
         if !operation.deprecated {
             self.emit(
                 &format!("{prefix}-without-deprecation"),

@@ -53,7 +53,9 @@ impl<'a> Differ<'a> {
                 );
             }
         }
-        if let (Ok(Some(from)), Ok(Some(to))) = (base_level, head_level) {
+        if let (Ok(base_level), Ok(head_level)) = (base_level, head_level)
+            && let Some((from, to)) = lifecycle::stability_change(base_level, head_level)
+        {
             let detail = format_args!("from {from:?} to {to:?}");
             if to < from {
                 self.emit("api-stability-decreased", Some(&unmuted), detail, here, was);
@@ -297,6 +299,7 @@ impl<'a> Differ<'a> {
                 target: Target::Parameter {
                     name: &head.name,
                     location: &head.location,
+                    form_exploded: head.form_exploded,
                 },
                 media_type: None,
             };

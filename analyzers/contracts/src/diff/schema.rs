@@ -13,7 +13,9 @@ use std::collections::{HashSet, VecDeque};
 use std::fmt::Display;
 use std::rc::Rc;
 
+use super::equiv;
 use super::lifecycle::{self, Sunset};
+use super::types::{self, TypeChange, Typed};
 use super::{Differ, OpCtx};
 use crate::model::{BoolOrSchema, Exclusive, Loc, Rare, Schema, SchemaId, SchemaRef, Spec};
 
@@ -21,9 +23,18 @@ use crate::model::{BoolOrSchema, Exclusive, Loc, Rare, Schema, SchemaId, SchemaR
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Target<'a> {
     RequestBody,
-    Response { status: &'a str },
-    Parameter { name: &'a str, location: &'a str },
-    Header { name: &'a str, status: &'a str },
+    Response {
+        status: &'a str,
+    },
+    Parameter {
+        name: &'a str,
+        location: &'a str,
+        form_exploded: bool,
+    },
+    Header {
+        name: &'a str,
+        status: &'a str,
+    },
 }
 
 /// A schema use: the operation, the target and the media type.
@@ -66,7 +77,7 @@ impl SchemaSite<'_> {
         match self.target {
             Target::RequestBody => format!("request body{media}"),
             Target::Response { status } => format!("response {status}{media}"),
-            Target::Parameter { name, location } => format!("{location} parameter `{name}`"),
+            Target::Parameter { name, location, .. } => format!("{location} parameter `{name}`"),
             Target::Header { name, status } => format!("response {status} header `{name}`"),
         }
     }
@@ -122,8 +133,15 @@ impl SchemaSite<'_> {
         let target = match self.target {
             Target::RequestBody => 0,
             Target::Response { .. } => 1,
-            Target::Parameter { .. } => 2,
+            Target::Parameter {
+                form_exploded: false,
+                ..
+            } => 2,
             Target::Header { .. } => 3,
+            Target::Parameter {
+                form_exploded: true,
+                ..
+            } => 4,
         };
         NodeKey {
             base,
@@ -346,42 +364,67 @@ impl<'a> Differ<'a> {
         }
     }
 
+    /// A type or format change, judged as oasdiff judges it where the schema is used (see
+    /// [`types`](super::types)).
     fn types(&mut self, pair: Pair<'_, '_>) {
-        let (base, head) = (pair.base.non_null_types(), pair.head.non_null_types());
-        if base.is_empty() || head.is_empty() {
+        // An object wrapped in a `oneOf` of variants holding its properties lost its `type`
+        // to the wrapping, which oasdiff reports (or not) as such, not as a type change.
+        if pair.head.types.is_empty()
+            && pair
+                .base
+                .properties
+                .iter()
+                .any(|property| self.moved_into_one_of(pair, &property.name))
+        {
             return;
         }
-        let change = format!(" from `{}` to `{}`", base.join("|"), head.join("|"));
-        if base == head {
-            if let (Some(from), Some(to)) = (&pair.base.format, &pair.head.format)
-                && from != to
-            {
-                self.keyword(
-                    pair,
-                    &["type-changed"],
-                    format_args!(" (format `{from}` to `{to}`)"),
-                );
-            }
+        let (base_types, head_types) = (pair.base.non_null_types(), pair.head.non_null_types());
+        let Some(change) = TypeChange::new(
+            Typed::new(&base_types, pair.base),
+            Typed::new(&head_types, pair.head),
+        ) else {
             return;
-        }
-        let is_xml = pair
-            .site
-            .media_type
-            .is_some_and(|media| media.contains("xml"));
-        let suffixes: Suffixes<'_> = match (base.as_slice(), head.as_slice()) {
-            _ if is_xml => &["type-compatible", "type-changed"],
-            (["integer"], ["number"]) => &["type-generalized", "type-changed"],
-            (["number"], ["integer"]) => &["type-specialized", "type-changed"],
-            ([_], [_]) => &["type-changed"],
-            _ if base.iter().all(|name| head.contains(name)) => {
-                &["list-of-types-widened", "type-changed"]
-            }
-            _ if head.iter().all(|name| base.contains(name)) => {
-                &["list-of-types-narrowed", "type-changed"]
-            }
-            _ => &["type-changed"],
         };
-        self.keyword(pair, suffixes, change);
+        let strong = pair.site.media_type.is_some_and(types::strongly_typed);
+        let verdict = match (pair.site.target, pair.is_root()) {
+            // oasdiff leaves out request properties the client cannot send.
+            (Target::RequestBody, false) if pair.head.read_only => return,
+            (Target::RequestBody, _) => change.request(strong),
+            (Target::Response { .. }, _) => change.response(strong),
+            (Target::Header { .. }, _) => change.response(false),
+            (Target::Parameter { form_exploded, .. }, true) => {
+                change.parameter(|| form_exploded && self.items_accept_scalar(pair))
+            }
+            (Target::Parameter { .. }, false) => change.parameter_property(),
+        };
+        let describe = |types: &[&str], schema: &Schema| {
+            let types = if types.is_empty() {
+                "any".to_owned()
+            } else {
+                types.join("|")
+            };
+            match &schema.format {
+                Some(format) => format!("{types} ({format})"),
+                None => types,
+            }
+        };
+        let detail = format!(
+            " from `{}` to `{}`",
+            describe(&base_types, pair.base),
+            describe(&head_types, pair.head)
+        );
+        self.keyword(pair, &[verdict.suffix()], detail);
+    }
+
+    /// Whether the head's array items accept every value of the base scalar: the item's type
+    /// holds the base's, and its other constraints are the base's.
+    fn items_accept_scalar(&self, pair: Pair<'_, '_>) -> bool {
+        let Some(items) = &pair.head.items else {
+            return false;
+        };
+        let item = self.head.schema(items.id);
+        types::item_accepts_scalar(&item.non_null_types(), &pair.base.non_null_types())
+            && equiv::same_value_constraints(pair.base, item)
     }
 
     fn nullability(&mut self, pair: Pair<'_, '_>) {
@@ -394,7 +437,23 @@ impl<'a> Differ<'a> {
 
     fn enums(&mut self, pair: Pair<'_, '_>) {
         match (&pair.base.enum_values, &pair.head.enum_values) {
-            (None, Some(_)) => self.keyword(pair, &["became-enum"], ""),
+            (None, Some(_)) => {
+                self.keyword(pair, &["became-enum"], "");
+                // A header parameter, or any property in it, has a check of its own
+                // (`RequestHeaderPropertyBecameEnumCheck`).
+                if let Target::Parameter {
+                    location: "header", ..
+                } = pair.site.target
+                {
+                    self.local(
+                        "request-header-property-became-enum",
+                        None,
+                        String::new(),
+                        pair.head.loc,
+                        Some(pair.base.loc),
+                    );
+                }
+            }
             (Some(base), Some(head)) => {
                 for value in base.iter().filter(|value| !head.contains(value)) {
                     if pair.is_root() && pair.site.is_body() && !pair.site.is_request() {
@@ -476,8 +535,9 @@ impl<'a> Differ<'a> {
                 self.keyword(pair, &["pattern-removed"], format_args!(": `{pattern}`"))
             }
             (Some(from), Some(to)) if from != to => {
-                let suffixes: Suffixes<'_> = if matches!(to.as_str(), ".*" | "^.*$" | ".+" | "^.+$")
-                {
+                // oasdiff calls only `.*` itself a generalization: it does not compare the
+                // languages of two patterns, so `^.*$` or `.+` is a change like any other.
+                let suffixes: Suffixes<'_> = if to == ".*" {
                     &["pattern-generalized", "pattern-changed"]
                 } else {
                     &["pattern-changed"]
@@ -560,11 +620,12 @@ impl<'a> Differ<'a> {
             float(base.min_items),
             float(head.min_items),
         );
+        let (base_max_items, head_max_items) = self.max_items(pair);
         self.bound(
             pair,
             "max-items",
-            float(base.max_items),
-            float(head.max_items),
+            float(base_max_items),
+            float(head_max_items),
         );
         self.bound(
             pair,
@@ -585,6 +646,29 @@ impl<'a> Differ<'a> {
             if let (Some(from), Some(to)) = (base.rare().max_contains, head.rare().max_contains) {
                 self.bound(pair, "max-contains", float(Some(from)), float(Some(to)));
             }
+        }
+    }
+
+    /// The `maxItems` a pair compares. For a parameter whose own `maxItems` did not change,
+    /// oasdiff reads its items' (`RequestParameterMaxItemsUpdatedCheck`), as written by
+    /// specs that put the bound on the wrong level; only a change of both bounds counts there.
+    fn max_items(&self, pair: Pair<'_, '_>) -> (Option<u64>, Option<u64>) {
+        let own = (pair.base.max_items, pair.head.max_items);
+        if own.0 != own.1
+            || !pair.is_root()
+            || !matches!(pair.site.target, Target::Parameter { .. })
+        {
+            return own;
+        }
+        match (&pair.base.items, &pair.head.items) {
+            (Some(base), Some(head)) => match (
+                self.base.schema(base.id).max_items,
+                self.head.schema(head.id).max_items,
+            ) {
+                (Some(from), Some(to)) => (Some(from), Some(to)),
+                _ => own,
+            },
+            _ => own,
         }
     }
 
@@ -652,10 +736,28 @@ impl<'a> Differ<'a> {
             (true, false) => self.keyword(pair, &["reactivated"], ""),
             _ => {}
         }
-        if let (Ok(Some(from)), Ok(Some(to))) = (
-            lifecycle::stability(&pair.base.extensions),
-            lifecycle::stability(&pair.head.extensions),
-        ) {
+        // oasdiff looks at a property's stability only in bodies, and only when its
+        // extensions changed (`checkPropertyStabilityChange`); a level it cannot read is
+        // reported against the operation, the base's first.
+        if !pair.site.is_body() || pair.base.extensions == pair.head.extensions {
+            return;
+        }
+        let levels = lifecycle::stability(&pair.base.extensions)
+            .and_then(|base| Ok((base, lifecycle::stability(&pair.head.extensions)?)));
+        let (base, head) = match levels {
+            Ok(levels) => levels,
+            Err(text) => {
+                self.local(
+                    "api-invalid-stability-level",
+                    None,
+                    format!(": `x-stability-level: {text}` is not draft, alpha, beta or stable"),
+                    pair.head.loc,
+                    Some(pair.base.loc),
+                );
+                return;
+            }
+        };
+        if let Some((from, to)) = lifecycle::stability_change(base, head) {
             if to < from {
                 self.keyword(
                     pair,
@@ -839,6 +941,10 @@ impl<'a> Differ<'a> {
         }
         let removed = self.base.schema(schema);
         let id = if pair.site.is_request() {
+            // Clients never sent a read-only property.
+            if removed.read_only {
+                return;
+            }
             "request-property-removed"
         } else {
             match (required, removed.write_only) {
@@ -905,18 +1011,29 @@ impl<'a> Differ<'a> {
             pair.head.required.contains(&name),
         );
         let property = self.head.schema(schema);
+        let before = self
+            .base
+            .schema(pair.base.property(&name).map_or(schema, |p| p.schema.id));
+        // oasdiff reads `writeOnly` from the head for a property of the body itself and from
+        // the base below it (`ResponsePropertyBecameRequiredCheck`, `-BecameOptionalCheck`).
+        let write_only = if pair.is_root() {
+            property.write_only
+        } else {
+            before.write_only
+        };
         let id = match (pair.site.is_request(), base_required, head_required) {
-            (true, false, true) if property.read_only => None,
+            // Clients do not send read-only properties: whether they are required is moot.
+            (true, _, _) if property.read_only => None,
             (true, false, true) if property.default.is_some() => {
                 Some("request-property-became-required-with-default")
             }
             (true, false, true) => Some("request-property-became-required"),
             (true, true, false) => Some("request-property-became-optional"),
-            (false, true, false) if property.write_only => {
+            (false, true, false) if write_only => {
                 Some("response-write-only-property-became-optional")
             }
             (false, true, false) => Some("response-property-became-optional"),
-            (false, false, true) if property.write_only => {
+            (false, false, true) if write_only => {
                 Some("response-write-only-property-became-required")
             }
             (false, false, true) => Some("response-property-became-required"),
@@ -925,15 +1042,14 @@ impl<'a> Differ<'a> {
         if let Some(id) = id {
             self.local(id, Some(&name), String::new(), here, Some(was));
         }
-        let before = self
-            .base
-            .schema(pair.base.property(&name).map_or(schema, |p| p.schema.id));
         let direction = if pair.site.is_request() {
             "request"
         } else {
             "response"
         };
-        let requiredness = if head_required {
+        // Whether the property was required before it changed, as oasdiff's
+        // `*PropertyWriteOnlyReadOnlyCheck`s read it.
+        let requiredness = if base_required {
             "required"
         } else {
             "optional"
