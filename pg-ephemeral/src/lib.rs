@@ -107,12 +107,27 @@ fn default_search_dirs() -> Vec<PathBuf> {
         };
         let mut versions: Vec<PathBuf> = entries
             .filter_map(Result::ok)
-            .map(|entry| entry.path().join("bin"))
+            .map(|entry| entry.path())
             .collect();
-        versions.sort_by(|a, b| b.cmp(a));
-        dirs.extend(versions);
+        newest_version_first(&mut versions);
+        dirs.extend(versions.into_iter().map(|version| version.join("bin")));
     }
     dirs
+}
+
+/// Sorts version directories (`9.6`, `15`, `16`) newest first, by their numbers: as text, `9.6`
+/// would come before `16`. Names that are not versions go last, in name order.
+fn newest_version_first(dirs: &mut [PathBuf]) {
+    let version = |dir: &PathBuf| -> Option<Vec<u32>> {
+        let name = dir.file_name()?.to_str()?;
+        name.split('.').map(|part| part.parse().ok()).collect()
+    };
+    dirs.sort_by(|a, b| match (version(a), version(b)) {
+        (Some(a), Some(b)) => b.cmp(&a),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.cmp(b),
+    });
 }
 
 /// A cluster in a temporary directory, stopped and deleted on drop.
@@ -416,6 +431,20 @@ fn free_port() -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn version_directories_sort_by_number_newest_first() {
+        let mut dirs: Vec<PathBuf> = ["9.6", "16", "common", "15", "10"]
+            .iter()
+            .map(|name| Path::new("/usr/lib/postgresql").join(name))
+            .collect();
+        newest_version_first(&mut dirs);
+        let names: Vec<&str> = dirs
+            .iter()
+            .filter_map(|dir| dir.file_name()?.to_str())
+            .collect();
+        assert_eq!(names, ["16", "15", "10", "9.6", "common"]);
+    }
 
     #[test]
     fn missing_binaries_give_one_clear_message() {
