@@ -1,9 +1,10 @@
 //! Printing: reports to stdout, notes and errors to stderr, colours decided once.
 
 use std::io::IsTerminal;
+use std::time::Instant;
 
 use anstream::eprintln;
-use commerce_analysis::{Analysis, Analyzer, CheckResult};
+use commerce_analysis::{Analysis, Analyzer, CheckResult, Findings};
 use commerce_codemods::FixOutcome;
 use commerce_diagnostics::render::{self, Sources, Summary, human};
 use commerce_diagnostics::{Diagnostic, RuleRegistry, Severity};
@@ -58,6 +59,26 @@ pub fn print_changed_findings(result: &CheckResult, color: bool) {
     print!(
         "{}",
         human::render(&result.diagnostics, &result.sources, &summary, options)
+    );
+}
+
+/// Findings in the requested format, summarised over `files` files.
+pub fn print_findings(
+    cli: &Cli,
+    format: OutputFormat,
+    analysis: &Analysis,
+    findings: &Findings,
+    files: usize,
+    started: Instant,
+) {
+    let summary = Summary::of(&findings.diagnostics, files, started.elapsed());
+    print_diagnostics(
+        cli,
+        format,
+        &findings.diagnostics,
+        &findings.sources,
+        &summary,
+        analysis.registry(),
     );
 }
 

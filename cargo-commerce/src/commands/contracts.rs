@@ -6,12 +6,11 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand};
+use commerce_analysis::Analysis;
 use commerce_analysis::contracts::{
     DEFAULT_MAX_SPEC_BYTES, HttpExchange, HttpOptions, Level, SourceReader, SpecSource, TestFlags,
     TestTarget,
 };
-use commerce_analysis::{Analysis, Findings};
-use commerce_diagnostics::render::Summary;
 use commerce_diagnostics::{Diagnostic, Severity};
 use commerce_project::OsFs;
 
@@ -147,7 +146,7 @@ fn run_test(cli: &Cli, args: &TestArgs) -> Result<Exit, CliError> {
         ));
     }
     let documents = loaded.spec.documents.len();
-    print(
+    output::print_findings(
         cli,
         args.format,
         &analysis,
@@ -180,7 +179,7 @@ fn run_diff(cli: &Cli, args: &DiffArgs) -> Result<Exit, CliError> {
         &SpecSource::parse(&args.base),
         &SpecSource::parse(&args.head),
     )?;
-    print(
+    output::print_findings(
         cli,
         args.format,
         &analysis,
@@ -213,7 +212,7 @@ fn run_routes(cli: &Cli, args: &RoutesArgs) -> Result<Exit, CliError> {
         output::note(&format!("{} route(s) found in code", checked.routes.len()));
     }
     let files = checked.findings.sources.len();
-    print(
+    output::print_findings(
         cli,
         args.format,
         &analysis,
@@ -237,26 +236,6 @@ fn level_of(diagnostic: &Diagnostic) -> Level {
         Severity::Warning => Level::Warn,
         Severity::Info => Level::Info,
     })
-}
-
-/// Findings in the requested format, summarised over `files` files.
-fn print(
-    cli: &Cli,
-    format: OutputFormat,
-    analysis: &Analysis,
-    findings: &Findings,
-    files: usize,
-    started: Instant,
-) {
-    let summary = Summary::of(&findings.diagnostics, files, started.elapsed());
-    output::print_diagnostics(
-        cli,
-        format,
-        &findings.diagnostics,
-        &findings.sources,
-        &summary,
-        analysis.registry(),
-    );
 }
 
 #[cfg(test)]

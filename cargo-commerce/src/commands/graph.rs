@@ -6,7 +6,6 @@ use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 use commerce_analysis::Analysis;
-use commerce_diagnostics::render::Summary;
 use commerce_project::{FileSystem, OsFs};
 
 use super::contracts::RoutesArgs;
@@ -56,18 +55,13 @@ pub fn routes(cli: &Cli, args: &RoutesArgs) -> Result<Exit, CliError> {
             commerce_analysis::frontend::routes_table(&checked.routes)
         );
     } else {
-        let summary = Summary::of(
-            &findings.diagnostics,
-            findings.sources.len(),
-            started.elapsed(),
-        );
-        output::print_diagnostics(
+        output::print_findings(
             cli,
             args.format,
-            &findings.diagnostics,
-            &findings.sources,
-            &summary,
-            analysis.registry(),
+            &analysis,
+            findings,
+            findings.sources.len(),
+            started,
         );
     }
     Ok(output::gate(&findings.diagnostics, args.fail_on))

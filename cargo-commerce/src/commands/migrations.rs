@@ -8,7 +8,6 @@ use commerce_analysis::Analysis;
 use commerce_analysis::migrations::{
     DEFAULT_PROBE_SEED, PostgresServer, VerifyError, VerifyOptions,
 };
-use commerce_diagnostics::render::Summary;
 use commerce_project::{Dialect, OsFs};
 
 use super::{CliError, load_project};
@@ -126,18 +125,13 @@ fn run_verify(cli: &Cli, args: &VerifyArgs) -> Result<Exit, CliError> {
         }
     }
     let findings = &verified.findings;
-    let summary = Summary::of(
-        &findings.diagnostics,
-        report.timings.len(),
-        started.elapsed(),
-    );
-    output::print_diagnostics(
+    output::print_findings(
         cli,
         args.format,
-        &findings.diagnostics,
-        &findings.sources,
-        &summary,
-        analysis.registry(),
+        &analysis,
+        findings,
+        report.timings.len(),
+        started,
     );
     Ok(output::gate(&findings.diagnostics, args.fail_on))
 }
