@@ -62,6 +62,21 @@ pub fn print_changed_findings(result: &CheckResult, color: bool) {
     );
 }
 
+/// Findings as the stable JSON of DESIGN §5 with one more top-level field (`routes`, say).
+pub fn print_findings_json_with(
+    findings: &Findings,
+    files: usize,
+    started: Instant,
+    (key, value): (&str, serde_json::Value),
+) {
+    let summary = Summary::of(&findings.diagnostics, files, started.elapsed());
+    let mut json = render::json::render(&findings.diagnostics, &findings.sources, &summary);
+    if let Some(object) = json.as_object_mut() {
+        object.insert(key.to_owned(), value);
+    }
+    println!("{}", pretty(&json));
+}
+
 /// Findings in the requested format, summarised over `files` files.
 pub fn print_findings(
     cli: &Cli,

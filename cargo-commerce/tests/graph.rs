@@ -122,6 +122,32 @@ fn routes_prints_every_route_with_its_status_and_fails_on_a_failing_one() {
         ],
         "{report}"
     );
+    // Beside the findings, every route, parameters spelled `:name` whatever the convention.
+    let routes = report["routes"].as_array().expect("routes");
+    let row = |file: &str| {
+        routes
+            .iter()
+            .find(|row| row["file"] == file)
+            .unwrap_or_else(|| panic!("no route for {file}: {report}"))
+    };
+    let product = row("app/shop/[id]/page.tsx");
+    assert_eq!(product["route"], "/shop/:id", "{product}");
+    assert_eq!(product["status"], "FAIL", "{product}");
+    assert_eq!(product["kind"], "page", "{product}");
+    assert!(
+        product["reason"].is_string() && product["render"].is_null(),
+        "{product}"
+    );
+    assert_eq!(row("app/page.tsx")["status"], "OK");
+    assert_eq!(
+        routes.len(),
+        commerce(&["routes"], &fixture("frontend/routes-next"))
+            .stdout
+            .split(|byte| *byte == b'\n')
+            .filter(|line| line.starts_with(b"/"))
+            .count(),
+        "one JSON row per row of the table"
+    );
 }
 
 #[test]

@@ -48,7 +48,7 @@ pub mod migrations {
 
 /// What the front ends need of the frontend analyzer beyond findings: the route table.
 pub mod frontend {
-    pub use commerce_frontend::{ModuleGraph, routes_table};
+    pub use commerce_frontend::{ModuleGraph, routes_json, routes_table};
 }
 pub use fix::FixRequest;
 pub use live::{LiveCheck, LiveProject};

@@ -41,7 +41,8 @@ pub fn run(cli: &Cli, args: &GraphArgs) -> Result<Exit, CliError> {
 }
 
 /// `cargo commerce routes`: every route with its status (the table, for people), or the route
-/// rules' findings in the shared formats; exits 1 on a finding at or above `--fail-on`.
+/// rules' findings in the shared formats, the JSON one with the route rows beside them; exits 1
+/// on a finding at or above `--fail-on`.
 pub fn routes(cli: &Cli, args: &RoutesArgs) -> Result<Exit, CliError> {
     let started = Instant::now();
     let project = load_project(cli)?;
@@ -53,6 +54,14 @@ pub fn routes(cli: &Cli, args: &RoutesArgs) -> Result<Exit, CliError> {
         print!(
             "{}",
             commerce_analysis::frontend::routes_table(&checked.routes)
+        );
+    } else if args.format == OutputFormat::Json {
+        let routes = commerce_analysis::frontend::routes_json(&checked.routes);
+        output::print_findings_json_with(
+            findings,
+            findings.sources.len(),
+            started,
+            ("routes", routes),
         );
     } else {
         output::print_findings(

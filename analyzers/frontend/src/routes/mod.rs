@@ -104,6 +104,50 @@ impl Route {
     }
 }
 
+/// The route rows of `cargo commerce routes --format json` (DESIGN §5): `route` spelled with
+/// `:name` parameters and `*` splats whatever the framework's file convention, `file`, `kind`,
+/// `layout` (the parent layout's module, or null), `status` `OK`/`FAIL`, the first problem's
+/// `reason`, and `render` (null: no render ran).
+pub fn routes_json(routes: &[Route]) -> serde_json::Value {
+    routes
+        .iter()
+        .map(|route| {
+            serde_json::json!({
+                "route": route_pattern(&route.path),
+                "file": display_path(&route.file),
+                "kind": route.kind,
+                "layout": route.parent.as_deref().map(display_path),
+                "status": if route.is_ok() { "OK" } else { "FAIL" },
+                "reason": route.problems.first().map(|problem| problem.reason.as_str()),
+                "render": null,
+            })
+        })
+        .collect()
+}
+
+/// A route path with Next.js's bracketed segments spelled as React Router spells them:
+/// `[id]` is `:id`, `[...slug]` and `[[...slug]]` are `*`.
+fn route_pattern(path: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            let inner = segment
+                .strip_prefix("[[")
+                .and_then(|rest| rest.strip_suffix("]]"))
+                .or_else(|| {
+                    segment
+                        .strip_prefix('[')
+                        .and_then(|rest| rest.strip_suffix(']'))
+                });
+            match inner {
+                Some(name) if name.starts_with("...") => "*".to_owned(),
+                Some(name) => format!(":{name}"),
+                None => segment.to_owned(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// `route  file  layout  OK|FAIL  reason  fix`, one line per route, aligned, for
 /// `cargo commerce routes`.
 pub fn routes_table(routes: &[Route]) -> String {
@@ -554,6 +598,18 @@ impl Blockers {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn next_segments_are_spelled_as_patterns() {
+        assert_eq!(super::route_pattern("/shop/[id]"), "/shop/:id");
+        assert_eq!(super::route_pattern("/docs/[...slug]"), "/docs/*");
+        assert_eq!(super::route_pattern("/shop/[[...filters]]"), "/shop/*");
+        assert_eq!(
+            super::route_pattern("/products/:handle"),
+            "/products/:handle"
+        );
+        assert_eq!(super::route_pattern("/"), "/");
+    }
+
     use super::*;
 
     #[test]
