@@ -71,6 +71,9 @@ pub struct Usage {
     pub value: bool,
     /// Named in a type: an annotation, `implements`, `typeof x` in a type.
     pub types: bool,
+    /// Read as a value while the module itself evaluates (outside every function body): in an
+    /// import cycle such a read can meet the binding before its module ran.
+    pub evaluated: bool,
 }
 
 /// One name an import brings in or a re-export passes on.

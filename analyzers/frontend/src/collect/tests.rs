@@ -363,3 +363,38 @@ fn only_typescript_imports_of_types_can_become_type_only() {
         assert_eq!(convertible, expected, "{name}: {text}");
     }
 }
+
+#[test]
+fn a_value_read_outside_every_function_is_evaluated_with_the_module() {
+    let facts = facts(
+        "a.tsx",
+        "import { Base, helper, Comp, later, T } from './b';\n\
+         class A extends Base {}\n\
+         export const x = helper();\n\
+         export default <Comp />;\n\
+         export function f() { return later(); }\n\
+         export const g = () => later;\n\
+         class B { method() { return later; } }\n\
+         let t: T;\n",
+    );
+    let evaluated: Vec<(&str, bool)> = facts.imports[0]
+        .bindings
+        .iter()
+        .map(|binding| {
+            (
+                binding.local.as_deref().unwrap_or_default(),
+                binding.usage.evaluated,
+            )
+        })
+        .collect();
+    assert_eq!(
+        evaluated,
+        [
+            ("Base", true),
+            ("helper", true),
+            ("Comp", true),
+            ("later", false),
+            ("T", false)
+        ]
+    );
+}

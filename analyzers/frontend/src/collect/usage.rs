@@ -70,6 +70,9 @@ struct UsageWalker<'a> {
     usages: Vec<Vec<Usage>>,
     /// Depth of type positions (and ambient declarations) the walk is inside.
     type_depth: usize,
+    /// Depth of function bodies (functions, arrows, constructors) the walk is inside: code
+    /// there runs when called, not when the module evaluates.
+    function_depth: usize,
     found: Vec<Import>,
     accesses: Vec<MemberAccess>,
     dynamic_exports: bool,
@@ -108,6 +111,7 @@ impl<'a> UsageWalker<'a> {
             shadowed: HashMap::new(),
             usages,
             type_depth: 0,
+            function_depth: 0,
             found: Vec::new(),
             accesses: Vec::new(),
             dynamic_exports: false,
@@ -130,6 +134,7 @@ impl<'a> UsageWalker<'a> {
                 usage.types = true;
             } else {
                 usage.value = true;
+                usage.evaluated |= self.function_depth == 0;
             }
         }
     }
@@ -143,6 +148,12 @@ impl<'a> UsageWalker<'a> {
                 range: self.parsed.range(span),
             });
         }
+    }
+
+    fn in_function(&mut self, names: Vec<String>, walk: impl FnOnce(&mut Self)) {
+        self.function_depth += 1;
+        self.in_scope(names, walk);
+        self.function_depth -= 1;
     }
 
     fn in_types(&mut self, walk: impl FnOnce(&mut Self)) {
@@ -445,7 +456,7 @@ impl Visit for UsageWalker<'_> {
         if let Some(body) = &function.body {
             names.extend(declared_in(&body.stmts));
         }
-        self.in_scope(names, |walker| function.visit_children_with(walker));
+        self.in_function(names, |walker| function.visit_children_with(walker));
     }
 
     fn visit_constructor(&mut self, constructor: &Constructor) {
@@ -462,7 +473,7 @@ impl Visit for UsageWalker<'_> {
             }
         }
         let names = idents.into_iter().map(|(name, _)| name).collect();
-        self.in_scope(names, |walker| constructor.visit_children_with(walker));
+        self.in_function(names, |walker| constructor.visit_children_with(walker));
     }
 
     fn visit_arrow_expr(&mut self, arrow: &ArrowExpr) {
@@ -470,7 +481,7 @@ impl Visit for UsageWalker<'_> {
         if let ArrowFunctionBody::FunctionBody(body) = &*arrow.body {
             names.extend(declared_in(&body.stmts));
         }
-        self.in_scope(names, |walker| arrow.visit_children_with(walker));
+        self.in_function(names, |walker| arrow.visit_children_with(walker));
     }
 
     fn visit_block_stmt(&mut self, block: &BlockStmt) {

@@ -101,14 +101,15 @@ impl ModuleResolver {
     /// What `specifier`, imported by the file `from` (absolute), names.
     ///
     /// A `tsconfig.json` that cannot be loaded (bad JSON, a missing base in `extends`) does not
-    /// make every import unresolved: the import is resolved without it, and only when that
-    /// fails too does the tsconfig's error become the reason.
+    /// make every import unresolved: the import is resolved without it, and when that fails
+    /// too, its error is the reason. (oxc_resolver reports a broken tsconfig on the first
+    /// resolution through it only, and then resolves as without it: the reason must not depend
+    /// on which import asked first, or an updated index would differ from a fresh analysis.)
     pub fn resolve(&self, from: &Path, specifier: &str) -> Resolution {
         let result = match self.resolver.resolve_file(from, specifier) {
-            Err(error) if is_tsconfig_error(&error) => self
-                .without_tsconfig
-                .resolve_file(from, specifier)
-                .map_err(|_| error),
+            Err(error) if is_tsconfig_error(&error) => {
+                self.without_tsconfig.resolve_file(from, specifier)
+            }
             other => other,
         };
         match result {

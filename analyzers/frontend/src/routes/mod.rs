@@ -499,6 +499,32 @@ fn component_module(
     }
 }
 
+/// Whether a module of the run-time cycle `component` reads a binding of another member while
+/// it evaluates (`class A extends B`, `const x = f()`, JSX or `export default` at the top):
+/// whichever module the cycle runs first meets the other's binding uninitialised. A cycle
+/// whose bindings are only read inside functions loads fine (it stays an
+/// `frontend/import-cycle` finding, but does not break the routes that reach it).
+fn evaluates_in_cycle(context: &Context<'_>, component: &CycleComponent) -> bool {
+    let members: HashSet<ModuleId> = component.members.iter().copied().collect();
+    component.members.iter().any(|&member| {
+        let module = context.module(member);
+        let Some(facts) = module.facts() else {
+            return false;
+        };
+        facts
+            .imports
+            .iter()
+            .zip(&module.targets)
+            .any(|(import, target)| {
+                matches!(target, Target::Module(to) if members.contains(to))
+                    && import
+                        .bindings
+                        .iter()
+                        .any(|binding| binding.usage.evaluated)
+            })
+    })
+}
+
 /// The modules a route must not reach, each with its first problem.
 struct Blockers {
     problems: HashMap<ModuleId, RouteProblem>,
@@ -547,7 +573,10 @@ impl Blockers {
                 });
             }
         }
-        for component in cycles.iter().filter(|component| component.runtime) {
+        for component in cycles
+            .iter()
+            .filter(|component| component.runtime && evaluates_in_cycle(context, component))
+        {
             let chain: Vec<String> = component
                 .cycle
                 .iter()
