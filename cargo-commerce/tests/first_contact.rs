@@ -65,7 +65,8 @@ fn write(root: &Path, relative: &str, contents: impl AsRef<[u8]>) {
 }
 
 /// A Next.js shop laid out at the top of its repository, with the binary assets every real one
-/// has, and one real problem: a runtime import cycle in `lib/`, which the home page imports.
+/// has, and one real problem: a runtime import cycle in `lib/` whose modules call each other while
+/// they load, which the home page imports.
 fn storefront(root: &Path) {
     write(
         root,
@@ -85,7 +86,7 @@ fn storefront(root: &Path) {
     write(
         root,
         "lib/currency.ts",
-        "import { price } from \"./price\";\nexport const currency = \"EUR\";\nexport const free = () => price(0);\n",
+        "import { price } from \"./price\";\nexport const currency = \"EUR\";\n// Called while the module loads: whichever of the two runs first meets the other unset.\nexport const zero = price(0);\n",
     );
     write(
         root,
