@@ -225,8 +225,7 @@ mod tests {
     #[test]
     fn reads_ignore_with_and_without_a_reason() {
         let text = r#"
-#[test]
-#[ignore]
+#[test] #[ignore]
 fn bare() {}
 
 #[ignore = "needs a live Stripe key"]
@@ -241,8 +240,7 @@ fn malformed() {}
 #[cfg_attr(miri, ignore)]
 fn conditional() {}
 
-#[ignore]
-fn not_a_test() {}
+#[ignore] fn not_a_test() {}
 "#;
         let found = parse(text);
         let ignores: Vec<(&str, Option<&str>)> = found

@@ -26,6 +26,19 @@ fn server() -> Option<PostgresServer> {
     }
 }
 
+/// Each finding's rule and file.
+fn rules_and_paths(diagnostics: &[Diagnostic]) -> Vec<(&str, String)> {
+    diagnostics
+        .iter()
+        .map(|diagnostic| {
+            (
+                diagnostic.rule.as_str(),
+                diagnostic.path.display().to_string(),
+            )
+        })
+        .collect()
+}
+
 fn config() -> MigrationsConfig {
     MigrationsConfig::default()
 }
@@ -324,16 +337,7 @@ fn a_migration_for_a_newer_postgres_is_one_finding_and_stops_the_history() {
         .map(|(path, text)| (Path::new("/p").join(path), *text))
         .collect();
     let report = verify(&fs, Path::new("/p"), &config(), &server, &all()).expect("runs");
-    let found: Vec<(&str, String)> = report
-        .diagnostics
-        .iter()
-        .map(|diagnostic| {
-            (
-                diagnostic.rule.as_str(),
-                diagnostic.path.display().to_string(),
-            )
-        })
-        .collect();
+    let found = rules_and_paths(&report.diagnostics);
     assert_eq!(
         found,
         [(
@@ -455,16 +459,7 @@ fn a_constraint_left_not_valid_is_reported_on_the_migration_that_added_it() {
         ),
     ]);
     let report = verify(&fs, Path::new("/p"), &config(), &server, &all()).expect("runs");
-    let found: Vec<_> = report
-        .diagnostics
-        .iter()
-        .map(|diagnostic| {
-            (
-                diagnostic.rule.as_str(),
-                diagnostic.path.display().to_string(),
-            )
-        })
-        .collect();
+    let found = rules_and_paths(&report.diagnostics);
     assert_eq!(
         found,
         [(
