@@ -31,7 +31,7 @@ pub struct LiveProject {
     overlay: Arc<OverlayFs>,
     /// Every file of the project inventory (project-relative, sorted), listed again by the
     /// next analysis after a file is created or deleted.
-    files: RwLock<Vec<PathBuf>>,
+    files: RwLock<Arc<[PathBuf]>>,
     /// A file was created or deleted since the inventory was listed.
     relist: AtomicBool,
     /// `None` until the first analysis builds it, and again after an update crashed.
@@ -66,7 +66,7 @@ impl LiveProject {
     pub(crate) fn with_files(base: Arc<dyn FileSystem>, files: Vec<PathBuf>) -> Self {
         Self {
             overlay: Arc::new(OverlayFs::new(base)),
-            files: RwLock::new(files),
+            files: RwLock::new(files.into()),
             relist: AtomicBool::new(false),
             frontend: Mutex::default(),
             stale: Mutex::default(),
@@ -74,12 +74,9 @@ impl LiveProject {
         }
     }
 
-    /// The project's files, project-relative and sorted.
-    pub fn files(&self) -> Vec<PathBuf> {
-        self.files
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+    /// The project's files, project-relative and sorted (shared: every analysis asks).
+    pub fn files(&self) -> Arc<[PathBuf]> {
+        Arc::clone(&self.files.read().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// The files as the analyses read them: the disk, with the open buffers over it.
@@ -122,7 +119,7 @@ impl LiveProject {
         if self.relist.swap(false, Ordering::AcqRel) {
             let files =
                 commerce_project::inventory(self.overlay.as_ref(), project.root(), &[]).files;
-            *self.files.write().unwrap_or_else(PoisonError::into_inner) = files;
+            *self.files.write().unwrap_or_else(PoisonError::into_inner) = files.into();
         }
     }
 
@@ -133,7 +130,7 @@ impl LiveProject {
                 .ok()
                 .map(Path::to_path_buf)
         });
-        let files: BTreeSet<PathBuf> = self.files().into_iter().chain(buffers).collect();
+        let files: BTreeSet<PathBuf> = self.files().iter().cloned().chain(buffers).collect();
         files.into_iter().collect()
     }
 
@@ -149,12 +146,18 @@ impl LiveProject {
     /// buffers) or were and are gone: a change to a gitignored file changes nothing.
     fn take_stale_project_files(&self, project: &Project) -> Vec<PathBuf> {
         let stale = std::mem::take(&mut *self.stale.lock().unwrap_or_else(PoisonError::into_inner));
-        let files = self.files_with_buffers(project);
+        if stale.is_empty() {
+            return Vec::new();
+        }
+        let files = self.files();
+        let buffers = self.overlay.paths();
         stale
             .into_iter()
             .filter(|path| {
+                let absolute = project.root().join(path);
                 files.binary_search(path).is_ok()
-                    || !self.overlay.is_file(&project.root().join(path))
+                    || buffers.contains(&absolute)
+                    || !self.overlay.is_file(&absolute)
             })
             .collect()
     }

@@ -54,7 +54,7 @@ impl Workspace {
 
     /// The project's files, with `path` among them (an unsaved new file joins them).
     pub(super) fn files_with(&self, path: &Path) -> Vec<PathBuf> {
-        let mut files = self.live.files();
+        let mut files = self.live.files().to_vec();
         if let Err(index) = files.binary_search_by(|file| file.as_path().cmp(path)) {
             files.insert(index, path.to_path_buf());
         }
