@@ -63,7 +63,8 @@ impl Dialect {
         )
     }
 
-    fn syntax(self) -> Syntax {
+    /// The swc parser syntax of the dialect (TSX and JSX enabled where the extension allows).
+    pub fn syntax(self) -> Syntax {
         let typescript = |tsx, dts| {
             Syntax::Typescript(TsSyntax {
                 tsx,

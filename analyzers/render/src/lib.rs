@@ -1,0 +1,3 @@
+//! Frontend render checks.
+
+pub mod transpile;

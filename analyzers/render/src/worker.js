@@ -1,0 +1,352 @@
+// The render worker of `cargo commerce routes --render`, shipped inside the binary and run by
+// the system's `node`. It reads one job per line on stdin and writes one answer per line on
+// stdout (fd 1, written directly: the app's own console output never reaches the protocol).
+//
+// A job names the page, its layouts and the providers, and carries every project module they
+// reach, already transpiled to CommonJS by the Rust side with how each of their specifiers
+// resolves. A `require` hook serves those modules; packages load natively from the app's own
+// node_modules. The page is rendered with the app's react-dom/server in development mode.
+'use strict';
+process.env.NODE_ENV = 'development';
+
+const fs = require('fs');
+const path = require('path');
+const util = require('util');
+const Module = require('module');
+const { Writable } = require('stream');
+
+const writeAnswer = (answer) => fs.writeSync(1, JSON.stringify(answer) + '\n');
+// Whatever the app prints goes to stderr, never into the protocol.
+process.stdout.write = (chunk, encoding, callback) => process.stderr.write(chunk, encoding, callback);
+
+Error.stackTraceLimit = 60;
+// Structured frames beside the usual text, so the Rust side maps positions, never parses text.
+Error.prepareStackTrace = (error, callsites) => {
+  try {
+    Object.defineProperty(error, '__frames', {
+      value: callsites.map((site) => ({
+        file: site.getFileName() || '',
+        line: site.getLineNumber() || 0,
+        column: site.getColumnNumber() || 0,
+        function: site.getFunctionName() || site.getMethodName() || '',
+      })),
+      enumerable: false,
+      configurable: true,
+    });
+  } catch (_) {
+    // A frozen error keeps only its text stack.
+  }
+  const head = String(error && error.name ? `${error.name}: ${error.message}` : error);
+  return head + callsites.map((site) => `\n    at ${site}`).join('');
+};
+
+// Next.js modules that only work inside its server, as small stand-ins (CommonJS source).
+const SHIMS = {
+  'next/link': `const React = require('react');
+module.exports = function Link({ href, children, prefetch, replace, scroll, shallow, passHref, legacyBehavior, locale, ...rest }) {
+  const target = typeof href === 'string' ? href : (href && href.pathname) || '';
+  return React.createElement('a', { href: target, ...rest }, children);
+};
+module.exports.default = module.exports;`,
+  'next/image': `const React = require('react');
+module.exports = function Image({ src, alt, fill, priority, quality, placeholder, blurDataURL, loader, unoptimized, sizes, ...rest }) {
+  const url = typeof src === 'string' ? src : (src && src.src) || '';
+  return React.createElement('img', { src: url, alt, ...rest });
+};
+module.exports.default = module.exports;`,
+  'next/navigation': `const control = (digest, message) => { const error = new Error(message); error.digest = digest; return error; };
+const router = { push() {}, replace() {}, refresh() {}, back() {}, forward() {}, prefetch() {} };
+module.exports = {
+  useRouter: () => router,
+  usePathname: () => '/',
+  useSearchParams: () => new URLSearchParams(),
+  useParams: () => ({}),
+  useSelectedLayoutSegment: () => null,
+  useSelectedLayoutSegments: () => [],
+  notFound: () => { throw control('NEXT_NOT_FOUND', 'NEXT_NOT_FOUND'); },
+  redirect: (url) => { throw control('NEXT_REDIRECT;' + url, 'NEXT_REDIRECT'); },
+  permanentRedirect: (url) => { throw control('NEXT_REDIRECT;' + url, 'NEXT_REDIRECT'); },
+};`,
+  'next/headers': `const store = () => Object.assign(Promise.resolve(), { get: () => undefined, getAll: () => [], has: () => false, set() {}, delete() {} });
+module.exports = {
+  cookies: () => { const cookies = store(); return Object.assign(Promise.resolve(cookies), cookies); },
+  headers: () => { const headers = new Headers(); return Object.assign(Promise.resolve(headers), { get: (name) => headers.get(name), has: (name) => headers.has(name) }); },
+  draftMode: () => ({ isEnabled: false, enable() {}, disable() {} }),
+};`,
+  'next/dynamic': `module.exports = function dynamic() { return function Dynamic() { return null; }; };
+module.exports.default = module.exports;`,
+  'next/script': `module.exports = function Script() { return null; };
+module.exports.default = module.exports;`,
+  'next/cache': `module.exports = { unstable_cache: (fn) => fn, revalidatePath() {}, revalidateTag() {}, unstable_noStore() {}, cacheLife() {}, cacheTag() {} };`,
+  'next/font/google': `module.exports = new Proxy({}, { get: () => () => ({ className: '', variable: '', style: {} }) });`,
+  'next/font/local': `module.exports = function font() { return { className: '', variable: '', style: {} }; };
+module.exports.default = module.exports;`,
+  'server-only': '',
+  'client-only': '',
+};
+
+/** Modules served from the job: absolute path -> { code, resolve } or { asset: true }. */
+let served = new Map();
+/** The job being rendered: what it records. */
+let current = null;
+
+const ASSETS = ['.css', '.scss', '.sass', '.less', '.svg', '.png', '.jpg', '.jpeg', '.gif', '.webp', '.avif', '.ico', '.woff', '.woff2', '.ttf', '.otf', '.json'];
+const SOURCES = ['.js', '.jsx', '.ts', '.tsx', '.mjs', '.cjs', '.mts', '.cts'];
+
+const nativeResolve = Module._resolveFilename;
+Module._resolveFilename = function resolveFilename(request, parent, isMain, options) {
+  const from = parent && served.get(parent.filename);
+  if (from && from.resolve && Object.prototype.hasOwnProperty.call(from.resolve, request)) {
+    const target = from.resolve[request];
+    if (typeof target === 'string') return target;
+  }
+  if (current && !served.has(request)) {
+    const shim = current.shims[request];
+    if (shim) return shim;
+  }
+  return nativeResolve.call(this, request, parent, isMain, options);
+};
+
+for (const extension of SOURCES) {
+  const native = Module._extensions[extension] || Module._extensions['.js'];
+  Module._extensions[extension] = function load(module, filename) {
+    const entry = served.get(filename);
+    if (entry && entry.code !== undefined) return module._compile(entry.code, filename);
+    if (entry && entry.error) {
+      const error = new SyntaxError(entry.error.message);
+      error.__source = { file: filename, line: entry.error.line, column: entry.error.column };
+      throw error;
+    }
+    return native(module, filename);
+  };
+}
+for (const extension of ASSETS) {
+  const native = Module._extensions[extension];
+  Module._extensions[extension] = function load(module, filename) {
+    const entry = served.get(filename);
+    if (entry && entry.asset) {
+      // CSS modules read class names, images a URL: a proxy answers both.
+      module.exports = new Proxy({ src: filename, width: 1, height: 1, default: filename }, {
+        get: (target, key) => (key in target ? target[key] : typeof key === 'string' ? key : undefined),
+      });
+      return;
+    }
+    return (native || Module._extensions['.js'])(module, filename);
+  };
+}
+
+// A module that calls process.exit must not end the worker.
+const exitWorker = process.exit.bind(process);
+process.exit = (code) => {
+  throw new Error(`process.exit(${code === undefined ? '' : code}) called while rendering`);
+};
+process.reallyExit = process.exit;
+
+const record = (level) => (...args) => {
+  if (!current) return;
+  const message = util.format(...args);
+  const holder = {};
+  Error.captureStackTrace(holder, record);
+  void holder.stack;
+  current.console.push({ level, message, frames: holder.__frames || [] });
+};
+console.error = record('error');
+console.warn = record('warn');
+console.log = () => {};
+console.info = () => {};
+console.debug = () => {};
+
+process.on('uncaughtException', (error) => {
+  if (current) current.late.push(error);
+});
+process.on('unhandledRejection', (error) => {
+  if (current) current.late.push(error);
+});
+
+globalThis.fetch = async function blockedFetch(input) {
+  const url = typeof input === 'string' ? input : input && input.url ? input.url : String(input);
+  const fixture = current && current.fixtures[url];
+  if (fixture) {
+    const body = fs.readFileSync(fixture, 'utf8');
+    return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } });
+  }
+  const error = new Error(`fetch(${url}) during render: the render step blocks the network`);
+  error.name = 'BlockedFetch';
+  error.url = url;
+  throw error;
+};
+
+function describe(error) {
+  if (error === null || typeof error !== 'object') {
+    return { name: 'Error', message: String(error), frames: [], source: null };
+  }
+  void error.stack;
+  return {
+    name: String(error.name || 'Error'),
+    message: String(error.message || error),
+    frames: error.__frames || [],
+    source: error.__source || null,
+    url: error.url || null,
+    digest: typeof error.digest === 'string' ? error.digest : null,
+  };
+}
+
+/** Next.js control flow: notFound() and redirect() end a render on purpose. */
+function isControlFlow(error) {
+  const digest = error && typeof error.digest === 'string' ? error.digest : '';
+  return digest.startsWith('NEXT_NOT_FOUND') || digest.startsWith('NEXT_REDIRECT') || digest.startsWith('NEXT_HTTP_ERROR_FALLBACK');
+}
+
+function isAsyncFunction(value) {
+  return typeof value === 'function' && value.constructor && value.constructor.name === 'AsyncFunction';
+}
+
+/** Async server components awaited ahead of React, wherever the tree holds them directly. */
+async function resolveAsync(React, node) {
+  if (Array.isArray(node)) {
+    const out = [];
+    let changed = false;
+    for (const child of node) {
+      const resolved = await resolveAsync(React, child);
+      changed = changed || resolved !== child;
+      out.push(resolved);
+    }
+    return changed ? out : node;
+  }
+  if (!React.isValidElement(node)) return node;
+  if (isAsyncFunction(node.type)) {
+    return resolveAsync(React, await node.type(node.props));
+  }
+  if (node.props && node.props.children !== undefined) {
+    const children = await resolveAsync(React, node.props.children);
+    if (children !== node.props.children) return React.cloneElement(node, { children });
+  }
+  return node;
+}
+
+function defaultExport(module) {
+  return module && module.__esModule ? module.default : module && module.default ? module.default : module;
+}
+
+function renderToString(ReactDOMServer, element) {
+  return new Promise((resolve, reject) => {
+    const errors = [];
+    let html = '';
+    const stream = ReactDOMServer.renderToPipeableStream(element, {
+      onAllReady() {
+        const sink = new Writable({
+          write(chunk, _encoding, callback) {
+            html += chunk;
+            callback();
+          },
+        });
+        sink.on('finish', () => resolve({ html, errors }));
+        stream.pipe(sink);
+      },
+      onShellError(error) {
+        reject(error);
+      },
+      onError(error) {
+        errors.push(error);
+      },
+    });
+  });
+}
+
+async function params(job, page) {
+  let values = job.params;
+  if (page && typeof page.generateStaticParams === 'function') {
+    try {
+      const generated = await page.generateStaticParams({ params: {} });
+      if (Array.isArray(generated) && generated.length > 0 && generated[0] && typeof generated[0] === 'object') {
+        values = { ...values, ...generated[0] };
+      }
+    } catch (_) {
+      // Placeholders stand in when the page cannot list its own params here.
+    }
+  }
+  return values;
+}
+
+/** A value that is both the params object and a promise of it (Next.js 15 passes promises). */
+function awaitable(values) {
+  return Object.assign(Promise.resolve(values), values);
+}
+
+async function render(job) {
+  const requireFrom = Module.createRequire(path.join(job.app, 'package.json'));
+  const React = requireFrom('react');
+  const ReactDOMServer = requireFrom('react-dom/server');
+  const load = (file) => requireFrom(file);
+  const pageModule = load(job.page);
+  const Page = defaultExport(pageModule);
+  if (typeof Page !== 'function' && typeof Page !== 'object') {
+    throw new TypeError(`the page module has no component as its default export`);
+  }
+  const values = await params(job, pageModule);
+  const searchParams = awaitable({});
+  let element = React.createElement(Page, job.router === 'pages' ? {} : { params: awaitable(values), searchParams });
+  if (job.app_component) {
+    const App = defaultExport(load(job.app_component));
+    element = React.createElement(App, { Component: Page, pageProps: {} });
+  }
+  for (const file of job.layouts) {
+    const Layout = defaultExport(load(file));
+    element = React.createElement(Layout, { params: awaitable(values) }, element);
+  }
+  for (const file of [...job.providers].reverse()) {
+    const Provider = defaultExport(load(file));
+    element = React.createElement(Provider, null, element);
+  }
+  element = await resolveAsync(React, element);
+  const { errors } = await renderToString(ReactDOMServer, element);
+  const real = errors.filter((error) => !isControlFlow(error));
+  if (real.length > 0) throw real[0];
+}
+
+async function run(job) {
+  served = new Map(Object.entries(job.modules));
+  for (const key of Object.keys(Module._cache)) {
+    if (served.has(key) || key.includes('__commerce_render_shims__')) delete Module._cache[key];
+  }
+  const shims = {};
+  for (const [name, code] of Object.entries(SHIMS)) {
+    const file = path.join(job.app, '__commerce_render_shims__', `${name.replace(/\//g, '-')}.js`);
+    shims[name] = file;
+    served.set(file, { code, resolve: {} });
+  }
+  current = { console: [], late: [], fixtures: job.fixtures, shims };
+  const started = process.hrtime.bigint();
+  let error = null;
+  try {
+    await render(job);
+  } catch (thrown) {
+    if (!isControlFlow(thrown)) error = describe(thrown);
+  }
+  // Let errors thrown from timers queued by the render surface.
+  await new Promise((resolve) => setImmediate(resolve));
+  const ms = Number((process.hrtime.bigint() - started) / 1000000n);
+  if (!error && current.late.length > 0) error = describe(current.late[0]);
+  const answer = { id: job.id, ms, error, console: current.console };
+  current = null;
+  return answer;
+}
+
+let queue = Promise.resolve();
+let buffered = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => {
+  buffered += chunk;
+  let newline;
+  while ((newline = buffered.indexOf('\n')) >= 0) {
+    const line = buffered.slice(0, newline);
+    buffered = buffered.slice(newline + 1);
+    if (!line.trim()) continue;
+    const job = JSON.parse(line);
+    queue = queue.then(() => run(job)).then(writeAnswer, (failure) =>
+      writeAnswer({ id: job.id, ms: 0, error: describe(failure), console: [] }),
+    );
+  }
+});
+process.stdin.on('end', () => queue.then(() => exitWorker(0)));
+writeAnswer({ ready: true });
