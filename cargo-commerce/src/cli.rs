@@ -43,7 +43,7 @@ pub enum Command {
     /// The frontend's routes (Next.js app and pages routers, React Router objects): route, file,
     /// OK/FAIL, reason and suggested fix; `--format json|sarif|github` prints the failing routes'
     /// findings instead. Exits 1 when a route fails.
-    Routes(crate::commands::contracts::RoutesArgs),
+    Routes(crate::commands::graph::FrontendRoutesArgs),
     /// Run a test suite on cargo-nextest (or what a change can reach), report, and gate.
     Test(crate::commands::test::TestArgs),
     /// Re-run the affected analyzers and tests on every save.

@@ -29,6 +29,8 @@ pub struct ProjectFindings {
     pub diagnostics: Vec<Diagnostic>,
     /// The frontend's routes, each OK or with its problems (only the frontend finds routes).
     pub routes: Option<Vec<commerce_frontend::Route>>,
+    /// What the user should know about work that was skipped (the render step without Node).
+    pub notices: Vec<String>,
 }
 
 impl From<Vec<Diagnostic>> for ProjectFindings {
@@ -36,6 +38,7 @@ impl From<Vec<Diagnostic>> for ProjectFindings {
         Self {
             diagnostics,
             routes: None,
+            notices: Vec::new(),
         }
     }
 }
@@ -73,7 +76,11 @@ impl Analyzer {
     /// The rules this analyzer runs. Empty for an analyzer that is not built yet.
     pub fn rules(self) -> Vec<RuleMeta> {
         match self {
-            Analyzer::Frontend => commerce_frontend::rules(),
+            Analyzer::Frontend => {
+                let mut rules = commerce_frontend::rules();
+                rules.extend(commerce_render::rules());
+                rules
+            }
             Analyzer::Contracts => commerce_contracts::rules(),
             Analyzer::Migrations => commerce_migrations::rules(),
             Analyzer::Tests => commerce_testsuite::rules(),
@@ -118,11 +125,13 @@ impl Analyzer {
             )
             .into(),
             Analyzer::Frontend => {
-                let report = commerce_frontend::check_project(
+                let config = &scope.project.config().frontend;
+                let (report, notices) = crate::render::frontend_report(
                     Arc::clone(&scope.fs),
                     scope.project.root(),
                     scope.files,
-                    &scope.project.config().frontend,
+                    config,
+                    config.render.enabled,
                 );
                 let mut diagnostics = report.diagnostics;
                 diagnostics.extend(crate::rules::file_too_large::skipped_file_diagnostics(
@@ -131,6 +140,7 @@ impl Analyzer {
                 ProjectFindings {
                     diagnostics,
                     routes: Some(report.routes),
+                    notices,
                 }
             }
             Analyzer::Tests => ProjectFindings::default(),

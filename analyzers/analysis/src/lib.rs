@@ -8,6 +8,7 @@ mod analyzer;
 mod fix;
 mod levels;
 mod live;
+mod render;
 mod rules;
 mod subcommands;
 mod suppression;
@@ -80,6 +81,9 @@ pub struct CheckResult {
     pub analyzers: Vec<Analyzer>,
     /// The frontend's routes, each OK or failing; `None` when the frontend analyzer did not run.
     pub routes: Option<Vec<Route>>,
+    /// Work that was skipped and why, with how to fix it (the render step without Node or
+    /// without the app's node_modules): shown to the user, never a failure.
+    pub notices: Vec<String>,
     pub elapsed: Duration,
 }
 
@@ -177,7 +181,7 @@ impl Analysis {
                 .map(|selected| selected.files.as_slice()),
             base: request.base.as_deref(),
         };
-        let (checked_files, routes) = self.check_project(&project_scope, &analyzers);
+        let (checked_files, routes, notices) = self.check_project(&project_scope, &analyzers);
         for found in checked_files {
             diagnostics.extend(found.diagnostics);
             if let Some(text) = found.text {
@@ -195,6 +199,7 @@ impl Analysis {
             project_files: scope.whole.files.clone(),
             analyzers,
             routes,
+            notices,
             elapsed: started.elapsed(),
         })
     }
@@ -252,12 +257,14 @@ impl Analysis {
         &self,
         scope: &analyzer::ProjectScope<'_>,
         analyzers: &[Analyzer],
-    ) -> (Vec<CheckedFile>, Option<Vec<Route>>) {
+    ) -> (Vec<CheckedFile>, Option<Vec<Route>>, Vec<String>) {
         let mut by_path: std::collections::BTreeMap<PathBuf, Vec<Diagnostic>> = Default::default();
         let mut routes = None;
+        let mut notices = Vec::new();
         for analyzer in analyzers {
             let found = self.project_findings(scope, *analyzer);
             routes = routes.or(found.routes);
+            notices.extend(found.notices);
             for diagnostic in found.diagnostics {
                 by_path
                     .entry(diagnostic.path.clone())
@@ -280,7 +287,7 @@ impl Analysis {
                 }
             })
             .collect();
-        (checked, routes)
+        (checked, routes, notices)
     }
 
     /// One project-level analyzer's raw findings; a panic becomes a finding on commerce.toml.

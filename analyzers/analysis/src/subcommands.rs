@@ -48,11 +48,14 @@ pub struct ContractTest {
     pub findings: Findings,
 }
 
-/// `routes`: the frontend's routes with their status and the route rules' findings.
+/// `routes`: the frontend's routes with their status and the route rules' findings (and the
+/// render step's, when it ran).
 #[derive(Debug)]
 pub struct FrontendRoutes {
     pub routes: Vec<Route>,
     pub findings: Findings,
+    /// Why routes were not rendered, with how to fix it.
+    pub notices: Vec<String>,
 }
 
 /// `migrations verify`: the round trip's report, its diagnostics treated like `check`'s.
@@ -62,8 +65,9 @@ pub struct MigrationsVerify {
     pub findings: Findings,
 }
 
-/// The prefix of the frontend rules that judge routes (`frontend/route-broken-import`, …).
-const FRONTEND_ROUTE_RULES: &str = "frontend/route-";
+/// The prefixes of the frontend rules that judge routes (`frontend/route-broken-import`, …,
+/// and the render step's `frontend/render-error`, `frontend/render-console-error`).
+const FRONTEND_ROUTE_RULES: [&str; 2] = ["frontend/route-", "frontend/render-"];
 
 impl Analysis {
     /// `contracts diff BASE HEAD`: the breaking changes between two specs.
@@ -161,26 +165,37 @@ impl Analysis {
         }
     }
 
-    /// `routes`: the frontend's routes and the findings of the route rules.
-    pub fn frontend_routes(&self, project: &Project, fs: Arc<dyn FileSystem>) -> FrontendRoutes {
-        let reported = catch_rule_panic(|| frontend_report(project, Arc::clone(&fs)));
-        let (routes, diagnostics) = match reported {
-            Ok(report) => {
+    /// `routes`: the frontend's routes and the findings of the route rules; with `render`,
+    /// every route rendered on Node first (`routes --render`).
+    pub fn frontend_routes(
+        &self,
+        project: &Project,
+        fs: Arc<dyn FileSystem>,
+        render: bool,
+    ) -> FrontendRoutes {
+        let reported = catch_rule_panic(|| frontend_report(project, Arc::clone(&fs), render));
+        let (routes, diagnostics, notices) = match reported {
+            Ok((report, notices)) => {
                 let routes = report
                     .diagnostics
                     .into_iter()
-                    .filter(|diagnostic| diagnostic.rule.starts_with(FRONTEND_ROUTE_RULES))
+                    .filter(|diagnostic| {
+                        FRONTEND_ROUTE_RULES
+                            .iter()
+                            .any(|prefix| diagnostic.rule.starts_with(prefix))
+                    })
                     .collect();
-                (report.routes, routes)
+                (report.routes, routes, notices)
             }
             Err(message) => {
                 let crashed = panic_diagnostic(Analyzer::Frontend, &config_path(project), &message);
-                (Vec::new(), vec![crashed])
+                (Vec::new(), vec![crashed], Vec::new())
             }
         };
         FrontendRoutes {
             routes,
             findings: self.finish_project_findings(project, fs.as_ref(), diagnostics),
+            notices,
         }
     }
 
@@ -281,15 +296,22 @@ impl Analysis {
 
 /// `graph`: the import graph of the project's frontend.
 pub fn frontend_graph(project: &Project, fs: Arc<dyn FileSystem>) -> ModuleGraph {
-    frontend_report(project, fs).graph
+    frontend_report(project, fs, false).0.graph
 }
 
 fn frontend_report(
     project: &Project,
     fs: Arc<dyn FileSystem>,
-) -> commerce_frontend::FrontendReport {
+    render: bool,
+) -> (commerce_frontend::FrontendReport, Vec<String>) {
     let files = commerce_project::inventory(fs.as_ref(), project.root(), &[]).files;
-    commerce_frontend::check_project(fs, project.root(), &files, &project.config().frontend)
+    crate::render::frontend_report(
+        fs,
+        project.root(),
+        &files,
+        &project.config().frontend,
+        render,
+    )
 }
 
 /// Where a finding about the whole project goes: its commerce.toml.

@@ -154,6 +154,16 @@ impl FrontendIndex {
         &self.graph
     }
 
+    /// Every route, sorted by path, each OK or with its problems.
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+
+    /// The resolver the import graph was built with (the render step resolves through it).
+    pub fn resolver(&self) -> &crate::resolve::ModuleResolver {
+        &self.modules.resolver
+    }
+
     /// The findings, the graph and the routes, as one report.
     pub fn into_report(self) -> FrontendReport {
         let files_analyzed = self

@@ -19,7 +19,7 @@ mod workspaces;
 
 pub use config::{
     Config, ConfigError, ConfigErrorKind, ContractsConfig, CycleLevel, Dialect, DurationError,
-    FrontendConfig, Gate, GatesConfig, LoadConfig, LoadRequestConfig, LoadScenarioConfig,
+    FrontendConfig, Gate, GatesConfig, LoadConfig, RenderConfig, LoadRequestConfig, LoadScenarioConfig,
     MAX_CONFIG_BYTES, MigrationsConfig, RuleLevel, RuleSetting, SuiteConfig, default_suites,
     parse_duration,
 };

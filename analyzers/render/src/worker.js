@@ -142,16 +142,28 @@ process.exit = (code) => {
 };
 process.reallyExit = process.exit;
 
-const record = (level) => (...args) => {
+/** The React the current job loaded (its development build can name the owner stack). */
+let currentReact = null;
+
+function recordCall(level, args, callee) {
   if (!current) return;
-  const message = util.format(...args);
   const holder = {};
-  Error.captureStackTrace(holder, record);
+  Error.captureStackTrace(holder, callee);
   void holder.stack;
-  current.console.push({ level, message, frames: holder.__frames || [] });
+  let ownerStack = null;
+  try {
+    if (currentReact && typeof currentReact.captureOwnerStack === 'function') ownerStack = currentReact.captureOwnerStack();
+  } catch (_) {
+    ownerStack = null;
+  }
+  current.console.push({ level, message: util.format(...args), frames: holder.__frames || [], owner_stack: ownerStack || null });
+}
+console.error = function consoleError(...args) {
+  recordCall('error', args, consoleError);
 };
-console.error = record('error');
-console.warn = record('warn');
+console.warn = function consoleWarn(...args) {
+  recordCall('warn', args, consoleWarn);
+};
 console.log = () => {};
 console.info = () => {};
 console.debug = () => {};
@@ -187,7 +199,7 @@ function describe(error) {
     frames: error.__frames || [],
     source: error.__source || null,
     url: error.url || null,
-    digest: typeof error.digest === 'string' ? error.digest : null,
+    stack: typeof error.stack === 'string' ? error.stack.slice(0, 4000) : null,
   };
 }
 
@@ -219,7 +231,10 @@ async function resolveAsync(React, node) {
   }
   if (node.props && node.props.children !== undefined) {
     const children = await resolveAsync(React, node.props.children);
-    if (children !== node.props.children) return React.cloneElement(node, { children });
+    // Passed back the way JSX passed them: an array of static children needs no keys.
+    if (children !== node.props.children) {
+      return Array.isArray(children) ? React.cloneElement(node, undefined, ...children) : React.cloneElement(node, undefined, children);
+    }
   }
   return node;
 }
@@ -276,6 +291,7 @@ function awaitable(values) {
 async function render(job) {
   const requireFrom = Module.createRequire(path.join(job.app, 'package.json'));
   const React = requireFrom('react');
+  currentReact = React;
   const ReactDOMServer = requireFrom('react-dom/server');
   const load = (file) => requireFrom(file);
   const pageModule = load(job.page);

@@ -21,6 +21,9 @@ pub fn run(cli: &Cli, args: &CheckArgs) -> Result<Exit, CliError> {
     let fs: Arc<dyn FileSystem> = Arc::new(OsFs);
     let mut result = analysis.check(&project, Arc::clone(&fs), &request)?;
     output::note_unavailable_analyzers(&result.analyzers);
+    for notice in &result.notices {
+        output::note(notice);
+    }
 
     if args.fix || args.diff {
         let request = FixRequest {

@@ -8,9 +8,8 @@ use clap::{Args, ValueEnum};
 use commerce_analysis::Analysis;
 use commerce_project::{FileSystem, OsFs};
 
-use super::contracts::RoutesArgs;
 use super::{CliError, load_project};
-use crate::cli::{Cli, OutputFormat};
+use crate::cli::{Cli, FailOn, OutputFormat};
 use crate::{Exit, output};
 
 #[derive(Debug, Args)]
@@ -40,15 +39,32 @@ pub fn run(cli: &Cli, args: &GraphArgs) -> Result<Exit, CliError> {
     Ok(Exit::Clean)
 }
 
+#[derive(Debug, Args)]
+pub struct FrontendRoutesArgs {
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+    /// The lowest severity that fails the run.
+    #[arg(long, value_enum, default_value_t = FailOn::Warning)]
+    pub fail_on: FailOn,
+    /// Render every page inside its layouts on Node with the app's own react-dom/server
+    /// (development mode): thrown errors and React's console warnings become findings at the
+    /// project line (`frontend/render-error`, `frontend/render-console-error`).
+    #[arg(long)]
+    pub render: bool,
+}
+
 /// `cargo commerce routes`: every route with its status (the table, for people), or the route
 /// rules' findings in the shared formats, the JSON one with the route rows beside them; exits 1
 /// on a finding at or above `--fail-on`.
-pub fn routes(cli: &Cli, args: &RoutesArgs) -> Result<Exit, CliError> {
+pub fn routes(cli: &Cli, args: &FrontendRoutesArgs) -> Result<Exit, CliError> {
     let started = Instant::now();
     let project = load_project(cli)?;
     let analysis = Analysis::new(&project)?;
     let fs: Arc<dyn FileSystem> = Arc::new(OsFs);
-    let checked = analysis.frontend_routes(&project, fs);
+    let checked = analysis.frontend_routes(&project, fs, args.render);
+    for notice in &checked.notices {
+        output::note(notice);
+    }
     let findings = &checked.findings;
     if args.format == OutputFormat::Human {
         print!(

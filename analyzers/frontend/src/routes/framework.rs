@@ -74,6 +74,7 @@ pub(crate) fn discover(context: &Context<'_>) -> FrameworkRoutes {
                 declared_in: root_file.clone(),
                 declaration: TextRange::default(),
                 problems: Vec::new(),
+                render: None,
             },
             Some(root_id),
         ));
@@ -193,6 +194,7 @@ impl Rows<'_, '_> {
                     declared_in: file.clone(),
                     declaration: TextRange::default(),
                     problems: Vec::new(),
+                    render: None,
                 },
                 module,
             ));

@@ -64,6 +64,8 @@ pub enum ProblemKind {
     MissingComponent,
     /// The route's module reaches a broken module or a run-time cycle.
     Reaches,
+    /// Rendering the route threw or logged an error (`routes --render`).
+    Render,
 }
 
 /// Why a route fails, and where the cause is.
@@ -96,6 +98,15 @@ pub struct Route {
     pub declaration: TextRange,
     /// Empty when the route works.
     pub problems: Vec<RouteProblem>,
+    /// How rendering it went; `None` when no render ran.
+    pub render: Option<RenderSummary>,
+}
+
+/// One route's render: whether it rendered clean, and how long it took.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct RenderSummary {
+    pub ok: bool,
+    pub ms: u64,
 }
 
 impl Route {
@@ -107,7 +118,7 @@ impl Route {
 /// The route rows of `cargo commerce routes --format json` (DESIGN §5): `route` spelled with
 /// `:name` parameters and `*` splats whatever the framework's file convention, `file`, `kind`,
 /// `layout` (the parent layout's module, or null), `status` `OK`/`FAIL`, the first problem's
-/// `reason`, and `render` (null: no render ran).
+/// `reason`, and `render` (`{status, ms}`; null: no render ran).
 pub fn routes_json(routes: &[Route]) -> serde_json::Value {
     routes
         .iter()
@@ -119,7 +130,10 @@ pub fn routes_json(routes: &[Route]) -> serde_json::Value {
                 "layout": route.parent.as_deref().map(display_path),
                 "status": if route.is_ok() { "OK" } else { "FAIL" },
                 "reason": route.problems.first().map(|problem| problem.reason.as_str()),
-                "render": null,
+                "render": route.render.map(|render| serde_json::json!({
+                    "status": if render.ok { "OK" } else { "FAIL" },
+                    "ms": render.ms,
+                })),
             })
         })
         .collect()
@@ -149,13 +163,16 @@ fn route_pattern(path: &str) -> String {
 }
 
 /// `route  file  layout  OK|FAIL  reason  fix`, one line per route, aligned, for
-/// `cargo commerce routes`.
+/// `cargo commerce routes`; with `--render`, a `RENDER` column (`12 ms`, empty when the route
+/// was not rendered) after the status, and a render failure's first project frame in its
+/// reason.
 pub fn routes_table(routes: &[Route]) -> String {
-    let rows: Vec<[String; 6]> = routes
+    let rendered = routes.iter().any(|route| route.render.is_some());
+    let rows: Vec<Vec<String>> = routes
         .iter()
         .map(|route| {
             let problem = route.problems.first();
-            [
+            let mut row = vec![
                 route.path.clone(),
                 display_path(&route.file),
                 route
@@ -170,11 +187,21 @@ pub fn routes_table(routes: &[Route]) -> String {
                 problem
                     .and_then(|problem| problem.fix.clone())
                     .unwrap_or_default(),
-            ]
+            ];
+            if rendered {
+                let ms = route.render.map(|render| format!("{} ms", render.ms));
+                row.insert(4, ms.unwrap_or_default());
+            }
+            row
         })
         .collect();
-    let header = ["ROUTE", "FILE", "LAYOUT", "STATUS", "REASON", "FIX"].map(str::to_owned);
-    let mut widths = [0; 6];
+    let mut header: Vec<String> = ["ROUTE", "FILE", "LAYOUT", "STATUS", "REASON", "FIX"]
+        .map(str::to_owned)
+        .to_vec();
+    if rendered {
+        header.insert(4, "RENDER".to_owned());
+    }
+    let mut widths = vec![0; header.len()];
     for row in std::iter::once(&header).chain(&rows) {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
@@ -184,7 +211,7 @@ pub fn routes_table(routes: &[Route]) -> String {
     for row in std::iter::once(&header).chain(&rows) {
         let cells: Vec<String> = row
             .iter()
-            .zip(widths)
+            .zip(widths.iter().copied())
             .map(|(cell, width)| format!("{cell:width$}"))
             .collect();
         let _ = writeln!(table, "{}", cells.join("  ").trim_end());
@@ -348,6 +375,7 @@ fn next_routes(context: &Context<'_>) -> Vec<(Route, Option<ModuleId>)> {
                     declared_in: module.path.clone(),
                     declaration: TextRange::default(),
                     problems: Vec::new(),
+                    render: None,
                 },
                 Some(id),
             ));
@@ -423,6 +451,7 @@ fn router_routes(context: &Context<'_>) -> Vec<(Route, Option<ModuleId>)> {
                 declared_in: module.path.clone(),
                 declaration: declared.range,
                 problems: Vec::new(),
+                render: None,
             };
             let rendered = match &declared.component {
                 Some(component) => component_module(context, id, component, &mut route),

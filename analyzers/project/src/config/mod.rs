@@ -2,6 +2,8 @@
 //!
 //! ```toml
 //! [frontend]   roots = ["web"]   tsconfig = "web/tsconfig.json"   routes = "web/app"   type_only_cycles = "warn"
+//! [frontend.render] enabled = true   providers = ["web/test/providers.tsx"]   timeout = "10s"
+//!              fixtures = { "https://api.example/x" = "web/test/x.json" }
 //! [contracts]  specs = ["openapi/*.yaml"]   base = "origin/main"   routes = ["crates/*/src/**/*.rs"]
 //!              test_base_url = "http://127.0.0.1:3000"   test_bearer_env = "SHOP_TOKEN"
 //!              test_headers = { "X-Api-Key" = "dev" }
@@ -164,6 +166,26 @@ pub struct FrontendConfig {
     pub routes: Option<String>,
     /// How to report import cycles that exist only through type-only imports.
     pub type_only_cycles: CycleLevel,
+    /// `[frontend.render]`: rendering every route on Node.
+    pub render: RenderConfig,
+}
+
+/// `[frontend.render]`: the render step (`cargo commerce routes --render`, and inside `check`
+/// and `test` when `enabled`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RenderConfig {
+    /// Render every route inside `check` and `test` too.
+    pub enabled: bool,
+    /// Modules (relative to the project root) whose default export wraps every page, first
+    /// outermost.
+    pub providers: Vec<String>,
+    /// URL -> JSON file (relative to the project root) answering a `fetch` during render;
+    /// any other fetch is blocked and reported.
+    pub fixtures: BTreeMap<String, String>,
+    /// How long one route may take to render (default 10s); a longer one is stopped.
+    #[serde(deserialize_with = "duration")]
+    pub timeout: Option<Duration>,
 }
 
 impl FrontendConfig {

@@ -1,0 +1,278 @@
+//! What each route's render needs: the page, its layouts and the configured providers, every
+//! project module they reach (transpiled, with how each `require` resolves through the import
+//! graph's resolver), the route's params, and the app directory whose node_modules holds React.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+
+use commerce_frontend::resolve::{ModuleResolver, Resolution};
+use commerce_frontend::{Route, RouteKind};
+use commerce_project::{FileSystem, RenderConfig};
+use serde_json::{Value, json};
+
+use crate::transpile::{TranspileError, Transpiled, transpile};
+
+/// Which Next.js router renders a page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Router {
+    App,
+    Pages,
+}
+
+/// One route to render.
+#[derive(Debug)]
+pub struct Job {
+    /// Index into the routes given to [`plan`].
+    pub route: usize,
+    /// The JSON line sent to the worker (without its `id`).
+    pub payload: Value,
+}
+
+/// A project module as the worker gets it.
+#[derive(Debug)]
+pub enum Served {
+    Module {
+        transpiled: Result<Transpiled, TranspileError>,
+        /// Specifier -> absolute path, for the specifiers that name project files.
+        resolve: BTreeMap<String, PathBuf>,
+    },
+    Asset,
+}
+
+/// Every module served to any route, by absolute path: the source maps the findings read.
+#[derive(Debug, Default)]
+pub struct Modules {
+    pub served: HashMap<PathBuf, Served>,
+}
+
+/// Routes that were not rendered, and why (one notice per reason).
+#[derive(Debug, Default)]
+pub struct Skipped {
+    /// App directories (project-relative) without react/react-dom installed.
+    pub missing_dependencies: Vec<PathBuf>,
+}
+
+/// The jobs for every route that can be rendered: Next.js app-router and pages-router pages
+/// that passed the static checks (a route that already fails is not rendered).
+pub fn plan(
+    fs: &dyn FileSystem,
+    root: &Path,
+    routes: &[Route],
+    resolver: &ModuleResolver,
+    config: &RenderConfig,
+    modules: &mut Modules,
+) -> (Vec<Job>, Skipped) {
+    let mut jobs = Vec::new();
+    let mut skipped = Skipped::default();
+    for (index, route) in routes.iter().enumerate() {
+        if route.kind != RouteKind::Page || !route.is_ok() || route.parent.is_some() {
+            continue;
+        }
+        let Some(router) = router_of(&route.file) else {
+            continue;
+        };
+        let page = root.join(&route.file);
+        let Some(app) = app_dir(fs, root, &page) else {
+            let manifest_dir = page
+                .ancestors()
+                .skip(1)
+                .take_while(|dir| dir.starts_with(root))
+                .find(|dir| fs.is_file(&dir.join("package.json")))
+                .unwrap_or(root);
+            let relative = manifest_dir.strip_prefix(root).unwrap_or(manifest_dir);
+            if !skipped
+                .missing_dependencies
+                .iter()
+                .any(|dir| dir == relative)
+            {
+                skipped.missing_dependencies.push(relative.to_path_buf());
+            }
+            continue;
+        };
+        let layouts = match router {
+            Router::App => layouts_of(routes, root, &route.file),
+            Router::Pages => Vec::new(),
+        };
+        let app_component = match router {
+            Router::Pages => pages_app(fs, root, &route.file),
+            Router::App => None,
+        };
+        let providers: Vec<PathBuf> = config
+            .providers
+            .iter()
+            .map(|provider| root.join(provider))
+            .collect();
+        let entries = std::iter::once(&page)
+            .chain(&layouts)
+            .chain(&providers)
+            .chain(&app_component);
+        let reached = reach(fs, resolver, entries, modules);
+        let served: serde_json::Map<String, Value> = reached
+            .iter()
+            .filter_map(|file| {
+                let key = file.to_string_lossy().into_owned();
+                let value = match modules.served.get(file)? {
+                    Served::Asset => json!({ "asset": true }),
+                    Served::Module {
+                        transpiled: Ok(transpiled),
+                        resolve,
+                    } => json!({ "code": transpiled.code, "resolve": resolve }),
+                    Served::Module {
+                        transpiled: Err(error),
+                        ..
+                    } => json!({ "error": {
+                        "message": error.message, "line": error.line, "column": error.column,
+                    }}),
+                };
+                Some((key, value))
+            })
+            .collect();
+        let fixtures: BTreeMap<&str, PathBuf> = config
+            .fixtures
+            .iter()
+            .map(|(url, file)| (url.as_str(), root.join(file)))
+            .collect();
+        jobs.push(Job {
+            route: index,
+            payload: json!({
+                "route": route.path,
+                "router": match router { Router::App => "app", Router::Pages => "pages" },
+                "app": app,
+                "page": page,
+                "layouts": layouts,
+                "providers": providers,
+                "app_component": app_component,
+                "params": params_of(&route.path),
+                "fixtures": fixtures,
+                "modules": served,
+            }),
+        });
+    }
+    (jobs, skipped)
+}
+
+/// `page.tsx` files are the app router's; any other page file is the pages router's.
+fn router_of(file: &Path) -> Option<Router> {
+    let stem = file.file_name()?.to_str()?.split('.').next()?;
+    if stem == "page" {
+        return Some(Router::App);
+    }
+    file.ancestors()
+        .any(|dir| dir.file_name().is_some_and(|name| name == "pages"))
+        .then_some(Router::Pages)
+}
+
+/// The nearest directory (from the page up to the project root) whose node_modules holds
+/// both react and react-dom: the app's own React.
+fn app_dir(fs: &dyn FileSystem, root: &Path, page: &Path) -> Option<PathBuf> {
+    page.ancestors()
+        .skip(1)
+        .take_while(|dir| dir.starts_with(root))
+        .find(|dir| {
+            ["react", "react-dom"]
+                .iter()
+                .all(|package| fs.is_file(&dir.join("node_modules").join(package).join("package.json")))
+        })
+        .map(Path::to_path_buf)
+}
+
+/// The app router layouts around a page (absolute paths), innermost first.
+fn layouts_of(routes: &[Route], root: &Path, page: &Path) -> Vec<PathBuf> {
+    let mut layouts: Vec<&Path> = routes
+        .iter()
+        .filter(|route| route.kind == RouteKind::Layout && route.parent.is_none())
+        .map(|route| route.file.as_path())
+        .filter(|layout| {
+            layout
+                .parent()
+                .is_some_and(|dir| page.parent().is_some_and(|page_dir| page_dir.starts_with(dir)))
+        })
+        .collect();
+    layouts.sort_by_key(|layout| std::cmp::Reverse(layout.components().count()));
+    layouts.into_iter().map(|layout| root.join(layout)).collect()
+}
+
+/// The pages router's `_app` beside the `pages` directory of `page`, when there is one.
+fn pages_app(fs: &dyn FileSystem, root: &Path, page: &Path) -> Option<PathBuf> {
+    let pages = page
+        .ancestors()
+        .find(|dir| dir.file_name().is_some_and(|name| name == "pages"))?;
+    ["tsx", "jsx", "ts", "js"]
+        .iter()
+        .map(|extension| root.join(pages).join(format!("_app.{extension}")))
+        .find(|app| fs.is_file(app))
+}
+
+/// Placeholder params from the route's dynamic segments: `[id]` is `"1"`, a catch-all
+/// `[...slug]` is `["1"]` and an optional one `[[...slug]]` is absent (pages override them
+/// with `generateStaticParams`).
+fn params_of(path: &str) -> Value {
+    let mut params = serde_json::Map::new();
+    for segment in path.split('/') {
+        if let Some(name) = segment
+            .strip_prefix("[[...")
+            .and_then(|rest| rest.strip_suffix("]]"))
+        {
+            params.remove(name);
+        } else if let Some(name) = segment.strip_prefix("[...").and_then(|rest| rest.strip_suffix(']')) {
+            params.insert(name.to_owned(), json!(["1"]));
+        } else if let Some(name) = segment.strip_prefix('[').and_then(|rest| rest.strip_suffix(']')) {
+            params.insert(name.to_owned(), json!("1"));
+        }
+    }
+    Value::Object(params)
+}
+
+/// Every project module reachable from `entries` through `require`s, transpiling each once
+/// (kept in `modules` for the next route), in discovery order.
+fn reach<'a>(
+    fs: &dyn FileSystem,
+    resolver: &ModuleResolver,
+    entries: impl Iterator<Item = &'a PathBuf>,
+    modules: &mut Modules,
+) -> Vec<PathBuf> {
+    let mut queue: VecDeque<PathBuf> = entries.cloned().collect();
+    let mut seen: Vec<PathBuf> = Vec::new();
+    while let Some(file) = queue.pop_front() {
+        if seen.contains(&file) {
+            continue;
+        }
+        seen.push(file.clone());
+        if !modules.served.contains_key(&file) {
+            let served = load(fs, resolver, &file);
+            modules.served.insert(file.clone(), served);
+        }
+        if let Some(Served::Module { resolve, .. }) = modules.served.get(&file) {
+            queue.extend(resolve.values().cloned());
+        }
+    }
+    seen
+}
+
+fn load(fs: &dyn FileSystem, resolver: &ModuleResolver, file: &Path) -> Served {
+    if commerce_frontend::Dialect::of(file).is_none() {
+        return Served::Asset;
+    }
+    let transpiled = match fs.read_to_string(file) {
+        Ok(text) => transpile(file, &text),
+        Err(error) => Err(TranspileError {
+            message: format!("cannot read the file: {error}"),
+            line: 1,
+            column: 1,
+        }),
+    };
+    let mut resolve = BTreeMap::new();
+    if let Ok(transpiled) = &transpiled {
+        for specifier in &transpiled.requires {
+            if let Resolution::Module(target) | Resolution::Asset(target) =
+                resolver.resolve(file, specifier)
+            {
+                resolve.insert(specifier.clone(), target);
+            }
+        }
+    }
+    Served::Module {
+        transpiled,
+        resolve,
+    }
+}
