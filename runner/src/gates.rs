@@ -629,6 +629,7 @@ mod tests {
             kind: "page".to_owned(),
             status,
             reason: (status == RouteStatus::Fail).then(|| "no default export".to_owned()),
+            render: None,
         }
     }
 

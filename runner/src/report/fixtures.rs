@@ -154,6 +154,7 @@ pub(crate) fn analysed_report() -> Report {
             kind: "page".to_owned(),
             status: RouteStatus::Ok,
             reason: None,
+            render: None,
         },
         RouteResult {
             route: "/shop/[id]".to_owned(),
@@ -161,6 +162,10 @@ pub(crate) fn analysed_report() -> Report {
             kind: "page".to_owned(),
             status: RouteStatus::Fail,
             reason: Some("the module has no default export <Shop>".to_owned()),
+            render: Some(RouteRender {
+                status: RouteStatus::Fail,
+                ms: 12,
+            }),
         },
     ]);
     report

@@ -323,6 +323,17 @@ pub struct RouteResult {
     pub status: RouteStatus,
     /// Why it fails (its first problem).
     pub reason: Option<String>,
+    /// How its render went, when the render step ran (`[frontend.render] enabled`);
+    /// absent in reports written before routes were rendered.
+    #[serde(default)]
+    pub render: Option<RouteRender>,
+}
+
+/// One route's render in the run: its status and time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteRender {
+    pub status: RouteStatus,
+    pub ms: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -350,6 +361,14 @@ impl RouteResult {
                     RouteStatus::Fail
                 },
                 reason: route.problems.first().map(|problem| problem.reason.clone()),
+                render: route.render.map(|render| RouteRender {
+                    status: if render.ok {
+                        RouteStatus::Ok
+                    } else {
+                        RouteStatus::Fail
+                    },
+                    ms: render.ms,
+                }),
             })
             .collect()
     }

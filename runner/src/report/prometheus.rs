@@ -102,10 +102,40 @@ pub(super) fn render(report: &Report) -> String {
         "commerce_test_run_interrupted {}",
         u8::from(report.run.interrupted)
     );
+    render_metrics(&mut out, report);
     if let Some(kit) = &report.testkit {
         api_metrics(&mut out, kit);
     }
     out
+}
+
+/// `frontend_render_fail_total{route}`: 1 for each route whose render failed in this run, 0
+/// for each that rendered; nothing when the render step did not run.
+fn render_metrics(out: &mut String, report: &Report) {
+    let rendered: Vec<(&str, u8)> = report
+        .routes
+        .iter()
+        .flatten()
+        .filter_map(|route| {
+            let render = route.render?;
+            Some((
+                route.route.as_str(),
+                u8::from(render.status == super::RouteStatus::Fail),
+            ))
+        })
+        .collect();
+    if rendered.is_empty() {
+        return;
+    }
+    family(
+        out,
+        "frontend_render_fail_total",
+        "gauge",
+        "Render failures of each frontend route in the last run (0 or 1).",
+    );
+    for (route, failed) in rendered {
+        let _ = writeln!(out, "frontend_render_fail_total{{route=\"{}\"}} {failed}", label(route));
+    }
 }
 
 /// The test kit's in-process requests: a latency histogram and error counts per route.
@@ -197,6 +227,18 @@ mod tests {
             "commerce_load_latency_seconds{scenario=\"catalog\",phase=\"cold\",quantile=\"0.95\"} 0.04\n"
         ));
         assert!(text.contains("commerce_load_errors{scenario=\"cart \\\"quoted\\\"\"} 3\n"));
+    }
+
+    #[test]
+    fn each_rendered_route_has_its_render_failure_count() {
+        let text = render(&fixtures::analysed_report());
+        let samples: Vec<&str> = text
+            .lines()
+            .filter(|line| line.starts_with("frontend_render_fail_total{"))
+            .collect();
+        // The fixture's `/` was not rendered, `/shop/[id]` failed to.
+        assert_eq!(samples, ["frontend_render_fail_total{route=\"/shop/[id]\"} 1"]);
+        assert!(!render(&fixtures::report()).contains("frontend_render_fail_total"));
     }
 
     #[test]

@@ -105,7 +105,7 @@ pub fn render_prometheus(report: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{RouteResult, RouteStatus, fixtures};
+    use crate::report::{RouteRender, RouteResult, RouteStatus, fixtures};
 
     #[test]
     fn a_written_report_reads_back_equal() {
@@ -159,6 +159,10 @@ mod tests {
             kind: "page".to_owned(),
             status: RouteStatus::Fail,
             reason: Some("the module has no default export".to_owned()),
+            render: Some(RouteRender {
+                status: RouteStatus::Fail,
+                ms: 12,
+            }),
         }]);
         report.load = Some(fixtures::load_section());
         let report = serde_json::to_value(report).expect("serialises");
