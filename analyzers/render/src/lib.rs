@@ -242,6 +242,11 @@ impl Judge<'_> {
                     _ => "the worker process ended while rendering this route (out of memory, a native crash): run the page alone to see why",
                 };
                 let (path, range) = self.page_position(&route.file);
+                let line = self
+                    .fs
+                    .read_to_string(&self.root.join(&path))
+                    .map_or(1, |text| LineIndex::new(&text).source_position(range.start()).line);
+                let reason = format!("{failure} at {}:{line}", display_path(&path));
                 let diagnostic = Diagnostic::new(
                     RenderError::META.id,
                     RenderError::META.default_severity,
@@ -253,7 +258,7 @@ impl Judge<'_> {
                 .with_data("route", route.path.as_str())
                 .with_data("stack", json!([]))
                 .with_data("console", json!([]));
-                return self.failed(index, ms, vec![diagnostic], Some(failure.to_string()));
+                return self.failed(index, ms, vec![diagnostic], Some(reason));
             }
         };
         let console: Vec<String> = answer
@@ -405,7 +410,8 @@ impl Judge<'_> {
     fn map_frames(&self, frames: &[JsFrame]) -> Vec<Frame> {
         frames
             .iter()
-            .filter(|frame| !frame.file.is_empty())
+            // Node's own frames (`node:internal/...`) say nothing about the app.
+            .filter(|frame| !frame.file.is_empty() && !frame.file.starts_with("node:"))
             .map(|frame| {
                 let file = Path::new(&frame.file);
                 let mapped = match self.modules.served.get(file) {

@@ -1,0 +1,110 @@
+//! `cargo commerce routes --render` and the render step inside `check`, on
+//! `fixtures/render-shop` (its packages installed by `scripts/install-deps.sh`).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn render_shop() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/render-shop");
+    assert!(
+        Command::new("node").arg("--version").output().is_ok(),
+        "`node` was not found: install Node.js 18 or newer (https://nodejs.org/en/download), then re-run"
+    );
+    assert!(
+        root.join("node_modules/react-dom/package.json").is_file(),
+        "the fixture's packages are not installed: run `bash scripts/install-deps.sh` (npm ci in fixtures/render-shop)"
+    );
+    root
+}
+
+fn commerce(args: &[&str], project: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cargo-commerce"))
+        .args(args)
+        .arg("--project")
+        .arg(project)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run cargo-commerce")
+}
+
+#[test]
+fn routes_render_json_fills_each_rows_render_and_reports_the_failures() {
+    let output = commerce(&["routes", "--render", "--format", "json"], &render_shop());
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let routes = report["routes"].as_array().expect("routes");
+    let render = |route: &str| {
+        routes
+            .iter()
+            .find(|row| row["route"] == route && row["kind"] == "page")
+            .unwrap_or_else(|| panic!("no page {route}: {report}"))["render"]
+            .clone()
+    };
+    assert_eq!(render("/")["status"], "OK", "{report}");
+    assert_eq!(render("/products/:handle")["status"], "OK", "{report}");
+    assert_eq!(render("/no-keys")["status"], "FAIL", "{report}");
+    assert!(render("/no-keys")["ms"].is_u64(), "{report}");
+    // A route that fails statically is not rendered.
+    assert!(render("/unparsable").is_null(), "{report}");
+    let broken_prop = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .find(|diagnostic| diagnostic["data"]["route"] == "/broken-prop")
+        .expect("the /broken-prop finding");
+    assert_eq!(broken_prop["rule"], "frontend/render-error");
+    assert_eq!(broken_prop["path"], "components/price.tsx");
+    assert_eq!(broken_prop["range"]["start"]["line"], 4);
+}
+
+#[test]
+fn check_renders_when_enabled_and_only_notes_a_missing_install() {
+    let shop = render_shop();
+    let checked = commerce(&["check", "--format", "json"], &shop);
+    let report: Value = serde_json::from_slice(&checked.stdout).expect("JSON");
+    let rules: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter_map(|diagnostic| diagnostic["rule"].as_str())
+        .collect();
+    assert!(rules.contains(&"frontend/render-error"), "{report}");
+    assert!(rules.contains(&"frontend/render-console-error"), "{report}");
+
+    // The same sources without node_modules: nothing rendered, one notice, no render finding.
+    let copy = tempfile::tempdir().expect("temp dir");
+    copy_sources(&shop, copy.path());
+    let checked = commerce(&["check", "--format", "json"], copy.path());
+    let stderr = String::from_utf8_lossy(&checked.stderr);
+    assert!(
+        stderr.contains("note: render skipped for the routes under `.`: react and react-dom are not installed there; run `npm ci`"),
+        "{stderr}"
+    );
+    let report: Value = serde_json::from_slice(&checked.stdout).expect("JSON");
+    assert!(
+        !report["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .any(|diagnostic| diagnostic["rule"].as_str().is_some_and(|rule| rule.starts_with("frontend/render-"))),
+        "{report}"
+    );
+}
+
+fn copy_sources(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("a readable directory") {
+        let path = entry.expect("an entry").path();
+        let target = to.join(path.file_name().expect("a name"));
+        if path.file_name().is_some_and(|name| name == "node_modules") {
+            continue;
+        }
+        if path.is_dir() {
+            std::fs::create_dir_all(&target).expect("a directory");
+            copy_sources(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).expect("a copy");
+        }
+    }
+}
