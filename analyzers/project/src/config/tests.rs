@@ -74,6 +74,21 @@ fn empty_file_gives_the_defaults() {
 }
 
 #[test]
+fn frontend_render_section() {
+    let render = parse(
+        "[frontend.render]\nenabled = true\nproviders = [\"web/test/providers.tsx\"]\nfixtures = { \"https://api.example/x\" = \"web/test/x.json\" }\ntimeout = \"2s\"\n",
+    )
+    .expect("valid")
+    .frontend
+    .render;
+    assert!(render.enabled);
+    assert_eq!(render.providers, ["web/test/providers.tsx"]);
+    assert_eq!(render.fixtures["https://api.example/x"], "web/test/x.json");
+    assert_eq!(render.timeout, Some(Duration::from_secs(2)));
+    assert_eq!(parse("").expect("valid").frontend.render, RenderConfig::default());
+}
+
+#[test]
 fn frontend_section() {
     let frontend = parse(FULL).expect("valid").frontend;
     assert_eq!(frontend.roots, ["web", "admin"]);
@@ -230,6 +245,12 @@ fn a_typo_in_any_section_names_the_section_and_the_nearest_key() {
             "2:1",
             "unknown key `rootz` in [frontend]",
             "roots",
+        ),
+        (
+            "[frontend.render]\nenable = true\n",
+            "2:1",
+            "unknown key `enable` in [frontend.render]",
+            "enabled",
         ),
         (
             "[frontend]\ntype_only_cycle = \"off\"\n",
