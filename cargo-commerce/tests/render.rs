@@ -32,7 +32,12 @@ fn commerce(args: &[&str], project: &Path) -> Output {
 #[test]
 fn routes_render_json_fills_each_rows_render_and_reports_the_failures() {
     let output = commerce(&["routes", "--render", "--format", "json"], &render_shop());
-    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
     let routes = report["routes"].as_array().expect("routes");
     let render = |route: &str| {
@@ -88,7 +93,9 @@ fn check_renders_when_enabled_and_only_notes_a_missing_install() {
             .as_array()
             .expect("diagnostics")
             .iter()
-            .any(|diagnostic| diagnostic["rule"].as_str().is_some_and(|rule| rule.starts_with("frontend/render-"))),
+            .any(|diagnostic| diagnostic["rule"]
+                .as_str()
+                .is_some_and(|rule| rule.starts_with("frontend/render-"))),
         "{report}"
     );
 }

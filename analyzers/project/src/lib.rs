@@ -19,9 +19,9 @@ mod workspaces;
 
 pub use config::{
     Config, ConfigError, ConfigErrorKind, ContractsConfig, CycleLevel, Dialect, DurationError,
-    FrontendConfig, Gate, GatesConfig, LoadConfig, RenderConfig, LoadRequestConfig, LoadScenarioConfig,
-    MAX_CONFIG_BYTES, MigrationsConfig, RuleLevel, RuleSetting, SuiteConfig, default_suites,
-    parse_duration,
+    FrontendConfig, Gate, GatesConfig, LoadConfig, LoadRequestConfig, LoadScenarioConfig,
+    MAX_CONFIG_BYTES, MigrationsConfig, RenderConfig, RuleLevel, RuleSetting, SuiteConfig,
+    default_suites, parse_duration,
 };
 pub use fs::{
     EntryKind, FileSystem, Listing, ListingError, MemoryFs, OsFs, OverlayFs, lexically_normal,

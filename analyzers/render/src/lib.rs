@@ -238,14 +238,20 @@ impl Judge<'_> {
                     _ => 0,
                 };
                 let help = match failure {
-                    JobFailure::Timeout(_) => "the page never finished rendering: look for a loop that never ends or a promise that never settles in it or the components it renders",
-                    _ => "the worker process ended while rendering this route (out of memory, a native crash): run the page alone to see why",
+                    JobFailure::Timeout(_) => {
+                        "the page never finished rendering: look for a loop that never ends or a promise that never settles in it or the components it renders"
+                    }
+                    _ => {
+                        "the worker process ended while rendering this route (out of memory, a native crash): run the page alone to see why"
+                    }
                 };
                 let (path, range) = self.page_position(&route.file);
                 let line = self
                     .fs
                     .read_to_string(&self.root.join(&path))
-                    .map_or(1, |text| LineIndex::new(&text).source_position(range.start()).line);
+                    .map_or(1, |text| {
+                        LineIndex::new(&text).source_position(range.start()).line
+                    });
                 let reason = format!("{failure} at {}:{line}", display_path(&path));
                 let diagnostic = Diagnostic::new(
                     RenderError::META.id,
@@ -362,9 +368,16 @@ impl Judge<'_> {
             range,
             format!("rendering `{}` threw {what}", route.path),
         )
-        .with_help(render_error::help(&error.name, &error.message, error.url.as_deref()))
+        .with_help(render_error::help(
+            &error.name,
+            &error.message,
+            error.url.as_deref(),
+        ))
         .with_data("route", route.path.as_str())
-        .with_data("stack", json!(frames.iter().map(Frame::to_json).collect::<Vec<_>>()))
+        .with_data(
+            "stack",
+            json!(frames.iter().map(Frame::to_json).collect::<Vec<_>>()),
+        )
         .with_data("console", json!(console));
         (diagnostic, format!("{what}{at}"))
     }
@@ -374,14 +387,19 @@ impl Judge<'_> {
     fn logged(&self, route: &Route, call: &ConsoleCall) -> (Diagnostic, String) {
         let (level, message) = (call.level.as_str(), call.message.as_str());
         let mut stack = component_stack(message);
-        stack.extend(component_stack(call.owner_stack.as_deref().unwrap_or_default()));
+        stack.extend(component_stack(
+            call.owner_stack.as_deref().unwrap_or_default(),
+        ));
         let mut frames = self.map_frames(&stack);
         if !frames.iter().any(|frame| frame.project) {
             frames = self.map_frames(&call.frames);
         }
         let located = frames.iter().find(|frame| frame.project);
         let (path, range) = match located {
-            Some(frame) => (frame.file.clone(), self.range_at(&frame.file, frame.line, frame.column)),
+            Some(frame) => (
+                frame.file.clone(),
+                self.range_at(&frame.file, frame.line, frame.column),
+            ),
             None => self.page_position(&route.file),
         };
         let component = named_component(message).or_else(|| {
@@ -402,7 +420,10 @@ impl Judge<'_> {
         )
         .with_help(render_console_error::help(message, component))
         .with_data("route", route.path.as_str())
-        .with_data("stack", json!(frames.iter().map(Frame::to_json).collect::<Vec<_>>()))
+        .with_data(
+            "stack",
+            json!(frames.iter().map(Frame::to_json).collect::<Vec<_>>()),
+        )
         .with_data("console", json!([format!("console.{level}: {message}")]));
         (diagnostic, format!("console.{level}: {text}{at}"))
     }
@@ -443,7 +464,11 @@ impl Judge<'_> {
 
     /// `path:line` of a place Node reported, relative to the project when inside it.
     fn shown(&self, place: &(String, u32)) -> String {
-        format!("{}:{}", display_path(&self.relative(Path::new(&place.0))), place.1)
+        format!(
+            "{}:{}",
+            display_path(&self.relative(Path::new(&place.0))),
+            place.1
+        )
     }
 
     /// The range from `line:column` (1-based) to the end of that line, in a project file.
@@ -472,7 +497,10 @@ impl Judge<'_> {
             .fs
             .read_to_string(&self.root.join(page))
             .ok()
-            .and_then(|text| text.lines().position(|line| line.contains("export default")))
+            .and_then(|text| {
+                text.lines()
+                    .position(|line| line.contains("export default"))
+            })
             .and_then(|line| u32::try_from(line + 1).ok())
             .unwrap_or(1);
         (page.to_path_buf(), self.range_at(page, line, 1))
@@ -485,7 +513,10 @@ fn millis(duration: Duration) -> u64 {
 
 /// The first line of a message, at most 300 characters.
 fn first_line(message: &str) -> String {
-    let line = message.lines().find(|line| !line.trim().is_empty()).unwrap_or("");
+    let line = message
+        .lines()
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or("");
     let mut shown: String = line.chars().take(300).collect();
     if shown.len() < line.len() {
         shown.push('…');
@@ -499,7 +530,9 @@ fn syntax_error_place(stack: &str) -> Option<(String, u32)> {
     let first = stack.lines().next()?;
     let (file, line) = first.rsplit_once(':')?;
     let line = line.trim().parse().ok()?;
-    Path::new(file).is_absolute().then(|| (file.to_owned(), line))
+    Path::new(file)
+        .is_absolute()
+        .then(|| (file.to_owned(), line))
 }
 
 /// The component React names in "Check the render method of `Catalog`."
@@ -515,7 +548,10 @@ fn component_stack(message: &str) -> Vec<JsFrame> {
         .lines()
         .filter_map(|line| {
             let rest = line.trim_start().strip_prefix("at ")?;
-            let (function, place) = match rest.strip_suffix(')').and_then(|rest| rest.split_once(" (")) {
+            let (function, place) = match rest
+                .strip_suffix(')')
+                .and_then(|rest| rest.split_once(" ("))
+            {
                 Some((function, place)) => (function, place),
                 None => ("", rest),
             };

@@ -169,9 +169,9 @@ fn app_dir(fs: &dyn FileSystem, root: &Path, page: &Path) -> Option<PathBuf> {
         .skip(1)
         .take_while(|dir| dir.starts_with(root))
         .find(|dir| {
-            ["react", "react-dom"]
-                .iter()
-                .all(|package| fs.is_file(&dir.join("node_modules").join(package).join("package.json")))
+            ["react", "react-dom"].iter().all(|package| {
+                fs.is_file(&dir.join("node_modules").join(package).join("package.json"))
+            })
         })
         .map(Path::to_path_buf)
 }
@@ -183,13 +183,17 @@ fn layouts_of(routes: &[Route], root: &Path, page: &Path) -> Vec<PathBuf> {
         .filter(|route| route.kind == RouteKind::Layout && route.parent.is_none())
         .map(|route| route.file.as_path())
         .filter(|layout| {
-            layout
-                .parent()
-                .is_some_and(|dir| page.parent().is_some_and(|page_dir| page_dir.starts_with(dir)))
+            layout.parent().is_some_and(|dir| {
+                page.parent()
+                    .is_some_and(|page_dir| page_dir.starts_with(dir))
+            })
         })
         .collect();
     layouts.sort_by_key(|layout| std::cmp::Reverse(layout.components().count()));
-    layouts.into_iter().map(|layout| root.join(layout)).collect()
+    layouts
+        .into_iter()
+        .map(|layout| root.join(layout))
+        .collect()
 }
 
 /// The pages router's `_app` beside the `pages` directory of `page`, when there is one.
@@ -214,9 +218,15 @@ fn params_of(path: &str) -> Value {
             .and_then(|rest| rest.strip_suffix("]]"))
         {
             params.remove(name);
-        } else if let Some(name) = segment.strip_prefix("[...").and_then(|rest| rest.strip_suffix(']')) {
+        } else if let Some(name) = segment
+            .strip_prefix("[...")
+            .and_then(|rest| rest.strip_suffix(']'))
+        {
             params.insert(name.to_owned(), json!(["1"]));
-        } else if let Some(name) = segment.strip_prefix('[').and_then(|rest| rest.strip_suffix(']')) {
+        } else if let Some(name) = segment
+            .strip_prefix('[')
+            .and_then(|rest| rest.strip_suffix(']'))
+        {
             params.insert(name.to_owned(), json!("1"));
         }
     }

@@ -5,10 +5,10 @@
 use std::path::Path;
 
 use commerce_frontend::Dialect;
+use swc_common::Spanned;
 use swc_common::errors::{EmitterWriter, HANDLER, Handler};
 use swc_common::sync::Lrc;
 use swc_common::{FileName, GLOBALS, Globals, Mark, SourceMap, comments::SingleThreadedComments};
-use swc_common::Spanned;
 use swc_ecma_ast::{Callee, Expr, Lit, Program};
 use swc_ecma_codegen::text_writer::JsWriter;
 use swc_ecma_codegen::{Emitter, to_code_default};
@@ -125,7 +125,11 @@ pub fn transpile(path: &Path, text: &str) -> Result<Transpiled, TranspileError> 
             let unresolved_mark = Mark::new();
             let top_level_mark = Mark::new();
             HELPERS.set(&Helpers::new(false), || {
-                program.mutate(resolver(unresolved_mark, top_level_mark, dialect.is_typescript()));
+                program.mutate(resolver(
+                    unresolved_mark,
+                    top_level_mark,
+                    dialect.is_typescript(),
+                ));
                 if dialect.is_typescript() {
                     program.mutate(typescript::typescript(
                         typescript::Config::default(),
@@ -178,7 +182,8 @@ fn emit(cm: &Lrc<SourceMap>, program: &Program) -> Transpiled {
         // Writing into a Vec cannot fail; a failure would only truncate the code.
         let _ = emitter.emit_program(program);
     }
-    let code = String::from_utf8(code).unwrap_or_else(|_| to_code_default(cm.clone(), None, program));
+    let code =
+        String::from_utf8(code).unwrap_or_else(|_| to_code_default(cm.clone(), None, program));
     let mut entries: Vec<((u32, u32), (u32, u32))> = mappings
         .into_iter()
         .filter(|(pos, _)| !pos.is_dummy())
@@ -235,7 +240,11 @@ mod tests {
     fn tsx_becomes_commonjs_with_the_dev_runtime_and_a_map_back_to_the_source() {
         let source = "import type { X } from './types';\nimport { Card } from '@/card';\n\nexport default function Page(props: { name: string }) {\n  const n: number = props.name.length;\n  return <Card title={props.name} n={n} />;\n}\n";
         let transpiled = transpile(Path::new("app/page.tsx"), source).expect("transpiles");
-        assert!(transpiled.code.contains("react/jsx-dev-runtime"), "{}", transpiled.code);
+        assert!(
+            transpiled.code.contains("react/jsx-dev-runtime"),
+            "{}",
+            transpiled.code
+        );
         assert!(transpiled.code.contains("exports"), "{}", transpiled.code);
         assert!(!transpiled.code.contains(": number"), "{}", transpiled.code);
         assert_eq!(transpiled.requires, ["react/jsx-dev-runtime", "@/card"]);
@@ -245,8 +254,11 @@ mod tests {
 
     #[test]
     fn a_syntax_error_says_where() {
-        let error = transpile(Path::new("a.tsx"), "export default function () {\n  return <div>;\n}\n")
-            .expect_err("does not parse");
+        let error = transpile(
+            Path::new("a.tsx"),
+            "export default function () {\n  return <div>;\n}\n",
+        )
+        .expect_err("does not parse");
         assert_eq!(error.line, 3, "{error}");
     }
 

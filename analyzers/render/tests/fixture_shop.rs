@@ -115,7 +115,9 @@ fn without_the_apps_packages_nothing_renders_and_the_notice_says_how_to_install(
     assert!(outcome.diagnostics.is_empty());
     assert_eq!(
         outcome.notices,
-        ["render skipped for the routes under `.`: react and react-dom are not installed there; run `npm ci` (or `pnpm install`, `yarn install`) in `.`"]
+        [
+            "render skipped for the routes under `.`: react and react-dom are not installed there; run `npm ci` (or `pnpm install`, `yarn install`) in `.`"
+        ]
     );
 }
 

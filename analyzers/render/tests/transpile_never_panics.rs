@@ -18,7 +18,10 @@ fn sources() -> Vec<(PathBuf, String)> {
             }
             if path.is_dir() {
                 dirs.push(path);
-            } else if path.extension().is_some_and(|extension| extension == "tsx" || extension == "ts") {
+            } else if path
+                .extension()
+                .is_some_and(|extension| extension == "tsx" || extension == "ts")
+            {
                 let text = std::fs::read_to_string(&path).expect("UTF-8");
                 found.push((path, text));
             }
@@ -38,9 +41,38 @@ enum Mutation {
 }
 
 const TOKENS: &[&str] = &[
-    "<", ">", "</", "/>", "{", "}", "(", ")", "=>", "async ", "await ", "export default ",
-    "import ", "\"", "'", "`", "${", "as ", ": ", "<T,>", "enum E { A }", "namespace N {}",
-    "@decorator ", "\u{feff}", "é", "\u{1F600}", "\n", ";", "...", "?.", "??", "#private",
+    "<",
+    ">",
+    "</",
+    "/>",
+    "{",
+    "}",
+    "(",
+    ")",
+    "=>",
+    "async ",
+    "await ",
+    "export default ",
+    "import ",
+    "\"",
+    "'",
+    "`",
+    "${",
+    "as ",
+    ": ",
+    "<T,>",
+    "enum E { A }",
+    "namespace N {}",
+    "@decorator ",
+    "\u{feff}",
+    "é",
+    "\u{1F600}",
+    "\n",
+    ";",
+    "...",
+    "?.",
+    "??",
+    "#private",
 ];
 
 fn mutation() -> impl Strategy<Value = Mutation> {

@@ -134,7 +134,11 @@ fn render_metrics(out: &mut String, report: &Report) {
         "Render failures of each frontend route in the last run (0 or 1).",
     );
     for (route, failed) in rendered {
-        let _ = writeln!(out, "frontend_render_fail_total{{route=\"{}\"}} {failed}", label(route));
+        let _ = writeln!(
+            out,
+            "frontend_render_fail_total{{route=\"{}\"}} {failed}",
+            label(route)
+        );
     }
 }
 
@@ -237,7 +241,10 @@ mod tests {
             .filter(|line| line.starts_with("frontend_render_fail_total{"))
             .collect();
         // The fixture's `/` was not rendered, `/shop/[id]` failed to.
-        assert_eq!(samples, ["frontend_render_fail_total{route=\"/shop/[id]\"} 1"]);
+        assert_eq!(
+            samples,
+            ["frontend_render_fail_total{route=\"/shop/[id]\"} 1"]
+        );
         assert!(!render(&fixtures::report()).contains("frontend_render_fail_total"));
     }
 

@@ -85,7 +85,10 @@ fn frontend_render_section() {
     assert_eq!(render.providers, ["web/test/providers.tsx"]);
     assert_eq!(render.fixtures["https://api.example/x"], "web/test/x.json");
     assert_eq!(render.timeout, Some(Duration::from_secs(2)));
-    assert_eq!(parse("").expect("valid").frontend.render, RenderConfig::default());
+    assert_eq!(
+        parse("").expect("valid").frontend.render,
+        RenderConfig::default()
+    );
 }
 
 #[test]

@@ -39,13 +39,18 @@ declare_rule! {
 pub fn help(message: &str, component: Option<&str>) -> String {
     let inside = component.map_or_else(String::new, |component| format!(" in `{component}`"));
     if message.contains("unique \"key\" prop") {
-        return format!("give each element of the list built{inside} a stable `key` (an id, not the index)");
+        return format!(
+            "give each element of the list built{inside} a stable `key` (an id, not the index)"
+        );
     }
-    if message.contains("cannot be a descendant of") || message.contains("cannot contain a nested") {
+    if message.contains("cannot be a descendant of") || message.contains("cannot contain a nested")
+    {
         return format!("fix the HTML nesting{inside}: the browser will re-parse it differently");
     }
     if let Some(provider) = super::render_error::provider_named(message) {
-        return format!("wrap the page in `<{provider}>` (in a layout, or in `[frontend.render] providers`)");
+        return format!(
+            "wrap the page in `<{provider}>` (in a layout, or in `[frontend.render] providers`)"
+        );
     }
     format!("React warned while rendering{inside}; the component stack is in `data.stack`")
 }
@@ -60,7 +65,10 @@ mod tests {
             "Each child in a list should have a unique \"key\" prop.",
             Some("Catalog"),
         );
-        assert_eq!(help, "give each element of the list built in `Catalog` a stable `key` (an id, not the index)");
+        assert_eq!(
+            help,
+            "give each element of the list built in `Catalog` a stable `key` (an id, not the index)"
+        );
     }
 
     #[test]

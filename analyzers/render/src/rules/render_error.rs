@@ -77,7 +77,9 @@ pub(crate) fn provider_named(message: &str) -> Option<&str> {
         return None;
     }
     message
-        .split(|character: char| !(character.is_alphanumeric() || character == '_' || character == '.'))
+        .split(|character: char| {
+            !(character.is_alphanumeric() || character == '_' || character == '.')
+        })
         .find(|word| word.ends_with("Provider") && word.len() > "Provider".len())
 }
 
@@ -87,11 +89,19 @@ mod tests {
 
     #[test]
     fn the_help_names_the_fix_for_each_class() {
-        let undefined = help("TypeError", "Cannot read properties of undefined (reading 'price')", None);
+        let undefined = help(
+            "TypeError",
+            "Cannot read properties of undefined (reading 'price')",
+            None,
+        );
         assert!(undefined.contains("required"), "{undefined}");
         let provider = help("Error", "useCart must be used inside <CartProvider>", None);
         assert!(provider.contains("`<CartProvider>`"), "{provider}");
-        let fetch = help("BlockedFetch", "fetch(https://a.example/x) during render", Some("https://a.example/x"));
+        let fetch = help(
+            "BlockedFetch",
+            "fetch(https://a.example/x) during render",
+            Some("https://a.example/x"),
+        );
         assert!(fetch.contains("fixtures"), "{fetch}");
         let recursion = help("RangeError", "Maximum call stack size exceeded", None);
         assert!(recursion.contains("recursion"), "{recursion}");
@@ -103,7 +113,10 @@ mod tests {
 
     #[test]
     fn a_provider_is_named_only_by_a_hook_message() {
-        assert_eq!(provider_named("useX must be used within a ThemeProvider"), Some("ThemeProvider"));
+        assert_eq!(
+            provider_named("useX must be used within a ThemeProvider"),
+            Some("ThemeProvider")
+        );
         assert_eq!(provider_named("ThemeProvider failed"), None);
     }
 }
