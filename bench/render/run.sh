@@ -18,8 +18,12 @@ if [ "$#" -eq 0 ]; then
 fi
 command -v node >/dev/null || { echo "error: node not found; install Node.js 18+" >&2; exit 2; }
 
-cargo build --release -p cargo-commerce --quiet || exit 2
-commerce="$repo/target/release/cargo-commerce"
+# COMMERCE_BIN: a cargo-commerce binary already built (default: build the release one).
+commerce="${COMMERCE_BIN:-}"
+if [ -z "$commerce" ]; then
+  cargo build --release -p cargo-commerce --quiet || exit 2
+  commerce="$repo/target/release/cargo-commerce"
+fi
 
 now_ms() { date +%s%3N; }
 

@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 
 use commerce_frontend::resolve::{ModuleResolver, Resolution};
-use commerce_frontend::{Route, RouteKind};
+use oxc_resolver::{ResolveOptions, Resolver};
+use commerce_frontend::{Dialect, Route, RouteKind};
 use commerce_project::{FileSystem, RenderConfig};
 use serde_json::{Value, json};
 
@@ -33,16 +34,69 @@ pub struct Job {
 pub enum Served {
     Module {
         transpiled: Result<Transpiled, TranspileError>,
-        /// Specifier -> absolute path, for the specifiers that name project files.
+        /// Specifier -> absolute path, for the specifiers that name project files and the
+        /// files of packages reached from a package's ES module.
         resolve: BTreeMap<String, PathBuf>,
+        /// The targets served too: project modules and packages' ES modules.
+        follow: Vec<PathBuf>,
     },
     Asset,
 }
 
 /// Every module served to any route, by absolute path: the source maps the findings read.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Modules {
     pub served: HashMap<PathBuf, Served>,
+    /// Node's own resolution (run-time conditions, on disk) for the packages' files: an ES
+    /// module in a package is transpiled and served too, since Node 20 runs `require(esm)`
+    /// without the loader hooks the stand-ins need.
+    packages: Resolver,
+}
+
+impl Default for Modules {
+    fn default() -> Self {
+        let strings = |items: &[&str]| items.iter().map(|item| (*item).to_owned()).collect();
+        Self {
+            served: HashMap::new(),
+            packages: Resolver::new(ResolveOptions {
+                extensions: strings(&[".js", ".mjs", ".cjs", ".json", ".node"]),
+                condition_names: strings(&["node", "require", "import", "default"]),
+                main_fields: strings(&["main", "module"]),
+                builtin_modules: true,
+                node_path: false,
+                ..ResolveOptions::default()
+            }),
+        }
+    }
+}
+
+impl Modules {
+    /// Where a specifier leads by Node's rules, and whether the file is an ES module
+    /// (`.mjs`, or a `.js` in a package whose `package.json` says `"type": "module"`);
+    /// `None` for the names the worker replaces and for what does not resolve.
+    fn run_time(&self, from: &Path, specifier: &str) -> Option<(PathBuf, bool)> {
+        if is_stand_in(specifier) {
+            return None;
+        }
+        let resolution = self.packages.resolve_file(from, specifier).ok()?;
+        let path = resolution.path().to_path_buf();
+        let esm = match path.extension().and_then(|extension| extension.to_str()) {
+            Some("mjs") => true,
+            Some("js") => resolution.package_json().is_some_and(|package| {
+                package.r#type() == Some(oxc_resolver::PackageType::Module)
+            }),
+            _ => false,
+        };
+        Some((path, esm))
+    }
+}
+
+/// The specifiers the worker answers with its own stand-ins (Next.js's server-only modules):
+/// never resolved to the installed package.
+fn is_stand_in(specifier: &str) -> bool {
+    specifier == "next"
+        || specifier.starts_with("next/")
+        || matches!(specifier, "server-only" | "client-only")
 }
 
 /// Routes that were not rendered, and why (one notice per reason).
@@ -116,6 +170,7 @@ pub fn plan(
                     Served::Module {
                         transpiled: Ok(transpiled),
                         resolve,
+                        ..
                     } => json!({ "code": transpiled.code, "resolve": resolve }),
                     Served::Module {
                         transpiled: Err(error),
@@ -249,18 +304,18 @@ fn reach<'a>(
         }
         seen.push(file.clone());
         if !modules.served.contains_key(&file) {
-            let served = load(fs, resolver, &file);
+            let served = load(fs, resolver, modules, &file);
             modules.served.insert(file.clone(), served);
         }
-        if let Some(Served::Module { resolve, .. }) = modules.served.get(&file) {
-            queue.extend(resolve.values().cloned());
+        if let Some(Served::Module { follow, .. }) = modules.served.get(&file) {
+            queue.extend(follow.iter().cloned());
         }
     }
     seen
 }
 
-fn load(fs: &dyn FileSystem, resolver: &ModuleResolver, file: &Path) -> Served {
-    if commerce_frontend::Dialect::of(file).is_none() {
+fn load(fs: &dyn FileSystem, resolver: &ModuleResolver, modules: &Modules, file: &Path) -> Served {
+    if Dialect::of(file).is_none() {
         return Served::Asset;
     }
     let transpiled = match fs.read_to_string(file) {
@@ -278,12 +333,36 @@ fn load(fs: &dyn FileSystem, resolver: &ModuleResolver, file: &Path) -> Served {
             column: 1,
         }),
     };
+    let in_package = file
+        .components()
+        .any(|component| component.as_os_str() == "node_modules");
     let mut resolve = BTreeMap::new();
+    let mut follow = Vec::new();
     if let Ok(transpiled) = &transpiled {
         for specifier in &transpiled.requires {
-            if let Resolution::Module(target) | Resolution::Asset(target) =
-                resolver.resolve(file, specifier)
-            {
+            let project = if in_package {
+                None
+            } else {
+                match resolver.resolve(file, specifier) {
+                    Resolution::Module(target) => Some((target, true)),
+                    Resolution::Asset(target) => Some((target, false)),
+                    _ => None,
+                }
+            };
+            // A package: served when it is an ES module; from a package's ES module, its
+            // CommonJS files are named by path and load natively.
+            let found = project.or_else(|| {
+                modules
+                    .run_time(file, specifier)
+                    .filter(|(_, esm)| *esm || in_package)
+            });
+            if let Some((target, served)) = found {
+                // JSON loads natively; other assets (styles, images) get a stand-in.
+                let asset = Dialect::of(&target).is_none()
+                    && target.extension().is_none_or(|extension| extension != "json");
+                if served || asset {
+                    follow.push(target.clone());
+                }
                 resolve.insert(specifier.clone(), target);
             }
         }
@@ -291,5 +370,6 @@ fn load(fs: &dyn FileSystem, resolver: &ModuleResolver, file: &Path) -> Served {
     Served::Module {
         transpiled,
         resolve,
+        follow,
     }
 }

@@ -67,7 +67,7 @@ module.exports = {
   redirect: (url) => { throw control('NEXT_REDIRECT;' + url, 'NEXT_REDIRECT'); },
   permanentRedirect: (url) => { throw control('NEXT_REDIRECT;' + url, 'NEXT_REDIRECT'); },
 };`,
-  'next/headers': `const store = () => Object.assign(Promise.resolve(), { get: () => undefined, getAll: () => [], has: () => false, set() {}, delete() {} });
+  'next/headers': `const store = () => ({ get: () => undefined, getAll: () => [], has: () => false, set() {}, delete() {} });
 module.exports = {
   cookies: () => { const cookies = store(); return Object.assign(Promise.resolve(cookies), cookies); },
   headers: () => { const headers = new Headers(); return Object.assign(Promise.resolve(headers), { get: (name) => headers.get(name), has: (name) => headers.has(name) }); },
@@ -77,13 +77,50 @@ module.exports = {
 module.exports.default = module.exports;`,
   'next/script': `module.exports = function Script() { return null; };
 module.exports.default = module.exports;`,
-  'next/cache': `module.exports = { unstable_cache: (fn) => fn, revalidatePath() {}, revalidateTag() {}, unstable_noStore() {}, cacheLife() {}, cacheTag() {} };`,
+  // Caching changes nothing outside Next's server: unstable_cache returns the function, every
+  // other export (cacheTag, unstable_cacheLife, revalidatePath, ...) does nothing.
+  'next/cache': `module.exports = new Proxy({ unstable_cache: (fn) => fn }, { get: (target, key) => (key in target ? target[key] : key === '__esModule' ? false : () => {}) });`,
   'next/font/google': `module.exports = new Proxy({}, { get: () => () => ({ className: '', variable: '', style: {} }) });`,
   'next/font/local': `module.exports = function font() { return { className: '', variable: '', style: {} }; };
 module.exports.default = module.exports;`,
   'server-only': '',
   'client-only': '',
 };
+
+// ES modules in packages (`import localFont from 'next/font/local'` in a font package) reach
+// the stand-ins through a module loader hook; these are the names each one exports.
+const SHIM_EXPORTS = {
+  'next/link': [],
+  'next/image': [],
+  'next/navigation': ['useRouter', 'usePathname', 'useSearchParams', 'useParams', 'useSelectedLayoutSegment', 'useSelectedLayoutSegments', 'notFound', 'redirect', 'permanentRedirect'],
+  'next/headers': ['cookies', 'headers', 'draftMode'],
+  'next/dynamic': [],
+  'next/script': [],
+  'next/cache': ['unstable_cache', 'revalidatePath', 'revalidateTag', 'unstable_noStore', 'cacheLife', 'cacheTag', 'unstable_cacheLife', 'unstable_cacheTag', 'unstable_expirePath', 'unstable_expireTag'],
+  'next/font/local': [],
+  'server-only': [],
+  'client-only': [],
+};
+const LOADER = `
+let shims = {};
+export async function initialize(data) { shims = data.shims; }
+export async function resolve(specifier, context, next) {
+  const name = specifier.endsWith('.js') ? specifier.slice(0, -3) : specifier;
+  if (Object.prototype.hasOwnProperty.call(shims, name)) return { url: 'commerce-shim:' + name, shortCircuit: true };
+  return next(specifier, context);
+}
+export async function load(url, context, next) {
+  if (!url.startsWith('commerce-shim:')) return next(url, context);
+  const name = url.slice('commerce-shim:'.length);
+  const source = 'const m = globalThis.__commerceShim(' + JSON.stringify(name) + ');\\n'
+    + 'export default (m && m.default !== undefined ? m.default : m);\\n'
+    + shims[name].map((key) => 'export const ' + key + ' = m.' + key + ';').join('\\n');
+  return { format: 'module', source, shortCircuit: true };
+}`;
+if (typeof Module.register === 'function') {
+  Module.register(`data:text/javascript,${encodeURIComponent(LOADER)}`, { data: { shims: SHIM_EXPORTS } });
+}
+globalThis.__commerceShim = (name) => Module.createRequire(path.join(current ? current.app : process.cwd(), 'package.json'))(name);
 
 /** Modules served from the job: absolute path -> { code, resolve } or { asset: true }. */
 let served = new Map();
@@ -331,7 +368,7 @@ async function run(job) {
     shims[name] = file;
     served.set(file, { code, resolve: {} });
   }
-  current = { console: [], late: [], fixtures: job.fixtures, shims };
+  current = { console: [], late: [], fixtures: job.fixtures, shims, app: job.app };
   const started = process.hrtime.bigint();
   let error = null;
   try {

@@ -42,6 +42,8 @@ declare_rule! {
 
 /// The suggested fix for a thrown error, by its class.
 pub fn help(name: &str, message: &str, url: Option<&str>) -> String {
+    // The app may wrap the blocked fetch's error in its own: the URL is still in the text.
+    let url = url.or_else(|| blocked_url(message));
     if let Some(url) = url {
         return format!(
             "the render step blocks the network: map `{url}` to a JSON file in `[frontend.render] fixtures`, or fetch it outside the render"
@@ -69,6 +71,12 @@ pub fn help(name: &str, message: &str, url: Option<&str>) -> String {
         return "the code does not parse on Node: fix the syntax, or for a package reinstall it or pin a version that works".to_owned();
     }
     "fix the error where it is thrown; the mapped stack is in `data.stack`".to_owned()
+}
+
+/// The URL of a blocked fetch named in an error message (`fetch(URL) during render`).
+fn blocked_url(message: &str) -> Option<&str> {
+    let (before, _) = message.split_once(") during render: the render step blocks the network")?;
+    before.rsplit_once("fetch(").map(|(_, url)| url)
 }
 
 /// `XProvider` in "useX must be used inside <XProvider>" and similar messages.
@@ -107,6 +115,12 @@ mod tests {
         assert!(recursion.contains("recursion"), "{recursion}");
         let exit = help("Error", "process.exit(1) called while rendering", None);
         assert!(exit.contains("process.exit"), "{exit}");
+        let wrapped = help(
+            "Error",
+            "Error setting up the request: fetch(http://localhost:9000/store/regions) during render: the render step blocks the network",
+            None,
+        );
+        assert!(wrapped.contains("`http://localhost:9000/store/regions`"), "{wrapped}");
         let other = help("Error", "boom", None);
         assert!(other.contains("data.stack"), "{other}");
     }
