@@ -87,41 +87,6 @@ module.exports.default = module.exports;`,
   'client-only': '',
 };
 
-// ES modules in packages (`import localFont from 'next/font/local'` in a font package) reach
-// the stand-ins through a module loader hook; these are the names each one exports.
-const SHIM_EXPORTS = {
-  'next/link': [],
-  'next/image': [],
-  'next/navigation': ['useRouter', 'usePathname', 'useSearchParams', 'useParams', 'useSelectedLayoutSegment', 'useSelectedLayoutSegments', 'notFound', 'redirect', 'permanentRedirect'],
-  'next/headers': ['cookies', 'headers', 'draftMode'],
-  'next/dynamic': [],
-  'next/script': [],
-  'next/cache': ['unstable_cache', 'revalidatePath', 'revalidateTag', 'unstable_noStore', 'cacheLife', 'cacheTag', 'unstable_cacheLife', 'unstable_cacheTag', 'unstable_expirePath', 'unstable_expireTag'],
-  'next/font/local': [],
-  'server-only': [],
-  'client-only': [],
-};
-const LOADER = `
-let shims = {};
-export async function initialize(data) { shims = data.shims; }
-export async function resolve(specifier, context, next) {
-  const name = specifier.endsWith('.js') ? specifier.slice(0, -3) : specifier;
-  if (Object.prototype.hasOwnProperty.call(shims, name)) return { url: 'commerce-shim:' + name, shortCircuit: true };
-  return next(specifier, context);
-}
-export async function load(url, context, next) {
-  if (!url.startsWith('commerce-shim:')) return next(url, context);
-  const name = url.slice('commerce-shim:'.length);
-  const source = 'const m = globalThis.__commerceShim(' + JSON.stringify(name) + ');\\n'
-    + 'export default (m && m.default !== undefined ? m.default : m);\\n'
-    + shims[name].map((key) => 'export const ' + key + ' = m.' + key + ';').join('\\n');
-  return { format: 'module', source, shortCircuit: true };
-}`;
-if (typeof Module.register === 'function') {
-  Module.register(`data:text/javascript,${encodeURIComponent(LOADER)}`, { data: { shims: SHIM_EXPORTS } });
-}
-globalThis.__commerceShim = (name) => Module.createRequire(path.join(current ? current.app : process.cwd(), 'package.json'))(name);
-
 /** Modules served from the job: absolute path -> { code, resolve } or { asset: true }. */
 let served = new Map();
 /** The job being rendered: what it records. */
@@ -368,7 +333,7 @@ async function run(job) {
     shims[name] = file;
     served.set(file, { code, resolve: {} });
   }
-  current = { console: [], late: [], fixtures: job.fixtures, shims, app: job.app };
+  current = { console: [], late: [], fixtures: job.fixtures, shims };
   const started = process.hrtime.bigint();
   let error = null;
   try {
