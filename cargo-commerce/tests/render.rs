@@ -115,3 +115,55 @@ fn copy_sources(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn pages_router_pages_render_inside_their_app_component() {
+    let shop = render_shop();
+    let project = tempfile::tempdir().expect("temp dir");
+    let root = project.path();
+    std::fs::create_dir_all(root.join("pages")).expect("pages dir");
+    std::fs::write(root.join("commerce.toml"), "[frontend]\nroutes = \"pages\"\n").expect("config");
+    std::fs::write(
+        root.join("package.json"),
+        r#"{ "dependencies": { "react": "*", "react-dom": "*" } }"#,
+    )
+    .expect("package.json");
+    // The fixture's installed React, through a link.
+    std::os::unix::fs::symlink(
+        shop.join("node_modules").canonicalize().expect("node_modules"),
+        root.join("node_modules"),
+    )
+    .expect("link node_modules");
+    std::fs::write(
+        root.join("pages/_app.tsx"),
+        "import { createContext } from \"react\";\nexport const Shop = createContext<string | null>(null);\nexport default function App({ Component, pageProps }: { Component: () => JSX.Element; pageProps: object }) {\n  return <Shop.Provider value=\"demo\"><Component {...pageProps} /></Shop.Provider>;\n}\n",
+    )
+    .expect("_app");
+    std::fs::write(
+        root.join("pages/index.tsx"),
+        "import { useContext } from \"react\";\nimport { Shop } from \"./_app\";\nexport default function Home() {\n  const shop = useContext(Shop);\n  return <p>{shop!.toUpperCase()}</p>;\n}\n",
+    )
+    .expect("index");
+    std::fs::write(
+        root.join("pages/broken.tsx"),
+        "export default function Broken() {\n  const lines: string[] | undefined = undefined;\n  return <p>{lines!.length}</p>;\n}\n",
+    )
+    .expect("broken");
+    let output = commerce(&["routes", "--render", "--format", "json"], root);
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let status = |file: &str| {
+        report["routes"]
+            .as_array()
+            .expect("routes")
+            .iter()
+            .find(|row| row["file"] == file)
+            .unwrap_or_else(|| panic!("no {file}: {report}"))["render"]["status"]
+            .clone()
+    };
+    assert_eq!(status("pages/index.tsx"), "OK", "{report}");
+    assert_eq!(status("pages/broken.tsx"), "FAIL", "{report}");
+    let finding = &report["diagnostics"][0];
+    assert_eq!(finding["rule"], "frontend/render-error", "{report}");
+    assert_eq!(finding["path"], "pages/broken.tsx", "{report}");
+    assert_eq!(finding["range"]["start"]["line"], 3, "{report}");
+}

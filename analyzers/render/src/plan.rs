@@ -206,11 +206,15 @@ pub fn plan(
     (jobs, skipped)
 }
 
-/// `page.tsx` files are the app router's; any other page file is the pages router's.
+/// `page.tsx` files are the app router's; any other page file is the pages router's, but for
+/// its special files (`_app`, `_document`, `_error`), which are not pages.
 fn router_of(file: &Path) -> Option<Router> {
     let stem = file.file_name()?.to_str()?.split('.').next()?;
     if stem == "page" {
         return Some(Router::App);
+    }
+    if stem.starts_with('_') {
+        return None;
     }
     file.ancestors()
         .any(|dir| dir.file_name().is_some_and(|name| name == "pages"))
