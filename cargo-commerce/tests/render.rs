@@ -122,7 +122,11 @@ fn pages_router_pages_render_inside_their_app_component() {
     let project = tempfile::tempdir().expect("temp dir");
     let root = project.path();
     std::fs::create_dir_all(root.join("pages")).expect("pages dir");
-    std::fs::write(root.join("commerce.toml"), "[frontend]\nroutes = \"pages\"\n").expect("config");
+    std::fs::write(
+        root.join("commerce.toml"),
+        "[frontend]\nroutes = \"pages\"\n",
+    )
+    .expect("config");
     std::fs::write(
         root.join("package.json"),
         r#"{ "dependencies": { "react": "*", "react-dom": "*" } }"#,
@@ -130,7 +134,9 @@ fn pages_router_pages_render_inside_their_app_component() {
     .expect("package.json");
     // The fixture's installed React, through a link.
     std::os::unix::fs::symlink(
-        shop.join("node_modules").canonicalize().expect("node_modules"),
+        shop.join("node_modules")
+            .canonicalize()
+            .expect("node_modules"),
         root.join("node_modules"),
     )
     .expect("link node_modules");

@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 
 use commerce_frontend::resolve::{ModuleResolver, Resolution};
-use oxc_resolver::{ResolveOptions, Resolver};
 use commerce_frontend::{Dialect, Route, RouteKind};
 use commerce_project::{FileSystem, RenderConfig};
+use oxc_resolver::{ResolveOptions, Resolver};
 use serde_json::{Value, json};
 
 use crate::transpile::{TranspileError, Transpiled, transpile};
@@ -82,9 +82,9 @@ impl Modules {
         let path = resolution.path().to_path_buf();
         let esm = match path.extension().and_then(|extension| extension.to_str()) {
             Some("mjs") => true,
-            Some("js") => resolution.package_json().is_some_and(|package| {
-                package.r#type() == Some(oxc_resolver::PackageType::Module)
-            }),
+            Some("js") => resolution
+                .package_json()
+                .is_some_and(|package| package.r#type() == Some(oxc_resolver::PackageType::Module)),
             _ => false,
         };
         Some((path, esm))
@@ -363,7 +363,9 @@ fn load(fs: &dyn FileSystem, resolver: &ModuleResolver, modules: &Modules, file:
             if let Some((target, served)) = found {
                 // JSON loads natively; other assets (styles, images) get a stand-in.
                 let asset = Dialect::of(&target).is_none()
-                    && target.extension().is_none_or(|extension| extension != "json");
+                    && target
+                        .extension()
+                        .is_none_or(|extension| extension != "json");
                 if served || asset {
                     follow.push(target.clone());
                 }

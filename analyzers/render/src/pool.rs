@@ -18,6 +18,10 @@ pub const WORKER_SCRIPT: &str = include_str!("worker.js");
 /// How long a fresh worker may take to load before it counts as broken.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// A worker's first job also loads the app's packages (React, a UI kit, an SDK): it gets this
+/// many times the route timeout, so a cold start on a busy machine is not a hang.
+const COLD_START_FACTOR: u32 = 3;
+
 /// A stack frame as V8 reports it (generated positions, 1-based).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 pub struct JsFrame {
@@ -143,6 +147,8 @@ struct Worker {
     child: Child,
     stdin: ChildStdin,
     lines: Receiver<String>,
+    /// Jobs answered so far.
+    answered: usize,
 }
 
 impl Worker {
@@ -172,6 +178,7 @@ impl Worker {
             child,
             stdin,
             lines,
+            answered: 0,
         };
         match worker.lines.recv_timeout(START_TIMEOUT) {
             Ok(line) if line.contains("\"ready\"") => Ok(worker),
@@ -194,10 +201,18 @@ impl Worker {
         if sent.is_err() {
             return Err(JobFailure::Crashed(self.exit_status()));
         }
-        match self.lines.recv_timeout(timeout) {
-            Ok(line) => serde_json::from_str(&line)
-                .map_err(|error| JobFailure::Crashed(format!("unreadable answer: {error}"))),
-            Err(RecvTimeoutError::Timeout) => Err(JobFailure::Timeout(timeout)),
+        let allowed = if self.answered == 0 {
+            timeout * COLD_START_FACTOR
+        } else {
+            timeout
+        };
+        match self.lines.recv_timeout(allowed) {
+            Ok(line) => {
+                self.answered += 1;
+                serde_json::from_str(&line)
+                    .map_err(|error| JobFailure::Crashed(format!("unreadable answer: {error}")))
+            }
+            Err(RecvTimeoutError::Timeout) => Err(JobFailure::Timeout(allowed)),
             Err(RecvTimeoutError::Disconnected) => Err(JobFailure::Crashed(self.exit_status())),
         }
     }

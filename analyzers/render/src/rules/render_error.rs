@@ -120,7 +120,10 @@ mod tests {
             "Error setting up the request: fetch(http://localhost:9000/store/regions) during render: the render step blocks the network",
             None,
         );
-        assert!(wrapped.contains("`http://localhost:9000/store/regions`"), "{wrapped}");
+        assert!(
+            wrapped.contains("`http://localhost:9000/store/regions`"),
+            "{wrapped}"
+        );
         let other = help("Error", "boom", None);
         assert!(other.contains("data.stack"), "{other}");
     }
