@@ -173,3 +173,31 @@ fn pages_router_pages_render_inside_their_app_component() {
     assert_eq!(finding["path"], "pages/broken.tsx", "{report}");
     assert_eq!(finding["range"]["start"]["line"], 3, "{report}");
 }
+
+#[test]
+fn without_node_routes_render_notes_how_to_install_it_and_renders_nothing() {
+    let shop = render_shop();
+    let empty = tempfile::tempdir().expect("temp dir");
+    let output = Command::new(env!("CARGO_BIN_EXE_cargo-commerce"))
+        .args(["routes", "--render", "--format", "json", "--project"])
+        .arg(&shop)
+        .env("NO_COLOR", "1")
+        .env("PATH", empty.path())
+        .output()
+        .expect("run cargo-commerce");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("note: render skipped: `node` was not found on PATH")
+            && stderr.contains("install Node.js 18 or newer"),
+        "{stderr}"
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert!(
+        report["routes"]
+            .as_array()
+            .expect("routes")
+            .iter()
+            .all(|row| row["render"].is_null()),
+        "{report}"
+    );
+}
