@@ -23,7 +23,7 @@ use commerce_project::{FileSystem, RenderConfig};
 use serde_json::json;
 
 use plan::{Modules, Served, plan};
-use pool::{Answer, ConsoleCall, JobFailure, JsError, JsFrame, Pool, find_node};
+use pool::{Answer, BlockedFetch, ConsoleCall, JobFailure, JsError, JsFrame, Pool, find_node};
 use rules::render_console_error::{self, RenderConsoleError};
 use rules::render_error::{self, RenderError};
 
@@ -275,7 +275,7 @@ impl Judge<'_> {
         let mut diagnostics = Vec::new();
         let mut first_reason = None;
         if let Some(error) = &answer.error {
-            let (diagnostic, reason) = self.thrown(route, error, &console);
+            let (diagnostic, reason) = self.thrown(route, error, &answer.fetches, &console);
             diagnostics.push(diagnostic);
             first_reason = Some(reason);
         }
@@ -327,8 +327,26 @@ impl Judge<'_> {
     }
 
     /// A thrown error: the finding at the project line that threw, and the route's reason.
-    fn thrown(&self, route: &Route, error: &JsError, console: &[String]) -> (Diagnostic, String) {
-        let frames = self.map_frames(&error.frames);
+    fn thrown(
+        &self,
+        route: &Route,
+        error: &JsError,
+        fetches: &[BlockedFetch],
+        console: &[String],
+    ) -> (Diagnostic, String) {
+        // A blocked fetch the app wrapped in an error of its own is located where the fetch
+        // was made, not where the wrapper was thrown.
+        let blocked = fetches.iter().find(|fetch| {
+            error.url.as_deref() == Some(fetch.url.as_str())
+                || error.message.contains(&format!("fetch({})", fetch.url))
+        });
+        let mut frames = self.map_frames(&error.frames);
+        if let Some(fetch) = blocked {
+            let at_fetch = self.map_frames(&fetch.frames);
+            if at_fetch.iter().any(|frame| frame.project) {
+                frames = at_fetch;
+            }
+        }
         let message = first_line(&error.message);
         let mut what = format!("{}: {message}", error.name);
         if error.name == "SyntaxError"

@@ -323,14 +323,7 @@ fn load(fs: &dyn FileSystem, resolver: &ModuleResolver, modules: &Modules, file:
         return Served::Asset;
     }
     let transpiled = match fs.read_to_string(file) {
-        // A panic inside swc on some input must not stop the other routes.
-        Ok(text) => std::panic::catch_unwind(|| transpile(file, &text)).unwrap_or_else(|_| {
-            Err(TranspileError {
-                message: "the transpiler failed on this file (an internal error)".to_owned(),
-                line: 1,
-                column: 1,
-            })
-        }),
+        Ok(text) => transpile(file, &text),
         Err(error) => Err(TranspileError {
             message: format!("cannot read the file: {error}"),
             line: 1,

@@ -65,6 +65,13 @@ pub struct ConsoleCall {
     pub owner_stack: Option<String>,
 }
 
+/// A `fetch` the worker blocked, with where it was called.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct BlockedFetch {
+    pub url: String,
+    pub frames: Vec<JsFrame>,
+}
+
 /// What the worker answered for one job.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
@@ -72,6 +79,7 @@ pub struct Answer {
     pub ms: u64,
     pub error: Option<JsError>,
     pub console: Vec<ConsoleCall>,
+    pub fetches: Vec<BlockedFetch>,
 }
 
 /// Why a job has no answer.

@@ -72,10 +72,22 @@ pub struct TranspileError {
 }
 
 /// Transpiles `text` (the source of `path`, whose extension picks the dialect) to CommonJS.
+/// Never panics: swc's parser panics on a few malformed inputs (a JSX namespaced name used as
+/// a member's object, `<a:b.c>`), which become an error at the top of the file.
 ///
 /// # Errors
 /// When the text does not parse, or the extension is not TypeScript/JavaScript.
 pub fn transpile(path: &Path, text: &str) -> Result<Transpiled, TranspileError> {
+    std::panic::catch_unwind(|| transpile_unguarded(path, text)).unwrap_or_else(|_| {
+        Err(TranspileError {
+            message: "swc could not parse this file (its parser failed on it)".to_owned(),
+            line: 1,
+            column: 1,
+        })
+    })
+}
+
+fn transpile_unguarded(path: &Path, text: &str) -> Result<Transpiled, TranspileError> {
     let Some(dialect) = Dialect::of(path) else {
         return Err(TranspileError {
             message: format!("`{}` is not a TypeScript/JavaScript file", path.display()),
@@ -250,6 +262,13 @@ mod tests {
         assert_eq!(transpiled.requires, ["react/jsx-dev-runtime", "@/card"]);
         let (line, column) = generated_position(&transpiled.code, "props.name.length");
         assert_eq!(transpiled.map.original(line, column), Some((5, 21)));
+    }
+
+    #[test]
+    fn a_parser_panic_is_an_error() {
+        let error = transpile(Path::new("a.tsx"), "const x = <a:b.c />;\n")
+            .expect_err("swc's parser panics on it");
+        assert_eq!((error.line, error.column), (1, 1), "{error}");
     }
 
     #[test]

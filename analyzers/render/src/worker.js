@@ -187,6 +187,9 @@ globalThis.fetch = async function blockedFetch(input) {
   const error = new Error(`fetch(${url}) during render: the render step blocks the network`);
   error.name = 'BlockedFetch';
   error.url = url;
+  // Kept apart too: an app that wraps the error in its own loses where the fetch was made.
+  void error.stack;
+  if (current) current.fetches.push({ url, frames: error.__frames || [] });
   throw error;
 };
 
@@ -333,7 +336,7 @@ async function run(job) {
     shims[name] = file;
     served.set(file, { code, resolve: {} });
   }
-  current = { console: [], late: [], fixtures: job.fixtures, shims };
+  current = { console: [], late: [], fetches: [], fixtures: job.fixtures, shims };
   const started = process.hrtime.bigint();
   let error = null;
   try {
@@ -345,7 +348,7 @@ async function run(job) {
   await new Promise((resolve) => setImmediate(resolve));
   const ms = Number((process.hrtime.bigint() - started) / 1000000n);
   if (!error && current.late.length > 0) error = describe(current.late[0]);
-  const answer = { id: job.id, ms, error, console: current.console };
+  const answer = { id: job.id, ms, error, console: current.console, fetches: current.fetches };
   current = null;
   return answer;
 }
