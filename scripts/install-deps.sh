@@ -40,3 +40,6 @@ need nvim || apt_install neovim
 need npm || apt_install nodejs npm
 # The migration round trips start a throwaway cluster from the server binaries.
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need initdb || apt_install postgresql
+# The metrics exposition is checked by Prometheus' own `promtool check metrics`; Debian ships it
+# in the `prometheus` package (22 MB download; the server is installed but not started).
+need promtool || apt_install --no-install-recommends prometheus
