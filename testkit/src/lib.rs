@@ -11,8 +11,11 @@
 //!   idempotency, stock, 429s.
 //! - [`case`]: the test's name, worker, temp dir, and the replay line on failure.
 //! - [`telemetry`]: events for `cargo commerce test`'s report.
+//! - `stubs` (feature `stubs`, on by default): the services an app talks to, in process: a
+//!   queue, metrics, append-only audits.
 //!
-//! The kit depends on no tool crate except the ephemeral cluster (`commerce_pg`).
+//! The kit depends on no tool crate except the ephemeral cluster (`commerce_pg`), and on the
+//! app-side `commerce_metrics` for its stubs.
 
 pub mod auth;
 pub mod case;
@@ -25,6 +28,8 @@ pub mod race;
 pub mod ratelimit;
 pub mod seed;
 pub mod side_effects;
+#[cfg(feature = "stubs")]
+pub mod stubs;
 pub mod telemetry;
 pub mod users;
 
