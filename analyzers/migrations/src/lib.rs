@@ -13,7 +13,7 @@ use commerce_diagnostics::RuleMeta;
 pub use layout::{Direction, Discovery, Layout, LayoutProblem, Migration, MigrationFile, discover};
 pub use lint::{LintScope, lint, migrations_dir};
 pub use verify::{
-    DEFAULT_PROBE_SEED, MigrationTiming, NotEnforced, PostgresServer, ProbeReport, ServerError,
+    DEFAULT_PROBE_SEED, MigrationTiming, NotAppendOnly, NotEnforced, PostgresServer, ProbeReport, ServerError,
     VerifyError, VerifyOptions, VerifyReport, verify, verify_sqlite,
 };
 

@@ -17,6 +17,7 @@ pub mod adding_not_nullable_field;
 pub mod adding_required_field;
 pub mod adding_serial_primary_key_field;
 pub mod applied_migration_edited;
+pub mod audit_not_append_only;
 pub mod ban_char_field;
 pub mod ban_concurrent_index_creation_in_transaction;
 pub mod ban_drop_column;
@@ -113,7 +114,7 @@ pub(crate) const RULES: [Rule; 32] = [
 ];
 
 /// The findings of the round trip (`verify`), which has no per-file check.
-pub(crate) const ROUND_TRIP_RULES: [RuleMeta; 9] = [
+pub(crate) const ROUND_TRIP_RULES: [RuleMeta; 10] = [
     up_fails::UpFails::META,
     down_fails::DownFails::META,
     down_drift::DownDrift::META,
@@ -122,6 +123,7 @@ pub(crate) const ROUND_TRIP_RULES: [RuleMeta; 9] = [
     destructive_change::DestructiveChange::META,
     constraint_not_validated::ConstraintNotValidated::META,
     constraint_not_enforced::ConstraintNotEnforced::META,
+    audit_not_append_only::AuditNotAppendOnly::META,
     needs_newer_postgres::NeedsNewerPostgres::META,
 ];
 
