@@ -53,6 +53,8 @@ pub enum Command {
     Load(crate::commands::load::LoadArgs),
     /// Work with test reports (merge shard reports).
     Report(crate::commands::report::ReportArgs),
+    /// Append-only audit tables: `audit sql` prints their migration.
+    Audit(crate::commands::audit::AuditArgs),
     /// Write a commented commerce.toml for the layout found in the project.
     Init {
         /// Overwrite an existing commerce.toml.

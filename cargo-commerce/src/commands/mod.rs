@@ -1,3 +1,4 @@
+pub mod audit;
 pub mod check;
 pub mod contracts;
 pub mod graph;

@@ -186,7 +186,7 @@ RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- On insert: one aggregate at a time, the next seq, from_state from the last row, the
--- transition checked, and (argument 'chain') the hash chain.
+-- transition checked, and the hash chain when the table has a row_hash column.
 CREATE FUNCTION commerce_audit_before_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     last_seq bigint;
@@ -194,6 +194,8 @@ DECLARE
     last_hash bytea;
     legal boolean;
     allowed text;
+    chained boolean := EXISTS (SELECT 1 FROM pg_attribute
+                               WHERE attrelid = TG_RELID AND attname = 'row_hash' AND NOT attisdropped);
 BEGIN
     IF NEW.seq IS NOT NULL THEN
         RAISE EXCEPTION '%: seq is assigned on insert (per aggregate); leave it out of the INSERT', TG_TABLE_NAME
@@ -201,7 +203,7 @@ BEGIN
     END IF;
     PERFORM pg_advisory_xact_lock(hashtext(TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME), hashtext(NEW.aggregate_id));
     EXECUTE format('SELECT seq, to_state, %s FROM %I.%I WHERE aggregate_id = $1 ORDER BY seq DESC LIMIT 1',
-                   CASE WHEN TG_ARGV[0] = 'chain' THEN 'row_hash' ELSE 'NULL::bytea' END,
+                   CASE WHEN chained THEN 'row_hash' ELSE 'NULL::bytea' END,
                    TG_TABLE_SCHEMA, TG_TABLE_NAME)
         INTO last_seq, last_state, last_hash USING NEW.aggregate_id;
     IF NEW.from_state IS NOT NULL AND NEW.from_state IS DISTINCT FROM last_state THEN
@@ -224,7 +226,7 @@ BEGIN
             USING ERRCODE = 'check_violation',
                   HINT = 'if the transition is legal, add it: INSERT INTO audit_transitions VALUES (table, from, to)';
     END IF;
-    IF TG_ARGV[0] = 'chain' THEN
+    IF chained THEN
         NEW.prev_hash := last_hash;
         NEW.row_hash := commerce_audit_row_hash(last_hash, NEW.aggregate_id, NEW.seq, NEW.from_state,
                                                 NEW.to_state, NEW.actor, NEW.data, NEW.recorded_at);
@@ -288,9 +290,8 @@ pub fn sql(options: &AuditOptions) -> String {
              CREATE TRIGGER {name}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON {name}\n\
              \x20   FOR EACH STATEMENT EXECUTE FUNCTION commerce_audit_reject();\n\
              CREATE TRIGGER {name}_sequence BEFORE INSERT ON {name}\n\
-             \x20   FOR EACH ROW EXECUTE FUNCTION commerce_audit_before_insert('{mode}');\n",
+             \x20   FOR EACH ROW EXECUTE FUNCTION commerce_audit_before_insert();\n",
             aggregate = table.aggregate(),
-            mode = if options.hash_chain { "chain" } else { "plain" },
         );
         let values: Vec<String> = table
             .transitions()
