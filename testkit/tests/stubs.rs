@@ -258,3 +258,20 @@ async fn healthz_pings_the_database_and_names_the_version() {
         "{body}"
     );
 }
+
+#[test]
+fn the_fixture_applies_the_audit_sql_as_printed() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/testkit-shop/migrations/4_audit.sql");
+    let applied = std::fs::read_to_string(&path).expect("the fixture's audit migration");
+    let printed = sql(&AuditOptions {
+        hash_chain: false,
+        tables: vec![AuditTable::OrderState],
+    });
+    assert!(
+        applied == printed,
+        "{} differs from the SQL the kit prints: regenerate it with \
+         `cargo commerce audit sql --tables order > fixtures/testkit-shop/migrations/4_audit.sql`",
+        path.display()
+    );
+}
