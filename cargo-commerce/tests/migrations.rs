@@ -1,8 +1,26 @@
 //! `cargo commerce migrations verify` end to end on a real, throwaway Postgres cluster.
 
-use std::process::Command;
+use std::path::Path;
+use std::process::{Command, Output};
 
 use serde_json::Value;
+
+/// `migrations verify --all --format json` on the project at `root`, on the ephemeral cluster.
+fn verify_json(root: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cargo-commerce"))
+        .args([
+            "migrations",
+            "verify",
+            "--all",
+            "--format",
+            "json",
+            "--project",
+        ])
+        .arg(root)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("run cargo-commerce")
+}
 
 #[test]
 fn verify_round_trips_on_postgres_and_reports_a_lossy_down() {
@@ -26,19 +44,7 @@ fn verify_round_trips_on_postgres_and_reports_a_lossy_down() {
         "20250201000000_drop_status.down.sql",
         "ALTER TABLE orders ADD COLUMN status text;\n",
     );
-    let output = Command::new(env!("CARGO_BIN_EXE_cargo-commerce"))
-        .args([
-            "migrations",
-            "verify",
-            "--all",
-            "--format",
-            "json",
-            "--project",
-        ])
-        .arg(project.path())
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("run cargo-commerce");
+    let output = verify_json(project.path());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     let json: Value = serde_json::from_slice(&output.stdout).expect("JSON report");
@@ -247,15 +253,9 @@ fn audit_sql_applies_and_verify_probes_its_tables() {
         "ALTER TABLE payment_audit DISABLE TRIGGER payment_audit_append_only;\n",
     )
     .expect("write migration");
-    let output = Command::new(env!("CARGO_BIN_EXE_cargo-commerce"))
-        .args(["migrations", "verify", "--all", "--format", "json", "--project"])
-        .arg(project.path())
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("run cargo-commerce");
-    let json: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
-        panic!("{error}: {}", String::from_utf8_lossy(&output.stderr))
-    });
+    let output = verify_json(project.path());
+    let json: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|error| panic!("{error}: {}", String::from_utf8_lossy(&output.stderr)));
     let diagnostics = json["diagnostics"].as_array().expect("diagnostics");
     let from_the_round_trip: Vec<(&str, &str, &str)> = diagnostics
         .iter()

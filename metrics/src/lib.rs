@@ -222,7 +222,8 @@ impl Metrics {
         let mut text = String::new();
         // Writing into a String cannot fail; an encoder error would be a label that does
         // not encode, which the typed label sets above rule out.
-        if let Err(error) = prometheus_client::encoding::text::encode(&mut text, &self.inner.registry)
+        if let Err(error) =
+            prometheus_client::encoding::text::encode(&mut text, &self.inner.registry)
         {
             let _ = writeln!(text, "# encoding failed: {error}");
         }
@@ -408,7 +409,10 @@ pub fn health_routes<S: Clone + Send + Sync + 'static>(
 
 /// The health of the app: whether its database answers, and its version.
 pub async fn health(pool: &PgPool, version: &str) -> Response {
-    match sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(pool).await {
+    match sqlx::query_scalar::<_, i32>("SELECT 1")
+        .fetch_one(pool)
+        .await
+    {
         Ok(_) => (
             StatusCode::OK,
             axum::Json(serde_json::json!({ "status": "ok", "version": version, "database": "ok" })),
@@ -483,4 +487,3 @@ where
         })
     }
 }
-

@@ -25,11 +25,7 @@ async fn get_accepting(
         .header(http::header::ACCEPT, accept)
         .body(Body::empty())
         .expect("a request");
-    let response = app
-        .clone()
-        .oneshot(request)
-        .await
-        .expect("axum answers");
+    let response = app.clone().oneshot(request).await.expect("axum answers");
     let status = response.status();
     let content_type = response
         .headers()
@@ -42,7 +38,11 @@ async fn get_accepting(
         .await
         .expect("a body")
         .to_bytes();
-    (status, content_type, String::from_utf8_lossy(&body).into_owned())
+    (
+        status,
+        content_type,
+        String::from_utf8_lossy(&body).into_owned(),
+    )
 }
 
 fn app(metrics: &Metrics) -> Router {
@@ -107,7 +107,10 @@ async fn routes_are_labelled_by_template_and_errors_by_code() {
     // Raw paths never become labels, and the scrape itself is not API traffic.
     assert!(!text.contains("/orders/1\""), "{text}");
     assert!(!text.contains("route=\"/metrics\""), "{text}");
-    assert!(!text.contains("api_error_total{route=\"/orders/{id}\""), "{text}");
+    assert!(
+        !text.contains("api_error_total{route=\"/orders/{id}\""),
+        "{text}"
+    );
 }
 
 /// What `curl /metrics` gets: the 0.0.4 text, which `promtool check metrics` parses and lints.
@@ -128,7 +131,10 @@ async fn promtool_accepts_the_exposition() {
     ] {
         assert!(text.contains(expected), "no `{expected}` in:\n{text}");
     }
-    assert!(!text.contains("# EOF") && !text.contains("# UNIT"), "{text}");
+    assert!(
+        !text.contains("# EOF") && !text.contains("# UNIT"),
+        "{text}"
+    );
     let mut child = match Command::new("promtool")
         .args(["check", "metrics"])
         .stdin(Stdio::piped())
@@ -160,7 +166,11 @@ async fn promtool_accepts_the_exposition() {
         "promtool check metrics refused the exposition ({:?}):\n{said}\n---\n{text}",
         output.status
     );
-    let findings: Vec<&str> = said.lines().map(str::trim).filter(|line| !line.is_empty()).collect();
+    let findings: Vec<&str> = said
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect();
     assert_eq!(
         findings,
         ["api_latency_ms metric names should not contain abbreviated units"],

@@ -26,13 +26,18 @@ fn migrations(hash_chain: bool) -> PathBuf {
 }
 
 /// Records `to_state` for `aggregate_id` in `table`, at a fixed clock time.
-async fn record(pool: &PgPool, table: &str, aggregate_id: &str, to_state: &str) -> Result<(), sqlx::Error> {
+async fn record<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    table: &str,
+    aggregate_id: &str,
+    to_state: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO {table} (aggregate_id, to_state, recorded_at) VALUES ($1, $2, '2026-01-01T00:00:00Z')"
     )))
     .bind(aggregate_id)
     .bind(to_state)
-    .execute(pool)
+    .execute(executor)
     .await
     .map(drop)
 }
@@ -40,7 +45,10 @@ async fn record(pool: &PgPool, table: &str, aggregate_id: &str, to_state: &str) 
 fn database_error(error: &sqlx::Error) -> (String, String) {
     let error = error.as_database_error().expect("a database error");
     (
-        error.code().map(|code| code.into_owned()).unwrap_or_default(),
+        error
+            .code()
+            .map(|code| code.into_owned())
+            .unwrap_or_default(),
         error.message().to_owned(),
     )
 }
@@ -52,15 +60,16 @@ async fn transitions_are_sequenced_per_aggregate_and_illegal_ones_refused() {
     for state in ["pending", "paid", "shipped"] {
         record(pool, "order_state_audit", "1", state).await.unwrap();
     }
-    record(pool, "order_state_audit", "2", "pending").await.unwrap();
+    record(pool, "order_state_audit", "2", "pending")
+        .await
+        .unwrap();
     assert_transitions!(db, "order", 1, ["pending", "paid", "shipped"]);
     assert_transitions!(db, "order_state_audit", 2, ["pending"]);
-    let rows: Vec<(String, i64, Option<String>)> = sqlx::query_as(
-        "SELECT aggregate_id, seq, from_state FROM order_state_audit ORDER BY id",
-    )
-    .fetch_all(pool)
-    .await
-    .unwrap();
+    let rows: Vec<(String, i64, Option<String>)> =
+        sqlx::query_as("SELECT aggregate_id, seq, from_state FROM order_state_audit ORDER BY id")
+            .fetch_all(pool)
+            .await
+            .unwrap();
     assert_eq!(
         rows,
         [
@@ -72,7 +81,9 @@ async fn transitions_are_sequenced_per_aggregate_and_illegal_ones_refused() {
     );
     // The failing statements run in savepoints: the test's transaction goes on.
     let mut tx = pool.begin().await.unwrap();
-    let illegal = record_in(&mut tx, "order_state_audit", "2", "shipped").await.unwrap_err();
+    let illegal = record(&mut *tx, "order_state_audit", "2", "shipped")
+        .await
+        .unwrap_err();
     tx.rollback().await.unwrap();
     assert_eq!(
         database_error(&illegal),
@@ -82,7 +93,9 @@ async fn transitions_are_sequenced_per_aggregate_and_illegal_ones_refused() {
         )
     );
     let mut tx = pool.begin().await.unwrap();
-    let first = record_in(&mut tx, "payment_audit", "pi_1", "succeeded").await.unwrap_err();
+    let first = record(&mut *tx, "payment_audit", "pi_1", "succeeded")
+        .await
+        .unwrap_err();
     tx.rollback().await.unwrap();
     assert!(
         database_error(&first).1.contains("pi_1 cannot go from (start) to succeeded (allowed: requires_confirmation, requires_payment_method)"),
@@ -96,18 +109,28 @@ async fn transitions_are_sequenced_per_aggregate_and_illegal_ones_refused() {
     .await
     .unwrap_err();
     tx.rollback().await.unwrap();
-    assert!(database_error(&explicit_seq).1.contains("email_audit: seq is assigned on insert"));
+    assert!(
+        database_error(&explicit_seq)
+            .1
+            .contains("email_audit: seq is assigned on insert")
+    );
 
     // An app's own transition, added to the table.
     sqlx::query("INSERT INTO audit_transitions VALUES ('order_state_audit', 'pending', 'on_hold')")
         .execute(pool)
         .await
         .unwrap();
-    record(pool, "order_state_audit", "2", "on_hold").await.unwrap();
+    record(pool, "order_state_audit", "2", "on_hold")
+        .await
+        .unwrap();
     assert_transitions!(db, "order", 2, ["pending", "on_hold"]);
 
     let unknown = transitions(pool, "invoice", "1").await.unwrap_err();
-    assert!(unknown.to_string().contains("`invoice` is no audit aggregate"));
+    assert!(
+        unknown
+            .to_string()
+            .contains("`invoice` is no audit aggregate")
+    );
     let shared = pool.clone();
     let differs = async move {
         assert_transitions!(shared, "order", 1, ["pending", "shipped"]);
@@ -119,30 +142,20 @@ async fn transitions_are_sequenced_per_aggregate_and_illegal_ones_refused() {
     );
 }
 
-async fn record_in(
-    conn: &mut sqlx::PgConnection,
-    table: &str,
-    aggregate_id: &str,
-    to_state: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO {table} (aggregate_id, to_state, recorded_at) VALUES ($1, $2, '2026-01-01T00:00:00Z')"
-    )))
-    .bind(aggregate_id)
-    .bind(to_state)
-    .execute(conn)
-    .await
-    .map(drop)
-}
-
 /// The message of the panic `future` raises.
-async fn futures_panic_message(future: impl std::future::Future<Output = ()> + Send + 'static) -> String {
+async fn futures_panic_message(
+    future: impl std::future::Future<Output = ()> + Send + 'static,
+) -> String {
     let panic = tokio::spawn(future).await.expect_err("the assertion fails");
     let payload = panic.into_panic();
     payload
         .downcast_ref::<String>()
         .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|text| (*text).to_owned()))
+        .or_else(|| {
+            payload
+                .downcast_ref::<&str>()
+                .map(|text| (*text).to_owned())
+        })
         .unwrap_or_default()
 }
 
@@ -174,10 +187,11 @@ async fn audit_rows_are_never_updated_deleted_or_truncated() {
                 "{statement}"
             );
         }
-        let kept: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {name}")))
-            .fetch_one(pool)
-            .await
-            .unwrap();
+        let kept: i64 =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {name}")))
+                .fetch_one(pool)
+                .await
+                .unwrap();
         assert_eq!(kept, 1, "{name}");
     }
 }
@@ -186,8 +200,12 @@ async fn audit_rows_are_never_updated_deleted_or_truncated() {
 async fn the_hash_chain_links_each_aggregate_and_shows_tampering() {
     let db = TestDb::start_with(migrations(true), Isolation::Database).await;
     let pool = db.pool();
-    record(pool, "webhook_audit", "evt_1", "received").await.unwrap();
-    record(pool, "webhook_audit", "evt_1", "failed").await.unwrap();
+    record(pool, "webhook_audit", "evt_1", "received")
+        .await
+        .unwrap();
+    record(pool, "webhook_audit", "evt_1", "failed")
+        .await
+        .unwrap();
     // Concurrent retries of one aggregate: the per-aggregate lock gives each its own seq.
     let retries: Vec<_> = (0..8)
         .map(|_| {
@@ -198,12 +216,18 @@ async fn the_hash_chain_links_each_aggregate_and_shows_tampering() {
     for retry in retries {
         retry.await.unwrap().unwrap();
     }
-    record(pool, "webhook_audit", "evt_1", "processed").await.unwrap();
-    record(pool, "webhook_audit", "evt_2", "received").await.unwrap();
-    let seqs: Vec<i64> = sqlx::query_scalar("SELECT seq FROM webhook_audit WHERE aggregate_id = 'evt_1' ORDER BY seq")
-        .fetch_all(pool)
+    record(pool, "webhook_audit", "evt_1", "processed")
         .await
         .unwrap();
+    record(pool, "webhook_audit", "evt_2", "received")
+        .await
+        .unwrap();
+    let seqs: Vec<i64> = sqlx::query_scalar(
+        "SELECT seq FROM webhook_audit WHERE aggregate_id = 'evt_1' ORDER BY seq",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
     assert_eq!(seqs, (1..=11).collect::<Vec<i64>>());
     let unlinked: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM webhook_audit a LEFT JOIN webhook_audit p
@@ -215,10 +239,12 @@ async fn the_hash_chain_links_each_aggregate_and_shows_tampering() {
     .unwrap();
     assert_eq!(unlinked, 0);
     let breaks = || async {
-        sqlx::query_as::<_, (String, i64)>("SELECT * FROM commerce_audit_chain_breaks('webhook_audit')")
-            .fetch_all(pool)
-            .await
-            .unwrap()
+        sqlx::query_as::<_, (String, i64)>(
+            "SELECT * FROM commerce_audit_chain_breaks('webhook_audit')",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap()
     };
     assert_eq!(breaks().await, []);
 
@@ -254,7 +280,10 @@ async fn healthz_pings_the_database_and_names_the_version() {
     let body = response.json_value();
     assert_eq!(body["status"], "unavailable");
     assert!(
-        body["database"].as_str().unwrap_or_default().contains("closed"),
+        body["database"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("closed"),
         "{body}"
     );
 }

@@ -13,8 +13,8 @@ use commerce_diagnostics::RuleMeta;
 pub use layout::{Direction, Discovery, Layout, LayoutProblem, Migration, MigrationFile, discover};
 pub use lint::{LintScope, lint, migrations_dir};
 pub use verify::{
-    DEFAULT_PROBE_SEED, MigrationTiming, NotAppendOnly, NotEnforced, PostgresServer, ProbeReport, ServerError,
-    VerifyError, VerifyOptions, VerifyReport, verify, verify_sqlite,
+    DEFAULT_PROBE_SEED, MigrationTiming, NotAppendOnly, NotEnforced, PostgresServer, ProbeReport,
+    ServerError, VerifyError, VerifyOptions, VerifyReport, verify, verify_sqlite,
 };
 
 /// How much of a SQL text the rules' parser cannot read: 1 when the tokenizer gives up, plus

@@ -343,8 +343,13 @@ pub enum AuditError {
         "`{0}` is no audit aggregate: use email, order, webhook or payment (or the table's name)"
     )]
     UnknownAggregate(String),
-    #[error("cannot read {table}: {message} (is the migration from `cargo commerce audit sql` applied?)")]
-    Query { table: &'static str, message: String },
+    #[error(
+        "cannot read {table}: {message} (is the migration from `cargo commerce audit sql` applied?)"
+    )]
+    Query {
+        table: &'static str,
+        message: String,
+    },
 }
 
 /// What [`assert_transitions!`](crate::assert_transitions) reads from: a [`crate::TestDb`] or a
@@ -370,7 +375,12 @@ impl AuditSource for crate::TestDb {
 /// # Panics
 /// When they differ (both lists shown), or they cannot be read.
 #[track_caller]
-pub fn check_transitions(aggregate: &str, aggregate_id: &str, found: Result<Vec<String>, AuditError>, expected: &[&str]) {
+pub fn check_transitions(
+    aggregate: &str,
+    aggregate_id: &str,
+    found: Result<Vec<String>, AuditError>,
+    expected: &[&str],
+) {
     let found = found.unwrap_or_else(|error| panic!("{error}"));
     assert!(
         found == expected,

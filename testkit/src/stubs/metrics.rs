@@ -22,7 +22,9 @@ pub use commerce_metrics::{CONTENT_TYPE, Metrics, PROMETHEUS_CONTENT_TYPE, healt
 
 /// A sample line that is not `name{labels} value`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("line {line} of the metrics text is not a sample (`name{{label=\"value\"}} number`): {text}")]
+#[error(
+    "line {line} of the metrics text is not a sample (`name{{label=\"value\"}} number`): {text}"
+)]
 pub struct ScrapeError {
     pub line: usize,
     pub text: String,
@@ -149,11 +151,11 @@ mod tests {
                 ("why".to_owned(), "say \"hi\"".to_owned()),
             ])
         );
-        assert_eq!(scrape.value("x_total", &[("route", "/a/{id},b")]), Some(2.0));
-        assert_eq!(scrape.value("up", &[]), Some(1.0));
         assert_eq!(
-            Scrape::parse("ok 1\nbroken{a=1} 2").unwrap_err().line,
-            2
+            scrape.value("x_total", &[("route", "/a/{id},b")]),
+            Some(2.0)
         );
+        assert_eq!(scrape.value("up", &[]), Some(1.0));
+        assert_eq!(Scrape::parse("ok 1\nbroken{a=1} 2").unwrap_err().line, 2);
     }
 }

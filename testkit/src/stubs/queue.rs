@@ -60,9 +60,7 @@ pub enum QueueError {
     UnknownQueue(String),
     #[error("the schema of topic `{topic}` is not a valid JSON Schema: {message}")]
     InvalidSchema { topic: String, message: String },
-    #[error(
-        "message rejected by the schema of topic `{topic}` at `{pointer}`: {message}"
-    )]
+    #[error("message rejected by the schema of topic `{topic}` at `{pointer}`: {message}")]
     SchemaViolation {
         topic: String,
         /// The JSON pointer of the failing field (`/lines/0/quantity`; empty for the root).
@@ -125,9 +123,7 @@ impl Retry {
     /// The upper bound of the delay after delivery `attempt` (1-based) failed.
     pub fn ceiling(&self, attempt: u32) -> Duration {
         let doubling = 2_u32.saturating_pow(attempt.saturating_sub(1));
-        self.base_delay
-            .saturating_mul(doubling)
-            .min(self.max_delay)
+        self.base_delay.saturating_mul(doubling).min(self.max_delay)
     }
 
     /// The delay after delivery `attempt` failed, drawn from `rng` (millisecond steps).
@@ -708,9 +704,9 @@ pub fn routing_key_matches(pattern: &str, key: &str) -> bool {
         match pattern.split_first() {
             None => key.is_empty(),
             Some((&"#", rest)) => (0..=key.len()).any(|skip| matches(rest, &key[skip..])),
-            Some((&word, rest)) => key
-                .split_first()
-                .is_some_and(|(first, tail)| (word == "*" || word == *first) && matches(rest, tail)),
+            Some((&word, rest)) => key.split_first().is_some_and(|(first, tail)| {
+                (word == "*" || word == *first) && matches(rest, tail)
+            }),
         }
     }
     let pattern: Vec<&str> = pattern.split('.').collect();
@@ -799,9 +795,9 @@ mod tests {
             .unwrap_err();
         assert_eq!(error.pointer(), Some("/lines/1/quantity"));
         assert!(
-            error
-                .to_string()
-                .starts_with("message rejected by the schema of topic `orders` at `/lines/1/quantity`:"),
+            error.to_string().starts_with(
+                "message rejected by the schema of topic `orders` at `/lines/1/quantity`:"
+            ),
             "{error}"
         );
         broker.assert_published("orders", 0);
@@ -844,7 +840,12 @@ mod tests {
                 })
                 .unwrap();
             broker
-                .publish("orders", "order.created", json!({"id": 1}), Publish::default())
+                .publish(
+                    "orders",
+                    "order.created",
+                    json!({"id": 1}),
+                    Publish::default(),
+                )
                 .unwrap();
             assert_eq!(broker.pump(), 1);
             assert_eq!(broker.pump(), 0, "the retry waits for the clock");
@@ -869,12 +870,18 @@ mod tests {
             broker.assert_retried(2);
             broker.assert_dead_lettered("fulfilment", 1);
             let letter = &broker.dead_lettered("fulfilment")[0];
-            assert_eq!((letter.attempts, letter.last_reason.as_str()), (3, "warehouse down"));
+            assert_eq!(
+                (letter.attempts, letter.last_reason.as_str()),
+                (3, "warehouse down")
+            );
             let attempts: Vec<u32> = broker.deliveries().iter().map(|d| d.attempt).collect();
             assert_eq!(attempts, [1, 2, 3]);
 
             let scrape = Scrape::parse(&metrics.encode()).unwrap();
-            assert_eq!(scrape.value("queue_publish_total", &[("topic", "orders")]), Some(1.0));
+            assert_eq!(
+                scrape.value("queue_publish_total", &[("topic", "orders")]),
+                Some(1.0)
+            );
             assert_eq!(scrape.value("retry_total", &[]), Some(2.0));
             assert_eq!(scrape.value("dlq_total", &[]), Some(1.0));
         });
@@ -888,7 +895,9 @@ mod tests {
             broker.declare_topic("t", TopicOptions::default()).unwrap();
             broker.declare_queue("q", Retry::default());
             broker.bind("q", "t", "#").unwrap();
-            broker.publish("t", "k", json!(1), Publish::default()).unwrap();
+            broker
+                .publish("t", "k", json!(1), Publish::default())
+                .unwrap();
             let delivery = broker.fetch("q").unwrap();
             broker.nack(&delivery, "no").unwrap();
             broker.retried()[0].delay
@@ -912,7 +921,12 @@ mod tests {
             assert_eq!(first, Published::Accepted { id: 1, queues: 1 });
             clock.advance(Duration::from_secs(299)).await;
             assert_eq!(
-                broker.publish("orders", "order.created", json!({"id": 1, "again": true}), keyed()),
+                broker.publish(
+                    "orders",
+                    "order.created",
+                    json!({"id": 1, "again": true}),
+                    keyed()
+                ),
                 Ok(Published::Duplicate { original: 1 })
             );
             broker.assert_deduplicated(1);
@@ -942,15 +956,29 @@ mod tests {
                 .publish("orders", "order.created.eu", json!({"id": 1}), delayed)
                 .unwrap();
             broker
-                .publish("orders", "payment.created", json!({"id": 2}), Publish::default())
+                .publish(
+                    "orders",
+                    "payment.created",
+                    json!({"id": 2}),
+                    Publish::default(),
+                )
                 .unwrap();
-            assert!(broker.fetch("fulfilment").is_none(), "delayed; the other is unrouted there");
+            assert!(
+                broker.fetch("fulfilment").is_none(),
+                "delayed; the other is unrouted there"
+            );
             clock.advance(Duration::from_secs(30)).await;
             let delivery = broker.fetch("fulfilment").unwrap();
             assert_eq!(delivery.message.payload, json!({"id": 1}));
             broker.ack(&delivery).unwrap();
-            assert_eq!(broker.ack(&delivery), Err(QueueError::NotInFlight(delivery.tag)));
-            assert_eq!(broker.fetch("eu").unwrap().message.routing_key, "order.created.eu");
+            assert_eq!(
+                broker.ack(&delivery),
+                Err(QueueError::NotInFlight(delivery.tag))
+            );
+            assert_eq!(
+                broker.fetch("eu").unwrap().message.routing_key,
+                "order.created.eu"
+            );
             assert!(broker.fetch("fulfilment").is_none());
         });
     }
@@ -959,10 +987,17 @@ mod tests {
     fn a_tests_broker_suffixes_its_names_per_worker() {
         let case = TestCase::named("queue::names");
         let broker = Broker::for_test(&case, TestClock::new().shared());
-        broker.declare_topic("orders", TopicOptions::default()).unwrap();
+        broker
+            .declare_topic("orders", TopicOptions::default())
+            .unwrap();
         let name = broker.name("orders");
-        assert!(name.starts_with(&format!("orders_w{}_", case.worker())), "{name}");
-        broker.publish("orders", "k", json!(1), Publish::default()).unwrap();
+        assert!(
+            name.starts_with(&format!("orders_w{}_", case.worker())),
+            "{name}"
+        );
+        broker
+            .publish("orders", "k", json!(1), Publish::default())
+            .unwrap();
         assert_eq!(broker.published("orders")[0].topic, name);
     }
 

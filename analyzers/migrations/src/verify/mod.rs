@@ -551,12 +551,15 @@ impl<'a> RoundTrip<'a, Postgres<'a>> {
         self.probes = probe::probe_constraints(&mut self.db.client, self.options.probe_seed)
             .map_err(VerifyError::database("probe the constraints"))?;
         for finding in &self.probes.not_enforced {
-            if let Some(migration) = self.checked_adder(&finding.name, &unqualified(&finding.table)) {
+            if let Some(migration) = self.checked_adder(&finding.name, &unqualified(&finding.table))
+            {
                 self.reporter.not_enforced(migration, finding);
             }
         }
         for finding in &self.probes.not_append_only {
-            if let Some(migration) = self.checked_adder(&finding.table, &unqualified(&finding.table)) {
+            if let Some(migration) =
+                self.checked_adder(&finding.table, &unqualified(&finding.table))
+            {
                 self.reporter.not_append_only(migration, finding);
             }
         }

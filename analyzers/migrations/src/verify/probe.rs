@@ -635,10 +635,7 @@ impl ProbeRun<'_> {
             self.report.inconclusive += 2;
             return Ok(());
         }
-        let one_row = format!(
-            "WHERE ctid = (SELECT ctid FROM {} LIMIT 1)",
-            table.quoted
-        );
+        let one_row = format!("WHERE ctid = (SELECT ctid FROM {} LIMIT 1)", table.quoted);
         let column = settable.map_or("", |column| column.quoted.as_str());
         for (operation, statement) in [
             (

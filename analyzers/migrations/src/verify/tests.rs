@@ -848,7 +848,9 @@ fn append_only_probes_find_audit_tables_whose_rows_can_change() {
             (
                 diagnostic.rule.as_str(),
                 diagnostic.data["object"].as_str().unwrap_or(""),
-                diagnostic.data["statement"].as_str().map_or("", |s| &s[..6]),
+                diagnostic.data["statement"]
+                    .as_str()
+                    .map_or("", |s| &s[..6]),
                 crate::rules::display_path(&diagnostic.path),
             )
         })
@@ -856,11 +858,36 @@ fn append_only_probes_find_audit_tables_whose_rows_can_change() {
     assert_eq!(
         found,
         [
-            ("migrations/audit-not-append-only", "public.ledger", "DELETE", "migrations/1_audit.sql".to_owned()),
-            ("migrations/audit-not-append-only", "public.payment_audit", "DELETE", "migrations/1_audit.sql".to_owned()),
-            ("migrations/audit-not-append-only", "public.payment_audit", "UPDATE", "migrations/1_audit.sql".to_owned()),
-            ("migrations/audit-not-append-only", "public.email_audit", "DELETE", "migrations/2_bulk_fix.sql".to_owned()),
-            ("migrations/audit-not-append-only", "public.email_audit", "UPDATE", "migrations/2_bulk_fix.sql".to_owned()),
+            (
+                "migrations/audit-not-append-only",
+                "public.ledger",
+                "DELETE",
+                "migrations/1_audit.sql".to_owned()
+            ),
+            (
+                "migrations/audit-not-append-only",
+                "public.payment_audit",
+                "DELETE",
+                "migrations/1_audit.sql".to_owned()
+            ),
+            (
+                "migrations/audit-not-append-only",
+                "public.payment_audit",
+                "UPDATE",
+                "migrations/1_audit.sql".to_owned()
+            ),
+            (
+                "migrations/audit-not-append-only",
+                "public.email_audit",
+                "DELETE",
+                "migrations/2_bulk_fix.sql".to_owned()
+            ),
+            (
+                "migrations/audit-not-append-only",
+                "public.email_audit",
+                "UPDATE",
+                "migrations/2_bulk_fix.sql".to_owned()
+            ),
         ],
         "{:#?}",
         report.diagnostics
