@@ -7,7 +7,6 @@ use commerce_testkit::assert_transitions;
 use commerce_testkit::stubs::audit::{AuditOptions, AuditTable, sql, transitions};
 use commerce_testkit::stubs::metrics::health_routes;
 use commerce_testkit::{Isolation, TestApp, TestDb};
-use sqlx::PgPool;
 
 /// A migrations directory holding the audit SQL (the template is keyed by its content).
 fn migrations(hash_chain: bool) -> PathBuf {
