@@ -19,7 +19,7 @@
 //! let all = sql(&AuditOptions::default());
 //! assert!(all.contains("CREATE TABLE order_state_audit ("));
 //! assert!(all.contains("BEFORE UPDATE OR DELETE OR TRUNCATE ON payment_audit"));
-//! assert!(!all.contains("row_hash"));
+//! assert!(!all.contains("row_hash bytea"));
 //!
 //! let orders = sql(&AuditOptions { hash_chain: true, tables: vec![AuditTable::OrderState] });
 //! assert!(orders.contains("row_hash bytea NOT NULL"));
