@@ -11,7 +11,7 @@
 //!   idempotency, stock, 429s.
 //! - [`case`]: the test's name, worker, temp dir, and the replay line on failure.
 //! - [`telemetry`]: events for `cargo commerce test`'s report.
-//! - `stubs` (feature `stubs`): stateful Stripe, PayPal and webhook doubles.
+//! - `stubs` (feature `stubs`): stateful Stripe, PayPal, webhook and mail doubles.
 //!
 //! The kit depends on no tool crate except the ephemeral cluster (`commerce_pg`).
 
