@@ -95,6 +95,29 @@ impl Default for MailConfig {
     }
 }
 
+/// `raw` without its `name` header lines (folded continuations included).
+fn drop_header(raw: &[u8], name: &str) -> Vec<u8> {
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(raw.len(), |at| at + 2);
+    let mut out = Vec::with_capacity(raw.len());
+    let mut dropping = false;
+    for line in raw[..end].split_inclusive(|&b| b == b'\n') {
+        let continuation = line.first().is_some_and(|b| *b == b' ' || *b == b'\t');
+        if !continuation {
+            dropping = line.len() > name.len()
+                && line[..name.len()].eq_ignore_ascii_case(name.as_bytes())
+                && line[name.len()] == b':';
+        }
+        if !dropping {
+            out.extend_from_slice(line);
+        }
+    }
+    out.extend_from_slice(&raw[end..]);
+    out
+}
+
 /// The stub: cheap to clone, all clones share one mailbox.
 #[derive(Debug, Clone)]
 pub struct MailStub {
@@ -236,9 +259,38 @@ impl MailStub {
         )
     }
 
-    /// Stores a message; returns its ID.
+    /// Stores a message; returns its ID. As Mailpit's SMTP server does, a message gets
+    /// `Return-Path: <envelope sender>` and, when it has none, a `Message-ID`.
     fn capture(&self, raw: Bytes, from: String, to: Vec<String>, source: Source) -> String {
         let id = self.new_id();
+        let raw = if matches!(source, Source::Ses { .. }) {
+            raw
+        } else {
+            let mut head = Vec::new();
+            let probe = Message::parse(
+                String::new(),
+                raw.clone(),
+                String::new(),
+                Vec::new(),
+                std::time::UNIX_EPOCH,
+                Source::InProcess,
+            );
+            if probe.return_path != from {
+                head.extend_from_slice(format!("Return-Path: <{from}>\r\n").as_bytes());
+            }
+            if probe.message_id.is_empty() {
+                head.extend_from_slice(
+                    format!("Message-ID: <{id}@{}>\r\n", self.inner.config.hostname).as_bytes(),
+                );
+            }
+            let body = if probe.return_path != from && !probe.return_path.is_empty() {
+                drop_header(&raw, "return-path")
+            } else {
+                raw.to_vec()
+            };
+            head.extend_from_slice(&body);
+            head.into()
+        };
         let message = Message::parse(id.clone(), raw, from, to, self.inner.clock.now(), source);
         self.lock().messages.push(message);
         id

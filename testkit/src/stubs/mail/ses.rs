@@ -661,20 +661,11 @@ async fn send_email(State(stub): State<MailStub>, body: axum::body::Bytes) -> Re
             );
         }
         _ => {
-            return bad_request("Give exactly one of Content.Simple, Content.Raw, Content.Template");
+            return bad_request(
+                "Give exactly one of Content.Simple, Content.Raw, Content.Template",
+            );
         }
     };
-    if raw.len() > stub.config().max_message_size {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "MessageRejected",
-            format!(
-                "Message length is more than {} bytes long: '{}'.",
-                stub.config().max_message_size,
-                raw.len()
-            ),
-        );
-    }
     let recipients: Vec<String> = destination
         .to_addresses
         .iter()
@@ -692,6 +683,17 @@ async fn send_email(State(stub): State<MailStub>, body: axum::body::Bytes) -> Re
         if let Err(why) = check_address(address) {
             return bad_request(why);
         }
+    }
+    if raw.len() > stub.config().max_message_size {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "MessageRejected",
+            format!(
+                "Message length is more than {} bytes long: '{}'.",
+                stub.config().max_message_size,
+                raw.len()
+            ),
+        );
     }
     let parsed = super::Message::parse(
         String::new(),

@@ -151,7 +151,12 @@ impl Message {
                 });
             }
         }
-        message.return_path = parsed.return_address().unwrap_or_default().to_owned();
+        message.return_path = parsed
+            .return_path()
+            .as_text()
+            .unwrap_or_default()
+            .trim_matches(['<', '>'])
+            .to_owned();
         message.subject = parsed.subject().unwrap_or_default().to_owned();
         message.date = parsed.date().map(mail_parser::DateTime::to_timestamp);
         message.text = parsed
