@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use super::MailStub;
 use super::search::Search;
-use super::store::{Attachment, Message};
+use super::store::{Address, Attachment, Message};
 use crate::clock::rfc3339;
 
 pub(super) fn router(stub: MailStub) -> Router {
@@ -48,18 +48,15 @@ fn ok() -> Response {
     text(StatusCode::OK, "ok")
 }
 
-/// `start` and `limit` (default 0 and 50, as Mailpit).
-fn page(query: &HashMap<String, String>) -> Result<(usize, usize), Response> {
-    let number = |name: &str, default: usize| match query.get(name) {
-        None => Ok(default),
-        Some(value) => value.parse::<usize>().map_err(|_| {
-            text(
-                StatusCode::BAD_REQUEST,
-                format!("invalid {name} parameter `{value}`: a non-negative integer"),
-            )
-        }),
+/// `start` and `limit`: 0 and 50 unless given as numbers (Mailpit ignores anything else).
+fn page(query: &HashMap<String, String>) -> (usize, usize) {
+    let number = |name: &str, default: usize| {
+        query
+            .get(name)
+            .and_then(|value| value.parse::<usize>().ok())
+            .unwrap_or(default)
     };
-    Ok((number("start", 0)?, number("limit", 50)?))
+    (number("start", 0), number("limit", 50))
 }
 
 /// RFC 3339 with the fraction Go's `RFC3339Nano` prints (trailing zeros dropped).
@@ -79,12 +76,20 @@ fn rfc3339_nano(at: SystemTime) -> String {
     )
 }
 
+/// The sender; with no parsable `From`, an empty address named by the raw header (Mailpit's).
+fn from(message: &Message) -> Address {
+    message.from.clone().unwrap_or_else(|| Address {
+        name: message.header("From").unwrap_or_default().to_owned(),
+        address: String::new(),
+    })
+}
+
 fn summary(message: &Message) -> Value {
     json!({
         "ID": message.id,
         "MessageID": message.message_id,
         "Read": message.read,
-        "From": message.from,
+        "From": from(message),
         "To": message.to,
         "Cc": message.cc,
         "Bcc": message.bcc,
@@ -124,10 +129,7 @@ async fn list(
     State(stub): State<MailStub>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let (start, limit) = match page(&query) {
-        Ok(page) => page,
-        Err(error) => return error,
-    };
+    let (start, limit) = page(&query);
     let all = stub.messages();
     let matching: Vec<&Message> = all.iter().collect();
     Json(summaries(&all, &matching, start, limit)).into_response()
@@ -144,10 +146,7 @@ async fn search(
     else {
         return text(StatusCode::BAD_REQUEST, "Error: no search query");
     };
-    let (start, limit) = match page(&query) {
-        Ok(page) => page,
-        Err(error) => return error,
-    };
+    let (start, limit) = page(&query);
     let search = Search::parse(search);
     let all = stub.messages();
     let matching: Vec<&Message> = all.iter().filter(|m| search.matches(m)).collect();
@@ -277,7 +276,7 @@ async fn message(State(stub): State<MailStub>, Path(id): Path<String>) -> Respon
         json!({
             "ID": message.id,
             "MessageID": message.message_id,
-            "From": message.from,
+            "From": from(message),
             "To": message.to,
             "Cc": message.cc,
             "Bcc": message.bcc,
