@@ -51,3 +51,11 @@ if ! cmp -s scripts/sdk-requirements.txt "$sdk_venv/installed-requirements.txt";
   "$sdk_venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/sdk-requirements.txt
   cp scripts/sdk-requirements.txt "$sdk_venv/installed-requirements.txt"
 fi
+# npm client SDKs for the stub tests (Mailpit's API client, ...): pinned by the lockfile.
+sdk_node="target/commerce/sdk-node"
+if ! cmp -s scripts/sdk/package-lock.json "$sdk_node/package-lock.json"; then
+  echo "==> installing the npm client SDKs of scripts/sdk/package.json into $sdk_node"
+  mkdir -p "$sdk_node"
+  cp scripts/sdk/package.json scripts/sdk/package-lock.json "$sdk_node/"
+  npm ci --prefix "$sdk_node" --no-audit --no-fund --loglevel=error
+fi

@@ -145,3 +145,79 @@ fn a_taken_address_is_a_setup_error() {
         "{stderr}"
     );
 }
+
+/// The npm SDK directory; a missing install fails with the install hint.
+fn sdk_node() -> PathBuf {
+    let dir = workspace_root().join("target/commerce/sdk-node");
+    assert!(
+        dir.join("node_modules/mailpit-api").exists(),
+        "{} has no mailpit-api: run bash scripts/install-deps.sh (it installs the npm client SDKs \
+         of scripts/sdk/package.json)",
+        dir.display()
+    );
+    dir
+}
+
+/// Sends `data` over SMTP by hand (the protocol is what is under test elsewhere).
+fn smtp_send(addr: &str, to: &str, data: &str) {
+    use std::io::{BufRead as _, Write as _};
+    let stream = std::net::TcpStream::connect(addr).expect("the SMTP server accepts");
+    let mut reader = BufReader::new(stream.try_clone().expect("a second handle"));
+    let mut writer = stream;
+    let mut expect = |code: &str| {
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).expect("a reply");
+            assert!(line.starts_with(code), "expected {code}, got {line}");
+            if line.as_bytes().get(3) != Some(&b'-') {
+                break;
+            }
+        }
+    };
+    expect("220");
+    for (command, code) in [
+        ("EHLO test".to_owned(), "250"),
+        ("MAIL FROM:<shop@example.com>".to_owned(), "250"),
+        (format!("RCPT TO:<{to}>"), "250"),
+        ("DATA".to_owned(), "354"),
+        (format!("{data}\r\n."), "250"),
+        ("QUIT".to_owned(), "221"),
+    ] {
+        writer
+            .write_all(format!("{command}\r\n").as_bytes())
+            .expect("the server reads");
+        expect(code);
+    }
+}
+
+#[test]
+fn the_mailpit_api_npm_client_reads_the_mailbox() {
+    let sdk = sdk_node();
+    let stub = Stub::start(&[]);
+    smtp_send(
+        &stub.smtp,
+        "ana@example.com",
+        "From: Shop <shop@example.com>\r\nTo: ana@example.com\r\nSubject: Welcome\r\n\
+         X-Message-Key: welcome-ana\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=m\r\n\r\n--m\r\n\
+         Content-Type: multipart/alternative; boundary=a\r\n\r\n--a\r\n\
+         Content-Type: text/plain\r\n\r\nHello Ana\r\n--a\r\nContent-Type: text/html\r\n\r\n\
+         <p>Hello <b>Ana</b></p>\r\n--a--\r\n--m\r\nContent-Type: application/pdf\r\n\
+         Content-Disposition: attachment; filename=invoice.pdf\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQ=\r\n--m--",
+    );
+    smtp_send(
+        &stub.smtp,
+        "bob@example.com",
+        "From: shop@example.com\r\nTo: bob@example.com\r\nSubject: Receipt\r\n\r\nPaid.",
+    );
+    let output = Command::new("node")
+        .arg(script("mail_mailpit_api.mjs"))
+        .arg(&sdk)
+        .arg(format!("http://{}", stub.http))
+        .output()
+        .expect("node runs (install Node.js 18 or later)");
+    let (status, stderr) = stub.stop();
+    check(&output);
+    assert!(status.success(), "{status} {stderr}");
+}

@@ -271,7 +271,10 @@ async fn the_mailpit_api_lists_shows_searches_and_deletes() {
         .send()
         .await
         .json_value();
-    assert_eq!(ignored["count"], 2, "Mailpit ignores paging that is not a number");
+    assert_eq!(
+        ignored["count"], 2,
+        "Mailpit ignores paging that is not a number"
+    );
 
     let message = api
         .get(&format!("/api/v1/message/{first}"))
