@@ -562,7 +562,7 @@ fn redact_word(word: &str) -> String {
             };
             let bare = body.trim_end_matches(['.', ',', ';', ':']);
             let trail = &body[bare.len()..];
-            let redacted = if is_uuid(bare) {
+            let redacted = if crate::http::is_uuid(bare) {
                 "[uuid]".to_owned()
             } else if bare.len() >= 20
                 && bare
@@ -578,15 +578,6 @@ fn redact_word(word: &str) -> String {
         })
         .collect();
     pieces.concat()
-}
-
-fn is_uuid(text: &str) -> bool {
-    let groups: Vec<&str> = text.split('-').collect();
-    groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(group, len)| group.len() == len && group.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 fn percent_decode(text: &str) -> String {

@@ -111,6 +111,19 @@ fn in_addresses(addresses: &[Address], needle: &str) -> bool {
     })
 }
 
+/// Whether any address of the message (from, to, cc, bcc, reply-to) holds `needle`.
+fn addressed(message: &Message, needle: &str) -> bool {
+    [
+        message.from.as_slice(),
+        &message.to,
+        &message.cc,
+        &message.bcc,
+        &message.reply_to,
+    ]
+    .iter()
+    .any(|addresses| in_addresses(addresses, needle))
+}
+
 impl Term {
     fn matches(&self, message: &Message) -> bool {
         let needle = self.value.as_str();
@@ -121,15 +134,7 @@ impl Term {
             Field::Cc => in_addresses(&message.cc, needle),
             Field::Bcc => in_addresses(&message.bcc, needle),
             Field::ReplyTo => in_addresses(&message.reply_to, needle),
-            Field::Addressed => [
-                &message.to,
-                &message.cc,
-                &message.bcc,
-                &message.reply_to,
-                from,
-            ]
-            .iter()
-            .any(|addresses| in_addresses(addresses, needle)),
+            Field::Addressed => addressed(message, needle),
             Field::Subject => message.subject.to_lowercase().contains(needle),
             Field::MessageId => message.message_id.to_lowercase().contains(needle),
             Field::Read => message.read,
@@ -139,15 +144,7 @@ impl Term {
                 message.subject.to_lowercase().contains(needle)
                     || message.message_id.to_lowercase().contains(needle)
                     || message.text.to_lowercase().contains(needle)
-                    || [
-                        &message.to,
-                        &message.cc,
-                        &message.bcc,
-                        &message.reply_to,
-                        from,
-                    ]
-                    .iter()
-                    .any(|addresses| in_addresses(addresses, needle))
+                    || addressed(message, needle)
             }
         }
     }

@@ -911,7 +911,7 @@ async fn signing_cert(State(stub): State<MailStub>, _headers: HeaderMap) -> Resp
 }
 
 /// SNS's canonical string of a `Notification` (what `Signature` signs).
-pub(super) fn canonical_string(sns: &Value) -> String {
+fn canonical_string(sns: &Value) -> String {
     let field = |name: &str| sns[name].as_str().unwrap_or_default().to_owned();
     let mut text = format!(
         "Message\n{}\nMessageId\n{}\n",
