@@ -195,8 +195,8 @@ impl Mailbox {
         self
     }
 
-    /// Asserts no message reached `address` during its quiet hours (its local time is UTC +
-    /// `utc_offset`).
+    /// Asserts no message reached `address` during its quiet hours (its local time is UTC
+    /// plus `utc_offset_minutes`, east positive).
     ///
     /// # Panics
     /// Naming each message and its local time.
@@ -204,16 +204,15 @@ impl Mailbox {
     pub fn assert_quiet_hours(
         &self,
         address: &str,
-        utc_offset: Duration,
-        ahead: bool,
+        utc_offset_minutes: i32,
         quiet: QuietHours,
     ) -> &Self {
         let offences: Vec<String> = self
             .to(address)
             .into_iter()
-            .filter(|message| quiet.is_quiet(message.received, utc_offset, ahead))
+            .filter(|message| quiet.is_quiet(message.received, utc_offset_minutes))
             .map(|message| {
-                let local = local_seconds(message.received, utc_offset, ahead).rem_euclid(86_400);
+                let local = local_seconds(message.received, utc_offset_minutes).rem_euclid(86_400);
                 format!(
                     "{:?} at {:02}:{:02} local",
                     message.subject,
@@ -230,13 +229,12 @@ impl Mailbox {
     }
 }
 
-fn local_seconds(at: SystemTime, utc_offset: Duration, ahead: bool) -> i64 {
-    let offset = utc_offset.as_secs() as i64;
-    unix_seconds(at) + if ahead { offset } else { -offset }
+fn local_seconds(at: SystemTime, utc_offset_minutes: i32) -> i64 {
+    unix_seconds(at) + i64::from(utc_offset_minutes) * 60
 }
 
 /// A recipient's night: no mail from `start_hour` to `end_hour` local time (wrapping past
-/// midnight when `start_hour > end_hour`). The local time is UTC plus or minus a fixed offset
+/// midnight when `start_hour > end_hour`). The local time is UTC plus an offset in minutes
 /// (the app resolves the recipient's zone, and its daylight saving, into the offset).
 ///
 /// ```
@@ -246,11 +244,10 @@ fn local_seconds(at: SystemTime, utc_offset: Duration, ahead: bool) -> i64 {
 ///
 /// let night = QuietHours { start_hour: 22, end_hour: 8 };
 /// let midnight_utc = UNIX_EPOCH + TEST_EPOCH;
-/// let new_york = Duration::from_secs(5 * 3600); // UTC-5: 19:00 there
-/// assert!(!night.is_quiet(midnight_utc, new_york, false));
-/// assert!(night.is_quiet(midnight_utc, Duration::ZERO, true));
+/// assert!(!night.is_quiet(midnight_utc, -5 * 60)); // 19:00 in New York
+/// assert!(night.is_quiet(midnight_utc, 0)); // midnight in London
 /// // Held until 08:00 UTC.
-/// assert_eq!(night.next_allowed(midnight_utc, Duration::ZERO, true),
+/// assert_eq!(night.next_allowed(midnight_utc, 0),
 ///            midnight_utc + Duration::from_secs(8 * 3600));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -260,10 +257,10 @@ pub struct QuietHours {
 }
 
 impl QuietHours {
-    /// Whether `at` falls in the quiet hours of a recipient at UTC ± `utc_offset`
-    /// (`ahead`: east of UTC).
-    pub fn is_quiet(&self, at: SystemTime, utc_offset: Duration, ahead: bool) -> bool {
-        let hour = (local_seconds(at, utc_offset, ahead).rem_euclid(86_400) / 3600) as u8;
+    /// Whether `at` falls in the quiet hours of a recipient at UTC plus `utc_offset_minutes`
+    /// (east positive: 60 for Paris in winter, -300 for New York).
+    pub fn is_quiet(&self, at: SystemTime, utc_offset_minutes: i32) -> bool {
+        let hour = (local_seconds(at, utc_offset_minutes).rem_euclid(86_400) / 3600) as u8;
         if self.start_hour <= self.end_hour {
             (self.start_hour..self.end_hour).contains(&hour)
         } else {
@@ -272,11 +269,11 @@ impl QuietHours {
     }
 
     /// `at` when it is not quiet, else the next `end_hour:00` local time.
-    pub fn next_allowed(&self, at: SystemTime, utc_offset: Duration, ahead: bool) -> SystemTime {
-        if !self.is_quiet(at, utc_offset, ahead) {
+    pub fn next_allowed(&self, at: SystemTime, utc_offset_minutes: i32) -> SystemTime {
+        if !self.is_quiet(at, utc_offset_minutes) {
             return at;
         }
-        let local = local_seconds(at, utc_offset, ahead);
+        let local = local_seconds(at, utc_offset_minutes);
         let today = local - local.rem_euclid(86_400);
         let mut morning = today + i64::from(self.end_hour) * 3600;
         if morning <= local {
@@ -630,13 +627,13 @@ mod tests {
             end_hour: 7,
         };
         let at = UNIX_EPOCH + TEST_EPOCH + Duration::from_secs(23 * 3600); // 23:00 UTC
-        assert!(night.is_quiet(at, Duration::ZERO, true));
+        assert!(night.is_quiet(at, 0));
         // 23:00 UTC is 18:00 in UTC-5.
-        assert!(!night.is_quiet(at, Duration::from_secs(5 * 3600), false));
+        assert!(!night.is_quiet(at, -5 * 60));
         // 23:00 UTC is 08:00 in UTC+9.
-        assert!(!night.is_quiet(at, Duration::from_secs(9 * 3600), true));
+        assert!(!night.is_quiet(at, 9 * 60));
         assert_eq!(
-            night.next_allowed(at, Duration::ZERO, true),
+            night.next_allowed(at, 0),
             at + Duration::from_secs(8 * 3600)
         );
         let day = QuietHours {
@@ -645,8 +642,7 @@ mod tests {
         };
         assert!(day.is_quiet(
             UNIX_EPOCH + TEST_EPOCH + Duration::from_secs(12 * 3600 + 59),
-            Duration::ZERO,
-            true
+            0
         ));
     }
 
