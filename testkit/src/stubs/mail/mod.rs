@@ -266,24 +266,26 @@ impl MailStub {
         let raw = if matches!(source, Source::Ses { .. }) {
             raw
         } else {
+            let headers = mail_parser::MessageParser::default().parse_headers(&raw[..]);
+            let return_path = headers
+                .as_ref()
+                .and_then(|headers| headers.return_path().as_text())
+                .unwrap_or_default()
+                .trim_matches(['<', '>'])
+                .to_owned();
+            let has_id = headers
+                .as_ref()
+                .is_some_and(|headers| headers.message_id().is_some());
             let mut head = Vec::new();
-            let probe = Message::parse(
-                String::new(),
-                raw.clone(),
-                String::new(),
-                Vec::new(),
-                std::time::UNIX_EPOCH,
-                Source::InProcess,
-            );
-            if probe.return_path != from {
+            if return_path != from {
                 head.extend_from_slice(format!("Return-Path: <{from}>\r\n").as_bytes());
             }
-            if probe.message_id.is_empty() {
+            if !has_id {
                 head.extend_from_slice(
                     format!("Message-ID: <{id}@{}>\r\n", self.inner.config.hostname).as_bytes(),
                 );
             }
-            let body = if probe.return_path != from && !probe.return_path.is_empty() {
+            let body = if return_path != from && !return_path.is_empty() {
                 drop_header(&raw, "return-path")
             } else {
                 raw.to_vec()
@@ -351,5 +353,34 @@ impl MailStub {
     /// Adds `address` to the account-level suppression list (SES's `PutSuppressedDestination`).
     pub fn suppress(&self, address: &str, reason: &str) {
         self.inner.ses.suppress(address, reason);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::TestClock;
+
+    #[test]
+    fn the_envelope_sender_becomes_the_return_path_and_a_message_id_is_added() {
+        let stub = MailStub::new(TestClock::new().shared(), MailConfig::default());
+        stub.submit(
+            "bounces@shop.test",
+            &["ana@example.com"],
+            "Return-Path: <forged@else.test>\r\nX-Folded: a\r\n b\r\nSubject: s\r\n\r\nbody\r\n",
+        );
+        let message = &stub.messages()[0];
+        assert_eq!(message.return_path, "bounces@shop.test");
+        let return_paths = message
+            .headers
+            .iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("return-path"))
+            .count();
+        assert_eq!(return_paths, 1);
+        assert_eq!(message.header("x-folded"), Some("a b"));
+        assert_eq!(message.message_id, format!("{}@mail.stub.test", message.id));
+        let kept = "Return-Path: <bounces@shop.test>\r\nMessage-ID: <m@x>\r\n\r\nbody\r\n";
+        stub.submit("bounces@shop.test", &["ana@example.com"], kept);
+        assert_eq!(&stub.messages()[1].raw[..], kept.as_bytes());
     }
 }
