@@ -654,3 +654,39 @@ async fn ses_errors_have_its_shape() {
     sent.assert_status(200);
     assert_eq!(stub.mailbox().only_to("raw@example.com").subject, "raw");
 }
+
+#[tokio::test]
+async fn a_refusing_webhook_url_is_retried_then_recorded_as_failed() {
+    // Bind then drop: the port refuses.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let clock = TestClock::new();
+    let stub = MailStub::new(
+        clock.shared(),
+        MailConfig {
+            webhook_url: Some(format!("http://{addr}/sns")),
+            ..MailConfig::default()
+        },
+    );
+    let ses = TestApp::new(stub.router());
+    ses.post("/v2/email/outbound-emails")
+        .json(&send_simple(&["bounce@simulator.amazonses.com"]))
+        .send()
+        .await
+        .assert_status(200);
+    let delivery = stub.notifications()[0].delivery.clone().expect("queued");
+    for _ in 0..4 {
+        stub.webhooks().run_due().await;
+        clock.advance(Duration::from_secs(3600)).await;
+    }
+    use commerce_testkit::stubs::webhook::DeliveryState;
+    assert_eq!(
+        stub.webhooks().state(&delivery),
+        Some(DeliveryState::Failed)
+    );
+    assert_eq!(stub.webhooks().attempts_of(&delivery).len(), 4);
+    // The stub still serves.
+    ses.get("/api/v1/messages").send().await.assert_status(200);
+}
