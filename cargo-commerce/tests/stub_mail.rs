@@ -94,7 +94,7 @@ fn check(output: &Output) {
 #[test]
 fn smtplib_sends_and_the_mailpit_api_shows_it() {
     let python = sdk_python();
-    let stub = Stub::start(&["--max-message-size", "20000"]);
+    let stub = Stub::start(&["--max-message-size", "20000", "--smtp-auth-accept-any"]);
     let output = Command::new(python)
         .arg(script("mail_smtplib.py"))
         .args([&stub.smtp, &format!("http://{}", stub.http), "20000"])

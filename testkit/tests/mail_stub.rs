@@ -164,6 +164,48 @@ async fn an_esmtp_session_captures_a_message_and_survives_garbage() {
 }
 
 #[tokio::test]
+async fn auth_is_offered_only_when_asked_and_then_accepts_anyone() {
+    let (_stub, running, _clock) = started(MailConfig::default()).await;
+    let mut smtp = Smtp::connect(&running).await;
+    assert!(!smtp.send("EHLO c").await.contains("AUTH"));
+    assert!(smtp.send("AUTH PLAIN AGEAYg==").await.starts_with("502 "));
+
+    let (stub, running, _clock) = started(MailConfig {
+        accept_any_auth: true,
+        ..MailConfig::default()
+    })
+    .await;
+    let mut smtp = Smtp::connect(&running).await;
+    assert!(smtp.send("AUTH PLAIN AGEAYg==").await.starts_with("503 "));
+    assert!(smtp.send("EHLO c").await.contains("250-AUTH PLAIN LOGIN"));
+    assert!(smtp.send("AUTH CRAM-MD5").await.starts_with("504 "));
+    assert!(smtp.send("AUTH PLAIN").await.starts_with("334"));
+    assert!(smtp.send("*").await.starts_with("501 5.7.0"));
+    assert!(smtp.send("AUTH PLAIN !!!").await.starts_with("501 5.5.2"));
+    assert!(
+        smtp.send("AUTH LOGIN")
+            .await
+            .starts_with("334 VXNlcm5hbWU6")
+    );
+    assert!(smtp.send("c2hvcA==").await.starts_with("334 UGFzc3dvcmQ6"));
+    assert!(smtp.send("c2VjcmV0").await.starts_with("235 "));
+    assert!(
+        smtp.send("AUTH PLAIN AHNob3AAeA==")
+            .await
+            .starts_with("503 ")
+    );
+    smtp.send("MAIL FROM:<a@example.com>").await;
+    smtp.send("RCPT TO:<b@example.com>").await;
+    smtp.send("DATA").await;
+    assert!(
+        smtp.send("Subject: s\r\n\r\nx\r\n.")
+            .await
+            .starts_with("250 ")
+    );
+    assert_eq!(stub.messages()[0].username, "shop");
+}
+
+#[tokio::test]
 async fn chaos_answers_seeded_4xx_and_5xx() {
     let replies = |seed| async move {
         let (_stub, running, _clock) = started(MailConfig {

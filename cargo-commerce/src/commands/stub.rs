@@ -51,6 +51,11 @@ pub struct MailArgs {
     /// Also notify SES `Delivery` for every delivered recipient (not only the simulator's).
     #[arg(long)]
     pub delivery_notifications: bool,
+
+    /// Offer SMTP AUTH (PLAIN, LOGIN) and accept any credentials, as Mailpit's option of the
+    /// same name (for apps configured with a user name and password).
+    #[arg(long)]
+    pub smtp_auth_accept_any: bool,
 }
 
 fn probability(text: &str) -> Result<f64, String> {
@@ -75,6 +80,7 @@ pub fn run(args: &StubArgs) -> Result<Exit, CliError> {
                     seed: args.seed,
                     chaos_per_mille: (args.chaos * 1000.0).round() as u64,
                     delivery_notifications: args.delivery_notifications,
+                    accept_any_auth: args.smtp_auth_accept_any,
                     ..MailConfig::default()
                 };
                 let stub = MailStub::new(std::sync::Arc::new(SystemClock), config);

@@ -32,6 +32,9 @@ for extension in ("8bitmime", "smtputf8", "size"):
     check(f"advertises {extension}", smtp.has_extn(extension), smtp.esmtp_features)
 check("advertised size", smtp.esmtp_features["size"] == str(max_size), smtp.esmtp_features)
 check("no starttls", not smtp.has_extn("starttls"))
+check("auth offered", "PLAIN" in smtp.esmtp_features.get("auth", ""), smtp.esmtp_features)
+code, reply = smtp.login("shop-app", "any password")
+check("any credentials accepted", code == 235, reply)
 
 plain = EmailMessage()
 plain["From"] = "Shop <shop@example.com>"
@@ -99,6 +102,7 @@ check("newest first, subjects decoded", subjects == ["Ünïcödé", "Votre comma
 summary = listing["messages"][1]
 check("summary attachments count", summary["Attachments"] == 1, summary)
 check("summary to", summary["To"] == [{"Name": "Bob Builder", "Address": "bob@example.com"}], summary)
+check("the AUTH user name", summary["Username"] == "shop-app", summary)
 message = get("/api/v1/message/" + summary["ID"])
 check("text part", message["Text"].strip() == "Order 42 confirmed: https://shop.test/orders/42", message["Text"])
 check("html part", "<b>42</b>" in message["HTML"], message["HTML"])

@@ -78,6 +78,9 @@ pub struct MailConfig {
     /// notifications enabled on the identity); `success@` and `complaint@` of the simulator
     /// are notified either way.
     pub delivery_notifications: bool,
+    /// Advertise SMTP `AUTH PLAIN LOGIN` and accept any credentials (the user name is kept
+    /// as the message's `Username`); otherwise AUTH is not offered.
+    pub accept_any_auth: bool,
 }
 
 impl Default for MailConfig {
@@ -91,6 +94,7 @@ impl Default for MailConfig {
             chaos_per_mille: 0,
             topic_arn: "arn:aws:sns:us-east-1:123456789012:ses-notifications".to_owned(),
             delivery_notifications: false,
+            accept_any_auth: false,
         }
     }
 }
@@ -256,12 +260,20 @@ impl MailStub {
             from.to_owned(),
             to.iter().map(|&to| to.to_owned()).collect(),
             Source::InProcess,
+            String::new(),
         )
     }
 
     /// Stores a message; returns its ID. As Mailpit's SMTP server does, a message gets
     /// `Return-Path: <envelope sender>` and, when it has none, a `Message-ID`.
-    fn capture(&self, raw: Bytes, from: String, to: Vec<String>, source: Source) -> String {
+    fn capture(
+        &self,
+        raw: Bytes,
+        from: String,
+        to: Vec<String>,
+        source: Source,
+        username: String,
+    ) -> String {
         let id = self.new_id();
         let raw = if matches!(source, Source::Ses { .. }) {
             raw
@@ -293,7 +305,8 @@ impl MailStub {
             head.extend_from_slice(&body);
             head.into()
         };
-        let message = Message::parse(id.clone(), raw, from, to, self.inner.clock.now(), source);
+        let mut message = Message::parse(id.clone(), raw, from, to, self.inner.clock.now(), source);
+        message.username = username;
         self.lock().messages.push(message);
         id
     }

@@ -804,6 +804,7 @@ async fn send_email(State(stub): State<MailStub>, body: axum::body::Bytes) -> Re
                     .map(|tag| (tag.name, tag.value))
                     .collect(),
             },
+            String::new(),
         );
     }
     Json(json!({ "MessageId": message_id })).into_response()

@@ -1,4 +1,5 @@
-//! The SMTP server (RFC 5321 ESMTP with 8BITMIME, SMTPUTF8 and SIZE; no STARTTLS, no AUTH):
+//! The SMTP server (RFC 5321 ESMTP with 8BITMIME, SMTPUTF8 and SIZE; no STARTTLS; AUTH PLAIN
+//! and LOGIN accepting any credentials only when asked, as Mailpit's `--smtp-auth-accept-any`):
 //! one task per connection, every message captured into the stub's mailbox.
 //!
 //! Bad input never ends a session: an unknown command answers 500, bad arguments 501, a
@@ -103,6 +104,7 @@ pub(super) async fn session(
         return;
     }
     let mut greeted = false;
+    let mut username: Option<String> = None;
     let mut transaction = Transaction::default();
     loop {
         let line = match tokio::time::timeout(
@@ -137,12 +139,31 @@ pub(super) async fn session(
             "EHLO" => {
                 greeted = true;
                 transaction = Transaction::default();
+                let auth = if config.accept_any_auth {
+                    "250-AUTH PLAIN LOGIN\r\n"
+                } else {
+                    ""
+                };
                 format!(
                     "250-{host} greets {argument}\r\n250-PIPELINING\r\n250-8BITMIME\r\n\
-                     250-SMTPUTF8\r\n250-SIZE {}\r\n250 ENHANCEDSTATUSCODES",
+                     250-SMTPUTF8\r\n{auth}250-SIZE {}\r\n250 ENHANCEDSTATUSCODES",
                     config.max_message_size
                 )
             }
+            "AUTH" if !config.accept_any_auth => "502 5.5.1 AUTH not offered".to_owned(),
+            "AUTH" if !greeted => "503 5.5.1 Send EHLO first".to_owned(),
+            "AUTH" if username.is_some() => "503 5.5.1 Already authenticated".to_owned(),
+            "AUTH" if transaction.from.is_some() => {
+                "503 5.5.1 AUTH not allowed during a mail transaction".to_owned()
+            }
+            "AUTH" => match authenticate(argument, &mut reader, &mut out).await {
+                Some(Ok(name)) => {
+                    username = Some(name);
+                    "235 2.7.0 Authentication successful".to_owned()
+                }
+                Some(Err(reply)) => reply,
+                None => return,
+            },
             "HELO" => {
                 greeted = true;
                 transaction = Transaction::default();
@@ -204,6 +225,7 @@ pub(super) async fn session(
                                 done.from.unwrap_or_default(),
                                 done.to,
                                 super::Source::Smtp,
+                                username.clone().unwrap_or_default(),
                             );
                             format!("250 2.0.0 Ok: queued as {id}")
                         }
@@ -222,7 +244,7 @@ pub(super) async fn session(
             "VRFY" | "EXPN" => format!("502 5.5.1 {verb} command is disabled"),
             "HELP" => "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT".to_owned(),
             "STARTTLS" => "502 5.5.1 STARTTLS not offered (a test server)".to_owned(),
-            "BDAT" | "AUTH" | "TURN" | "ETRN" => {
+            "BDAT" | "TURN" | "ETRN" => {
                 format!("502 5.5.1 {verb} command not implemented")
             }
             _ => "500 5.5.2 Syntax error, command unrecognized".to_owned(),
@@ -231,6 +253,75 @@ pub(super) async fn session(
             return;
         }
     }
+}
+
+/// `AUTH PLAIN [response]` or `AUTH LOGIN [username]`, any credentials accepted (Mailpit's
+/// `--smtp-auth-accept-any`): the user name, a failure reply, or `None` when the client left.
+async fn authenticate<W: AsyncWrite + Unpin>(
+    argument: &str,
+    reader: &mut (impl AsyncBufRead + Unpin),
+    out: &mut Reply<'_, W>,
+) -> Option<Result<String, String>> {
+    use base64::Engine as _;
+    let decode = |text: &str| {
+        base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .ok()
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+    };
+    let (mechanism, initial) = argument.split_once(' ').unwrap_or((argument, ""));
+    // One challenge and its answer; `*` cancels (RFC 4954 §4).
+    let mut ask = async |challenge: &str| -> Option<Result<String, String>> {
+        if !out.send(&format!("334 {challenge}")).await {
+            return None;
+        }
+        match read_line(reader, MAX_COMMAND_LINE).await {
+            Line::Closed => None,
+            Line::TooLong => Some(Err("500 5.5.2 Line too long".to_owned())),
+            Line::Text(line) if line == b"*" => {
+                Some(Err("501 5.7.0 Authentication cancelled".to_owned()))
+            }
+            Line::Text(line) => Some(Ok(String::from_utf8_lossy(&line).into_owned())),
+        }
+    };
+    let cannot_decode = || Err("501 5.5.2 Cannot decode the response (base64)".to_owned());
+    Some(match mechanism.to_ascii_uppercase().as_str() {
+        "PLAIN" => {
+            let response = if initial.is_empty() {
+                match ask("").await? {
+                    Ok(response) => response,
+                    Err(reply) => return Some(Err(reply)),
+                }
+            } else {
+                initial.to_owned()
+            };
+            match decode(&response) {
+                // authzid NUL authcid NUL password
+                Some(text) => match text.split('\0').nth(1) {
+                    Some(user) => Ok(user.to_owned()),
+                    None => Err("501 5.5.2 PLAIN needs authzid\\0authcid\\0password".to_owned()),
+                },
+                None => cannot_decode(),
+            }
+        }
+        "LOGIN" => {
+            let user = if initial.is_empty() {
+                match ask("VXNlcm5hbWU6").await? {
+                    Ok(user) => user,
+                    Err(reply) => return Some(Err(reply)),
+                }
+            } else {
+                initial.to_owned()
+            };
+            if let Err(reply) = ask("UGFzc3dvcmQ6").await? {
+                return Some(Err(reply));
+            }
+            decode(&user).map_or_else(cannot_decode, Ok)
+        }
+        _ => Err(format!(
+            "504 5.5.4 Unrecognized authentication type `{mechanism}` (PLAIN or LOGIN)"
+        )),
+    })
 }
 
 /// Writes replies, CRLF-terminated; `false` once the client is gone.

@@ -69,6 +69,8 @@ pub struct Message {
     /// When the stub received it, on the kit's clock.
     pub received: SystemTime,
     pub source: Source,
+    /// The SMTP AUTH user name (empty without AUTH).
+    pub username: String,
     pub read: bool,
     /// The message as received.
     pub raw: Bytes,
@@ -110,6 +112,7 @@ impl Message {
             envelope_to,
             received,
             source,
+            username: String::new(),
             read: false,
             raw: raw.clone(),
             from: None,
