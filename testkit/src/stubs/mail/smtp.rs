@@ -27,6 +27,8 @@ pub(super) async fn serve(stub: MailStub, listener: TcpListener) {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
+        // Replies are small and each waits for the client: no Nagle delay on them.
+        let _ = stream.set_nodelay(true);
         let stub = stub.clone();
         tokio::spawn(async move {
             let (read, write) = stream.into_split();
