@@ -78,6 +78,7 @@ fn run(cli: Cli) -> Exit {
         Command::Report(args) => commands::report::run(&cli, args),
         Command::Load(args) => commands::load::run(&cli, args),
         Command::Audit(args) => Ok(commands::audit::run(args)),
+        Command::Stub(args) => commands::stub::run(args),
     };
     let _ = std::io::stdout().flush();
     match result {

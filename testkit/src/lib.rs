@@ -11,8 +11,8 @@
 //!   idempotency, stock, 429s.
 //! - [`case`]: the test's name, worker, temp dir, and the replay line on failure.
 //! - [`telemetry`]: events for `cargo commerce test`'s report.
-//! - `stubs` (feature `stubs`, on by default): the services an app talks to, in process: a
-//!   queue, metrics, append-only audits.
+//! - `stubs` (feature `stubs`, on by default): the services an app talks to: stateful Stripe,
+//!   PayPal, webhook and mail doubles, a queue, metrics, append-only audits.
 //!
 //! The kit depends on no tool crate except the ephemeral cluster (`commerce_pg`), and on the
 //! app-side `commerce_metrics` for its stubs.
