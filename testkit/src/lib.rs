@@ -7,8 +7,9 @@
 //! - [`side_effects`]: every write logged by triggers; [`assert_side_effects!`].
 //! - [`http`]: requests into the `Router` in process, queries per request, snapshots,
 //!   pagination.
-//! - [`users`], [`auth`], [`race`], [`ratelimit`]: users per worker, the auth matrix, races,
-//!   idempotency, stock, 429s.
+//! - [`users`], [`auth`], [`tokens`], [`race`], [`ratelimit`]: users per worker, the auth
+//!   matrix (its spec and policy from JSON or YAML: [`document`]), password-reset and refresh
+//!   tokens, races, idempotency, stock, 429s.
 //! - [`case`]: the test's name, worker, temp dir, and the replay line on failure.
 //! - [`telemetry`]: events for `cargo commerce test`'s report.
 //!
@@ -19,6 +20,7 @@ pub mod case;
 pub mod clock;
 pub mod data;
 pub mod db;
+pub mod document;
 pub mod http;
 mod queries;
 pub mod race;
