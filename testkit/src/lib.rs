@@ -28,6 +28,7 @@ pub mod ratelimit;
 pub mod seed;
 pub mod side_effects;
 pub mod telemetry;
+pub mod tokens;
 pub mod users;
 
 pub use case::TestCase;
