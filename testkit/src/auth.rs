@@ -98,6 +98,17 @@ impl Operation {
 
 /// Every operation of an OpenAPI file in JSON or YAML, in the document's order.
 ///
+/// ```
+/// use commerce_testkit::auth::operations_from_openapi_file;
+///
+/// let spec = std::env::temp_dir().join(format!("kit-doc-spec-{}.yaml", std::process::id()));
+/// std::fs::write(&spec, "openapi: 3.1.0\npaths:\n  /carts/{id}:\n    get: {}\n    delete: {}\n").unwrap();
+/// let operations = operations_from_openapi_file(&spec).unwrap();
+/// std::fs::remove_file(&spec).unwrap();
+/// assert_eq!(operations.iter().map(ToString::to_string).collect::<Vec<_>>(),
+///            ["GET /carts/{id}", "DELETE /carts/{id}"]);
+/// ```
+///
 /// # Errors
 /// When the file cannot be read or parsed (the error names its line).
 pub fn operations_from_openapi_file(
@@ -219,6 +230,16 @@ struct RuleEntry {
 }
 
 /// The policy table from a YAML or JSON file (see [`parse_policy`]).
+///
+/// ```
+/// use commerce_testkit::auth::{Rule, read_policy};
+///
+/// let file = std::env::temp_dir().join(format!("kit-doc-policy-{}.json", std::process::id()));
+/// std::fs::write(&file, r#"{"rules": [{"operation": "DELETE /admin/cache", "roles": ["admin"]}]}"#).unwrap();
+/// let rules = read_policy(&file).unwrap();
+/// std::fs::remove_file(&file).unwrap();
+/// assert_eq!(rules, [Rule::roles("DELETE /admin/cache", &[commerce_testkit::users::Role::Admin])]);
+/// ```
 ///
 /// # Errors
 /// When the file cannot be read, or a rule is malformed (naming it).
