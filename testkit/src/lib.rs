@@ -7,8 +7,9 @@
 //! - [`side_effects`]: every write logged by triggers; [`assert_side_effects!`].
 //! - [`http`]: requests into the `Router` in process, queries per request, snapshots,
 //!   pagination.
-//! - [`users`], [`auth`], [`race`], [`ratelimit`]: users per worker, the auth matrix, races,
-//!   idempotency, stock, 429s.
+//! - [`users`], [`auth`], [`tokens`], [`race`], [`ratelimit`]: users per worker, the auth
+//!   matrix (its spec and policy from JSON or YAML: [`document`]), password-reset and refresh
+//!   tokens, races, idempotency, stock, 429s.
 //! - [`case`]: the test's name, worker, temp dir, and the replay line on failure.
 //! - [`telemetry`]: events for `cargo commerce test`'s report.
 //! - `stubs` (feature `stubs`, on by default): the services an app talks to: stateful Stripe,
@@ -22,6 +23,7 @@ pub mod case;
 pub mod clock;
 pub mod data;
 pub mod db;
+pub mod document;
 pub mod http;
 mod queries;
 pub mod race;
@@ -31,6 +33,7 @@ pub mod side_effects;
 #[cfg(feature = "stubs")]
 pub mod stubs;
 pub mod telemetry;
+pub mod tokens;
 pub mod users;
 
 pub use case::TestCase;
