@@ -10,6 +10,7 @@ use commerce_project::{Dialect, FileSystem};
 use commerce_rust::SqlxQuery;
 use sqlparser::ast::{self, AlterTableOperation, ObjectType, RenameTableNameKind};
 
+use super::{Check, Rule};
 use super::{display_path, shown};
 use crate::layout::Migration;
 use crate::sql::ddl::{alter_operations, normalized_ident, table_key};
@@ -49,6 +50,8 @@ declare_rule! {
         fix: FixAvailability::None,
     }
 }
+
+pub(crate) const RULE: Rule = Rule::new(CodeReferencesDroppedColumn::META, Check::Reported);
 
 /// A table or a column that a linted migration takes away.
 #[derive(Debug, Clone, PartialEq, Eq)]
