@@ -202,6 +202,7 @@ impl Analysis {
             project,
             fs,
             files: &files,
+            oversized: &[],
             selected: Some(&selected),
             base: None,
         };

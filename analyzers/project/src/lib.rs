@@ -33,7 +33,7 @@ pub use git::{
 pub use init::{Layout, detect_layout};
 pub use inventory::{
     DEFAULT_MAX_FILE_BYTES, Inventory, InventoryOptions, SkipReason, SkippedFile, inventory,
-    inventory_claimed, inventory_with,
+    inventory_claimed, inventory_claimed_in, inventory_with,
 };
 pub use project::{CONFIG_FILE_NAME, Project, ProjectError};
 pub use workspaces::{WorkspacePatterns, read_json};
