@@ -183,11 +183,22 @@ pub(crate) struct Claims<'a> {
     frontend: &'a commerce_project::FrontendConfig,
     contracts: commerce_contracts::ContractFiles,
     migrations_dir: PathBuf,
+    /// Where the Rust files Cargo builds lie (`None`: anywhere), read only when migrations run.
+    rust_places: Option<Vec<PathBuf>>,
 }
 
 impl<'a> Claims<'a> {
-    pub(crate) fn new(project: &'a Project, analyzers: &'a [Analyzer]) -> Self {
+    pub(crate) fn new(
+        project: &'a Project,
+        fs: &dyn FileSystem,
+        analyzers: &'a [Analyzer],
+    ) -> Self {
         let config = project.config();
+        let rust_places = if analyzers.contains(&Analyzer::Migrations) {
+            commerce_project::rust_places(fs, project.root())
+        } else {
+            None
+        };
         Self {
             analyzers,
             frontend: &config.frontend,
@@ -195,6 +206,7 @@ impl<'a> Claims<'a> {
             migrations_dir: commerce_project::lexically_normal(
                 &commerce_migrations::migrations_dir(&config.migrations),
             ),
+            rust_places,
         }
     }
 
@@ -207,9 +219,12 @@ impl<'a> Claims<'a> {
                     || path.file_name().is_some_and(|name| name == "package.json")
             }
             Analyzer::Contracts => self.contracts.claims(path),
-            // The migrations, and the Rust files whose sqlx queries may name dropped columns.
+            // The migrations, and the Rust files (those Cargo builds) whose sqlx queries may
+            // name dropped columns.
             Analyzer::Migrations => {
-                path.starts_with(&self.migrations_dir) || has_extension(path, &["rs"])
+                path.starts_with(&self.migrations_dir)
+                    || (has_extension(path, &["rs"])
+                        && commerce_project::is_in_places(path, self.rust_places.as_deref()))
             }
             Analyzer::Tests => analyzer.wants(path),
         })
@@ -246,14 +261,19 @@ pub(crate) fn oversized(inventory: &commerce_project::Inventory) -> Vec<PathBuf>
 
 impl Claims<'_> {
     /// Where the selected analyzers' files can lie (project-relative), or `None` when some
-    /// may be anywhere: the frontend reads every `package.json`, migrations every Rust file
-    /// (for sqlx queries naming dropped columns), the test-suite rules every test file.
+    /// may be anywhere: the frontend reads every `package.json` and the test-suite rules
+    /// every test file; migrations read their directory and the Rust files of the places the
+    /// root `Cargo.toml` names (anywhere without one).
     fn places(&self) -> Option<Vec<PathBuf>> {
         let mut places = Vec::new();
         for analyzer in self.analyzers {
             match analyzer {
                 Analyzer::Contracts => places.extend(self.contracts.places()?),
-                Analyzer::Frontend | Analyzer::Migrations | Analyzer::Tests => return None,
+                Analyzer::Migrations => {
+                    places.push(self.migrations_dir.clone());
+                    places.extend(self.rust_places.clone()?);
+                }
+                Analyzer::Frontend | Analyzer::Tests => return None,
             }
         }
         Some(places)
@@ -379,7 +399,7 @@ mod tests {
         )
         .expect("valid config");
         let project = Project::new("/p", config);
-        let claims = Claims::new(&project, &[Analyzer::Contracts]);
+        let claims = Claims::new(&project, &MemoryFs::new(), &[Analyzer::Contracts]);
         assert_eq!(claims.places(), None);
         let fs = MemoryFs::new()
             .with_file("/p/deep/api/openapi.yaml", SPEC)
@@ -388,5 +408,69 @@ mod tests {
             claims.inventory(&fs, Path::new("/p")).files,
             [PathBuf::from("deep/api/openapi.yaml")]
         );
+    }
+
+    /// `(rule, path)` of each migrations finding of a check with `only`.
+    fn migration_findings(
+        project: &Project,
+        fs: &Arc<RecordsWalks>,
+        only: Vec<Analyzer>,
+    ) -> Vec<(String, String)> {
+        let request = CheckRequest {
+            only,
+            ..CheckRequest::default()
+        };
+        let result = Analysis::new(project)
+            .expect("known rules")
+            .check(project, Arc::clone(fs) as Arc<dyn FileSystem>, &request)
+            .expect("checks");
+        result
+            .diagnostics
+            .iter()
+            .filter(|diagnostic| diagnostic.rule.starts_with("migrations/"))
+            .map(|diagnostic| {
+                let path = diagnostic.path.display().to_string();
+                (diagnostic.rule.clone(), path)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn only_migrations_lists_its_directory_and_the_rust_places_of_the_manifest() {
+        let query = r#"fn note() { sqlx::query!("SELECT note FROM orders"); }"#;
+        let fs = Arc::new(RecordsWalks {
+            files: MemoryFs::new()
+                .with_file(
+                    "/p/Cargo.toml",
+                    "[package]\nname = \"shop\"\n\n[workspace]\nmembers = [\"crates/*\"]\n",
+                )
+                .with_file(
+                    "/p/migrations/20240101000000_note.sql",
+                    "ALTER TABLE orders DROP COLUMN note;\n",
+                )
+                .with_file("/p/src/orders.rs", query)
+                .with_file("/p/fixtures/not_built.rs", query)
+                .with_file("/p/web/app.ts", "export const a = 1;\n"),
+            walked: Mutex::new(Vec::new()),
+        });
+        let project = Project::new("/p", Config::default());
+        let only = migration_findings(&project, &fs, vec![Analyzer::Migrations]);
+        // (The lint discovers its migrations by walking their directory itself, as `verify`.)
+        let mut walked = fs.walked.lock().expect("not poisoned").clone();
+        walked.sort();
+        walked.dedup();
+        assert_eq!(
+            walked,
+            [PathBuf::from("/p/migrations"), PathBuf::from("/p/src")]
+        );
+        assert!(
+            only.contains(&(
+                "migrations/code-references-dropped-column".to_owned(),
+                "src/orders.rs".to_owned()
+            )),
+            "{only:?}"
+        );
+        // A full check walks everything and finds exactly the same migration findings.
+        assert_eq!(migration_findings(&project, &fs, Vec::new()), only);
     }
 }

@@ -142,7 +142,7 @@ impl Analysis {
     ) -> Result<CheckResult, AnalysisError> {
         let started = Instant::now();
         let analyzers = analyzer::selected(&request.only);
-        let claims = analyzer::Claims::new(project, &analyzers);
+        let claims = analyzer::Claims::new(project, fs.as_ref(), &analyzers);
         let scope = self.inventory(project, fs.as_ref(), request, &claims)?;
         let inventory = scope.checked();
 

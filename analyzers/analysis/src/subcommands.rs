@@ -112,7 +112,7 @@ impl Analysis {
 
     /// `contracts routes`: the axum routes of `[contracts] routes` against `[contracts] specs`.
     pub fn contracts_routes(&self, project: &Project, fs: &dyn FileSystem) -> ContractRoutes {
-        let claims = crate::analyzer::Claims::new(project, &[Analyzer::Contracts]);
+        let claims = crate::analyzer::Claims::new(project, fs, &[Analyzer::Contracts]);
         let inventory = claims.inventory(fs, project.root());
         let oversized = crate::analyzer::oversized(&inventory);
         let files = crate::analyzer::with_oversized(&inventory.files, &oversized);

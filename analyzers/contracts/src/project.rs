@@ -197,15 +197,7 @@ impl ContractFiles {
         self.patterns
             .iter()
             .map(|pattern| {
-                let literal: PathBuf = Path::new(pattern)
-                    .components()
-                    .take_while(|component| {
-                        !component
-                            .as_os_str()
-                            .to_string_lossy()
-                            .contains(['*', '?', '[', '{', '\\'])
-                    })
-                    .collect();
+                let literal = commerce_project::glob_literal_prefix(pattern);
                 (!literal.as_os_str().is_empty()).then_some(literal)
             })
             .collect()

@@ -80,10 +80,12 @@ pub fn lint(
         .iter()
         .map(|migration| (migration, is_selected(migration, config, None)));
     let removals = rules::code_references_dropped_column::removals(in_lint_range, config.dialect);
+    // The Rust files Cargo builds (see `rust_files`), whoever else listed the rest.
+    let rust_files = rust_files(fs, root, scope.files);
     diagnostics.extend(rules::code_references_dropped_column::check(
         fs,
         root,
-        scope.files,
+        &rust_files,
         &removals,
         config.dialect,
         &is_listed,
@@ -97,6 +99,19 @@ pub fn lint(
     }
     sort_and_dedup(&mut diagnostics);
     diagnostics
+}
+
+/// The Rust files of `files` that the project builds: those in the places its root
+/// `Cargo.toml` names (every one without a manifest). The inventory of `check --only
+/// migrations` lists just those places, so a full check and `--only` read the same files.
+fn rust_files(fs: &dyn FileSystem, root: &Path, files: &[PathBuf]) -> Vec<PathBuf> {
+    let places = commerce_project::rust_places(fs, root);
+    files
+        .iter()
+        .filter(|path| path.extension().is_some_and(|extension| extension == "rs"))
+        .filter(|path| commerce_project::is_in_places(path, places.as_deref()))
+        .cloned()
+        .collect()
 }
 
 /// `applied-migration-edited` over `migrations`, comparing with their texts where this branch

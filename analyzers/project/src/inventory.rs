@@ -138,6 +138,21 @@ pub fn inventory_claimed_in(
     collector.finish(fs, &options, claims)
 }
 
+/// The part of a glob before its first wildcard, as a path (`src/**/*.rs` → `src`): the
+/// place [`inventory_claimed_in`] lists for it. Empty when the glob starts with a wildcard.
+pub fn glob_literal_prefix(pattern: &str) -> PathBuf {
+    Path::new(pattern)
+        .components()
+        .filter(|component| *component != Component::CurDir)
+        .take_while(|component| {
+            !component
+                .as_os_str()
+                .to_string_lossy()
+                .contains(['*', '?', '[', '{', '\\'])
+        })
+        .collect()
+}
+
 fn collect(
     fs: &dyn FileSystem,
     root: &Path,

@@ -177,7 +177,7 @@ fn name_changes(statement: &Statement) -> Vec<NameChange> {
     }
 }
 
-/// The sqlx queries of the Rust files among `files` (relative to `root`) that name one of
+/// The sqlx queries of the Rust `files` (relative to `root`) that name one of
 /// `removals`. With `listed` (the changed files), a file is checked against the removals of
 /// listed migrations, and a listed file against every removal: a new query naming a column
 /// an older migration dropped fails as surely. A Rust file that does not parse is another
@@ -196,10 +196,7 @@ pub(crate) fn check(
         .cloned()
         .collect();
     let mut diagnostics = Vec::new();
-    for path in files
-        .iter()
-        .filter(|path| path.extension().is_some_and(|extension| extension == "rs"))
-    {
+    for path in files {
         let removals = if listed(path) { removals } else { &from_listed };
         if removals.is_empty() {
             continue;
