@@ -473,4 +473,57 @@ mod tests {
         // A full check walks everything and finds exactly the same migration findings.
         assert_eq!(migration_findings(&project, &fs, Vec::new()), only);
     }
+
+    #[test]
+    fn a_spec_over_the_inventory_size_limit_is_reported_and_still_compared() {
+        let config = Config::parse(
+            "[contracts]\nspecs = [\"api/*.yaml\"]\nroutes = [\"src/**/*.rs\"]\n",
+            Path::new("commerce.toml"),
+        )
+        .expect("valid config");
+        let project = Project::new("/p", config);
+        let padding = "x".repeat(3 * 1024 * 1024);
+        let spec = SPEC.replace(
+            "version: '1'",
+            &format!("version: '1', description: '{padding}'"),
+        );
+        let routes = ROUTES.replace(
+            ".route(\"/orders\", axum::routing::get(list))",
+            ".route(\"/orders\", axum::routing::get(list)).route(\"/carts\", axum::routing::get(list))",
+        );
+        let fs = MemoryFs::new()
+            .with_file("/p/api/openapi.yaml", spec)
+            .with_file("/p/src/main.rs", routes);
+        let request = CheckRequest {
+            only: vec![Analyzer::Contracts],
+            ..CheckRequest::default()
+        };
+        let result = Analysis::new(&project)
+            .expect("known rules")
+            .check(&project, Arc::new(fs), &request)
+            .expect("checks");
+        let found: Vec<(String, String)> = result
+            .diagnostics
+            .iter()
+            .map(|diagnostic| {
+                (
+                    diagnostic.rule.clone(),
+                    diagnostic.path.display().to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "commerce/file-too-large".to_owned(),
+                    "api/openapi.yaml".to_owned()
+                ),
+                (
+                    "contracts/route-missing-from-spec".to_owned(),
+                    "src/main.rs".to_owned()
+                ),
+            ]
+        );
+    }
 }

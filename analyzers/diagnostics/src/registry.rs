@@ -94,7 +94,7 @@ pub fn registry_problems(
 /// rule, and a test that every `src/rules/*.rs` declaring a rule is listed and documented (see
 /// [`registry_problems`]).
 ///
-/// ```ignore
+/// ```text
 /// pub mod import_cycle;
 /// pub mod missing_export;
 ///
