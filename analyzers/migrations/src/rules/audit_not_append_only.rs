@@ -3,6 +3,8 @@
 
 use commerce_diagnostics::{FixAvailability, Severity, declare_rule};
 
+use super::{Check, Rule};
+
 declare_rule! {
     /// ## What it does
     /// After the round trip, on the final schema (in a transaction that is rolled back), takes
@@ -36,3 +38,5 @@ declare_rule! {
         fix: FixAvailability::None,
     }
 }
+
+pub(crate) const RULE: Rule = Rule::new(AuditNotAppendOnly::META, Check::Reported);
