@@ -53,6 +53,11 @@ pub enum Command {
     Load(crate::commands::load::LoadArgs),
     /// Work with test reports (merge shard reports).
     Report(crate::commands::report::ReportArgs),
+    /// Append-only audit tables: `audit sql` prints their migration.
+    Audit(crate::commands::audit::AuditArgs),
+    /// A test kit stub over loopback (for an app in any language and real client SDKs): binds,
+    /// prints `listening on http://ADDR`, serves until SIGINT/SIGTERM, exits 0.
+    Stub(crate::commands::stub::StubArgs),
     /// Write a commented commerce.toml for the layout found in the project.
     Init {
         /// Overwrite an existing commerce.toml.

@@ -1,8 +1,26 @@
 //! `cargo commerce migrations verify` end to end on a real, throwaway Postgres cluster.
 
-use std::process::Command;
+use std::path::Path;
+use std::process::{Command, Output};
 
 use serde_json::Value;
+
+/// `migrations verify --all --format json` on the project at `root`, on the ephemeral cluster.
+fn verify_json(root: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cargo-commerce"))
+        .args([
+            "migrations",
+            "verify",
+            "--all",
+            "--format",
+            "json",
+            "--project",
+        ])
+        .arg(root)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("run cargo-commerce")
+}
 
 #[test]
 fn verify_round_trips_on_postgres_and_reports_a_lossy_down() {
@@ -26,19 +44,7 @@ fn verify_round_trips_on_postgres_and_reports_a_lossy_down() {
         "20250201000000_drop_status.down.sql",
         "ALTER TABLE orders ADD COLUMN status text;\n",
     );
-    let output = Command::new(env!("CARGO_BIN_EXE_cargo-commerce"))
-        .args([
-            "migrations",
-            "verify",
-            "--all",
-            "--format",
-            "json",
-            "--project",
-        ])
-        .arg(project.path())
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("run cargo-commerce");
+    let output = verify_json(project.path());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     let json: Value = serde_json::from_slice(&output.stdout).expect("JSON report");
@@ -226,4 +232,65 @@ fn check_fix_creates_a_down_and_rechecks_queries_against_the_fixed_migration() {
         .expect("the drop is still there");
     assert!(drop_line > 0, "the timeout fix went first: {fixed}");
     assert_eq!(query["related"][0]["range"]["start"]["line"], drop_line + 1);
+}
+
+/// The migration `audit sql` prints applies on a real cluster, and `migrations verify`'s
+/// append-only probe finds its tables hold, except the one whose trigger a later migration
+/// disabled.
+#[test]
+fn audit_sql_applies_and_verify_probes_its_tables() {
+    let project = tempfile::tempdir().expect("temp dir");
+    let migrations = project.path().join("migrations");
+    std::fs::create_dir_all(&migrations).expect("migrations dir");
+    let printed = Command::new(env!("CARGO_BIN_EXE_cargo-commerce"))
+        .args(["audit", "sql", "--hash-chain"])
+        .output()
+        .expect("run cargo-commerce");
+    assert_eq!(printed.status.code(), Some(0));
+    std::fs::write(migrations.join("1_audit.sql"), &printed.stdout).expect("write migration");
+    std::fs::write(
+        migrations.join("2_backfill.sql"),
+        "ALTER TABLE payment_audit DISABLE TRIGGER payment_audit_append_only;\n",
+    )
+    .expect("write migration");
+    let output = verify_json(project.path());
+    let json: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|error| panic!("{error}: {}", String::from_utf8_lossy(&output.stderr)));
+    let diagnostics = json["diagnostics"].as_array().expect("diagnostics");
+    let from_the_round_trip: Vec<(&str, &str, &str)> = diagnostics
+        .iter()
+        .filter(|diagnostic| {
+            matches!(
+                diagnostic["rule"].as_str(),
+                Some(
+                    "migrations/audit-not-append-only"
+                        | "migrations/constraint-not-enforced"
+                        | "migrations/up-fails"
+                )
+            )
+        })
+        .map(|diagnostic| {
+            (
+                diagnostic["rule"].as_str().unwrap_or_default(),
+                diagnostic["path"].as_str().unwrap_or_default(),
+                diagnostic["message"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        from_the_round_trip,
+        [
+            (
+                "migrations/audit-not-append-only",
+                "migrations/2_backfill.sql",
+                "audit table public.payment_audit accepted a DELETE of a row: `DELETE FROM public.payment_audit WHERE ctid = (SELECT ctid FROM public.payment_audit LIMIT 1)`"
+            ),
+            (
+                "migrations/audit-not-append-only",
+                "migrations/2_backfill.sql",
+                "audit table public.payment_audit accepted an UPDATE of a row: `UPDATE public.payment_audit SET aggregate_id = aggregate_id WHERE ctid = (SELECT ctid FROM public.payment_audit LIMIT 1)`"
+            ),
+        ],
+        "{json}"
+    );
 }

@@ -1,8 +1,9 @@
-//! The auth matrix: every operation of the app (from its OpenAPI spec in JSON, or its route
-//! list) called as anonymous, as each role on its own tenant's resources, and as each role on
-//! another tenant's, each answer checked against a policy table: 401 for anonymous on a
-//! protected operation, 403 for a role the policy does not allow, the policy's cross-tenant
-//! status (404 by default, so other tenants' ids do not leak) and 2xx otherwise.
+//! The auth matrix: every operation of the app (from its OpenAPI spec in JSON or YAML, or its
+//! route list) called as anonymous, as each role on its own tenant's resources, and as each role
+//! on another tenant's, each answer checked against a policy table (in code, or a YAML or JSON
+//! file: [`read_policy`]): 401 for anonymous on a protected operation, 403 for a role the policy
+//! does not allow, the policy's cross-tenant status (404 by default, so other tenants' ids do not
+//! leak) and 2xx otherwise.
 //!
 //! ```
 //! use commerce_testkit::auth::{Rule, operations_from_openapi};
@@ -22,12 +23,35 @@
 //! ];
 //! assert!(rules[1].allows(Role::Admin));
 //! ```
+//!
+//! The same policy as a file, with the plane each operation belongs to (`roles` may call it on
+//! their own tenant's resources; `other_tenant` is what another tenant's user gets):
+//!
+//! ```
+//! use commerce_testkit::auth::{Rule, parse_policy};
+//! use commerce_testkit::users::Role;
+//!
+//! let rules = parse_policy("
+//! - operation: GET /products
+//!   public: true
+//!   plane: storefront
+//! - operation: GET /tenants/{tenant}/orders
+//!   roles: [buyer, admin]
+//!   other_tenant: 404
+//! ").unwrap();
+//! assert_eq!(rules[1], Rule::roles("GET /tenants/{tenant}/orders", &[Role::Buyer, Role::Admin]).tenant_scoped(404));
+//! assert_eq!(rules[0].plane.as_deref(), Some("storefront"));
+//! let error = parse_policy("- operation: GET /x\n  roles: [owner]\n").unwrap_err();
+//! assert!(error.to_string().contains("rule 1 (`GET /x`)"), "{error}");
+//! ```
 
 use std::fmt;
+use std::path::Path;
 
 use http::Method;
 use serde_json::Value;
 
+use crate::document::{self, DocumentError};
 use crate::http::TestApp;
 use crate::users::{Role, TestUser};
 
@@ -50,19 +74,51 @@ impl Operation {
     /// # Panics
     /// When `text` is not a method, a space and a path.
     pub fn parse(text: &str) -> Self {
+        Self::try_parse(text).unwrap_or_else(|message| panic!("{message}"))
+    }
+
+    /// `"GET /orders/{id}"`, or what is wrong with it.
+    ///
+    /// # Errors
+    /// When `text` is not a method, a space and a path.
+    pub fn try_parse(text: &str) -> Result<Self, String> {
         let (method, path) = text
+            .trim()
             .split_once(' ')
-            .unwrap_or_else(|| panic!("`{text}` is not `METHOD /path`"));
-        Self {
-            method: method
-                .parse()
-                .unwrap_or_else(|_| panic!("`{method}` is not an HTTP method")),
+            .ok_or_else(|| format!("`{text}` is not `METHOD /path`"))?;
+        let method = method
+            .parse()
+            .map_err(|_| format!("`{method}` is not an HTTP method"))?;
+        Ok(Self {
+            method,
             path: path.trim().to_owned(),
-        }
+        })
     }
 }
 
-/// Every operation of an OpenAPI 3 document (JSON), in the document's order.
+/// Every operation of an OpenAPI file in JSON or YAML, in the document's order.
+///
+/// ```
+/// use commerce_testkit::auth::operations_from_openapi_file;
+///
+/// let spec = std::env::temp_dir().join(format!("kit-doc-spec-{}.yaml", std::process::id()));
+/// std::fs::write(&spec, "openapi: 3.1.0\npaths:\n  /carts/{id}:\n    get: {}\n    delete: {}\n").unwrap();
+/// let operations = operations_from_openapi_file(&spec).unwrap();
+/// std::fs::remove_file(&spec).unwrap();
+/// assert_eq!(operations.iter().map(ToString::to_string).collect::<Vec<_>>(),
+///            ["GET /carts/{id}", "DELETE /carts/{id}"]);
+/// ```
+///
+/// # Errors
+/// When the file cannot be read or parsed (the error names its line).
+pub fn operations_from_openapi_file(
+    path: impl AsRef<Path>,
+) -> Result<Vec<Operation>, DocumentError> {
+    Ok(operations_from_openapi(&document::read(path)?))
+}
+
+/// Every operation of an OpenAPI 3 document (parsed from JSON or YAML: [`document`]), in the
+/// document's order.
 pub fn operations_from_openapi(spec: &Value) -> Vec<Operation> {
     const METHODS: [&str; 8] = [
         "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -94,6 +150,9 @@ pub struct Rule {
     pub roles: Vec<Role>,
     /// For an operation on one tenant's resources: what a role of another tenant gets.
     pub cross_tenant: Option<u16>,
+    /// The side of the app the operation belongs to (storefront, B2B, admin), shown in the
+    /// matrix.
+    pub plane: Option<String>,
 }
 
 impl Rule {
@@ -104,6 +163,7 @@ impl Rule {
             public: true,
             roles: Vec::new(),
             cross_tenant: None,
+            plane: None,
         }
     }
 
@@ -114,6 +174,7 @@ impl Rule {
             public: false,
             roles: roles.to_vec(),
             cross_tenant: None,
+            plane: None,
         }
     }
 
@@ -124,9 +185,116 @@ impl Rule {
         self
     }
 
+    /// The operation belongs to `plane`.
+    #[must_use]
+    pub fn on_plane(mut self, plane: &str) -> Self {
+        self.plane = Some(plane.to_owned());
+        self
+    }
+
     pub fn allows(&self, role: Role) -> bool {
         self.public || self.roles.contains(&role)
     }
+}
+
+/// Why a policy table could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error(transparent)]
+    Document(#[from] DocumentError),
+    #[error(
+        "the policy is not a list of rules (or `rules:` holding one): {0}; each rule is \
+         `operation: METHOD /path` with `public: true` or `roles: [buyer, seller, admin]`, \
+         and optionally `other_tenant: 404` and `plane: NAME`"
+    )]
+    Shape(String),
+    #[error("rule {index} (`{operation}`): {message}")]
+    Rule {
+        index: usize,
+        operation: String,
+        message: String,
+    },
+}
+
+/// One rule as a policy file writes it.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleEntry {
+    operation: String,
+    #[serde(default)]
+    public: bool,
+    #[serde(default)]
+    roles: Vec<String>,
+    other_tenant: Option<u16>,
+    plane: Option<String>,
+}
+
+/// The policy table from a YAML or JSON file (see [`parse_policy`]).
+///
+/// ```
+/// use commerce_testkit::auth::{Rule, read_policy};
+///
+/// let file = std::env::temp_dir().join(format!("kit-doc-policy-{}.json", std::process::id()));
+/// std::fs::write(&file, r#"{"rules": [{"operation": "DELETE /admin/cache", "roles": ["admin"]}]}"#).unwrap();
+/// let rules = read_policy(&file).unwrap();
+/// std::fs::remove_file(&file).unwrap();
+/// assert_eq!(rules, [Rule::roles("DELETE /admin/cache", &[commerce_testkit::users::Role::Admin])]);
+/// ```
+///
+/// # Errors
+/// When the file cannot be read, or a rule is malformed (naming it).
+pub fn read_policy(path: impl AsRef<Path>) -> Result<Vec<Rule>, PolicyError> {
+    policy(document::read(path)?)
+}
+
+/// The policy table from YAML or JSON text: a list of rules (or a mapping whose `rules` holds
+/// it), each `operation: METHOD /path` with `public: true` or `roles: [...]` (buyer, seller,
+/// admin), and optionally `other_tenant: STATUS` (the operation is on one tenant's
+/// resources; another tenant's users get STATUS) and `plane: NAME`.
+///
+/// # Errors
+/// When the text is not such a list, or a rule is malformed (naming it).
+pub fn parse_policy(text: &str) -> Result<Vec<Rule>, PolicyError> {
+    policy(document::parse(text)?)
+}
+
+fn policy(mut document: Value) -> Result<Vec<Rule>, PolicyError> {
+    if let Some(rules) = document.get_mut("rules") {
+        document = rules.take();
+    }
+    let Value::Array(entries) = document else {
+        return Err(PolicyError::Shape(format!("found {document}")));
+    };
+    entries
+        .into_iter()
+        .enumerate()
+        .map(|(index, entry)| {
+            let operation = entry["operation"].as_str().unwrap_or("?").to_owned();
+            let error = |message: String| PolicyError::Rule {
+                index: index + 1,
+                operation: operation.clone(),
+                message,
+            };
+            let entry: RuleEntry =
+                serde_json::from_value(entry).map_err(|e| error(e.to_string()))?;
+            let roles = entry
+                .roles
+                .iter()
+                .map(|role| {
+                    Role::parse(role).ok_or_else(|| {
+                        error(format!("`{role}` is not a role (buyer, seller, admin)"))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Rule {
+                operation: Operation::try_parse(&entry.operation).map_err(error)?,
+                public: entry.public,
+                roles,
+                cross_tenant: entry.other_tenant,
+                plane: entry.plane,
+            })
+        })
+        .collect()
 }
 
 /// Who calls.
@@ -151,6 +319,8 @@ impl fmt::Display for Caller {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cell {
     pub operation: String,
+    /// The rule's plane, if it names one.
+    pub plane: Option<String>,
     pub caller: String,
     /// `2xx` or a status code.
     pub expected: String,
@@ -199,24 +369,28 @@ impl Matrix {
         );
     }
 
-    /// The matrix as a Markdown table: operations down, callers across, `✓ 200` or `✗ 200≠403`.
+    /// The matrix as a Markdown table: operations down (with their plane when a rule names
+    /// one), callers across, `✓ 200` or `✗ 200≠403`.
     pub fn markdown(&self) -> String {
         let mut callers: Vec<&str> = Vec::new();
-        let mut operations: Vec<&str> = Vec::new();
+        let mut operations: Vec<(&str, &str)> = Vec::new();
         for cell in &self.cells {
             if !callers.contains(&cell.caller.as_str()) {
                 callers.push(&cell.caller);
             }
-            if !operations.contains(&cell.operation.as_str()) {
-                operations.push(&cell.operation);
+            let operation = (cell.operation.as_str(), cell.plane.as_deref().unwrap_or(""));
+            if !operations.contains(&operation) {
+                operations.push(operation);
             }
         }
+        let planes = self.cells.iter().any(|cell| cell.plane.is_some());
         let mut out = format!(
-            "| operation | {} |\n|---|{}\n",
+            "| operation |{} {} |\n|---|{}\n",
+            if planes { " plane |" } else { "" },
             callers.join(" | "),
-            "---|".repeat(callers.len())
+            "---|".repeat(callers.len() + usize::from(planes))
         );
-        for operation in operations {
+        for (operation, plane) in operations {
             let row: Vec<String> = callers
                 .iter()
                 .map(|caller| {
@@ -232,7 +406,12 @@ impl Matrix {
                         })
                 })
                 .collect();
-            out.push_str(&format!("| {operation} | {} |\n", row.join(" | ")));
+            let plane = if planes {
+                format!(" {plane} |")
+            } else {
+                String::new()
+            };
+            out.push_str(&format!("| {operation} |{plane} {} |\n", row.join(" | ")));
         }
         out
     }
@@ -311,6 +490,7 @@ pub async fn run_matrix(
             let response = request.send().await;
             matrix.cells.push(Cell {
                 operation: rule.operation.to_string(),
+                plane: rule.plane.clone(),
                 caller: caller.to_string(),
                 expected,
                 actual: response.status.as_u16(),
@@ -321,7 +501,7 @@ pub async fn run_matrix(
         "kind": "auth_matrix",
         "test": std::thread::current().name().unwrap_or("unnamed"),
         "cells": matrix.cells.iter().map(|cell| serde_json::json!({
-            "operation": cell.operation, "caller": cell.caller,
+            "operation": cell.operation, "plane": cell.plane, "caller": cell.caller,
             "expected": cell.expected, "actual": cell.actual,
         })).collect::<Vec<_>>(),
     }));

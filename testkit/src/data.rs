@@ -195,7 +195,8 @@ const COLORS: [&str; 4] = ["black", "white", "navy", "olive"];
 const PRODUCTS: [&str; 6] = ["Tee", "Hoodie", "Cap", "Sock", "Tote", "Mug"];
 
 impl TestRng {
-    /// A customer somewhere in [`PLACES`]' countries; the email is unique per generator.
+    /// A customer in one of seven countries (US, DE, JP, GB, FR, KW, BR) with a postal code of
+    /// its country's shape; the email is unique per generator.
     pub fn customer(&mut self) -> Customer {
         let (country, cities, pattern) = *self.pick(&PLACES);
         let first = *self.pick(&FIRST);

@@ -235,32 +235,44 @@ fn server() -> Result<PgConnectOptions, DbError> {
         .map_err(|error| DbError::Url(error.to_string()))
 }
 
-/// The template and the shared database of this process's migrations, built once per run.
-/// Built databases are remembered per directory, so later tests pay nothing.
-async fn prepare(dir: &Path) -> Result<(PgConnectOptions, Migrations), DbError> {
-    static BUILT: Mutex<Vec<(PathBuf, Result<Migrations, DbError>)>> = Mutex::new(Vec::new());
-    let server = server()?;
+/// The migrations of `dir`, read once per process.
+fn migrations_of(dir: &Path) -> Result<Migrations, DbError> {
+    static READ: Mutex<Vec<(PathBuf, Migrations)>> = Mutex::new(Vec::new());
+    let mut read = READ
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, migrations)) = read.iter().find(|(known, _)| known == dir) {
+        return Ok(migrations.clone());
+    }
+    let migrations = Migrations::read(dir)?;
+    read.push((dir.to_path_buf(), migrations.clone()));
+    Ok(migrations)
+}
+
+/// The template and the shared database of `migrations`, built once per run. The outcome is
+/// remembered per process (a failed migration too), so later tests pay nothing.
+async fn prepare(server: &PgConnectOptions, migrations: &Migrations) -> Result<(), DbError> {
+    static BUILT: Mutex<Vec<(u64, Result<(), DbError>)>> = Mutex::new(Vec::new());
     let known = BUILT
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .iter()
-        .find(|(built, _)| built == dir)
+        .find(|(hash, _)| *hash == migrations.hash)
         .map(|(_, outcome)| outcome.clone());
     if let Some(outcome) = known {
-        return Ok((server, outcome?));
+        return outcome;
     }
-    let outcome = build(&server, dir).await;
+    let outcome = build(server, migrations).await;
     BUILT
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .push((dir.to_path_buf(), outcome.clone()));
-    Ok((server, outcome?))
+        .push((migrations.hash, outcome.clone()));
+    outcome
 }
 
 /// Builds the template and the shared database unless another process did, under an
 /// advisory lock so parallel test processes build them once.
-async fn build(server: &PgConnectOptions, dir: &Path) -> Result<Migrations, DbError> {
-    let migrations = Migrations::read(dir)?;
+async fn build(server: &PgConnectOptions, migrations: &Migrations) -> Result<(), DbError> {
     let mut admin = admin(server).await?;
     let key = migrations.hash as i64;
     sqlx::query("SELECT pg_advisory_lock($1)")
@@ -268,12 +280,12 @@ async fn build(server: &PgConnectOptions, dir: &Path) -> Result<Migrations, DbEr
         .execute(&mut admin)
         .await
         .map_err(sql_error("taking the template lock"))?;
-    let outcome = build_locked(server, &mut admin, &migrations).await;
+    let outcome = build_locked(server, &mut admin, migrations).await;
     let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
         .bind(key)
         .execute(&mut admin)
         .await;
-    outcome.map(|()| migrations)
+    outcome
 }
 
 async fn build_locked(
@@ -341,6 +353,35 @@ async fn connect(server: &PgConnectOptions, database: &str) -> Result<PgConnecti
         })
 }
 
+/// A pool of one connection inside a transaction that is never committed.
+async fn transaction_pool(options: PgConnectOptions) -> Result<PgPool, sqlx::Error> {
+    PgPoolOptions::new()
+        .max_connections(1)
+        .min_connections(0)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .test_before_acquire(false)
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                // Opened through sqlx and never closed (the guard is forgotten, so it does not
+                // roll back): sqlx counts the connection as in a transaction, and the app's own
+                // `begin()` nests as a savepoint.
+                conn.begin().await.map(std::mem::forget)
+            })
+        })
+        .connect_with(options)
+        .await
+}
+
+/// Whether connecting failed because the database does not exist (yet).
+fn missing_database(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .and_then(|error| error.code())
+        .is_some_and(|code| code == "3D000")
+}
+
 /// A test's database: a pool the app under test uses, and the side-effect log.
 ///
 /// Dropped (the test passed, failed or panicked), it rolls back or drops what the test did;
@@ -390,28 +431,22 @@ impl TestDb {
         isolation: Isolation,
         case: TestCase,
     ) -> Result<Self, DbError> {
-        let (server, migrations) = prepare(migrations_dir).await?;
+        let server = server()?;
+        let migrations = migrations_of(migrations_dir)?;
         match isolation {
             Isolation::Transaction => {
-                let options = server.clone().database(&migrations.shared());
-                let pool = PgPoolOptions::new()
-                    .max_connections(1)
-                    .min_connections(0)
-                    .idle_timeout(None)
-                    .max_lifetime(None)
-                    .test_before_acquire(false)
-                    .acquire_timeout(Duration::from_secs(30))
-                    .after_connect(|conn, _| {
-                        Box::pin(async move {
-                            // Opened through sqlx and never closed (the guard is forgotten, so
-                            // it does not roll back): sqlx counts the connection as in a
-                            // transaction, and the app's own `begin()` nests as a savepoint.
-                            conn.begin().await.map(std::mem::forget)
-                        })
-                    })
-                    .connect_with(options)
-                    .await
-                    .map_err(sql_error("opening the test transaction"))?;
+                let shared = server.clone().database(&migrations.shared());
+                // The shared database is created last, whole, from the finished template: when
+                // a connection to it opens, there is nothing to build and no lock to take, so a
+                // fresh test process pays one connection and its BEGIN.
+                let pool = match transaction_pool(shared.clone()).await {
+                    Err(error) if missing_database(&error) => {
+                        prepare(&server, &migrations).await?;
+                        transaction_pool(shared).await
+                    }
+                    opened => opened,
+                }
+                .map_err(sql_error("opening the test transaction"))?;
                 Ok(Self {
                     pool,
                     isolation,
@@ -423,6 +458,7 @@ impl TestDb {
                 })
             }
             Isolation::Database => {
+                prepare(&server, &migrations).await?;
                 static FRESH: AtomicUsize = AtomicUsize::new(0);
                 let name = format!(
                     "commerce_t_{}_{}_{}",
@@ -467,6 +503,7 @@ impl TestDb {
                 })
             }
             Isolation::Schema => {
+                prepare(&server, &migrations).await?;
                 let shared = server.clone().database(&migrations.shared());
                 let mut lock = PgConnection::connect_with(&shared)
                     .await

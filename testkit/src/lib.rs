@@ -7,25 +7,33 @@
 //! - [`side_effects`]: every write logged by triggers; [`assert_side_effects!`].
 //! - [`http`]: requests into the `Router` in process, queries per request, snapshots,
 //!   pagination.
-//! - [`users`], [`auth`], [`race`], [`ratelimit`]: users per worker, the auth matrix, races,
-//!   idempotency, stock, 429s.
+//! - [`users`], [`auth`], [`tokens`], [`race`], [`ratelimit`]: users per worker, the auth
+//!   matrix (its spec and policy from JSON or YAML: [`document`]), password-reset and refresh
+//!   tokens, races, idempotency, stock, 429s.
 //! - [`case`]: the test's name, worker, temp dir, and the replay line on failure.
 //! - [`telemetry`]: events for `cargo commerce test`'s report.
+//! - `stubs` (feature `stubs`, on by default): the services an app talks to: stateful Stripe,
+//!   PayPal, webhook and mail doubles, a queue, metrics, append-only audits.
 //!
-//! The kit depends on no tool crate except the ephemeral cluster (`commerce_pg`).
+//! The kit depends on no tool crate except the ephemeral cluster (`commerce_pg`), and on the
+//! app-side `commerce_metrics` for its stubs.
 
 pub mod auth;
 pub mod case;
 pub mod clock;
 pub mod data;
 pub mod db;
+pub mod document;
 pub mod http;
 mod queries;
 pub mod race;
 pub mod ratelimit;
 pub mod seed;
 pub mod side_effects;
+#[cfg(feature = "stubs")]
+pub mod stubs;
 pub mod telemetry;
+pub mod tokens;
 pub mod users;
 
 pub use case::TestCase;

@@ -43,6 +43,13 @@ impl Role {
             Role::Admin => "admin",
         }
     }
+
+    /// The role named `name` (`buyer`, `seller`, `admin`).
+    pub fn parse(name: &str) -> Option<Self> {
+        [Role::Buyer, Role::Seller, Role::Admin]
+            .into_iter()
+            .find(|role| role.as_str() == name)
+    }
 }
 
 /// A user to register.

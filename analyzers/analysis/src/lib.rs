@@ -146,7 +146,7 @@ impl Analysis {
     ) -> Result<CheckResult, AnalysisError> {
         let started = Instant::now();
         let analyzers = analyzer::selected(&request.only);
-        let claims = analyzer::Claims::new(project, &analyzers);
+        let claims = analyzer::Claims::new(project, fs.as_ref(), &analyzers);
         let scope = self.inventory(project, fs.as_ref(), request, &claims)?;
         let inventory = scope.checked();
 
@@ -171,10 +171,12 @@ impl Analysis {
         diagnostics.extend(rules::file_too_large::skipped_file_diagnostics(
             &inventory.skipped,
         ));
+        let oversized = analyzer::oversized(&scope.whole);
         let project_scope = analyzer::ProjectScope {
             project,
             fs,
             files: &scope.whole.files,
+            oversized: &oversized,
             selected: scope
                 .selected
                 .as_ref()
@@ -327,11 +329,10 @@ impl Analysis {
         claims: &analyzer::Claims<'_>,
     ) -> Result<Scope, AnalysisError> {
         let root = project.root();
-        let claims = |path: &Path| claims.claims(path);
-        let whole = commerce_project::inventory_claimed(fs, root, &[], &claims);
+        let whole = claims.inventory(fs, root);
         let mut selected = (!request.paths.is_empty()).then(|| {
             let paths: Vec<PathBuf> = request.paths.iter().map(|path| root.join(path)).collect();
-            commerce_project::inventory_claimed(fs, root, &paths, &claims)
+            commerce_project::inventory_claimed(fs, root, &paths, &|path| claims.claims(path))
         });
         if let Some(base) = &request.base {
             let changed: std::collections::HashSet<PathBuf> =

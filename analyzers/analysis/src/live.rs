@@ -32,6 +32,8 @@ pub struct LiveProject {
     /// Every file of the project inventory (project-relative, sorted), listed again by the
     /// next analysis after a file is created or deleted.
     files: RwLock<Arc<[PathBuf]>>,
+    /// The inventory's files over its size limit (a spec may be larger: contracts load it).
+    oversized: RwLock<Arc<[PathBuf]>>,
     /// A file was created or deleted since the inventory was listed.
     relist: AtomicBool,
     /// `None` until the first analysis builds it, and again after an update crashed.
@@ -58,8 +60,14 @@ pub struct LiveCheck {
 impl LiveProject {
     /// The project's files on `base` (the disk), with no buffer open yet.
     pub fn new(project: &Project, base: Arc<dyn FileSystem>) -> Self {
-        let files = commerce_project::inventory(base.as_ref(), project.root(), &[]).files;
-        Self::with_files(base, files)
+        let inventory = commerce_project::inventory(base.as_ref(), project.root(), &[]);
+        let oversized = crate::analyzer::oversized(&inventory);
+        let live = Self::with_files(base, inventory.files);
+        *live
+            .oversized
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = oversized.into();
+        live
     }
 
     /// `files` (project-relative, sorted) on `base`, with no buffer open yet.
@@ -67,6 +75,7 @@ impl LiveProject {
         Self {
             overlay: Arc::new(OverlayFs::new(base)),
             files: RwLock::new(files.into()),
+            oversized: RwLock::new(Arc::new([])),
             relist: AtomicBool::new(false),
             frontend: Mutex::default(),
             stale: Mutex::default(),
@@ -117,9 +126,13 @@ impl LiveProject {
     /// Lists the project's files again if one was created or deleted since the last listing.
     fn relist_files(&self, project: &Project) {
         if self.relist.swap(false, Ordering::AcqRel) {
-            let files =
-                commerce_project::inventory(self.overlay.as_ref(), project.root(), &[]).files;
-            *self.files.write().unwrap_or_else(PoisonError::into_inner) = files.into();
+            let inventory = commerce_project::inventory(self.overlay.as_ref(), project.root(), &[]);
+            *self
+                .oversized
+                .write()
+                .unwrap_or_else(PoisonError::into_inner) =
+                crate::analyzer::oversized(&inventory).into();
+            *self.files.write().unwrap_or_else(PoisonError::into_inner) = inventory.files.into();
         }
     }
 
@@ -188,6 +201,12 @@ impl Analysis {
     ) -> LiveCheck {
         live.relist_files(project);
         let files = live.files();
+        let oversized = Arc::clone(
+            &live
+                .oversized
+                .read()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
         let fs = live.fs();
         let Ok(text) = fs.read_to_string(&project.root().join(path)) else {
             return LiveCheck::default();
@@ -202,6 +221,7 @@ impl Analysis {
             project,
             fs,
             files: &files,
+            oversized: &oversized,
             selected: Some(&selected),
             base: None,
         };

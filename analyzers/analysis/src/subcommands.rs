@@ -116,8 +116,17 @@ impl Analysis {
 
     /// `contracts routes`: the axum routes of `[contracts] routes` against `[contracts] specs`.
     pub fn contracts_routes(&self, project: &Project, fs: &dyn FileSystem) -> ContractRoutes {
+        let claims = crate::analyzer::Claims::new(project, fs, &[Analyzer::Contracts]);
+        let inventory = claims.inventory(fs, project.root());
+        let oversized = crate::analyzer::oversized(&inventory);
+        let files = crate::analyzer::with_oversized(&inventory.files, &oversized);
         let checked = catch_rule_panic(|| {
-            commerce_contracts::check_routes(fs, project.root(), &project.config().contracts)
+            commerce_contracts::check_routes(
+                fs,
+                project.root(),
+                &files,
+                &project.config().contracts,
+            )
         });
         let (routes, diagnostics) = checked.unwrap_or_else(|message| {
             let crashed = panic_diagnostic(Analyzer::Contracts, &config_path(project), &message);

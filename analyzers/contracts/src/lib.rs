@@ -28,13 +28,7 @@ pub use source::{SourceReader, SpecSource};
 
 /// The metadata of every rule this crate reports.
 pub fn rules() -> Vec<RuleMeta> {
-    let mut rules = vec![
-        rules::invalid_spec::InvalidSpec::META,
-        rules::route_missing_from_spec::RouteMissingFromSpec::META,
-        rules::operation_without_route::OperationWithoutRoute::META,
-        rules::response_conformance::ResponseConformance::META,
-        rules::unparsable_route_file::UnparsableRouteFile::META,
-    ];
+    let mut rules: Vec<RuleMeta> = rules::RULES.iter().map(|rule| rule.meta).collect();
     rules.extend(rules::oasdiff::CHECKS.iter().map(|check| check.meta));
     rules
 }

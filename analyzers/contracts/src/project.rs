@@ -16,11 +16,14 @@ use crate::source::{SourceReader, SpecSource};
 
 /// Every contracts finding of the project at `root`: spec issues, the breaking changes of each
 /// spec since `base_ref` (default: `[contracts] base`; none when neither is set), and routes
-/// in code against the specs. Paths are relative to `root`. Bad input (a spec that does not
-/// parse, a Rust file that does not) is a diagnostic or nothing, never an error.
+/// in code against the specs. `files` are the project's files (relative to `root`, as the
+/// shared inventory lists them: this analysis never walks the tree itself); paths in findings
+/// are relative to `root` too. Bad input (a spec that does not parse, a Rust file that does
+/// not) is a diagnostic or nothing, never an error.
 pub fn check_project(
     fs: &dyn FileSystem,
     root: &Path,
+    files: &[PathBuf],
     config: &ContractsConfig,
     base_ref: Option<&str>,
 ) -> Vec<Diagnostic> {
@@ -29,11 +32,10 @@ pub fn check_project(
         root,
         max_bytes: DEFAULT_MAX_SPEC_BYTES,
     };
-    let files = project_files(fs, root);
     let base_ref = base_ref.or(config.base.as_deref());
     let mut diagnostics = Vec::new();
     let mut heads = Vec::new();
-    for path in matching(&files, &config.specs) {
+    for path in matching(files, &config.specs) {
         let head = match load::load(&reader, &SpecSource::Path(path.clone())) {
             Ok(head) => head,
             Err(error) => {
@@ -51,7 +53,7 @@ pub fn check_project(
         }
         heads.push(head);
     }
-    let (code, problems) = project_routes(fs, root, config);
+    let (code, problems) = project_routes(fs, root, files, config);
     diagnostics.extend(problems);
     diagnostics.extend(route_diagnostics(&code, &heads, config));
     diagnostics
@@ -59,10 +61,11 @@ pub fn check_project(
 
 /// Routes in code against the specs only (what `cargo commerce contracts routes` reports): the routes
 /// found, and the diagnostics of the route rules (plus `contracts/invalid-spec` for a spec that
-/// cannot be loaded).
+/// cannot be loaded). `files` as for [`check_project`].
 pub fn check_routes(
     fs: &dyn FileSystem,
     root: &Path,
+    files: &[PathBuf],
     config: &ContractsConfig,
 ) -> (Vec<CodeRoute>, Vec<Diagnostic>) {
     let reader = SourceReader {
@@ -72,7 +75,7 @@ pub fn check_routes(
     };
     let mut diagnostics = Vec::new();
     let mut heads = Vec::new();
-    for path in matching(&project_files(fs, root), &config.specs) {
+    for path in matching(files, &config.specs) {
         match load::load(&reader, &SpecSource::Path(path)) {
             Ok(head) => {
                 // A spec problem (a `servers` URL that is not one) explains a mismatch.
@@ -88,7 +91,7 @@ pub fn check_routes(
             }
         }
     }
-    let (code, problems) = project_routes(fs, root, config);
+    let (code, problems) = project_routes(fs, root, files, config);
     diagnostics.extend(problems);
     diagnostics.extend(route_diagnostics(&code, &heads, config));
     (code, diagnostics)
@@ -141,19 +144,19 @@ fn drift_since(
 
 /// The routes the project's code serves (see [`routes::code_routes`]), and a
 /// `contracts/unparsable-route-file` finding for each file that could not be read as Rust;
-/// nothing when `[contracts] routes` names no files.
+/// nothing when `[contracts] routes` names no files. `files` as for [`check_project`].
 pub fn project_routes(
     fs: &dyn FileSystem,
     root: &Path,
+    files: &[PathBuf],
     config: &ContractsConfig,
 ) -> (Vec<CodeRoute>, Vec<Diagnostic>) {
     if config.routes.is_empty() {
         return (Vec::new(), Vec::new());
     }
-    let files = project_files(fs, root);
     let mut rust_files = Vec::new();
     let mut problems = Vec::new();
-    for path in matching(&files, &config.routes) {
+    for path in matching(files, &config.routes) {
         let text = match fs.read_to_string(&root.join(&path)) {
             Ok(text) => text,
             Err(error) => {
@@ -175,6 +178,7 @@ pub fn project_routes(
 pub struct ContractFiles {
     specs: GlobSet,
     routes: GlobSet,
+    patterns: Vec<String>,
 }
 
 impl ContractFiles {
@@ -182,27 +186,27 @@ impl ContractFiles {
         Self {
             specs: glob_set(&config.specs),
             routes: glob_set(&config.routes),
+            patterns: config.specs.iter().chain(&config.routes).cloned().collect(),
         }
+    }
+
+    /// Where every claimed file lies (project-relative directories and files: each pattern's
+    /// part before its first wildcard), so only those places need listing; `None` when a
+    /// pattern starts with a wildcard and a file may be anywhere.
+    pub fn places(&self) -> Option<Vec<PathBuf>> {
+        self.patterns
+            .iter()
+            .map(|pattern| {
+                let literal = commerce_project::glob_literal_prefix(pattern);
+                (!literal.as_os_str().is_empty()).then_some(literal)
+            })
+            .collect()
     }
 
     /// Whether the project-relative `path` is a spec or a route file.
     pub fn claims(&self, path: &Path) -> bool {
         self.specs.is_match(path) || self.routes.is_match(path)
     }
-}
-
-/// The project's files, relative to `root`.
-fn project_files(fs: &dyn FileSystem, root: &Path) -> Vec<PathBuf> {
-    fs.walk(root)
-        .map(|listing| listing.files)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|path| {
-            path.strip_prefix(root)
-                .map(Path::to_path_buf)
-                .unwrap_or(path)
-        })
-        .collect()
 }
 
 /// The files matching any of `patterns` (validated when the config was loaded; an invalid

@@ -25,13 +25,19 @@ fn the_spec_at_the_base_ref_is_the_baseline() {
         base: Some("HEAD".to_owned()),
         ..ContractsConfig::default()
     };
-    let mut rules: Vec<String> = check_project(&OsFs, dir.path(), &config, None)
-        .into_iter()
-        .map(|diagnostic| {
-            assert_eq!(diagnostic.path, Path::new("api/openapi.yaml"));
-            diagnostic.rule
-        })
-        .collect();
+    let mut rules: Vec<String> = check_project(
+        &OsFs,
+        dir.path(),
+        &inventory_files(&OsFs, dir.path()),
+        &config,
+        None,
+    )
+    .into_iter()
+    .map(|diagnostic| {
+        assert_eq!(diagnostic.path, Path::new("api/openapi.yaml"));
+        diagnostic.rule
+    })
+    .collect();
     rules.sort();
     assert_eq!(
         rules,
@@ -48,5 +54,22 @@ fn the_spec_at_the_base_ref_is_the_baseline() {
         base: Some("no-such-ref".to_owned()),
         ..config
     };
-    assert_eq!(check_project(&OsFs, dir.path(), &unknown, None), []);
+    assert_eq!(
+        check_project(
+            &OsFs,
+            dir.path(),
+            &inventory_files(&OsFs, dir.path()),
+            &unknown,
+            None
+        ),
+        []
+    );
+}
+
+/// The project's files, as the shared inventory lists them for the analysis.
+fn inventory_files(
+    fs: &dyn commerce_project::FileSystem,
+    root: &std::path::Path,
+) -> Vec<std::path::PathBuf> {
+    commerce_project::inventory(fs, root, &[]).files
 }

@@ -59,7 +59,7 @@ fn listed(fs: &MemoryFs, diagnostics: &[Diagnostic]) -> Vec<String> {
 #[test]
 fn undocumented_routes_and_unserved_operations_are_reported_where_they_are() {
     let fs = fixture_fs(&[]);
-    let diagnostics = check_project(&fs, Path::new("/p"), &config(), None);
+    let diagnostics = checked(&fs, &config());
     assert_eq!(
         listed(&fs, &diagnostics),
         [
@@ -80,7 +80,7 @@ fn undocumented_routes_and_unserved_operations_are_reported_where_they_are() {
 #[test]
 fn the_stub_fixes_describe_the_routes_and_keep_the_spec_valid() {
     let fs = fixture_fs(&[]);
-    let diagnostics = check_project(&fs, Path::new("/p"), &config(), None);
+    let diagnostics = checked(&fs, &config());
     let mut spec = commerce_project::FileSystem::read_to_string(&fs, Path::new("/p/openapi.yaml"))
         .expect("spec");
     let mut edits: Vec<_> = diagnostics
@@ -97,7 +97,7 @@ fn the_stub_fixes_describe_the_routes_and_keep_the_spec_valid() {
         spec.replace_range(edit.range.to_usize_range(), &edit.new_text);
     }
     let fixed = fixture_fs(&[("openapi.yaml", spec.clone())]);
-    let after = check_project(&fixed, Path::new("/p"), &config(), None);
+    let after = checked(&fixed, &config());
     assert_eq!(
         listed(&fixed, &after),
         [
@@ -119,7 +119,7 @@ fn no_routes_configured_means_no_route_findings() {
         routes: Vec::new(),
         ..config()
     };
-    assert_eq!(check_project(&fs, Path::new("/p"), &config, None), []);
+    assert_eq!(checked(&fs, &config), []);
 }
 
 fn project(files: &[(&str, &str)]) -> MemoryFs {
@@ -174,7 +174,7 @@ paths:
     get: { responses: { "200": { description: ok } } }
 "#;
     let fs = project(&[("openapi.yaml", spec), ("src/main.rs", SERVED_UNDER_API)]);
-    let diagnostics = check_project(&fs, Path::new("/p"), &config(), None);
+    let diagnostics = checked(&fs, &config());
     assert_eq!(listed(&fs, &diagnostics), Vec::<String>::new());
     // Without the document's `servers`, every operation under /api is on both sides.
     let bare = spec.replace(
@@ -182,7 +182,7 @@ paths:
         "x-servers:\n  - url: https://{region}",
     );
     let fs = project(&[("openapi.yaml", &bare), ("src/main.rs", SERVED_UNDER_API)]);
-    let diagnostics = check_project(&fs, Path::new("/p"), &config(), None);
+    let diagnostics = checked(&fs, &config());
     let rules: Vec<&str> = diagnostics
         .iter()
         .map(|found| found.rule.as_str())
@@ -201,7 +201,8 @@ paths:
 fn a_server_url_that_is_not_a_url_is_a_clear_finding() {
     let spec = "openapi: 3.0.3\ninfo: { title: Shop, version: \"1\" }\nservers:\n  - url: not a url\npaths:\n  /health:\n    get: { responses: { \"200\": { description: ok } } }\n";
     let fs = project(&[("openapi.yaml", spec), ("src/main.rs", SERVED_UNDER_API)]);
-    let (_, diagnostics) = commerce_contracts::check_routes(&fs, Path::new("/p"), &config());
+    let (_, diagnostics) =
+        commerce_contracts::check_routes(&fs, Path::new("/p"), &inventory_files(&fs), &config());
     let listed = listed(&fs, &diagnostics);
     assert!(
         listed.contains(&"contracts/invalid-spec openapi.yaml:4 server URL `not a url` is not a URL; its base path is ignored when routes are matched".to_owned()),
@@ -216,7 +217,7 @@ fn routes_without_a_spec_are_one_note_on_how_to_set_one_up() {
         specs: Vec::new(),
         ..config()
     };
-    let diagnostics = check_project(&fs, Path::new("/p"), &config, None);
+    let diagnostics = checked(&fs, &config);
     assert_eq!(
         listed(&fs, &diagnostics),
         [
@@ -243,7 +244,7 @@ fn a_route_file_that_does_not_parse_is_a_finding() {
             "pub fn api() -> Router {\n    Router::new(\n}\n",
         ),
     ]);
-    let diagnostics = check_project(&fs, Path::new("/p"), &config(), None);
+    let diagnostics = checked(&fs, &config());
     let listed = listed(&fs, &diagnostics);
     assert_eq!(listed.len(), 1, "{listed:#?}");
     assert!(
@@ -252,4 +253,14 @@ fn a_route_file_that_does_not_parse_is_a_finding() {
         ),
         "{listed:#?}"
     );
+}
+
+/// The project's files at `/p`, as the shared inventory lists them for the analysis.
+fn inventory_files(fs: &MemoryFs) -> Vec<PathBuf> {
+    commerce_project::inventory(fs, Path::new("/p"), &[]).files
+}
+
+/// Every contracts finding of the project at `/p`.
+fn checked(fs: &MemoryFs, config: &ContractsConfig) -> Vec<Diagnostic> {
+    check_project(fs, Path::new("/p"), &inventory_files(fs), config, None)
 }

@@ -6,6 +6,7 @@
 
 mod diagnostic;
 mod line_index;
+mod registry;
 pub mod render;
 mod rule;
 pub mod suggest;
@@ -13,5 +14,6 @@ mod text;
 
 pub use diagnostic::{Applicability, Diagnostic, Edit, Fix, Label, Severity, sort_and_dedup};
 pub use line_index::{LineIndex, SourcePosition, SourceRange, Utf16Position};
+pub use registry::{DOC_SECTIONS, Rule, registry_problems};
 pub use rule::{FixAvailability, RuleMeta, RuleRegistry, doc_text};
 pub use text::{TextRange, TextSize};

@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use commerce_diagnostics::doc_text;
 use commerce_project::{FileSystem, FrontendConfig, MemoryFs, OsFs, SkipReason};
 
 use super::*;
@@ -14,7 +13,8 @@ fn node_names(report: &FrontendReport) -> Vec<String> {
 }
 
 #[test]
-fn every_rule_is_documented_with_the_house_sections() {
+fn the_public_rule_list_is_every_frontend_rule() {
+    // (The registry's own test checks each rule's file, name and doc sections.)
     let rules = rules();
     let ids: Vec<&str> = rules.iter().map(|rule| rule.id).collect();
     assert_eq!(
@@ -34,17 +34,6 @@ fn every_rule_is_documented_with_the_house_sections() {
             "frontend/unresolved-import",
         ]
     );
-    for rule in &rules {
-        let doc = doc_text(rule.doc);
-        for section in [
-            "## What it does",
-            "## Why is this bad?",
-            "## Example",
-            "## Fix safety",
-        ] {
-            assert!(doc.contains(section), "{} lacks {section}", rule.id);
-        }
-    }
 }
 
 #[test]

@@ -3,11 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use commerce_diagnostics::{Diagnostic, TextRange, sort_and_dedup};
+use commerce_diagnostics::{Diagnostic, RuleMeta, TextRange, sort_and_dedup};
 use commerce_project::{Dialect, FileSystem, MigrationsConfig};
 
 use crate::layout::{Direction, Migration, discover};
-use crate::rules::{self, MigrationSource, RULES, Rule};
+use crate::rules::{self, Check, FileCheck, MigrationSource, RULES};
 use crate::sql::{SqlFile, Statement};
 
 /// What the lint looks at besides the migrations directory. The default lints every
@@ -80,10 +80,12 @@ pub fn lint(
         .iter()
         .map(|migration| (migration, is_selected(migration, config, None)));
     let removals = rules::code_references_dropped_column::removals(in_lint_range, config.dialect);
+    // The Rust files Cargo builds (see `rust_files`), whoever else listed the rest.
+    let rust_files = rust_files(fs, root, scope.files);
     diagnostics.extend(rules::code_references_dropped_column::check(
         fs,
         root,
-        scope.files,
+        &rust_files,
         &removals,
         config.dialect,
         &is_listed,
@@ -97,6 +99,19 @@ pub fn lint(
     }
     sort_and_dedup(&mut diagnostics);
     diagnostics
+}
+
+/// The Rust files of `files` that the project builds: those in the places its root
+/// `Cargo.toml` names (every one without a manifest). The inventory of `check --only
+/// migrations` lists just those places, so a full check and `--only` read the same files.
+fn rust_files(fs: &dyn FileSystem, root: &Path, files: &[PathBuf]) -> Vec<PathBuf> {
+    let places = commerce_project::rust_places(fs, root);
+    files
+        .iter()
+        .filter(|path| path.extension().is_some_and(|extension| extension == "rs"))
+        .filter(|path| commerce_project::is_in_places(path, places.as_deref()))
+        .cloned()
+        .collect()
 }
 
 /// `applied-migration-edited` over `migrations`, comparing with their texts where this branch
@@ -166,25 +181,30 @@ pub(crate) fn check_migration(
             &sql,
             directory_is_reversible,
         );
-        for rule in RULES
-            .iter()
-            .filter(|rule| applies(rule, direction, dialect))
-        {
-            diagnostics.extend((rule.check)(&source));
-            diagnostics.extend(keyword_scan(rule, &source));
+        for rule in RULES {
+            if let Check::File(check) = &rule.check
+                && applies(check, direction, dialect)
+            {
+                diagnostics.extend((check.check)(&source));
+                diagnostics.extend(keyword_scan(&rule.meta, check, &source));
+            }
         }
     }
     diagnostics
 }
 
-fn applies(rule: &Rule, direction: Direction, dialect: Dialect) -> bool {
-    (direction == Direction::Up || rule.checks_down)
-        && (dialect == Dialect::Postgres || !rule.postgres_only)
+fn applies(check: &FileCheck, direction: Direction, dialect: Dialect) -> bool {
+    (direction == Direction::Up || check.checks_down)
+        && (dialect == Dialect::Postgres || !check.postgres_only)
 }
 
 /// The rule's keyword scan over each statement sqlparser could not read.
-fn keyword_scan(rule: &Rule, source: &MigrationSource<'_>) -> Vec<Diagnostic> {
-    let Some(scan) = rule.keyword_scan else {
+fn keyword_scan(
+    meta: &RuleMeta,
+    check: &FileCheck,
+    source: &MigrationSource<'_>,
+) -> Vec<Diagnostic> {
+    let Some(scan) = check.keyword_scan else {
         return Vec::new();
     };
     source
@@ -196,11 +216,11 @@ fn keyword_scan(rule: &Rule, source: &MigrationSource<'_>) -> Vec<Diagnostic> {
             let words = &source.text[range.to_usize_range()];
             source
                 .diagnostic(
-                    &rule.meta,
+                    meta,
                     range,
                     format!(
                         "`{words}` in a statement that did not parse (found by keyword scan): {}",
-                        rule.meta.summary()
+                        meta.summary()
                     ),
                 )
                 .with_help(

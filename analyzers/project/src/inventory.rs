@@ -113,6 +113,46 @@ pub fn inventory_claimed(
     collect(fs, root, paths, &InventoryOptions::default(), claims)
 }
 
+/// [`inventory_claimed`] over `places` only (project-relative directories, walked, and files;
+/// a place that does not exist is nothing, not a problem): for analyzers whose claims all lie
+/// under known places, so the rest of the tree is never listed.
+pub fn inventory_claimed_in(
+    fs: &dyn FileSystem,
+    root: &Path,
+    places: &[PathBuf],
+    claims: &dyn Fn(&Path) -> bool,
+) -> Inventory {
+    let options = InventoryOptions::default();
+    let mut collector = Collector::new(root);
+    for place in places {
+        let target = lexical_join(root, place);
+        if !target.starts_with(root) {
+            continue;
+        }
+        if fs.is_dir(&target) {
+            collector.add_dir(fs, &target, &options);
+        } else if fs.is_file(&target) {
+            collector.candidates.insert(target);
+        }
+    }
+    collector.finish(fs, &options, claims)
+}
+
+/// The part of a glob before its first wildcard, as a path (`src/**/*.rs` → `src`): the
+/// place [`inventory_claimed_in`] lists for it. Empty when the glob starts with a wildcard.
+pub fn glob_literal_prefix(pattern: &str) -> PathBuf {
+    Path::new(pattern)
+        .components()
+        .filter(|component| *component != Component::CurDir)
+        .take_while(|component| {
+            !component
+                .as_os_str()
+                .to_string_lossy()
+                .contains(['*', '?', '[', '{', '\\'])
+        })
+        .collect()
+}
+
 fn collect(
     fs: &dyn FileSystem,
     root: &Path,

@@ -7,6 +7,7 @@
 //! [`ChangedFile`] hold paths relative to the project root; [`Project::display_path`] renders
 //! any of them the way reports do (relative, `/` separators).
 
+mod cargo;
 mod config;
 mod fs;
 mod git;
@@ -17,6 +18,7 @@ mod project;
 pub mod testing;
 mod workspaces;
 
+pub use cargo::{is_in_places, rust_places};
 pub use config::{
     Config, ConfigError, ConfigErrorKind, ContractsConfig, CycleLevel, Dialect, DurationError,
     FrontendConfig, Gate, GatesConfig, LoadConfig, LoadRequestConfig, LoadScenarioConfig,
@@ -32,8 +34,8 @@ pub use git::{
 };
 pub use init::{Layout, detect_layout};
 pub use inventory::{
-    DEFAULT_MAX_FILE_BYTES, Inventory, InventoryOptions, SkipReason, SkippedFile, inventory,
-    inventory_claimed, inventory_with,
+    DEFAULT_MAX_FILE_BYTES, Inventory, InventoryOptions, SkipReason, SkippedFile,
+    glob_literal_prefix, inventory, inventory_claimed, inventory_claimed_in, inventory_with,
 };
 pub use project::{CONFIG_FILE_NAME, Project, ProjectError};
 pub use workspaces::{WorkspacePatterns, read_json};

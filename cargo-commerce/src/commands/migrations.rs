@@ -114,13 +114,15 @@ fn run_verify(cli: &Cli, args: &VerifyArgs) -> Result<Exit, CliError> {
         let probes = &report.probes;
         if on_postgres {
             output::note(&format!(
-                "constraint probes (seed {}, {} ms): {} tried, {} held, {} not enforced, {} inconclusive",
+                "constraint probes (seed {}, {} ms): {} tried, {} held, {} not enforced, {} inconclusive; {} audit table(s) probed, {} not append-only",
                 args.seed,
                 probes.elapsed.as_millis(),
                 probes.probed,
                 probes.held,
                 probes.not_enforced.len(),
-                probes.inconclusive
+                probes.inconclusive,
+                probes.audit_tables,
+                probes.not_append_only.len()
             ));
         }
     }

@@ -1,3 +1,4 @@
+pub mod audit;
 pub mod check;
 pub mod contracts;
 pub mod graph;
@@ -7,6 +8,7 @@ pub mod lsp;
 pub mod migrations;
 pub mod report;
 pub mod rules;
+pub mod stub;
 pub mod test;
 pub mod watch;
 
@@ -47,6 +49,11 @@ pub enum CliError {
     Runner(#[from] commerce_runner::RunnerError),
     #[error(transparent)]
     Load(#[from] commerce_runner::load::LoadError),
+    #[error(transparent)]
+    MailStub(#[from] commerce_testkit::stubs::mail::BindError),
+    /// A stub that cannot start or watch for signals.
+    #[error("{0}")]
+    Stub(String),
     #[error("cannot determine the current directory: {0}")]
     CurrentDir(#[source] std::io::Error),
     #[error("cannot write the graph as JSON: {0}")]

@@ -3,6 +3,8 @@ use commerce_project::{SkipReason, SkippedFile};
 
 use crate::rules::unreadable_file;
 
+use commerce_diagnostics::Rule;
+
 declare_rule! {
     /// ## What it does
     /// Notes a file that was skipped because it is larger than the inventory's size limit.
@@ -25,6 +27,8 @@ declare_rule! {
         fix: FixAvailability::None,
     }
 }
+
+pub(crate) const RULE: Rule = Rule::reported(FileTooLarge::META);
 
 /// A diagnostic for each file the inventory skipped.
 pub(crate) fn skipped_file_diagnostics(skipped: &[SkippedFile]) -> Vec<Diagnostic> {

@@ -6,6 +6,8 @@ use commerce_diagnostics::{Diagnostic, FixAvailability, Severity, TextRange, dec
 
 use crate::Analyzer;
 
+use commerce_diagnostics::Rule;
+
 declare_rule! {
     /// ## What it does
     /// Reports a file on which one of our rules crashed.
@@ -28,6 +30,8 @@ declare_rule! {
         fix: FixAvailability::None,
     }
 }
+
+pub(crate) const RULE: Rule = Rule::reported(InternalError::META);
 
 /// Runs `rule`, turning a panic into its message.
 pub(crate) fn catch_rule_panic<T>(rule: impl FnOnce() -> T) -> Result<T, String> {

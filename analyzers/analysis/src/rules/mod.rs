@@ -7,11 +7,16 @@ pub(crate) mod unreadable_file;
 
 use commerce_diagnostics::RuleMeta;
 
+commerce_diagnostics::rule_registry! {
+    /// The tool's own rules, one line each; each is reported where the analysis meets it.
+    static RULES: [commerce_diagnostics::Rule] = [
+        file_too_large,
+        internal_error,
+        suppression_without_reason,
+        unreadable_file,
+    ];
+}
+
 pub(crate) fn rules() -> Vec<RuleMeta> {
-    vec![
-        file_too_large::FileTooLarge::META,
-        internal_error::InternalError::META,
-        suppression_without_reason::SuppressionWithoutReason::META,
-        unreadable_file::UnreadableFile::META,
-    ]
+    RULES.iter().map(|rule| rule.meta).collect()
 }

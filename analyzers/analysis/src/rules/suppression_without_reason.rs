@@ -2,6 +2,8 @@ use std::path::Path;
 
 use commerce_diagnostics::{Diagnostic, FixAvailability, Severity, TextRange, declare_rule};
 
+use commerce_diagnostics::Rule;
+
 declare_rule! {
     /// ## What it does
     /// Flags a `commerce-ignore` comment that does not say why the finding is kept.
@@ -31,6 +33,8 @@ declare_rule! {
         fix: FixAvailability::None,
     }
 }
+
+pub(crate) const RULE: Rule = Rule::reported(SuppressionWithoutReason::META);
 
 pub(crate) fn diagnostic(path: &Path, range: TextRange, rules: &[String]) -> Diagnostic {
     Diagnostic::new(

@@ -3,6 +3,8 @@ use std::path::Path;
 
 use commerce_diagnostics::{Diagnostic, FixAvailability, Severity, TextRange, declare_rule};
 
+use commerce_diagnostics::Rule;
+
 declare_rule! {
     /// ## What it does
     /// Reports a file the analyzers could not read: not valid UTF-8, or an I/O error.
@@ -25,6 +27,8 @@ declare_rule! {
         fix: FixAvailability::None,
     }
 }
+
+pub(crate) const RULE: Rule = Rule::reported(UnreadableFile::META);
 
 pub(crate) fn diagnostic(path: &Path, error: &io::Error) -> Diagnostic {
     let help = if error.kind() == io::ErrorKind::InvalidData {

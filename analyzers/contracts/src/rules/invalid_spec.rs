@@ -3,6 +3,8 @@
 
 use commerce_diagnostics::{FixAvailability, Severity, declare_rule};
 
+use commerce_diagnostics::Rule;
+
 /// The rule id.
 pub const INVALID_SPEC: &str = InvalidSpec::META.id;
 
@@ -38,3 +40,5 @@ declare_rule! {
         fix: FixAvailability::None,
     }
 }
+
+pub(crate) const RULE: Rule = Rule::reported(InvalidSpec::META);

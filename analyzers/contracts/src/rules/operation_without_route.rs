@@ -5,6 +5,8 @@ use commerce_diagnostics::{Diagnostic, FixAvailability, Severity, declare_rule};
 use crate::load::Loaded;
 use crate::routes::CodeRoute;
 
+use commerce_diagnostics::Rule;
+
 declare_rule! {
     /// ## What it does
     /// Reports an operation of an OpenAPI spec (a method under `paths`) that no axum route of
@@ -31,6 +33,8 @@ declare_rule! {
         fix: FixAvailability::None,
     }
 }
+
+pub(crate) const RULE: Rule = Rule::reported(OperationWithoutRoute::META);
 
 /// One diagnostic per spec operation no route serves.
 pub fn check(routes: &[CodeRoute], specs: &[&Loaded]) -> Vec<Diagnostic> {

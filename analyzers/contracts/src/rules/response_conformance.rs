@@ -7,6 +7,8 @@ use commerce_diagnostics::{Diagnostic, FixAvailability, Severity, declare_rule};
 use crate::load::Loaded;
 use crate::model::Loc;
 
+use commerce_diagnostics::Rule;
+
 declare_rule! {
     /// ## What it does
     /// Reports a response of the running service (in a contract test) that breaks the spec: a
@@ -41,6 +43,8 @@ declare_rule! {
         fix: FixAvailability::None,
     }
 }
+
+pub(crate) const RULE: Rule = Rule::reported(ResponseConformance::META);
 
 /// One way a response breaks the spec.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -9,6 +9,8 @@ use crate::load::Loaded;
 use crate::routes::CodeRoute;
 use crate::stub::stub_insertion;
 
+use commerce_diagnostics::Rule;
+
 declare_rule! {
     /// ## What it does
     /// Reports an axum route (`.route("/orders/{id}", get(show))`, joined through `.nest` and
@@ -36,6 +38,8 @@ declare_rule! {
         fix: FixAvailability::Sometimes,
     }
 }
+
+pub(crate) const RULE: Rule = Rule::reported(RouteMissingFromSpec::META);
 
 /// One diagnostic per route no spec describes, on the route's path literal; the fix adds a stub
 /// to the first spec.

@@ -4,6 +4,8 @@ use std::path::Path;
 
 use commerce_diagnostics::{Diagnostic, FixAvailability, Severity, declare_rule};
 
+use commerce_diagnostics::Rule;
+
 declare_rule! {
     /// ## What it does
     /// Reports a file named by `[contracts] routes` that could not be read as Rust, at the
@@ -27,6 +29,8 @@ declare_rule! {
         fix: FixAvailability::None,
     }
 }
+
+pub(crate) const RULE: Rule = Rule::reported(UnparsableRouteFile::META);
 
 /// The finding for the route file at `path` (project-relative) that did not parse.
 pub fn diagnostic(path: &Path, error: &commerce_rust::ParseError) -> Diagnostic {

@@ -1,8 +1,9 @@
 //! `frontend/import-cycle`: modules that import each other, directly or through others.
 
-use commerce_diagnostics::{Diagnostic, Edit, Fix, FixAvailability, Severity, declare_rule};
+use commerce_diagnostics::{Diagnostic, Edit, Fix, FixAvailability, Rule, Severity, declare_rule};
 use serde_json::Value;
 
+use super::Check;
 use super::Context;
 use super::edits::type_only_edits;
 use crate::display_path;
@@ -59,6 +60,8 @@ declare_rule! {
         fix: FixAvailability::Sometimes,
     }
 }
+
+pub(crate) const RULE: Rule<Check> = Rule::new(ImportCycle::META, Check::Project(check));
 
 pub(crate) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
     let type_only_severity = context.config.type_only_cycles.severity();

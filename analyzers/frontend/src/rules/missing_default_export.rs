@@ -2,9 +2,10 @@
 //! module that has no default export.
 
 use commerce_diagnostics::{
-    Diagnostic, Edit, Fix, FixAvailability, Severity, TextRange, declare_rule,
+    Diagnostic, Edit, Fix, FixAvailability, Rule, Severity, TextRange, declare_rule,
 };
 
+use super::Check;
 use super::Context;
 use super::edits::rename_imported;
 use crate::collect::{Import, ImportBinding, ImportForm, Imported};
@@ -46,6 +47,8 @@ declare_rule! {
         fix: FixAvailability::Sometimes,
     }
 }
+
+pub(crate) const RULE: Rule<Check> = Rule::new(MissingDefaultExport::META, Check::Module(check));
 
 pub(crate) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();

@@ -3,9 +3,10 @@
 
 use commerce_diagnostics::suggest::nearest;
 use commerce_diagnostics::{
-    Diagnostic, Edit, Fix, FixAvailability, Severity, TextRange, declare_rule,
+    Diagnostic, Edit, Fix, FixAvailability, Rule, Severity, TextRange, declare_rule,
 };
 
+use super::Check;
 use super::Context;
 use super::edits::{imported_name_range, rename_imported};
 use crate::collect::{ImportBinding, Imported, MemberAccess};
@@ -51,6 +52,8 @@ declare_rule! {
         fix: FixAvailability::Sometimes,
     }
 }
+
+pub(crate) const RULE: Rule<Check> = Rule::new(MissingExport::META, Check::Module(check));
 
 pub(crate) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();

@@ -1,8 +1,9 @@
 //! `frontend/missing-required-prop`: a JSX element that leaves out a prop its component's
 //! props type requires.
 
-use commerce_diagnostics::{Diagnostic, FixAvailability, Severity, TextRange, declare_rule};
+use commerce_diagnostics::{Diagnostic, FixAvailability, Rule, Severity, TextRange, declare_rule};
 
+use super::Check;
 use super::Context;
 use crate::components::{declaration, props_of};
 use crate::display_path;
@@ -43,6 +44,8 @@ declare_rule! {
         fix: FixAvailability::None,
     }
 }
+
+pub(crate) const RULE: Rule<Check> = Rule::new(MissingRequiredProp::META, Check::Module(check));
 
 /// Props React supplies itself.
 const REACT_PROPS: [&str; 2] = ["key", "ref"];

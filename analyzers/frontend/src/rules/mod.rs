@@ -20,7 +20,7 @@ pub(crate) mod testing;
 
 use std::collections::HashSet;
 
-use commerce_diagnostics::{Diagnostic, RuleMeta};
+use commerce_diagnostics::{Diagnostic, Rule};
 use commerce_project::FrontendConfig;
 
 use crate::collect::Import;
@@ -28,7 +28,7 @@ use crate::exports::Exports;
 use crate::graph::ModuleGraph;
 use crate::graph::cycles::CycleComponent;
 use crate::project::{Module, ModuleId, Modules, Target};
-use crate::routes::{self, Route};
+use crate::routes::{self, Discovered, Route};
 
 /// What every rule reads.
 #[derive(Debug, Clone, Copy)]
@@ -72,22 +72,35 @@ impl Context<'_> {
     }
 }
 
-/// The metadata of every rule, in a stable order.
-pub(crate) fn all() -> Vec<RuleMeta> {
-    vec![
-        import_cycle::ImportCycle::META,
-        missing_default_export::MissingDefaultExport::META,
-        missing_export::MissingExport::META,
-        missing_required_prop::MissingRequiredProp::META,
-        nullish_required_prop::NullishRequiredProp::META,
-        parse_error::UnparsableFile::META,
-        route_broken_import::RouteBrokenImport::META,
-        route_config_unreadable::RouteConfigUnreadable::META,
-        route_export_kind::RouteExportKind::META,
-        route_missing_default_export::RouteMissingDefaultExport::META,
-        route_types_not_generated::RouteTypesNotGenerated::META,
-        unresolved_import::UnresolvedImport::META,
-    ]
+commerce_diagnostics::rule_registry! {
+    /// Every frontend rule, one line each; [`check_modules`] and [`check_project`] run them.
+    pub(crate) static RULES: [Rule<Check>] = [
+        import_cycle,
+        missing_default_export,
+        missing_export,
+        missing_required_prop,
+        nullish_required_prop,
+        parse_error,
+        route_broken_import,
+        route_config_unreadable,
+        route_export_kind,
+        route_missing_default_export,
+        route_types_not_generated,
+        unresolved_import,
+    ];
+}
+
+/// How the frontend runs a rule.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Check {
+    /// Judges each module in the context's scope by its own imports and JSX
+    /// ([`check_modules`]).
+    Module(fn(&Context<'_>) -> Vec<Diagnostic>),
+    /// Over the whole project, before routes are discovered: the route rules judge routes by
+    /// these findings too.
+    Project(fn(&Context<'_>) -> Vec<Diagnostic>),
+    /// Over the discovered routes.
+    Routes(fn(&Context<'_>, &Discovered) -> Vec<Diagnostic>),
 }
 
 /// The rules that judge each module by its own imports and JSX, over the modules in
@@ -96,12 +109,14 @@ pub(crate) fn all() -> Vec<RuleMeta> {
 /// Invariant: each reports only in the module it judges, and reads other modules only
 /// through that module's imports (so an index update knows whose findings an edit can change).
 pub(crate) fn check_modules(context: &Context<'_>) -> Vec<Diagnostic> {
-    let mut diagnostics = unresolved_import::check(context);
-    diagnostics.extend(missing_export::check(context));
-    diagnostics.extend(missing_default_export::check(context));
-    diagnostics.extend(missing_required_prop::check(context));
-    diagnostics.extend(nullish_required_prop::check(context));
-    diagnostics
+    RULES
+        .iter()
+        .filter_map(|rule| match rule.check {
+            Check::Module(check) => Some(check(context)),
+            Check::Project(_) | Check::Routes(..) => None,
+        })
+        .flatten()
+        .collect()
 }
 
 /// The rules over the whole project (parse errors, cycles, routes), added to `diagnostics`,
@@ -111,16 +126,20 @@ pub(crate) fn check_project(
     context: &Context<'_>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Route> {
-    diagnostics.extend(parse_error::check(context));
-    diagnostics.extend(import_cycle::check(context));
+    for rule in RULES {
+        if let Check::Project(check) = rule.check {
+            diagnostics.extend(check(context));
+        }
+    }
     let discovered = routes::discover(context, diagnostics);
-    let routes = discovered.routes;
-    diagnostics.extend(route_missing_default_export::check(context, &routes));
-    diagnostics.extend(route_broken_import::check(&routes));
-    diagnostics.extend(route_config_unreadable::check(
-        &discovered.unreadable_configs,
-    ));
-    diagnostics.extend(route_export_kind::check(context, &routes));
-    diagnostics.extend(route_types_not_generated::check(context));
-    routes.into_iter().map(|(route, _)| route).collect()
+    for rule in RULES {
+        if let Check::Routes(check) = rule.check {
+            diagnostics.extend(check(context, &discovered));
+        }
+    }
+    discovered
+        .routes
+        .into_iter()
+        .map(|(route, _)| route)
+        .collect()
 }

@@ -1,8 +1,9 @@
 //! `frontend/nullish-required-prop`: a literal `null` or `undefined` passed to a prop whose
 //! type does not admit it.
 
-use commerce_diagnostics::{Diagnostic, FixAvailability, Severity, declare_rule};
+use commerce_diagnostics::{Diagnostic, FixAvailability, Rule, Severity, declare_rule};
 
+use super::Check;
 use super::Context;
 use crate::collect::AttributeValue;
 use crate::components::props_of;
@@ -38,6 +39,8 @@ declare_rule! {
         fix: FixAvailability::None,
     }
 }
+
+pub(crate) const RULE: Rule<Check> = Rule::new(NullishRequiredProp::META, Check::Module(check));
 
 pub(crate) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();

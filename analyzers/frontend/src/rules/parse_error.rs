@@ -1,7 +1,8 @@
 //! `frontend/parse-error`: a TypeScript/JavaScript file that does not parse.
 
-use commerce_diagnostics::{Diagnostic, FixAvailability, Severity, declare_rule};
+use commerce_diagnostics::{Diagnostic, FixAvailability, Rule, Severity, declare_rule};
 
+use super::Check;
 use super::Context;
 use crate::project::Source;
 
@@ -33,6 +34,8 @@ declare_rule! {
         fix: FixAvailability::None,
     }
 }
+
+pub(crate) const RULE: Rule<Check> = Rule::new(UnparsableFile::META, Check::Project(check));
 
 pub(crate) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
     context

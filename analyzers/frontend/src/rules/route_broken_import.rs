@@ -1,8 +1,9 @@
 //! `frontend/route-broken-import`: a route whose module reaches a broken module or a run-time
 //! import cycle, or whose React Router component cannot be imported.
 
-use commerce_diagnostics::{Diagnostic, FixAvailability, Severity, declare_rule};
+use commerce_diagnostics::{Diagnostic, FixAvailability, Rule, Severity, declare_rule};
 
+use super::Check;
 use crate::display_path;
 use crate::project::ModuleId;
 use crate::routes::{ProblemKind, Route};
@@ -38,6 +39,11 @@ declare_rule! {
         fix: FixAvailability::None,
     }
 }
+
+pub(crate) const RULE: Rule<Check> = Rule::new(
+    RouteBrokenImport::META,
+    Check::Routes(|_, found| check(&found.routes)),
+);
 
 pub(crate) fn check(routes: &[(Route, Option<ModuleId>)]) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();

@@ -3,8 +3,9 @@
 
 use std::path::PathBuf;
 
-use commerce_diagnostics::{Diagnostic, FixAvailability, Severity, TextRange, declare_rule};
+use commerce_diagnostics::{Diagnostic, FixAvailability, Rule, Severity, TextRange, declare_rule};
 
+use super::Check;
 use crate::display_path;
 
 declare_rule! {
@@ -39,6 +40,11 @@ declare_rule! {
         fix: FixAvailability::None,
     }
 }
+
+pub(crate) const RULE: Rule<Check> = Rule::new(
+    RouteConfigUnreadable::META,
+    Check::Routes(|_, found| check(&found.unreadable_configs)),
+);
 
 pub(crate) fn check(unreadable: &[(PathBuf, TextRange)]) -> Vec<Diagnostic> {
     unreadable

@@ -1,8 +1,9 @@
 //! `frontend/route-export-kind`: a React Router / Remix route module export that the framework
 //! calls or renders, declared as an object or a literal.
 
-use commerce_diagnostics::{Diagnostic, FixAvailability, Severity, declare_rule};
+use commerce_diagnostics::{Diagnostic, FixAvailability, Rule, Severity, declare_rule};
 
+use super::Check;
 use super::Context;
 use crate::project::ModuleId;
 use crate::routes::{Route, RouteKind};
@@ -54,6 +55,11 @@ declare_rule! {
         fix: FixAvailability::None,
     }
 }
+
+pub(crate) const RULE: Rule<Check> = Rule::new(
+    RouteExportKind::META,
+    Check::Routes(|context, found| check(context, &found.routes)),
+);
 
 pub(crate) fn check(
     context: &Context<'_>,

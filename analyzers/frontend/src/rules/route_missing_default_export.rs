@@ -2,9 +2,10 @@
 //! without the default export Next.js renders.
 
 use commerce_diagnostics::{
-    Diagnostic, Edit, Fix, FixAvailability, Severity, TextRange, TextSize, declare_rule,
+    Diagnostic, Edit, Fix, FixAvailability, Rule, Severity, TextRange, TextSize, declare_rule,
 };
 
+use super::Check;
 use super::Context;
 use crate::collect::{DeclKind, ExportSource};
 use crate::display_path;
@@ -50,6 +51,11 @@ declare_rule! {
         fix: FixAvailability::Sometimes,
     }
 }
+
+pub(crate) const RULE: Rule<Check> = Rule::new(
+    RouteMissingDefaultExport::META,
+    Check::Routes(|context, found| check(context, &found.routes)),
+);
 
 pub(crate) fn check(
     context: &Context<'_>,

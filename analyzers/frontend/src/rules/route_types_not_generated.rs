@@ -1,8 +1,9 @@
 //! `frontend/route-types-not-generated`: React Router's route types (`./+types/<route>`) are
 //! imported but not generated yet.
 
-use commerce_diagnostics::{Diagnostic, FixAvailability, Severity, declare_rule};
+use commerce_diagnostics::{Diagnostic, FixAvailability, Rule, Severity, declare_rule};
 
+use super::Check;
 use super::Context;
 use crate::project::Target;
 
@@ -33,6 +34,11 @@ declare_rule! {
         fix: FixAvailability::None,
     }
 }
+
+pub(crate) const RULE: Rule<Check> = Rule::new(
+    RouteTypesNotGenerated::META,
+    Check::Routes(|context, _| check(context)),
+);
 
 pub(crate) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
     let mut waiting = context.imports().filter(|(_, import, target)| {

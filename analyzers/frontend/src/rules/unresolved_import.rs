@@ -4,8 +4,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use commerce_diagnostics::suggest::nearest;
-use commerce_diagnostics::{Diagnostic, Fix, FixAvailability, Severity, declare_rule};
+use commerce_diagnostics::{Diagnostic, Fix, FixAvailability, Rule, Severity, declare_rule};
 
+use super::Check;
 use super::Context;
 use super::edits::{relative_specifier, replace_specifier};
 use crate::collect::Import;
@@ -50,6 +51,8 @@ declare_rule! {
         fix: FixAvailability::Sometimes,
     }
 }
+
+pub(crate) const RULE: Rule<Check> = Rule::new(UnresolvedImport::META, Check::Module(check));
 
 pub(crate) fn check(context: &Context<'_>) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();

@@ -5,7 +5,7 @@ use commerce_diagnostics::{Diagnostic, FixAvailability, Severity, declare_rule};
 use sqlparser::ast::{ColumnOption, Expr};
 
 use super::column_types::custom_name;
-use super::{MigrationSource, Rule, shown};
+use super::{Check, FileCheck, MigrationSource, Rule, shown};
 use crate::sql::ddl::{ColumnFact, column_definitions};
 
 /// Functions Postgres evaluates once per statement at most (stable or immutable): a default
@@ -59,13 +59,15 @@ declare_rule! {
     }
 }
 
-pub(crate) const RULE: Rule = Rule {
-    meta: AddingFieldWithDefault::META,
-    postgres_only: true,
-    checks_down: false,
-    check,
-    keyword_scan: None,
-};
+pub(crate) const RULE: Rule = Rule::new(
+    AddingFieldWithDefault::META,
+    Check::File(FileCheck {
+        postgres_only: true,
+        checks_down: false,
+        check,
+        keyword_scan: None,
+    }),
+);
 
 fn check(source: &MigrationSource<'_>) -> Vec<Diagnostic> {
     source

@@ -5,7 +5,7 @@ use commerce_diagnostics::{Diagnostic, FixAvailability, Severity, declare_rule};
 use sqlparser::ast::{AlterTableOperation, ColumnOption, TableConstraint};
 
 use super::fixes::not_valid_fix;
-use super::{MigrationSource, Rule, shown};
+use super::{Check, FileCheck, MigrationSource, Rule, shown};
 use crate::sql::ddl::alter_operations;
 
 declare_rule! {
@@ -44,13 +44,15 @@ declare_rule! {
     }
 }
 
-pub(crate) const RULE: Rule = Rule {
-    meta: AddingForeignKeyConstraint::META,
-    postgres_only: true,
-    checks_down: false,
-    check,
-    keyword_scan: None,
-};
+pub(crate) const RULE: Rule = Rule::new(
+    AddingForeignKeyConstraint::META,
+    Check::File(FileCheck {
+        postgres_only: true,
+        checks_down: false,
+        check,
+        keyword_scan: None,
+    }),
+);
 
 fn check(source: &MigrationSource<'_>) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();

@@ -4,7 +4,7 @@ use commerce_diagnostics::{Diagnostic, FixAvailability, Severity, declare_rule};
 use sqlparser::ast::ColumnOption;
 
 use super::column_types::custom_name;
-use super::{MigrationSource, Rule, shown};
+use super::{Check, FileCheck, MigrationSource, Rule, shown};
 use crate::sql::ddl::column_definitions;
 
 declare_rule! {
@@ -38,13 +38,15 @@ declare_rule! {
     }
 }
 
-pub(crate) const RULE: Rule = Rule {
-    meta: AddingRequiredField::META,
-    postgres_only: false,
-    checks_down: false,
-    check,
-    keyword_scan: None,
-};
+pub(crate) const RULE: Rule = Rule::new(
+    AddingRequiredField::META,
+    Check::File(FileCheck {
+        postgres_only: false,
+        checks_down: false,
+        check,
+        keyword_scan: None,
+    }),
+);
 
 /// Column types that fill every existing row themselves.
 const SELF_FILLING_TYPES: [&str; 6] = [

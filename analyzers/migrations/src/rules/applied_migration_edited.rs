@@ -9,6 +9,7 @@ use commerce_diagnostics::{
 };
 
 use super::display_path;
+use super::{Check, Rule};
 use crate::layout::{Layout, Migration};
 
 declare_rule! {
@@ -40,6 +41,8 @@ declare_rule! {
         fix: FixAvailability::None,
     }
 }
+
+pub(crate) const RULE: Rule = Rule::new(AppliedMigrationEdited::META, Check::Reported);
 
 /// The up files of `migrations` whose text differs from their text on the base ref.
 /// `base_texts` holds the up files that exist there (project-relative path to bytes); a

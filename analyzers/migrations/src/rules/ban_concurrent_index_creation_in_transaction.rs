@@ -4,7 +4,7 @@
 use commerce_diagnostics::{Diagnostic, Fix, FixAvailability, Severity, declare_rule};
 
 use super::fixes::{TransactionExit, sqlx_marker_edit, transaction_exit};
-use super::{MigrationSource, Rule};
+use super::{Check, FileCheck, MigrationSource, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -40,14 +40,16 @@ declare_rule! {
     }
 }
 
-pub(crate) const RULE: Rule = Rule {
-    meta: BanConcurrentIndexCreationInTransaction::META,
-    postgres_only: true,
-    checks_down: true,
-    check,
-    // The check reads tokens, so it covers statements that did not parse as well.
-    keyword_scan: None,
-};
+pub(crate) const RULE: Rule = Rule::new(
+    BanConcurrentIndexCreationInTransaction::META,
+    Check::File(FileCheck {
+        postgres_only: true,
+        checks_down: true,
+        check,
+        // The check reads tokens, so it covers statements that did not parse as well.
+        keyword_scan: None,
+    }),
+);
 
 fn check(source: &MigrationSource<'_>) -> Vec<Diagnostic> {
     source

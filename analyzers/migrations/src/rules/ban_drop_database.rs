@@ -3,7 +3,7 @@
 use commerce_diagnostics::{Diagnostic, FixAvailability, Severity, TextRange, declare_rule};
 use sqlparser::ast::{ObjectType, Statement};
 
-use super::{MigrationSource, Rule};
+use super::{Check, FileCheck, MigrationSource, Rule};
 use crate::sql::TokenSlice;
 
 declare_rule! {
@@ -29,13 +29,15 @@ declare_rule! {
     }
 }
 
-pub(crate) const RULE: Rule = Rule {
-    meta: BanDropDatabase::META,
-    postgres_only: false,
-    checks_down: true,
-    check,
-    keyword_scan: Some(keyword_scan),
-};
+pub(crate) const RULE: Rule = Rule::new(
+    BanDropDatabase::META,
+    Check::File(FileCheck {
+        postgres_only: false,
+        checks_down: true,
+        check,
+        keyword_scan: Some(keyword_scan),
+    }),
+);
 
 fn check(source: &MigrationSource<'_>) -> Vec<Diagnostic> {
     source

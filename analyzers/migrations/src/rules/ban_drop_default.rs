@@ -3,7 +3,7 @@
 use commerce_diagnostics::{Diagnostic, FixAvailability, Severity, declare_rule};
 use sqlparser::ast::{AlterColumnOperation, AlterTableOperation};
 
-use super::{MigrationSource, Rule, shown};
+use super::{Check, FileCheck, MigrationSource, Rule, shown};
 
 declare_rule! {
     /// ## What it does
@@ -31,13 +31,15 @@ declare_rule! {
     }
 }
 
-pub(crate) const RULE: Rule = Rule {
-    meta: BanDropDefault::META,
-    postgres_only: true,
-    checks_down: false,
-    check,
-    keyword_scan: None,
-};
+pub(crate) const RULE: Rule = Rule::new(
+    BanDropDefault::META,
+    Check::File(FileCheck {
+        postgres_only: true,
+        checks_down: false,
+        check,
+        keyword_scan: None,
+    }),
+);
 
 fn check(source: &MigrationSource<'_>) -> Vec<Diagnostic> {
     source

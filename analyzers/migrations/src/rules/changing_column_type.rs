@@ -3,7 +3,7 @@
 use commerce_diagnostics::{Diagnostic, FixAvailability, Severity, TextRange, declare_rule};
 use sqlparser::ast::{AlterColumnOperation, AlterTableOperation};
 
-use super::{MigrationSource, Rule, shown};
+use super::{Check, FileCheck, MigrationSource, Rule, shown};
 use crate::sql::TokenSlice;
 
 declare_rule! {
@@ -34,13 +34,15 @@ declare_rule! {
     }
 }
 
-pub(crate) const RULE: Rule = Rule {
-    meta: ChangingColumnType::META,
-    postgres_only: true,
-    checks_down: false,
-    check,
-    keyword_scan: Some(keyword_scan),
-};
+pub(crate) const RULE: Rule = Rule::new(
+    ChangingColumnType::META,
+    Check::File(FileCheck {
+        postgres_only: true,
+        checks_down: false,
+        check,
+        keyword_scan: Some(keyword_scan),
+    }),
+);
 
 fn check(source: &MigrationSource<'_>) -> Vec<Diagnostic> {
     source

@@ -10,6 +10,7 @@ use commerce_project::{Dialect, FileSystem};
 use commerce_rust::SqlxQuery;
 use sqlparser::ast::{self, AlterTableOperation, ObjectType, RenameTableNameKind};
 
+use super::{Check, Rule};
 use super::{display_path, shown};
 use crate::layout::Migration;
 use crate::sql::ddl::{alter_operations, normalized_ident, table_key};
@@ -49,6 +50,8 @@ declare_rule! {
         fix: FixAvailability::None,
     }
 }
+
+pub(crate) const RULE: Rule = Rule::new(CodeReferencesDroppedColumn::META, Check::Reported);
 
 /// A table or a column that a linted migration takes away.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,7 +177,7 @@ fn name_changes(statement: &Statement) -> Vec<NameChange> {
     }
 }
 
-/// The sqlx queries of the Rust files among `files` (relative to `root`) that name one of
+/// The sqlx queries of the Rust `files` (relative to `root`) that name one of
 /// `removals`. With `listed` (the changed files), a file is checked against the removals of
 /// listed migrations, and a listed file against every removal: a new query naming a column
 /// an older migration dropped fails as surely. A Rust file that does not parse is another
@@ -193,10 +196,7 @@ pub(crate) fn check(
         .cloned()
         .collect();
     let mut diagnostics = Vec::new();
-    for path in files
-        .iter()
-        .filter(|path| path.extension().is_some_and(|extension| extension == "rs"))
-    {
+    for path in files {
         let removals = if listed(path) { removals } else { &from_listed };
         if removals.is_empty() {
             continue;

@@ -3,6 +3,8 @@
 
 use commerce_diagnostics::{FixAvailability, Severity, declare_rule};
 
+use super::{Check, Rule};
+
 declare_rule! {
     /// ## What it does
     /// After the round trip, on the final schema with its tables emptied (in a transaction
@@ -33,3 +35,5 @@ declare_rule! {
         fix: FixAvailability::None,
     }
 }
+
+pub(crate) const RULE: Rule = Rule::new(ConstraintNotEnforced::META, Check::Reported);

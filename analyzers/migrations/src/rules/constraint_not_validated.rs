@@ -2,6 +2,8 @@
 
 use commerce_diagnostics::{FixAvailability, Severity, declare_rule};
 
+use super::{Check, Rule};
+
 declare_rule! {
     /// ## What it does
     /// Reports a constraint that is still `NOT VALID` once every migration has run: added
@@ -31,3 +33,5 @@ declare_rule! {
         fix: FixAvailability::None,
     }
 }
+
+pub(crate) const RULE: Rule = Rule::new(ConstraintNotValidated::META, Check::Reported);

@@ -8,6 +8,7 @@ use commerce_diagnostics::{
 };
 
 use super::display_path;
+use super::{Check, Rule};
 use crate::layout::LayoutProblem;
 
 declare_rule! {
@@ -34,6 +35,8 @@ declare_rule! {
         fix: FixAvailability::None,
     }
 }
+
+pub(crate) const RULE: Rule = Rule::new(InvalidMigration::META, Check::Reported);
 
 /// The diagnostic for a problem found while discovering the migrations.
 pub(crate) fn diagnostic(problem: &LayoutProblem) -> Diagnostic {

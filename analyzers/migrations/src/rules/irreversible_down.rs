@@ -2,7 +2,7 @@
 
 use commerce_diagnostics::{Diagnostic, FixAvailability, Severity, TextRange, declare_rule};
 
-use super::{MigrationSource, Rule};
+use super::{Check, FileCheck, MigrationSource, Rule};
 use crate::layout::Direction;
 
 declare_rule! {
@@ -31,13 +31,15 @@ declare_rule! {
     }
 }
 
-pub(crate) const RULE: Rule = Rule {
-    meta: IrreversibleDown::META,
-    postgres_only: false,
-    checks_down: true,
-    check,
-    keyword_scan: None,
-};
+pub(crate) const RULE: Rule = Rule::new(
+    IrreversibleDown::META,
+    Check::File(FileCheck {
+        postgres_only: false,
+        checks_down: true,
+        check,
+        keyword_scan: None,
+    }),
+);
 
 fn check(source: &MigrationSource<'_>) -> Vec<Diagnostic> {
     let changes_something = source.sql.lex_error.is_some()

@@ -5,7 +5,7 @@ use commerce_diagnostics::{
 };
 use sqlparser::ast::{self, AlterTableOperation, ObjectName};
 
-use super::{MigrationSource, Rule, is_transaction_end, is_transaction_start};
+use super::{Check, FileCheck, MigrationSource, Rule, is_transaction_end, is_transaction_start};
 use crate::layout::{Direction, Layout};
 use crate::sql::Statement;
 use crate::sql::ddl::alter_operations;
@@ -40,13 +40,15 @@ declare_rule! {
     }
 }
 
-pub(crate) const RULE: Rule = Rule {
-    meta: MissingDownMigration::META,
-    postgres_only: false,
-    checks_down: false,
-    check,
-    keyword_scan: None,
-};
+pub(crate) const RULE: Rule = Rule::new(
+    MissingDownMigration::META,
+    Check::File(FileCheck {
+        postgres_only: false,
+        checks_down: false,
+        check,
+        keyword_scan: None,
+    }),
+);
 
 fn check(source: &MigrationSource<'_>) -> Vec<Diagnostic> {
     let migration = source.migration;

@@ -1,6 +1,6 @@
-//! The static rules, one per file. Each rule file declares its rule with `declare_rule!`, and
-//! exports a `RULE: Rule` naming its check and, for statements sqlparser could not read, its
-//! keyword scan.
+//! The migration rules, one per file. Each rule file declares its rule with `declare_rule!`,
+//! and exports a `RULE: Rule` naming its check (for a static rule, with its keyword scan for
+//! statements sqlparser could not read), registered in [`RULES`].
 
 use std::path::Path;
 
@@ -17,6 +17,7 @@ pub mod adding_not_nullable_field;
 pub mod adding_required_field;
 pub mod adding_serial_primary_key_field;
 pub mod applied_migration_edited;
+pub mod audit_not_append_only;
 pub mod ban_char_field;
 pub mod ban_concurrent_index_creation_in_transaction;
 pub mod ban_drop_column;
@@ -61,10 +62,75 @@ mod fixes;
 #[cfg(test)]
 mod test_support;
 
-/// A static rule: its metadata, its check over one migration file, and its keyword scan.
+commerce_diagnostics::rule_registry! {
+    /// Every migration rule, one line each; `lint` runs the file checks over each migration
+    /// file.
+    pub(crate) static RULES: [Rule] = [
+        adding_field_with_default,
+        adding_foreign_key_constraint,
+        adding_not_nullable_field,
+        adding_required_field,
+        adding_serial_primary_key_field,
+        applied_migration_edited,
+        audit_not_append_only,
+        ban_char_field,
+        ban_concurrent_index_creation_in_transaction,
+        ban_drop_column,
+        ban_drop_database,
+        ban_drop_default,
+        ban_drop_not_null,
+        ban_drop_table,
+        ban_drop_view,
+        ban_truncate_cascade,
+        changing_column_type,
+        code_references_dropped_column,
+        constraint_missing_not_valid,
+        constraint_not_enforced,
+        constraint_not_validated,
+        destructive_change,
+        disallowed_unique_constraint,
+        down_drift,
+        down_fails,
+        invalid_migration,
+        irreversible_down,
+        missing_down_migration,
+        needs_newer_postgres,
+        prefer_bigint_over_int,
+        prefer_bigint_over_smallint,
+        prefer_identity,
+        prefer_robust_stmts,
+        prefer_text_field,
+        prefer_timestamp_tz,
+        renaming_column,
+        renaming_table,
+        require_concurrent_index_creation,
+        require_concurrent_index_deletion,
+        require_timeout_settings,
+        reup_drift,
+        reup_fails,
+        transaction_nesting,
+        unparsable_statement,
+        up_fails,
+    ];
+}
+
+/// A migration rule in the registry.
+pub(crate) type Rule = commerce_diagnostics::Rule<Check>;
+
+/// How a migration rule runs.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Rule {
-    pub meta: RuleMeta,
+pub(crate) enum Check {
+    /// A static check over each migration file.
+    File(FileCheck),
+    /// Reported where its analysis finds it: discovery (`invalid-migration`), the base ref
+    /// (`applied-migration-edited`), the project's Rust code (`code-references-dropped-column`)
+    /// or the round trip (`verify`).
+    Reported,
+}
+
+/// A static check over one migration file, and its keyword scan.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FileCheck {
     /// Postgres-only rules (locks, `CONCURRENTLY`, column types) are skipped for SQLite.
     pub postgres_only: bool,
     /// Whether the rule also reads down files (most rules judge only what an up does).
@@ -74,56 +140,6 @@ pub(crate) struct Rule {
     /// and where they are.
     pub keyword_scan: Option<fn(TokenSlice<'_>) -> Option<TextRange>>,
 }
-
-/// Every static rule, in a stable order. `invalid-migration` is reported by discovery and
-/// has no per-file check.
-pub(crate) const RULES: [Rule; 32] = [
-    adding_field_with_default::RULE,
-    adding_foreign_key_constraint::RULE,
-    adding_not_nullable_field::RULE,
-    adding_required_field::RULE,
-    adding_serial_primary_key_field::RULE,
-    ban_char_field::RULE,
-    ban_concurrent_index_creation_in_transaction::RULE,
-    ban_drop_column::RULE,
-    ban_drop_database::RULE,
-    ban_drop_default::RULE,
-    ban_drop_not_null::RULE,
-    ban_drop_table::RULE,
-    ban_drop_view::RULE,
-    ban_truncate_cascade::RULE,
-    changing_column_type::RULE,
-    constraint_missing_not_valid::RULE,
-    disallowed_unique_constraint::RULE,
-    irreversible_down::RULE,
-    missing_down_migration::RULE,
-    prefer_bigint_over_int::RULE,
-    prefer_bigint_over_smallint::RULE,
-    prefer_identity::RULE,
-    prefer_robust_stmts::RULE,
-    prefer_text_field::RULE,
-    prefer_timestamp_tz::RULE,
-    renaming_column::RULE,
-    renaming_table::RULE,
-    require_concurrent_index_creation::RULE,
-    require_concurrent_index_deletion::RULE,
-    require_timeout_settings::RULE,
-    transaction_nesting::RULE,
-    unparsable_statement::RULE,
-];
-
-/// The findings of the round trip (`verify`), which has no per-file check.
-pub(crate) const ROUND_TRIP_RULES: [RuleMeta; 9] = [
-    up_fails::UpFails::META,
-    down_fails::DownFails::META,
-    down_drift::DownDrift::META,
-    reup_fails::ReupFails::META,
-    reup_drift::ReupDrift::META,
-    destructive_change::DestructiveChange::META,
-    constraint_not_validated::ConstraintNotValidated::META,
-    constraint_not_enforced::ConstraintNotEnforced::META,
-    needs_newer_postgres::NeedsNewerPostgres::META,
-];
 
 /// One migration file as the rules see it.
 #[derive(Debug)]

@@ -2,6 +2,8 @@
 
 use commerce_diagnostics::{FixAvailability, Severity, declare_rule};
 
+use super::{Check, Rule};
+
 declare_rule! {
     /// ## What it does
     /// Reports a migration that fails on a server older than the PostgreSQL the project
@@ -30,3 +32,5 @@ declare_rule! {
         fix: FixAvailability::None,
     }
 }
+
+pub(crate) const RULE: Rule = Rule::new(NeedsNewerPostgres::META, Check::Reported);

@@ -3,7 +3,7 @@
 use commerce_diagnostics::{Diagnostic, FixAvailability, Severity, declare_rule};
 
 use super::column_types::{custom_name, type_findings};
-use super::{MigrationSource, Rule};
+use super::{Check, FileCheck, MigrationSource, Rule};
 
 /// The serial pseudo-types: an integer column, a sequence and a default, made implicitly.
 const SERIAL_TYPES: [&str; 6] = [
@@ -44,13 +44,15 @@ declare_rule! {
     }
 }
 
-pub(crate) const RULE: Rule = Rule {
-    meta: PreferIdentity::META,
-    postgres_only: true,
-    checks_down: false,
-    check,
-    keyword_scan: None,
-};
+pub(crate) const RULE: Rule = Rule::new(
+    PreferIdentity::META,
+    Check::File(FileCheck {
+        postgres_only: true,
+        checks_down: false,
+        check,
+        keyword_scan: None,
+    }),
+);
 
 fn check(source: &MigrationSource<'_>) -> Vec<Diagnostic> {
     type_findings(

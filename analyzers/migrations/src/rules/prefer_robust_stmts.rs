@@ -5,7 +5,7 @@ use commerce_diagnostics::{Diagnostic, Fix, FixAvailability, Severity, declare_r
 use sqlparser::ast::{AlterTableOperation, Statement as Ast};
 
 use super::fixes::insert_words_after;
-use super::{MigrationSource, Rule};
+use super::{Check, FileCheck, MigrationSource, Rule};
 use crate::sql::ddl::alter_operations;
 use crate::sql::{SqlToken, Statement};
 
@@ -45,13 +45,15 @@ declare_rule! {
     }
 }
 
-pub(crate) const RULE: Rule = Rule {
-    meta: PreferRobustStmts::META,
-    postgres_only: true,
-    checks_down: true,
-    check,
-    keyword_scan: None,
-};
+pub(crate) const RULE: Rule = Rule::new(
+    PreferRobustStmts::META,
+    Check::File(FileCheck {
+        postgres_only: true,
+        checks_down: true,
+        check,
+        keyword_scan: None,
+    }),
+);
 
 fn check(source: &MigrationSource<'_>) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();

@@ -4,7 +4,7 @@ use commerce_diagnostics::{Diagnostic, FixAvailability, Severity, declare_rule};
 use sqlparser::ast::{DataType, TimezoneInfo};
 
 use super::column_types::type_findings;
-use super::{MigrationSource, Rule};
+use super::{Check, FileCheck, MigrationSource, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -38,13 +38,15 @@ declare_rule! {
     }
 }
 
-pub(crate) const RULE: Rule = Rule {
-    meta: PreferTimestampTz::META,
-    postgres_only: true,
-    checks_down: false,
-    check,
-    keyword_scan: None,
-};
+pub(crate) const RULE: Rule = Rule::new(
+    PreferTimestampTz::META,
+    Check::File(FileCheck {
+        postgres_only: true,
+        checks_down: false,
+        check,
+        keyword_scan: None,
+    }),
+);
 
 fn check(source: &MigrationSource<'_>) -> Vec<Diagnostic> {
     type_findings(

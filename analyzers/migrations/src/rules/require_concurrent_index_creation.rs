@@ -4,7 +4,7 @@ use commerce_diagnostics::{Diagnostic, FixAvailability, Severity, TextRange, dec
 use sqlparser::ast::Statement as Ast;
 
 use super::fixes::concurrently_fix;
-use super::{MigrationSource, Rule, shown};
+use super::{Check, FileCheck, MigrationSource, Rule, shown};
 use crate::sql::TokenSlice;
 
 declare_rule! {
@@ -42,13 +42,15 @@ declare_rule! {
     }
 }
 
-pub(crate) const RULE: Rule = Rule {
-    meta: RequireConcurrentIndexCreation::META,
-    postgres_only: true,
-    checks_down: false,
-    check,
-    keyword_scan: Some(keyword_scan),
-};
+pub(crate) const RULE: Rule = Rule::new(
+    RequireConcurrentIndexCreation::META,
+    Check::File(FileCheck {
+        postgres_only: true,
+        checks_down: false,
+        check,
+        keyword_scan: Some(keyword_scan),
+    }),
+);
 
 fn check(source: &MigrationSource<'_>) -> Vec<Diagnostic> {
     source

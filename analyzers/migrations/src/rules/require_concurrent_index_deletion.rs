@@ -3,7 +3,7 @@
 use commerce_diagnostics::{Diagnostic, FixAvailability, Severity, declare_rule};
 
 use super::fixes::concurrently_fix;
-use super::{MigrationSource, Rule};
+use super::{Check, FileCheck, MigrationSource, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -35,14 +35,16 @@ declare_rule! {
     }
 }
 
-pub(crate) const RULE: Rule = Rule {
-    meta: RequireConcurrentIndexDeletion::META,
-    postgres_only: true,
-    checks_down: false,
-    check,
-    // The check reads tokens, so it covers statements that did not parse as well.
-    keyword_scan: None,
-};
+pub(crate) const RULE: Rule = Rule::new(
+    RequireConcurrentIndexDeletion::META,
+    Check::File(FileCheck {
+        postgres_only: true,
+        checks_down: false,
+        check,
+        // The check reads tokens, so it covers statements that did not parse as well.
+        keyword_scan: None,
+    }),
+);
 
 fn check(source: &MigrationSource<'_>) -> Vec<Diagnostic> {
     source

@@ -4,7 +4,7 @@
 use commerce_diagnostics::{Diagnostic, Edit, Fix, FixAvailability, Severity, declare_rule};
 use sqlparser::ast::{ObjectType, Statement as Ast};
 
-use super::{MigrationSource, Rule};
+use super::{Check, FileCheck, MigrationSource, Rule};
 use crate::sql::Statement;
 
 /// The settings, each with the value the fix proposes.
@@ -48,13 +48,15 @@ declare_rule! {
     }
 }
 
-pub(crate) const RULE: Rule = Rule {
-    meta: RequireTimeoutSettings::META,
-    postgres_only: true,
-    checks_down: false,
-    check,
-    keyword_scan: None,
-};
+pub(crate) const RULE: Rule = Rule::new(
+    RequireTimeoutSettings::META,
+    Check::File(FileCheck {
+        postgres_only: true,
+        checks_down: false,
+        check,
+        keyword_scan: None,
+    }),
+);
 
 fn check(source: &MigrationSource<'_>) -> Vec<Diagnostic> {
     let mut set: Vec<&str> = Vec::new();

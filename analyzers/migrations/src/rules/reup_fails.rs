@@ -2,6 +2,8 @@
 
 use commerce_diagnostics::{FixAvailability, Severity, declare_rule};
 
+use super::{Check, Rule};
+
 declare_rule! {
     /// ## What it does
     /// Reports an up migration that fails when applied again after its down migration.
@@ -25,3 +27,5 @@ declare_rule! {
         fix: FixAvailability::None,
     }
 }
+
+pub(crate) const RULE: Rule = Rule::new(ReupFails::META, Check::Reported);

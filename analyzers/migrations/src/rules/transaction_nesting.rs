@@ -3,7 +3,7 @@
 
 use commerce_diagnostics::{Diagnostic, FixAvailability, Severity, declare_rule};
 
-use super::{MigrationSource, Rule, is_transaction_end, is_transaction_start};
+use super::{Check, FileCheck, MigrationSource, Rule, is_transaction_end, is_transaction_start};
 
 declare_rule! {
     /// ## What it does
@@ -34,13 +34,15 @@ declare_rule! {
     }
 }
 
-pub(crate) const RULE: Rule = Rule {
-    meta: TransactionNesting::META,
-    postgres_only: false,
-    checks_down: true,
-    check,
-    keyword_scan: None,
-};
+pub(crate) const RULE: Rule = Rule::new(
+    TransactionNesting::META,
+    Check::File(FileCheck {
+        postgres_only: false,
+        checks_down: true,
+        check,
+        keyword_scan: None,
+    }),
+);
 
 fn check(source: &MigrationSource<'_>) -> Vec<Diagnostic> {
     if !source.file.in_transaction {

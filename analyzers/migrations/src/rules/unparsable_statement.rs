@@ -2,7 +2,7 @@
 
 use commerce_diagnostics::{Diagnostic, FixAvailability, Severity, declare_rule};
 
-use super::{MigrationSource, Rule};
+use super::{Check, FileCheck, MigrationSource, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -29,13 +29,15 @@ declare_rule! {
     }
 }
 
-pub(crate) const RULE: Rule = Rule {
-    meta: UnparsableStatement::META,
-    postgres_only: false,
-    checks_down: true,
-    check,
-    keyword_scan: None,
-};
+pub(crate) const RULE: Rule = Rule::new(
+    UnparsableStatement::META,
+    Check::File(FileCheck {
+        postgres_only: false,
+        checks_down: true,
+        check,
+        keyword_scan: None,
+    }),
+);
 
 fn check(source: &MigrationSource<'_>) -> Vec<Diagnostic> {
     let statements = source.statements().iter().filter_map(|statement| {

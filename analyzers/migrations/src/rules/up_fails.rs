@@ -2,6 +2,8 @@
 
 use commerce_diagnostics::{FixAvailability, Severity, declare_rule};
 
+use super::{Check, Rule};
+
 declare_rule! {
     /// ## What it does
     /// Reports an up migration that fails when applied, in order, to a fresh database at the
@@ -27,3 +29,5 @@ declare_rule! {
         fix: FixAvailability::None,
     }
 }
+
+pub(crate) const RULE: Rule = Rule::new(UpFails::META, Check::Reported);

@@ -37,7 +37,7 @@ use postgres::Client;
 
 pub use creation_time::CreationWindow;
 pub use diff::{Difference, Loss, compare, losses};
-pub use probe::{NotEnforced, ProbeReport};
+pub use probe::{NotAppendOnly, NotEnforced, ProbeReport};
 pub use server::{PostgresServer, ServerError};
 pub use snapshot::{ObjectKey, ObjectKind, Snapshot};
 pub use target::TargetVersion;
@@ -505,11 +505,7 @@ impl<'a, D: Database> RoundTrip<'a, D> {
     /// the latest applied up naming it, else the latest mentioning `fallback`; `None` unless
     /// that migration was checked.
     fn checked_adder(&self, qualified: &str, fallback: &str) -> Option<&'a Migration> {
-        let name = qualified
-            .rsplit('.')
-            .next()
-            .unwrap_or_default()
-            .to_lowercase();
+        let name = unqualified(qualified);
         let latest_mentioning = |needle: &str| {
             self.applied
                 .iter()
@@ -548,20 +544,23 @@ impl<'a> RoundTrip<'a, Postgres<'a>> {
         Ok(())
     }
 
-    /// The constraint probes on the final schema, each constraint that accepted a violating
-    /// row reported on the checked migration that added it (or created its table).
+    /// The constraint and append-only probes on the final schema, each constraint that
+    /// accepted a violating row, and each audit table that let a row change, reported on the
+    /// checked migration that added it (or created its table).
     fn probe_constraints(&mut self) -> Result<(), VerifyError> {
         self.probes = probe::probe_constraints(&mut self.db.client, self.options.probe_seed)
             .map_err(VerifyError::database("probe the constraints"))?;
         for finding in &self.probes.not_enforced {
-            let table = finding
-                .table
-                .rsplit('.')
-                .next()
-                .unwrap_or_default()
-                .to_lowercase();
-            if let Some(migration) = self.checked_adder(&finding.name, &table) {
+            if let Some(migration) = self.checked_adder(&finding.name, &unqualified(&finding.table))
+            {
                 self.reporter.not_enforced(migration, finding);
+            }
+        }
+        for finding in &self.probes.not_append_only {
+            if let Some(migration) =
+                self.checked_adder(&finding.table, &unqualified(&finding.table))
+            {
+                self.reporter.not_append_only(migration, finding);
             }
         }
         Ok(())
@@ -574,6 +573,11 @@ fn fresh_database(scratch: &mut ScratchDatabases<'_>) -> Result<(String, Client)
     let database = scratch.create()?;
     let client = scratch.connect(&database)?;
     Ok((database, client))
+}
+
+/// `orders` of `public.Orders`, lower case, as an up file is searched for it.
+fn unqualified(table: &str) -> String {
+    table.rsplit('.').next().unwrap_or_default().to_lowercase()
 }
 
 /// Whether the up file mentions `needle` (lower case), in any case.

@@ -4,6 +4,10 @@
 //! the constraint's SQLSTATE; one it accepts is a constraint that does not hold (triggers
 //! disabled, a rule rewriting the insert, …).
 //!
+//! Then the append-only probes: every audit table (named `*_audit`, or commented
+//! `commerce:append-only`) gets one row if it has none, and an `UPDATE` and a `DELETE` of it
+//! are tried, each in a savepoint; one that succeeds is an audit trail that can be rewritten.
+//!
 //! Everything runs in one transaction that is rolled back, so the database is left as the
 //! migrations left it. Values come from a seeded generator: the same seed, the same inserts.
 
@@ -17,6 +21,9 @@ const FOREIGN_KEY_VIOLATION: &str = "23503";
 const UNIQUE_VIOLATION: &str = "23505";
 const CHECK_VIOLATION: &str = "23514";
 const NOT_NULL_VIOLATION: &str = "23502";
+
+/// The comment marker of an append-only table (`cargo commerce audit sql` writes it).
+const APPEND_ONLY_MARKER: &str = "commerce:append-only";
 
 /// How many valid rows each table gets before the violating inserts.
 const VALID_ROWS_PER_TABLE: usize = 2;
@@ -32,6 +39,10 @@ const USER_TABLES: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema')
 #[derive(Debug, Clone, Default)]
 pub struct ProbeReport {
     pub not_enforced: Vec<NotEnforced>,
+    /// Audit tables that let a row be updated or deleted.
+    pub not_append_only: Vec<NotAppendOnly>,
+    /// Audit tables probed.
+    pub audit_tables: usize,
     /// Constraints a violating insert was tried for.
     pub probed: usize,
     /// Constraints that rejected it with their SQLSTATE.
@@ -57,6 +68,17 @@ pub struct NotEnforced {
     pub insert: String,
     /// The table, `schema.table`, unquoted.
     pub table: String,
+}
+
+/// An audit table that let one of its rows change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotAppendOnly {
+    /// `public.payment_audit`, unquoted.
+    pub table: String,
+    /// `UPDATE` or `DELETE`.
+    pub operation: &'static str,
+    /// The statement Postgres accepted.
+    pub statement: String,
 }
 
 /// Probes every constraint of the database `client` is connected to, seeded with `seed`.
@@ -96,6 +118,11 @@ pub(crate) fn probe_constraints(
             run.probe_not_null(&schema, *table_id, column)?;
         }
     }
+    for (table_id, table) in &schema.tables {
+        if table.append_only {
+            run.probe_append_only(&schema, *table_id)?;
+        }
+    }
     // Dropping the transaction rolls every probe back.
     Ok(ProbeReport {
         elapsed: started.elapsed(),
@@ -111,6 +138,8 @@ struct Table {
     /// `public.orders`, for reports.
     name: String,
     columns: Vec<Column>,
+    /// Named `*_audit` or commented [`APPEND_ONLY_MARKER`].
+    append_only: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -182,7 +211,9 @@ impl ProbeSchema {
         let table_rows = transaction.query(
             &format!(
                 "SELECT c.oid, quote_ident(n.nspname) || '.' || quote_ident(c.relname), \
-                        n.nspname || '.' || c.relname \
+                        n.nspname || '.' || c.relname, \
+                        c.relname LIKE '%\\_audit' \
+                          OR coalesce(obj_description(c.oid, 'pg_class'), '') LIKE '%{APPEND_ONLY_MARKER}%' \
                  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
                  WHERE (c.relkind = 'p' OR (c.relkind = 'r' AND NOT c.relispartition)) \
                    AND {USER_TABLES} ORDER BY 3"
@@ -197,6 +228,7 @@ impl ProbeSchema {
                     quoted: row.try_get(1)?,
                     name: row.try_get(2)?,
                     columns: Vec::new(),
+                    append_only: row.try_get(3)?,
                 },
             );
         }
@@ -403,8 +435,32 @@ impl ProbeRun<'_> {
             .values()
             .map(|table| table.quoted.as_str())
             .collect();
-        self.transaction
-            .batch_execute(&format!("TRUNCATE {} CASCADE", names.join(", ")))
+        let truncate = format!("TRUNCATE {} CASCADE", names.join(", "));
+        if self.in_savepoint(&truncate)? {
+            return Ok(());
+        }
+        // An append-only table's trigger refuses TRUNCATE: with user triggers off (needs a
+        // superuser, as the ephemeral cluster is); else the probes start from the seed rows.
+        self.in_savepoint(&format!(
+            "SET LOCAL session_replication_role = replica; {truncate}; \
+             SET LOCAL session_replication_role = origin"
+        ))
+        .map(drop)
+    }
+
+    /// Runs `sql` in a savepoint, kept when it succeeds, rolled back when it fails; whether
+    /// it succeeded.
+    fn in_savepoint(&mut self, sql: &str) -> Result<bool, postgres::Error> {
+        self.transaction.batch_execute("SAVEPOINT commerce_probe")?;
+        if self.transaction.batch_execute(sql).is_ok() {
+            self.transaction
+                .batch_execute("RELEASE SAVEPOINT commerce_probe")?;
+            Ok(true)
+        } else {
+            self.transaction
+                .batch_execute("ROLLBACK TO SAVEPOINT commerce_probe")?;
+            Ok(false)
+        }
     }
 
     /// A row for `table` that satisfies its constraints as far as they can be guessed:
@@ -544,6 +600,66 @@ impl ProbeRun<'_> {
             insert: String::new(),
             table: table.name.clone(),
         })
+    }
+
+    /// Tries to update and to delete one row of an audit table, each in a savepoint rolled
+    /// back; records each that succeeded. The row is one the constraint probes inserted, else
+    /// one inserted with user triggers off (an audit table's insert trigger may refuse
+    /// generated values, a sequence column or an illegal transition).
+    fn probe_append_only(
+        &mut self,
+        schema: &ProbeSchema,
+        table_id: u32,
+    ) -> Result<(), postgres::Error> {
+        let table = &schema.tables[&table_id];
+        self.report.audit_tables += 1;
+        let exists = format!("SELECT EXISTS (SELECT 1 FROM {})", table.quoted);
+        let has_row = |run: &mut Self| -> Result<bool, postgres::Error> {
+            Ok(run.transaction.query_one(&exists, &[])?.get(0))
+        };
+        if !has_row(self)?
+            && let Some(row) = self.fresh_row(schema, table_id)
+        {
+            self.in_savepoint(&format!(
+                "SET LOCAL session_replication_role = replica; {}; \
+                 SET LOCAL session_replication_role = origin",
+                insert_sql(table, &row)
+            ))?;
+        }
+        // A column an UPDATE may set to itself (not generated, not an identity).
+        let settable = table
+            .columns
+            .iter()
+            .find(|column| !column.generated && !column.identity);
+        if !has_row(self)? || settable.is_none() {
+            self.report.inconclusive += 2;
+            return Ok(());
+        }
+        let one_row = format!("WHERE ctid = (SELECT ctid FROM {} LIMIT 1)", table.quoted);
+        let column = settable.map_or("", |column| column.quoted.as_str());
+        for (operation, statement) in [
+            (
+                "UPDATE",
+                format!("UPDATE {} SET {column} = {column} {one_row}", table.quoted),
+            ),
+            ("DELETE", format!("DELETE FROM {} {one_row}", table.quoted)),
+        ] {
+            self.report.probed += 1;
+            self.transaction.batch_execute("SAVEPOINT commerce_probe")?;
+            let outcome = self.transaction.execute(&statement, &[]);
+            self.transaction
+                .batch_execute("ROLLBACK TO SAVEPOINT commerce_probe")?;
+            match outcome {
+                Ok(0) => self.report.inconclusive += 1,
+                Ok(_) => self.report.not_append_only.push(NotAppendOnly {
+                    table: table.name.clone(),
+                    operation,
+                    statement,
+                }),
+                Err(_) => self.report.held += 1,
+            }
+        }
+        Ok(())
     }
 
     /// A fresh row with the constraint's columns copied from the table's valid row.

@@ -6,11 +6,12 @@ use commerce_diagnostics::{Diagnostic, RuleMeta, TextRange, TextSize};
 use commerce_project::Dialect;
 
 use super::diff::{Difference, Loss};
-use super::probe::NotEnforced;
+use super::probe::{NotAppendOnly, NotEnforced};
 use super::snapshot::ObjectKey;
 use super::target::VersionGap;
 use super::{Failure, VerifyOptions};
 use crate::layout::{Migration, MigrationFile};
+use crate::rules::audit_not_append_only::AuditNotAppendOnly;
 use crate::rules::constraint_not_enforced::ConstraintNotEnforced;
 use crate::rules::constraint_not_validated::ConstraintNotValidated;
 use crate::rules::destructive_change::DestructiveChange;
@@ -191,6 +192,24 @@ impl Reporter {
         .with_data("object", finding.name.clone())
         .with_data("insert", finding.insert.clone())
         .with_help("find what disables it (triggers disabled, a rule or trigger rewriting inserts) and restore it, then clean up the rows it let in");
+        self.diagnostics.push(diagnostic);
+    }
+
+    pub fn not_append_only(&mut self, migration: &Migration, finding: &NotAppendOnly) {
+        let diagnostic = on_statement_naming(
+            &AuditNotAppendOnly::META,
+            migration,
+            &[&finding.table],
+            format!(
+                "audit table {} accepted {} of a row: `{}`",
+                finding.table,
+                if finding.operation == "UPDATE" { "an UPDATE" } else { "a DELETE" },
+                finding.statement
+            ),
+        )
+        .with_data("object", finding.table.clone())
+        .with_data("statement", finding.statement.clone())
+        .with_help("add triggers that raise on UPDATE, DELETE and TRUNCATE (`cargo commerce audit sql` prints them), or restore the ones a migration dropped or disabled");
         self.diagnostics.push(diagnostic);
     }
 }

@@ -805,3 +805,97 @@ fn corpus_sqlite_history() {
     out.push_str(&listing(&OsFs, &corpus, &report));
     insta::assert_snapshot!("corpus_sqlite", out);
 }
+
+/// Audit tables: one whose triggers refuse both changes holds; one without triggers, one
+/// refusing only UPDATE (row trigger), and one whose trigger a later migration disabled are
+/// reported, each on the migration to look at. The refusing tables' insert triggers reject the
+/// generated rows, so the probe inserts with user triggers off.
+#[test]
+fn append_only_probes_find_audit_tables_whose_rows_can_change() {
+    let Some(server) = server() else { return };
+    let fs = project(&[
+        (
+            "1_audit.sql",
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ \
+               BEGIN RAISE EXCEPTION '% is append-only: % is not allowed', TG_TABLE_NAME, TG_OP; END $$;\n\
+             CREATE FUNCTION numbered() RETURNS trigger LANGUAGE plpgsql AS $$ \
+               BEGIN IF NEW.seq IS NOT NULL THEN RAISE EXCEPTION 'seq is assigned'; END IF; \
+               NEW.seq := 1; RETURN NEW; END $$;\n\
+             CREATE TABLE order_state_audit (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, \
+               seq bigint NOT NULL, to_state text NOT NULL);\n\
+             CREATE TRIGGER numbered BEFORE INSERT ON order_state_audit FOR EACH ROW EXECUTE FUNCTION numbered();\n\
+             CREATE TRIGGER refuse BEFORE UPDATE OR DELETE OR TRUNCATE ON order_state_audit \
+               FOR EACH STATEMENT EXECUTE FUNCTION refuse();\n\
+             CREATE TABLE payment_audit (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, status text NOT NULL);\n\
+             CREATE TABLE ledger (id bigserial PRIMARY KEY, seq bigint NOT NULL, entry text NOT NULL);\n\
+             COMMENT ON TABLE ledger IS 'commerce:append-only: the ledger';\n\
+             CREATE TRIGGER numbered BEFORE INSERT ON ledger FOR EACH ROW EXECUTE FUNCTION numbered();\n\
+             CREATE TRIGGER refuse BEFORE UPDATE ON ledger FOR EACH ROW EXECUTE FUNCTION refuse();\n\
+             CREATE TABLE email_audit (id bigserial PRIMARY KEY, state text NOT NULL);\n\
+             CREATE TRIGGER refuse BEFORE UPDATE OR DELETE ON email_audit FOR EACH ROW EXECUTE FUNCTION refuse();\n\
+             CREATE TABLE audit_log_settings (key text PRIMARY KEY);",
+        ),
+        (
+            "2_bulk_fix.sql",
+            "ALTER TABLE email_audit DISABLE TRIGGER refuse;",
+        ),
+    ]);
+    let report = verify(&fs, Path::new("/p"), &config(), &server, &all()).expect("runs");
+    let found: Vec<(&str, &str, &str, String)> = report
+        .diagnostics
+        .iter()
+        .map(|diagnostic| {
+            (
+                diagnostic.rule.as_str(),
+                diagnostic.data["object"].as_str().unwrap_or(""),
+                diagnostic.data["statement"]
+                    .as_str()
+                    .map_or("", |s| &s[..6]),
+                crate::rules::display_path(&diagnostic.path),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "migrations/audit-not-append-only",
+                "public.ledger",
+                "DELETE",
+                "migrations/1_audit.sql".to_owned()
+            ),
+            (
+                "migrations/audit-not-append-only",
+                "public.payment_audit",
+                "DELETE",
+                "migrations/1_audit.sql".to_owned()
+            ),
+            (
+                "migrations/audit-not-append-only",
+                "public.payment_audit",
+                "UPDATE",
+                "migrations/1_audit.sql".to_owned()
+            ),
+            (
+                "migrations/audit-not-append-only",
+                "public.email_audit",
+                "DELETE",
+                "migrations/2_bulk_fix.sql".to_owned()
+            ),
+            (
+                "migrations/audit-not-append-only",
+                "public.email_audit",
+                "UPDATE",
+                "migrations/2_bulk_fix.sql".to_owned()
+            ),
+        ],
+        "{:#?}",
+        report.diagnostics
+    );
+    assert_eq!(
+        report.diagnostics[0].message,
+        "audit table public.ledger accepted a DELETE of a row: `DELETE FROM public.ledger WHERE ctid = (SELECT ctid FROM public.ledger LIMIT 1)`"
+    );
+    // `audit_log_settings` is no audit table; the four others were probed.
+    assert_eq!(report.probes.audit_tables, 4, "{:#?}", report.probes);
+}

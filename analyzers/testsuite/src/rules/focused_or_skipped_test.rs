@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use commerce_diagnostics::{
-    Diagnostic, Edit, Fix, FixAvailability, Severity, TextRange, TextSize, declare_rule,
+    Diagnostic, Edit, Fix, FixAvailability, Rule, Severity, TextRange, TextSize, declare_rule,
 };
 use commerce_frontend::{ParsedModule, parse_module};
 use commerce_rust::{TestFunction, test_functions};
@@ -17,6 +17,8 @@ use swc_ecma_ast::{
 use swc_ecma_visit::{Visit, VisitWith};
 
 use crate::test_files::is_frontend_test_file;
+
+use super::Check;
 
 declare_rule! {
     /// ## What it does
@@ -74,6 +76,8 @@ declare_rule! {
         fix: FixAvailability::Sometimes,
     }
 }
+
+pub(crate) const RULE: Rule<Check> = Rule::new(FocusedOrSkippedTest::META, check);
 
 /// Checks one file: TypeScript/JavaScript test files and Rust files; others have no findings.
 /// A file that does not parse has none either (each analyzer's parse-error rule reports it).
