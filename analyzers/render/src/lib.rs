@@ -35,7 +35,7 @@ const MAX_WORKERS: usize = 4;
 
 /// The metadata of every rule of the render step.
 pub fn rules() -> Vec<RuleMeta> {
-    rules::all()
+    rules::RULES.iter().map(|rule| rule.meta).collect()
 }
 
 /// What the render step reads.

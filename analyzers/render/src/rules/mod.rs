@@ -4,12 +4,10 @@
 pub mod render_console_error;
 pub mod render_error;
 
-use commerce_diagnostics::RuleMeta;
-
-/// The metadata of every rule of the render step.
-pub fn all() -> Vec<RuleMeta> {
-    vec![
-        render_error::RenderError::META,
-        render_console_error::RenderConsoleError::META,
-    ]
+commerce_diagnostics::rule_registry! {
+    /// Every render rule, one line each; both are reported where a route's render fails.
+    pub(crate) static RULES: [commerce_diagnostics::Rule] = [
+        render_console_error,
+        render_error,
+    ];
 }

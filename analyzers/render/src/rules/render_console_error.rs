@@ -1,7 +1,7 @@
 //! `frontend/render-console-error`: React (or the app) logs an error or a warning while a
 //! route renders.
 
-use commerce_diagnostics::{FixAvailability, Severity, declare_rule};
+use commerce_diagnostics::{FixAvailability, Rule, Severity, declare_rule};
 
 declare_rule! {
     /// ## What it does
@@ -33,6 +33,8 @@ declare_rule! {
         fix: FixAvailability::None,
     }
 }
+
+pub(crate) const RULE: Rule = Rule::reported(RenderConsoleError::META);
 
 /// The suggested fix for a console message, by its class; `component` is the component the
 /// component stack names first in the project.

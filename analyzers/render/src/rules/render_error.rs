@@ -1,6 +1,6 @@
 //! `frontend/render-error`: a route that throws (or hangs, or ends its worker) while it renders.
 
-use commerce_diagnostics::{FixAvailability, Severity, declare_rule};
+use commerce_diagnostics::{FixAvailability, Rule, Severity, declare_rule};
 
 declare_rule! {
     /// ## What it does
@@ -39,6 +39,8 @@ declare_rule! {
         fix: FixAvailability::None,
     }
 }
+
+pub(crate) const RULE: Rule = Rule::reported(RenderError::META);
 
 /// The suggested fix for a thrown error, by its class.
 pub fn help(name: &str, message: &str, url: Option<&str>) -> String {
