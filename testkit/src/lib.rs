@@ -11,6 +11,7 @@
 //!   idempotency, stock, 429s.
 //! - [`case`]: the test's name, worker, temp dir, and the replay line on failure.
 //! - [`telemetry`]: events for `cargo commerce test`'s report.
+//! - `stubs` (feature `stubs`): stateful Stripe, PayPal and webhook doubles.
 //!
 //! The kit depends on no tool crate except the ephemeral cluster (`commerce_pg`).
 
@@ -25,6 +26,8 @@ pub mod race;
 pub mod ratelimit;
 pub mod seed;
 pub mod side_effects;
+#[cfg(feature = "stubs")]
+pub mod stubs;
 pub mod telemetry;
 pub mod users;
 
