@@ -40,3 +40,15 @@ need nvim || apt_install neovim
 need npm || apt_install nodejs npm
 # The migration round trips start a throwaway cluster from the server binaries.
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need initdb || apt_install postgresql
+# Real client SDKs (Stripe, PayPal, ...) for the stub tests: a venv under target/, pinned.
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+sdk_venv="$root/target/commerce/sdk-venv"
+if ! "$sdk_venv/bin/python" -c 'import sys' >/dev/null 2>&1; then
+  need python3 || apt_install python3
+  python3 -m venv "$sdk_venv" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$sdk_venv"; }
+fi
+if ! cmp -s "$root/scripts/sdk-requirements.txt" "$sdk_venv/installed-requirements.txt"; then
+  echo "==> installing the client SDKs of scripts/sdk-requirements.txt into target/commerce/sdk-venv"
+  "$sdk_venv/bin/pip" install --quiet --disable-pip-version-check -r "$root/scripts/sdk-requirements.txt"
+  cp "$root/scripts/sdk-requirements.txt" "$sdk_venv/installed-requirements.txt"
+fi

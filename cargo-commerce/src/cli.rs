@@ -51,6 +51,9 @@ pub enum Command {
     /// Short fixed-rate bursts against the app: p50/p90/p95/p99 from each request's intended
     /// start, warm vs cold, thresholds. Exits 1 when a scenario is over its thresholds.
     Load(crate::commands::load::LoadArgs),
+    /// Run a test-kit stub (Stripe, PayPal) over loopback until SIGINT/SIGTERM; prints
+    /// `listening on http://ADDR` once bound.
+    Stub(crate::commands::stub::StubArgs),
     /// Work with test reports (merge shard reports).
     Report(crate::commands::report::ReportArgs),
     /// Write a commented commerce.toml for the layout found in the project.

@@ -77,6 +77,7 @@ fn run(cli: Cli) -> Exit {
         Command::Watch(args) => commands::watch::run(&cli, args),
         Command::Report(args) => commands::report::run(&cli, args),
         Command::Load(args) => commands::load::run(&cli, args),
+        Command::Stub(args) => commands::stub::run(args),
     };
     let _ = std::io::stdout().flush();
     match result {

@@ -7,6 +7,7 @@ pub mod lsp;
 pub mod migrations;
 pub mod report;
 pub mod rules;
+pub mod stub;
 pub mod test;
 pub mod watch;
 
@@ -47,6 +48,9 @@ pub enum CliError {
     Runner(#[from] commerce_runner::RunnerError),
     #[error(transparent)]
     Load(#[from] commerce_runner::load::LoadError),
+    /// A stub that cannot start (its address taken, a bad seed).
+    #[error("{0}")]
+    Stub(String),
     #[error("cannot determine the current directory: {0}")]
     CurrentDir(#[source] std::io::Error),
     #[error("cannot write the graph as JSON: {0}")]
