@@ -83,10 +83,13 @@ impl Drop for Stub {
 
 /// A webhook receiver on loopback (plain HTTP/1.1, one request per connection): keeps each
 /// body with its `Stripe-Signature`.
-fn receiver() -> (String, Arc<Mutex<Vec<(String, String)>>>) {
+/// Each webhook's body and signature.
+type Hooks = Arc<Mutex<Vec<(String, String)>>>;
+
+fn receiver() -> (String, Hooks) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind the receiver");
     let url = format!("http://{}/hooks", listener.local_addr().expect("addr"));
-    let got: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let got: Hooks = Arc::default();
     let keep = got.clone();
     thread::spawn(move || {
         for stream in listener.incoming().flatten() {
