@@ -81,10 +81,16 @@ impl Drop for Stub {
     }
 }
 
-/// A webhook receiver on loopback (plain HTTP/1.1, one request per connection): keeps each
-/// body with its `Stripe-Signature`.
-/// Each webhook's body and signature.
-type Hooks = Arc<Mutex<Vec<(String, String)>>>;
+/// A webhook receiver on loopback (plain HTTP/1.1, one request per connection).
+/// Each webhook's body and headers (names lowercased).
+type Hooks = Arc<Mutex<Vec<(String, Vec<(String, String)>)>>>;
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> &'a str {
+    headers
+        .iter()
+        .find(|(key, _)| key == name)
+        .map_or("", |(_, value)| value.as_str())
+}
 
 fn receiver() -> (String, Hooks) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind the receiver");
@@ -101,9 +107,9 @@ fn receiver() -> (String, Hooks) {
     (url, got)
 }
 
-fn read_post(mut stream: TcpStream) -> Option<(String, String)> {
+fn read_post(mut stream: TcpStream) -> Option<(String, Vec<(String, String)>)> {
     let mut reader = BufReader::new(stream.try_clone().ok()?);
-    let (mut length, mut signature) = (0, String::new());
+    let (mut length, mut headers) = (0, Vec::new());
     loop {
         let mut line = String::new();
         reader.read_line(&mut line).ok()?;
@@ -112,11 +118,11 @@ fn read_post(mut stream: TcpStream) -> Option<(String, String)> {
             break;
         }
         if let Some((name, value)) = line.split_once(':') {
-            match name.to_ascii_lowercase().as_str() {
-                "content-length" => length = value.trim().parse().ok()?,
-                "stripe-signature" => signature = value.trim().to_owned(),
-                _ => {}
+            let name = name.to_ascii_lowercase();
+            if name == "content-length" {
+                length = value.trim().parse().ok()?;
             }
+            headers.push((name, value.trim().to_owned()));
         }
     }
     let mut body = vec![0; length];
@@ -124,18 +130,18 @@ fn read_post(mut stream: TcpStream) -> Option<(String, String)> {
     stream
         .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
         .ok()?;
-    Some((String::from_utf8(body).ok()?, signature))
+    Some((String::from_utf8(body).ok()?, headers))
 }
 
-fn run_script(args: &[&str]) -> String {
+fn run_script(script: &str, args: &[&str]) -> String {
     let output = Command::new(python())
-        .arg(repo().join("testkit/tests/sdk/stripe_flows.py"))
+        .arg(repo().join("testkit/tests/sdk").join(script))
         .args(args)
         .output()
         .expect("run python");
     assert!(
         output.status.success(),
-        "stripe_flows.py {args:?} failed:\n{}{}",
+        "{script} {args:?} failed:\n{}{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
@@ -159,7 +165,8 @@ fn stripes_sdk_pays_declines_authenticates_captures_refunds_and_verifies_webhook
         "7",
     ]);
     let summary: serde_json::Value =
-        serde_json::from_str(&run_script(&["flows", &stub.base])).expect("the summary is JSON");
+        serde_json::from_str(&run_script("stripe_flows.py", &["flows", &stub.base]))
+            .expect("the summary is JSON");
     for flow in [
         "succeeded",
         "declined",
@@ -200,15 +207,20 @@ fn stripes_sdk_pays_declines_authenticates_captures_refunds_and_verifies_webhook
     let file = tempfile::NamedTempFile::new().expect("temp file");
     let hooks: Vec<serde_json::Value> = received
         .iter()
-        .map(|(payload, signature)| serde_json::json!({ "payload": payload, "signature": signature }))
+        .map(|(payload, headers)| {
+            serde_json::json!({ "payload": payload, "signature": header(headers, "stripe-signature") })
+        })
         .collect();
     std::fs::write(file.path(), serde_json::to_vec(&hooks).expect("json")).expect("write");
-    let verified: Vec<String> = serde_json::from_str(&run_script(&[
-        "verify",
-        &file.path().to_string_lossy(),
-        "whsec_old",
-        "whsec_new",
-    ]))
+    let verified: Vec<String> = serde_json::from_str(&run_script(
+        "stripe_flows.py",
+        &[
+            "verify",
+            &file.path().to_string_lossy(),
+            "whsec_old",
+            "whsec_new",
+        ],
+    ))
     .expect("the verified types are JSON");
     assert_eq!(verified.len(), received.len(), "every webhook verified");
 
@@ -265,4 +277,43 @@ fn an_address_in_use_is_a_setup_error() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("cannot listen on"), "{stderr}");
+}
+
+#[test]
+fn paypals_sdk_creates_approves_captures_and_refunds_an_order() {
+    let (url, hooks) = receiver();
+    let stub = Stub::start(&["paypal", "--listen", "127.0.0.1:0", "--webhook-url", &url]);
+    let summary: serde_json::Value =
+        serde_json::from_str(&run_script("paypal_flows.py", &[&stub.base])).expect("JSON");
+    for flow in ["captured_order", "refund", "authorized_order"] {
+        assert!(summary[flow].is_string(), "{flow} missing from {summary}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let received = hooks.lock().expect("lock").clone();
+        let completed = received
+            .iter()
+            .find(|(body, _)| body.contains("\"PAYMENT.CAPTURE.COMPLETED\""));
+        if let Some((_, headers)) = completed {
+            for name in [
+                "paypal-transmission-id",
+                "paypal-transmission-time",
+                "paypal-transmission-sig",
+                "paypal-cert-url",
+                "paypal-auth-algo",
+            ] {
+                assert!(
+                    !header(headers, name).is_empty(),
+                    "{name} missing: {headers:?}"
+                );
+            }
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no PAYMENT.CAPTURE.COMPLETED webhook: {received:?}"
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(stub.stop().code(), Some(0));
 }

@@ -60,6 +60,7 @@ pub use error::ApiError;
 pub use signature::{SignatureError, TOLERANCE_SECONDS, signature_header, verify_signature};
 
 use crate::clock::{SharedClock, unix_seconds};
+use crate::stubs::decode_base64;
 use crate::stubs::webhook::{Delivery, WebhookConfig, Webhooks};
 
 /// How long Stripe keeps an idempotency key.
@@ -635,24 +636,6 @@ fn authorize(headers: &HeaderMap) -> Result<(), ApiError> {
     Err(ApiError::unauthorized(format!(
         "Invalid API Key provided: {shown}****. The stub takes any test secret key (sk_test_…)."
     )))
-}
-
-fn decode_base64(text: &str) -> Option<Vec<u8>> {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut bits = 0u32;
-    let mut count = 0;
-    let mut out = Vec::new();
-    for byte in text.trim_end_matches('=').bytes() {
-        let value = ALPHABET.iter().position(|b| *b == byte)? as u32;
-        bits = (bits << 6) | value;
-        count += 6;
-        if count >= 8 {
-            count -= 8;
-            out.push((bits >> count) as u8);
-            bits &= (1 << count) - 1;
-        }
-    }
-    Some(out)
 }
 
 /// Reads the parameters (query for GET, form body for POST) and refuses unknown ones.
