@@ -228,6 +228,22 @@ fn stripes_sdk_pays_declines_authenticates_captures_refunds_and_verifies_webhook
     assert_eq!(status.code(), Some(0), "SIGTERM exits 0");
 }
 
+/// A form POST to the Stripe stub over a fresh connection; the whole raw answer.
+fn stripe_post(stub: &Stub, path: &str, body: &str) -> String {
+    let address = stub.base.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(address).expect("the stub accepts");
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nhost: {address}\r\nauthorization: Bearer sk_test_x\r\n\
+         content-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    answer
+}
+
 #[test]
 fn a_refusing_webhook_url_does_not_stop_the_stub() {
     let refusing = TcpListener::bind("127.0.0.1:0")
@@ -243,19 +259,12 @@ fn a_refusing_webhook_url_does_not_stop_the_stub() {
         "--webhook-secret",
         "whsec_a",
     ]);
-    let address = stub.base.trim_start_matches("http://").to_owned();
     for _ in 0..3 {
-        let mut stream = TcpStream::connect(&address).expect("the stub still accepts");
-        let body = "amount=1000&currency=usd&payment_method=pm_card_visa&confirm=true";
-        write!(
-            stream,
-            "POST /v1/payment_intents HTTP/1.1\r\nhost: {address}\r\nauthorization: Bearer sk_test_x\r\n\
-             content-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .expect("write");
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).expect("read");
+        let answer = stripe_post(
+            &stub,
+            "/v1/payment_intents",
+            "amount=1000&currency=usd&payment_method=pm_card_visa&confirm=true",
+        );
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
         thread::sleep(Duration::from_millis(100));
     }
@@ -315,5 +324,110 @@ fn paypals_sdk_creates_approves_captures_and_refunds_an_order() {
         );
         thread::sleep(Duration::from_millis(50));
     }
+    assert_eq!(stub.stop().code(), Some(0));
+}
+
+/// The operations the Stripe stub implements, as Stripe's spec names them.
+const STRIPE_OPERATIONS: &[(&str, &[&str])] = &[
+    ("/v1/payment_intents", &["get", "post"]),
+    ("/v1/payment_intents/{intent}", &["get", "post"]),
+    ("/v1/payment_intents/{intent}/confirm", &["post"]),
+    ("/v1/payment_intents/{intent}/capture", &["post"]),
+    ("/v1/payment_intents/{intent}/cancel", &["post"]),
+    ("/v1/charges", &["get"]),
+    ("/v1/charges/{charge}", &["get"]),
+    ("/v1/refunds", &["get", "post"]),
+    ("/v1/refunds/{refund}", &["get"]),
+    ("/v1/disputes", &["get"]),
+    ("/v1/disputes/{dispute}", &["get", "post"]),
+    ("/v1/disputes/{dispute}/close", &["post"]),
+    ("/v1/events", &["get"]),
+    ("/v1/events/{id}", &["get"]),
+];
+
+#[test]
+fn contracts_test_finds_nothing_on_the_stripe_stub_against_stripes_spec() {
+    let real = commerce_project::testing::corpus("openapi/real")
+        .join("stripe-spec3-2022-04-01-d412983.json");
+    let mut spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&real).expect("read Stripe's spec")).expect("JSON");
+    let mut paths = serde_json::Map::new();
+    for (path, methods) in STRIPE_OPERATIONS {
+        let item = spec["paths"][*path]
+            .as_object()
+            .expect("the spec has the path")
+            .clone();
+        let kept = item
+            .into_iter()
+            .filter(|(key, _)| key == "parameters" || methods.contains(&key.as_str()))
+            .collect();
+        paths.insert((*path).to_owned(), serde_json::Value::Object(kept));
+    }
+    spec["paths"] = serde_json::Value::Object(paths);
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("stripe.json"),
+        serde_json::to_vec(&spec).expect("JSON"),
+    )
+    .expect("write the spec");
+    std::fs::write(dir.path().join("commerce.toml"), "").expect("write commerce.toml");
+
+    let stub = Stub::start(&["stripe", "--listen", "127.0.0.1:0", "--seed", "3"]);
+    // Objects in every state, so the list answers carry them to the schema check.
+    for card in [
+        "pm_card_visa",
+        "pm_card_chargeDeclined",
+        "pm_card_createDispute",
+        "pm_card_authenticationRequired",
+    ] {
+        stripe_post(
+            &stub,
+            "/v1/payment_intents",
+            &format!("amount=2000&currency=usd&confirm=true&payment_method={card}&metadata[k]=v"),
+        );
+    }
+    stripe_post(
+        &stub,
+        "/v1/payment_intents",
+        "amount=2000&currency=usd&confirm=true&payment_method=pm_card_visa&capture_method=manual",
+    );
+    let paid = stripe_post(
+        &stub,
+        "/v1/payment_intents",
+        "amount=2000&currency=usd&confirm=true&payment_method=pm_card_visa",
+    );
+    let id = paid
+        .split("\"id\": \"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("an id");
+    let refund = stripe_post(
+        &stub,
+        "/v1/refunds",
+        &format!("payment_intent={id}&amount=300"),
+    );
+    assert!(refund.starts_with("HTTP/1.1 200"), "{refund}");
+
+    let output = Command::new(env!("CARGO_BIN_EXE_cargo-commerce"))
+        .args([
+            "contracts",
+            "test",
+            "--spec",
+            "stripe.json",
+            "--base-url",
+            &stub.base,
+        ])
+        .args(["--header", "Authorization: Bearer sk_test_x", "--project"])
+        .arg(dir.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run contracts test");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stderr),
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("No problems found"), "{text}");
     assert_eq!(stub.stop().code(), Some(0));
 }

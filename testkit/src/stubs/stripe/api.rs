@@ -203,7 +203,7 @@ fn text<'a>(params: &'a Params, name: &str) -> Result<Option<&'a str>, ApiError>
     }
 }
 
-fn integer(params: &Params, name: &str) -> Result<Option<i64>, ApiError> {
+pub(super) fn integer(params: &Params, name: &str) -> Result<Option<i64>, ApiError> {
     let Some(value) = text(params, name)? else {
         return Ok(None);
     };
@@ -214,7 +214,7 @@ fn integer(params: &Params, name: &str) -> Result<Option<i64>, ApiError> {
     })
 }
 
-fn boolean(params: &Params, name: &str) -> Result<bool, ApiError> {
+pub(super) fn boolean(params: &Params, name: &str) -> Result<bool, ApiError> {
     match text(params, name)? {
         None | Some("false") => Ok(false),
         Some("true") => Ok(true),
@@ -382,11 +382,8 @@ impl Store {
             "amount_captured": charge.amount_captured,
             "amount_refunded": charge.amount_refunded,
             "balance_transaction": null,
-            "billing_details": {
-                "address": { "city": null, "country": null, "line1": null, "line2": null,
-                             "postal_code": null, "state": null },
-                "email": null, "name": null, "phone": null,
-            },
+        "billing_details": billing_details(),
+
             "captured": charge.captured,
             "created": charge.created,
             "currency": charge.currency,
@@ -720,7 +717,12 @@ impl Store {
 
     /// The customer failed (or abandoned) 3DS: the intent goes back to
     /// `requires_payment_method` with `payment_intent_authentication_failure`.
-    pub fn fail_authentication(&mut self, id: &str, emits: &mut Vec<Emit>) -> Result<(), ApiError> {
+    pub fn fail_authentication(
+        &mut self,
+        id: &str,
+        now: i64,
+        emits: &mut Vec<Emit>,
+    ) -> Result<(), ApiError> {
         let intent = self.intent(id)?;
         if intent.status != "requires_action" {
             return Err(unexpected_state(
@@ -742,7 +744,7 @@ impl Store {
             "type": "invalid_request_error",
             "code": "payment_intent_authentication_failure",
             "message": "The provided PaymentMethod has failed authentication. You can provide payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent again.",
-            "payment_method": { "id": pm, "object": "payment_method", "type": "card" },
+            "payment_method": pm.as_deref().map(|pm| payment_method_json(pm, now)),
         }));
         emits.push(Emit {
             kind: "payment_intent.payment_failed",
@@ -807,8 +809,7 @@ impl Store {
                 "charge": charge_id,
                 "message": message,
                 "doc_url": format!("https://stripe.com/docs/error-codes/{}", code.replace('_', "-")),
-                "payment_method": { "id": pm, "object": "payment_method", "type": "card",
-                                    "card": { "brand": brand, "last4": last4 } },
+                "payment_method": payment_method_json(pm, now),
             });
             stored.status = "requires_payment_method";
             stored.payment_method = None;
@@ -1170,6 +1171,31 @@ impl Store {
         });
         Ok(())
     }
+}
+
+fn billing_details() -> Value {
+    json!({
+        "address": { "city": null, "country": null, "line1": null, "line2": null,
+                     "postal_code": null, "state": null },
+        "email": null, "name": null, "phone": null,
+    })
+}
+
+/// A test card's PaymentMethod object (as errors embed it).
+fn payment_method_json(id: &str, created: i64) -> Value {
+    let (brand, last4, _) = test_card(id).unwrap_or(("visa", "4242", Behaviour::Succeed));
+    json!({
+        "id": id,
+        "object": "payment_method",
+        "billing_details": billing_details(),
+        "card": { "brand": brand, "country": "US", "exp_month": 12, "exp_year": 2034,
+                  "funding": "credit", "last4": last4 },
+        "created": created,
+        "customer": null,
+        "livemode": false,
+        "metadata": {},
+        "type": "card",
+    })
 }
 
 fn render_refund(refund: &Refund) -> Value {

@@ -395,8 +395,9 @@ impl StripeStub {
     /// # Errors
     /// When the intent is unknown or not waiting for authentication.
     pub fn fail_authentication(&self, intent: &str) -> Result<Value, ApiError> {
+        let now = self.now();
         self.mutate(|store, emits| {
-            store.fail_authentication(intent, emits)?;
+            store.fail_authentication(intent, now, emits)?;
             store.intent_json(intent)
         })
     }
@@ -541,6 +542,35 @@ impl StripeStub {
                 }
             },
         };
+        api::boolean(params, "delivery_success")?;
+        match params.get("created") {
+            None | Some(Value::String(_)) => {
+                api::integer(params, "created")?;
+            }
+            Some(Value::Object(range)) => {
+                for (bound, value) in range {
+                    let name = format!("created[{bound}]");
+                    if !["gt", "gte", "lt", "lte"].contains(&bound.as_str()) {
+                        return Err(ApiError::unknown_parameter(&name));
+                    }
+                    if value
+                        .as_str()
+                        .and_then(|text| text.parse::<i64>().ok())
+                        .is_none()
+                    {
+                        return Err(ApiError::invalid(format!("Invalid integer: {value}"))
+                            .code("parameter_invalid_integer")
+                            .param(&name));
+                    }
+                }
+            }
+            Some(_) => {
+                return Err(
+                    ApiError::invalid("Invalid created: an integer or a range hash")
+                        .param("created"),
+                );
+            }
+        }
         let wanted: Vec<(&str, &str)> = filters
             .iter()
             .filter_map(|field| Some((*field, params.get(*field)?.as_str()?)))
