@@ -308,6 +308,38 @@ impl Store {
         self.order.entry(kind).or_default().push(id.to_owned());
     }
 
+    fn intent_mut(&mut self, id: &str) -> Result<&mut Intent, ApiError> {
+        self.intents
+            .get_mut(id)
+            .ok_or_else(|| ApiError::missing("payment_intent", id, "intent"))
+    }
+
+    fn emit_intent(
+        &self,
+        kind: &'static str,
+        id: &str,
+        emits: &mut Vec<Emit>,
+    ) -> Result<(), ApiError> {
+        emits.push(Emit {
+            kind,
+            object: self.intent_json(id)?,
+        });
+        Ok(())
+    }
+
+    fn emit_charge(
+        &self,
+        kind: &'static str,
+        id: &str,
+        emits: &mut Vec<Emit>,
+    ) -> Result<(), ApiError> {
+        emits.push(Emit {
+            kind,
+            object: self.charge_json(id)?,
+        });
+        Ok(())
+    }
+
     fn intent(&self, id: &str) -> Result<&Intent, ApiError> {
         self.intents
             .get(id)
@@ -575,10 +607,7 @@ impl Store {
         let confirm = boolean(params, "confirm")?;
         self.intents.insert(id.clone(), intent);
         self.remember("payment_intent", &id);
-        emits.push(Emit {
-            kind: "payment_intent.created",
-            object: self.intent_json(&id)?,
-        });
+        self.emit_intent("payment_intent.created", &id, emits)?;
         if confirm {
             // The intent exists even when confirming it fails, as in Stripe.
             self.confirm(&id, params, now, emits)?;
@@ -609,10 +638,7 @@ impl Store {
         let metadata = metadata(params)?;
         let description = text(params, "description")?.map(str::to_owned);
         let receipt_email = text(params, "receipt_email")?.map(str::to_owned);
-        let intent = self
-            .intents
-            .get_mut(id)
-            .ok_or_else(|| ApiError::missing("payment_intent", id, "intent"))?;
+        let intent = self.intent_mut(id)?;
         if let Some(amount) = amount {
             intent.amount = amount;
         }
@@ -675,10 +701,7 @@ impl Store {
         let (brand, last4, behaviour) =
             test_card(&pm).ok_or_else(|| unknown_payment_method(&pm))?;
         {
-            let stored = self
-                .intents
-                .get_mut(id)
-                .ok_or_else(|| ApiError::missing("payment_intent", id, "intent"))?;
+            let stored = self.intent_mut(id)?;
             stored.payment_method = Some(pm.clone());
             if return_url.is_some() {
                 stored.return_url = return_url;
@@ -688,10 +711,7 @@ impl Store {
         // A second confirm while `requires_action` stands for the customer passing 3DS.
         let authenticated = intent.status == "requires_action";
         if behaviour == Behaviour::Authenticate && !authenticated {
-            let stored = self
-                .intents
-                .get_mut(id)
-                .ok_or_else(|| ApiError::missing("payment_intent", id, "intent"))?;
+            let stored = self.intent_mut(id)?;
             stored.status = "requires_action";
             stored.next_action = Some(match &stored.return_url {
                 Some(return_url) => json!({
@@ -706,10 +726,7 @@ impl Store {
                     "use_stripe_sdk": { "type": "three_d_secure_redirect", "stripe_js": format!("https://hooks.stripe.com/3d_secure_2/hosted?payment_intent={id}") },
                 }),
             });
-            emits.push(Emit {
-                kind: "payment_intent.requires_action",
-                object: self.intent_json(id)?,
-            });
+            self.emit_intent("payment_intent.requires_action", id, emits)?;
             return Ok(());
         }
         self.charge(id, &pm, (brand, last4, behaviour), now, emits)
@@ -733,10 +750,7 @@ impl Store {
             ));
         }
         let pm = intent.payment_method.clone();
-        let stored = self
-            .intents
-            .get_mut(id)
-            .ok_or_else(|| ApiError::missing("payment_intent", id, "intent"))?;
+        let stored = self.intent_mut(id)?;
         stored.status = "requires_payment_method";
         stored.next_action = None;
         stored.payment_method = None;
@@ -746,10 +760,7 @@ impl Store {
             "message": "The provided PaymentMethod has failed authentication. You can provide payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent again.",
             "payment_method": pm.as_deref().map(|pm| payment_method_json(pm, now)),
         }));
-        emits.push(Emit {
-            kind: "payment_intent.payment_failed",
-            object: self.intent_json(id)?,
-        });
+        self.emit_intent("payment_intent.payment_failed", id, emits)?;
         Ok(())
     }
 
@@ -795,10 +806,7 @@ impl Store {
         };
         self.charges.insert(charge_id.clone(), charge);
         self.remember("charge", &charge_id);
-        let stored = self
-            .intents
-            .get_mut(id)
-            .ok_or_else(|| ApiError::missing("payment_intent", id, "intent"))?;
+        let stored = self.intent_mut(id)?;
         stored.charges.push(charge_id.clone());
         stored.next_action = None;
         if let Some((code, decline_code, message)) = declined {
@@ -814,14 +822,8 @@ impl Store {
             stored.status = "requires_payment_method";
             stored.payment_method = None;
             stored.last_payment_error = Some(error);
-            emits.push(Emit {
-                kind: "charge.failed",
-                object: self.charge_json(&charge_id)?,
-            });
-            emits.push(Emit {
-                kind: "payment_intent.payment_failed",
-                object: self.intent_json(id)?,
-            });
+            self.emit_charge("charge.failed", &charge_id, emits)?;
+            self.emit_intent("payment_intent.payment_failed", id, emits)?;
             let mut error = ApiError::card(code, message)
                 .with("charge", json!(charge_id))
                 .with("payment_intent", self.intent_json(id)?);
@@ -837,10 +839,7 @@ impl Store {
             stored.status = "succeeded";
             stored.amount_received = intent.amount;
         }
-        emits.push(Emit {
-            kind: "charge.succeeded",
-            object: self.charge_json(&charge_id)?,
-        });
+        self.emit_charge("charge.succeeded", &charge_id, emits)?;
         emits.push(Emit {
             kind: if manual {
                 "payment_intent.amount_capturable_updated"
@@ -887,21 +886,12 @@ impl Store {
             charge.amount_captured = capture;
             charge.amount_refunded = charge.amount - capture;
         }
-        let stored = self
-            .intents
-            .get_mut(id)
-            .ok_or_else(|| ApiError::missing("payment_intent", id, "intent"))?;
+        let stored = self.intent_mut(id)?;
         stored.status = "succeeded";
         stored.amount_capturable = 0;
         stored.amount_received = capture;
-        emits.push(Emit {
-            kind: "charge.captured",
-            object: self.charge_json(&charge_id)?,
-        });
-        emits.push(Emit {
-            kind: "payment_intent.succeeded",
-            object: self.intent_json(id)?,
-        });
+        self.emit_charge("charge.captured", &charge_id, emits)?;
+        self.emit_intent("payment_intent.succeeded", id, emits)?;
         Ok(())
     }
 
@@ -944,19 +934,13 @@ impl Store {
         {
             charge.amount_refunded = charge.amount;
         }
-        let stored = self
-            .intents
-            .get_mut(id)
-            .ok_or_else(|| ApiError::missing("payment_intent", id, "intent"))?;
+        let stored = self.intent_mut(id)?;
         stored.status = "canceled";
         stored.canceled_at = Some(now);
         stored.cancellation_reason = reason;
         stored.amount_capturable = 0;
         stored.next_action = None;
-        emits.push(Emit {
-            kind: "payment_intent.canceled",
-            object: self.intent_json(id)?,
-        });
+        self.emit_intent("payment_intent.canceled", id, emits)?;
         Ok(())
     }
 
@@ -1052,10 +1036,7 @@ impl Store {
             charge.amount_refunded += refund_amount;
             charge.refunds.push(refund_id.clone());
         }
-        emits.push(Emit {
-            kind: "charge.refunded",
-            object: self.charge_json(&charge_id)?,
-        });
+        self.emit_charge("charge.refunded", &charge_id, emits)?;
         emits.push(Emit {
             kind: "refund.created",
             object: self.refund_json(&refund_id)?,

@@ -143,7 +143,27 @@ enum Op<'a> {
     GetEvent(&'a str),
 }
 
+/// The parameters every list takes.
+const LIST: &[&str] = &[
+    "limit",
+    "starting_after",
+    "ending_before",
+    "expand",
+    "created",
+];
+
 impl<'a> Op<'a> {
+    /// A list's equality filters (empty for an operation that is not a list).
+    fn filters(self) -> &'static [&'static str] {
+        match self {
+            Op::ListIntents => &["customer"],
+            Op::ListCharges => &["customer", "payment_intent"],
+            Op::ListRefunds | Op::ListDisputes => &["charge", "payment_intent"],
+            Op::ListEvents => &["type"],
+            _ => &[],
+        }
+    }
+
     fn route(method: &Method, path: &'a str) -> Option<Self> {
         let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
         let get = *method == Method::GET;
@@ -171,7 +191,7 @@ impl<'a> Op<'a> {
         })
     }
 
-    /// The parameters the operation reads (Stripe refuses any other).
+    /// The parameters the operation reads besides a list's (Stripe refuses any other).
     fn known(self) -> &'static [&'static str] {
         match self {
             Op::CreateIntent => &[
@@ -248,51 +268,8 @@ impl<'a> Op<'a> {
                 "reverse_transfer",
             ],
             Op::UpdateDispute(_) => &["evidence", "expand", "metadata", "submit"],
-            Op::ListIntents => &[
-                "limit",
-                "starting_after",
-                "ending_before",
-                "expand",
-                "created",
-                "customer",
-            ],
-            Op::ListCharges => &[
-                "limit",
-                "starting_after",
-                "ending_before",
-                "expand",
-                "created",
-                "customer",
-                "payment_intent",
-            ],
-            Op::ListRefunds => &[
-                "limit",
-                "starting_after",
-                "ending_before",
-                "expand",
-                "created",
-                "charge",
-                "payment_intent",
-            ],
-            Op::ListDisputes => &[
-                "limit",
-                "starting_after",
-                "ending_before",
-                "expand",
-                "created",
-                "charge",
-                "payment_intent",
-            ],
-            Op::ListEvents => &[
-                "limit",
-                "starting_after",
-                "ending_before",
-                "expand",
-                "created",
-                "type",
-                "types",
-                "delivery_success",
-            ],
+            Op::ListEvents => &["types", "delivery_success"],
+            Op::ListIntents | Op::ListCharges | Op::ListRefunds | Op::ListDisputes => &[],
             Op::GetIntent(_) => &["client_secret", "expand"],
             Op::GetCharge(_)
             | Op::GetRefund(_)
@@ -492,43 +469,18 @@ impl StripeStub {
             Op::GetRefund(id) => self.store().refund_json(id),
             Op::GetDispute(id) => self.store().dispute_json(id),
             Op::GetEvent(id) => self.store().event_json(id),
-            Op::ListIntents => self.list(
-                "payment_intent",
-                "/v1/payment_intents",
-                params,
-                &["customer"],
-            ),
-            Op::ListCharges => self.list(
-                "charge",
-                "/v1/charges",
-                params,
-                &["customer", "payment_intent"],
-            ),
-            Op::ListRefunds => self.list(
-                "refund",
-                "/v1/refunds",
-                params,
-                &["charge", "payment_intent"],
-            ),
-            Op::ListDisputes => self.list(
-                "dispute",
-                "/v1/disputes",
-                params,
-                &["charge", "payment_intent"],
-            ),
-            Op::ListEvents => self.list("event", "/v1/events", params, &["type"]),
+            Op::ListIntents => self.list("payment_intent", "/v1/payment_intents", params, op),
+            Op::ListCharges => self.list("charge", "/v1/charges", params, op),
+            Op::ListRefunds => self.list("refund", "/v1/refunds", params, op),
+            Op::ListDisputes => self.list("dispute", "/v1/disputes", params, op),
+            Op::ListEvents => self.list("event", "/v1/events", params, op),
         }
     }
 
     /// A page newest first: `limit` (1..=100, default 10), `starting_after`/`ending_before`,
     /// and equality filters on the given fields.
-    fn list(
-        &self,
-        kind: &str,
-        url: &str,
-        params: &Params,
-        filters: &[&str],
-    ) -> Result<Value, ApiError> {
+    fn list(&self, kind: &str, url: &str, params: &Params, op: Op<'_>) -> Result<Value, ApiError> {
+        let filters = op.filters();
         let limit = match params.get("limit").and_then(Value::as_str) {
             None => 10,
             Some(text) => match text.parse::<usize>() {
@@ -695,8 +647,17 @@ fn parameters(
         )));
     }
     let params = form::parse(source).map_err(|error| ApiError::invalid(error.to_string()))?;
-    let known = op.known();
-    if let Some(unknown) = params.keys().find(|name| !known.contains(&name.as_str())) {
+    let list = if op.filters().is_empty() {
+        &[][..]
+    } else {
+        LIST
+    };
+    let known = |name: &str| {
+        [op.known(), op.filters(), list]
+            .iter()
+            .any(|set| set.contains(&name))
+    };
+    if let Some(unknown) = params.keys().find(|name| !known(name)) {
         return Err(ApiError::unknown_parameter(unknown));
     }
     Ok(params)
