@@ -52,21 +52,22 @@ fi
 # in the `prometheus` package (22 MB download; the server is installed but not started).
 need promtool || apt_install --no-install-recommends prometheus
 # Real client SDKs (Stripe, PayPal, ...) for the stub tests: a venv under target/, pinned.
-sdk_venv="target/commerce/sdk-venv"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+sdk_venv="$root/target/commerce/sdk-venv"
 if ! "$sdk_venv/bin/python" -c 'import sys' >/dev/null 2>&1; then
   need python3 || apt_install python3
   python3 -m venv "$sdk_venv" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$sdk_venv"; }
 fi
-if ! cmp -s scripts/sdk-requirements.txt "$sdk_venv/installed-requirements.txt"; then
-  echo "==> installing the client SDKs of scripts/sdk-requirements.txt into $sdk_venv"
-  "$sdk_venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/sdk-requirements.txt
-  cp scripts/sdk-requirements.txt "$sdk_venv/installed-requirements.txt"
+if ! cmp -s "$root/scripts/sdk-requirements.txt" "$sdk_venv/installed-requirements.txt"; then
+  echo "==> installing the client SDKs of scripts/sdk-requirements.txt into target/commerce/sdk-venv"
+  "$sdk_venv/bin/pip" install --quiet --disable-pip-version-check -r "$root/scripts/sdk-requirements.txt"
+  cp "$root/scripts/sdk-requirements.txt" "$sdk_venv/installed-requirements.txt"
 fi
 # npm client SDKs for the stub tests (Mailpit's API client, ...): pinned by the lockfile.
-sdk_node="target/commerce/sdk-node"
-if ! cmp -s scripts/sdk/package-lock.json "$sdk_node/package-lock.json"; then
+sdk_node="$root/target/commerce/sdk-node"
+if ! cmp -s "$root/scripts/sdk/package-lock.json" "$sdk_node/package-lock.json"; then
   echo "==> installing the npm client SDKs of scripts/sdk/package.json into $sdk_node"
   mkdir -p "$sdk_node"
-  cp scripts/sdk/package.json scripts/sdk/package-lock.json "$sdk_node/"
+  cp "$root/scripts/sdk/package.json" "$root/scripts/sdk/package-lock.json" "$sdk_node/"
   npm ci --prefix "$sdk_node" --no-audit --no-fund --loglevel=error
 fi

@@ -55,8 +55,8 @@ pub enum Command {
     Report(crate::commands::report::ReportArgs),
     /// Append-only audit tables: `audit sql` prints their migration.
     Audit(crate::commands::audit::AuditArgs),
-    /// A test kit stub over loopback (for an app in any language and real client SDKs): binds,
-    /// prints `listening on http://ADDR`, serves until SIGINT/SIGTERM, exits 0.
+    /// A test kit stub (Stripe, PayPal, mail) over loopback, for an app in any language and
+    /// real client SDKs: binds, prints `listening on http://ADDR`, serves until SIGINT/SIGTERM.
     Stub(crate::commands::stub::StubArgs),
     /// Write a commented commerce.toml for the layout found in the project.
     Init {

@@ -290,8 +290,9 @@ fn uri_fragment(pointer: &str) -> String {
 }
 
 /// OpenAPI 3.0's schema dialect in JSON Schema 2020-12 terms: `nullable: true` adds `"null"` to
-/// `type` (and `null` to an `enum`), and boolean `exclusiveMinimum`/`exclusiveMaximum` become
-/// the bound itself.
+/// `type` (and `null` to an `enum`), or, on a schema without `type` (`anyOf`, `oneOf`,
+/// `allOf`, `$ref`: how Stripe's spec writes an expandable or optional object), a `null`
+/// alternative; boolean `exclusiveMinimum`/`exclusiveMaximum` become the bound itself.
 fn translate_3_0(value: &mut Json) {
     let mut pending = vec![value];
     while let Some(value) = pending.pop() {
@@ -320,6 +321,9 @@ fn translate_schema_object(map: &mut Map<String, Json>) {
         {
             values.push(Json::Null);
         }
+        if !map.contains_key("type") {
+            allow_null_alternative(map);
+        }
     }
     for (flag, bound) in [
         ("exclusiveMinimum", "minimum"),
@@ -336,6 +340,32 @@ fn translate_schema_object(map: &mut Map<String, Json>) {
             }
             _ => {}
         }
+    }
+}
+
+/// A composed schema that is `nullable` also accepts `null`: one more `anyOf`/`oneOf`
+/// alternative, or the `allOf`/`$ref` moved into an `anyOf` beside `{"type": "null"}`.
+fn allow_null_alternative(map: &mut Map<String, Json>) {
+    let null = || serde_json::json!({ "type": "null" });
+    for keyword in ["anyOf", "oneOf"] {
+        if let Some(Json::Array(alternatives)) = map.get_mut(keyword) {
+            if !alternatives.contains(&null()) {
+                alternatives.push(null());
+            }
+            return;
+        }
+    }
+    let mut composed = Map::new();
+    for keyword in ["allOf", "$ref"] {
+        if let Some(value) = map.remove(keyword) {
+            composed.insert(keyword.to_owned(), value);
+        }
+    }
+    if !composed.is_empty() {
+        map.insert(
+            "anyOf".to_owned(),
+            Json::Array(vec![Json::Object(composed), null()]),
+        );
     }
 }
 
@@ -426,6 +456,38 @@ components:
         assert_eq!(
             kinds(&mut checker, "/orders/{id}", &problem),
             Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn nullable_without_type_accepts_null_as_stripes_spec_means() {
+        let mut schema = serde_json::json!({
+            "properties": {
+                "customer": {"nullable": true, "anyOf": [{"type": "string"}, {"$ref": "#/c"}]},
+                "shipping": {"nullable": true, "allOf": [{"$ref": "#/s"}], "description": "d"},
+                "review": {"nullable": true, "$ref": "#/r"},
+                "plain": {"anyOf": [{"type": "string"}]},
+            }
+        });
+        translate_3_0(&mut schema);
+        let properties = &schema["properties"];
+        assert_eq!(
+            properties["customer"]["anyOf"],
+            serde_json::json!([{"type": "string"}, {"$ref": "#/c"}, {"type": "null"}])
+        );
+        assert_eq!(
+            properties["shipping"]["anyOf"],
+            serde_json::json!([{"allOf": [{"$ref": "#/s"}]}, {"type": "null"}])
+        );
+        assert_eq!(properties["shipping"]["description"], "d");
+        assert_eq!(
+            properties["review"]["anyOf"],
+            serde_json::json!([{"$ref": "#/r"}, {"type": "null"}])
+        );
+        assert_eq!(
+            properties["plain"],
+            serde_json::json!({"anyOf": [{"type": "string"}]}),
+            "not nullable: unchanged"
         );
     }
 

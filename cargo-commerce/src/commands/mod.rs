@@ -51,7 +51,7 @@ pub enum CliError {
     Load(#[from] commerce_runner::load::LoadError),
     #[error(transparent)]
     MailStub(#[from] commerce_testkit::stubs::mail::BindError),
-    /// A stub that cannot start or watch for signals.
+    /// A stub that cannot start (its address taken, a bad seed) or watch for signals.
     #[error("{0}")]
     Stub(String),
     #[error("cannot determine the current directory: {0}")]
