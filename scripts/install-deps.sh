@@ -40,14 +40,15 @@ need nvim || apt_install neovim
 need npm || apt_install nodejs npm
 # The migration round trips start a throwaway cluster from the server binaries.
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need initdb || apt_install postgresql
-# The render step's fixture storefront renders with its own React (pinned by its lockfile):
-# `npm ci` when node_modules is missing or older than the lockfile.
-render_shop=fixtures/render-shop
-if [ ! -f "$render_shop/node_modules/.package-lock.json" ] \
-  || [ "$render_shop/package-lock.json" -nt "$render_shop/node_modules/.package-lock.json" ]; then
-  echo "==> installing the render fixture's dependencies (npm ci in $render_shop)"
-  npm ci --prefix "$render_shop" --no-audit --no-fund --loglevel=error >/dev/null
-fi
+# The render step's fixture apps render with their own React (and react-router), pinned by
+# their lockfiles: `npm ci` when node_modules is missing or older than the lockfile.
+for render_app in fixtures/render-shop fixtures/render-rr; do
+  if [ ! -f "$render_app/node_modules/.package-lock.json" ] \
+    || [ "$render_app/package-lock.json" -nt "$render_app/node_modules/.package-lock.json" ]; then
+    echo "==> installing the render fixture's dependencies (npm ci in $render_app)"
+    npm ci --prefix "$render_app" --no-audit --no-fund --loglevel=error >/dev/null
+  fi
+done
 # The metrics exposition is checked by Prometheus' own `promtool check metrics`; Debian ships it
 # in the `prometheus` package (22 MB download; the server is installed but not started).
 need promtool || apt_install --no-install-recommends prometheus

@@ -107,14 +107,14 @@ pub fn render_routes(input: RenderInput<'_>) -> RenderOutcome {
         input.config,
         &mut modules,
     );
-    for dir in &skipped.missing_dependencies {
+    for (dir, packages) in &skipped.missing_dependencies {
         let shown = if dir.as_os_str().is_empty() {
             ".".to_owned()
         } else {
             display_path(dir)
         };
         outcome.notices.push(format!(
-            "render skipped for the routes under `{shown}`: react and react-dom are not installed there; run `npm ci` (or `pnpm install`, `yarn install`) in `{shown}`"
+            "render skipped for the routes under `{shown}`: {packages} are not installed there; run `npm ci` (or `pnpm install`, `yarn install`) in `{shown}`"
         ));
     }
     if jobs.is_empty() {

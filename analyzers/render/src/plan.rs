@@ -13,11 +13,16 @@ use serde_json::{Value, json};
 
 use crate::transpile::{TranspileError, Transpiled, transpile};
 
-/// Which Next.js router renders a page.
+/// Which router renders a page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Router {
+    /// Next.js's app router.
     App,
+    /// Next.js's pages router.
     Pages,
+    /// A React Router 7 framework (or Remix v2) route: rendered by react-router's own static
+    /// router inside its parent routes, up to `root`.
+    Framework,
 }
 
 /// One route to render.
@@ -102,8 +107,9 @@ fn is_stand_in(specifier: &str) -> bool {
 /// Routes that were not rendered, and why (one notice per reason).
 #[derive(Debug, Default)]
 pub struct Skipped {
-    /// App directories (project-relative) without react/react-dom installed.
-    pub missing_dependencies: Vec<PathBuf>,
+    /// App directories (project-relative) without the packages their routes render with, and
+    /// which packages those are (`react and react-dom`).
+    pub missing_dependencies: Vec<(PathBuf, String)>,
 }
 
 /// The jobs for every route that can be rendered: Next.js app-router and pages-router pages
@@ -119,14 +125,23 @@ pub fn plan(
     let mut jobs = Vec::new();
     let mut skipped = Skipped::default();
     for (index, route) in routes.iter().enumerate() {
-        if route.kind != RouteKind::Page || !route.is_ok() || route.parent.is_some() {
+        if route.kind != RouteKind::Page || !route.is_ok() {
             continue;
         }
-        let Some(router) = router_of(&route.file) else {
-            continue;
+        let router = if route.parent.is_some() {
+            Router::Framework
+        } else {
+            let Some(router) = router_of(&route.file) else {
+                continue;
+            };
+            router
         };
         let page = root.join(&route.file);
-        let Some(app) = app_dir(fs, root, &page) else {
+        let packages: &[&'static str] = match router {
+            Router::Framework => &["react", "react-dom", "react-router"],
+            Router::App | Router::Pages => &["react", "react-dom"],
+        };
+        let Some(app) = app_dir(fs, root, &page, packages) else {
             let manifest_dir = page
                 .ancestors()
                 .skip(1)
@@ -137,19 +152,28 @@ pub fn plan(
             if !skipped
                 .missing_dependencies
                 .iter()
-                .any(|dir| dir == relative)
+                .any(|(dir, _)| dir == relative)
             {
-                skipped.missing_dependencies.push(relative.to_path_buf());
+                let (last, rest) = packages.split_last().unwrap_or((&"react", &[]));
+                let named = if rest.is_empty() {
+                    (*last).to_owned()
+                } else {
+                    format!("{} and {last}", rest.join(", "))
+                };
+                skipped
+                    .missing_dependencies
+                    .push((relative.to_path_buf(), named));
             }
             continue;
         };
         let layouts = match router {
             Router::App => layouts_of(routes, root, &route.file),
+            Router::Framework => parents_of(routes, root, route),
             Router::Pages => Vec::new(),
         };
         let app_component = match router {
             Router::Pages => pages_app(fs, root, &route.file),
-            Router::App => None,
+            Router::App | Router::Framework => None,
         };
         let providers: Vec<PathBuf> = config
             .providers
@@ -187,17 +211,26 @@ pub fn plan(
             .iter()
             .map(|(url, file)| (url.as_str(), root.join(file)))
             .collect();
+        let (params, url) = match router {
+            Router::Framework => (json!({}), framework_url(&route.path)),
+            Router::App | Router::Pages => (params_of(&route.path), route.path.clone()),
+        };
         jobs.push(Job {
             route: index,
             payload: json!({
                 "route": route.path,
-                "router": match router { Router::App => "app", Router::Pages => "pages" },
+                "url": url,
+                "router": match router {
+                    Router::App => "app",
+                    Router::Pages => "pages",
+                    Router::Framework => "framework",
+                },
                 "app": app,
                 "page": page,
                 "layouts": layouts,
                 "providers": providers,
                 "app_component": app_component,
-                "params": params_of(&route.path),
+                "params": params,
                 "fixtures": fixtures,
                 "modules": served,
             }),
@@ -222,13 +255,14 @@ fn router_of(file: &Path) -> Option<Router> {
 }
 
 /// The nearest directory (from the page up to the project root) whose node_modules holds
-/// both react and react-dom: the app's own React.
-fn app_dir(fs: &dyn FileSystem, root: &Path, page: &Path) -> Option<PathBuf> {
+/// every one of `packages` (react and react-dom, and react-router for its routes): the app's
+/// own React.
+fn app_dir(fs: &dyn FileSystem, root: &Path, page: &Path, packages: &[&str]) -> Option<PathBuf> {
     page.ancestors()
         .skip(1)
         .take_while(|dir| dir.starts_with(root))
         .find(|dir| {
-            ["react", "react-dom"].iter().all(|package| {
+            packages.iter().all(|package| {
                 fs.is_file(&dir.join("node_modules").join(package).join("package.json"))
             })
         })
@@ -253,6 +287,47 @@ fn layouts_of(routes: &[Route], root: &Path, page: &Path) -> Vec<PathBuf> {
         .into_iter()
         .map(|layout| root.join(layout))
         .collect()
+}
+
+/// The parent routes' modules of a framework route (absolute paths), innermost first, up to
+/// the root route; a parent the table does not list ends the chain.
+fn parents_of(routes: &[Route], root: &Path, route: &Route) -> Vec<PathBuf> {
+    let mut parents = Vec::new();
+    let mut parent = route.parent.as_deref();
+    while let Some(file) = parent {
+        let absolute = root.join(file);
+        if parents.contains(&absolute) {
+            break;
+        }
+        parents.push(absolute);
+        parent = routes
+            .iter()
+            .find(|candidate| candidate.kind == RouteKind::Layout && candidate.file == file)
+            .and_then(|layout| layout.parent.as_deref());
+    }
+    parents
+}
+
+/// The URL to render a React Router path at, placeholders for its params (react-router's
+/// own matching reads them back): `:id` and a splat `*` are `1`, optional segments (`:id?`,
+/// `en?`) are left out.
+fn framework_url(path: &str) -> String {
+    let mut url = String::new();
+    for segment in path.split('/').filter(|segment| !segment.is_empty()) {
+        if segment.ends_with('?') {
+            continue;
+        }
+        url.push('/');
+        url.push_str(if segment == "*" || segment.starts_with(':') {
+            "1"
+        } else {
+            segment
+        });
+    }
+    if url.is_empty() {
+        url.push('/');
+    }
+    url
 }
 
 /// The pages router's `_app` beside the `pages` directory of `page`, when there is one.
@@ -370,5 +445,18 @@ fn load(fs: &dyn FileSystem, resolver: &ModuleResolver, modules: &Modules, file:
         transpiled,
         resolve,
         follow,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_react_router_path_is_rendered_at_placeholder_params() {
+        assert_eq!(framework_url("/"), "/");
+        assert_eq!(framework_url("/products/:id"), "/products/1");
+        assert_eq!(framework_url("/:lang?/docs/*"), "/docs/1");
+        assert_eq!(framework_url("/en?/about"), "/about");
     }
 }

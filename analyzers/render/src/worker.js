@@ -293,11 +293,85 @@ function awaitable(values) {
   return Object.assign(Promise.resolve(values), values);
 }
 
+/**
+ * A React Router framework route, rendered the way the framework's server does: react-router's
+ * own static handler matches the URL and runs the loaders (with `fetch` blocked like a render's),
+ * and its static router renders the matched chain, the root module's `Layout` around it. The
+ * framework context the build would make (manifest, route modules) is reduced to what
+ * `<Meta>`, `<Links>` and `<Scripts>` read.
+ */
+async function frameworkElement(React, requireFrom, job) {
+  const router = requireFrom('react-router');
+  // Root first, the page last: each route the only child of the one before.
+  const files = [...job.layouts].reverse().concat(job.page);
+  const modules = files.map((file) => requireFrom(file));
+  const ids = files.map((file) => path.relative(job.app, file));
+  const leafPath = job.url.replace(/^\/+/, '');
+  let child = null;
+  for (let i = files.length - 1; i >= 0; i -= 1) {
+    const module = modules[i];
+    let Component = defaultExport(module);
+    if (typeof Component !== 'function' && typeof Component !== 'object') {
+      if (i === files.length - 1) throw new TypeError(`the route module has no component as its default export`);
+      Component = router.Outlet;
+    }
+    if (i === 0 && typeof module.Layout === 'function') {
+      const { Layout } = module;
+      const Root = Component;
+      Component = function FrameworkRoot() {
+        return React.createElement(Layout, null, React.createElement(Root));
+      };
+    }
+    const route = { id: ids[i], Component };
+    if (typeof module.loader === 'function') route.loader = module.loader;
+    if (i === 0) route.path = '/';
+    else if (i === files.length - 1) {
+      if (leafPath === '') route.index = true;
+      else route.path = leafPath;
+    }
+    if (child) route.children = [child];
+    child = route;
+  }
+  const handler = router.createStaticHandler([child]);
+  const context = await handler.query(new Request(new URL(job.url, 'http://localhost')));
+  // A redirect from a loader ends the render on purpose.
+  if (context instanceof Response) return null;
+  const failed = context.errors && Object.values(context.errors)[0];
+  if (failed) throw failed;
+  const staticRouter = router.createStaticRouter(handler.dataRoutes, context);
+  const framework = {
+    manifest: {
+      // Placeholder URLs: `<Scripts>` links them, nothing loads them.
+      routes: Object.fromEntries(ids.map((id, i) => [id, { id, module: `/${id}`, hasLoader: Boolean(modules[i].loader), imports: [], css: [] }])),
+      entry: { module: '/entry.client.js', imports: [] },
+      url: '/manifest.js',
+      version: '',
+    },
+    routeModules: Object.fromEntries(ids.map((id, i) => [id, modules[i]])),
+    future: {},
+    ssr: true,
+    isSpaMode: false,
+    routeDiscovery: { mode: 'initial' },
+    serverHandoffString: '{}',
+    renderMeta: {},
+  };
+  return React.createElement(
+    router.UNSAFE_FrameworkContext.Provider,
+    { value: framework },
+    React.createElement(router.StaticRouterProvider, { router: staticRouter, context, hydrate: false }),
+  );
+}
+
 async function render(job) {
   const requireFrom = Module.createRequire(path.join(job.app, 'package.json'));
   const React = requireFrom('react');
   currentReact = React;
   const ReactDOMServer = requireFrom('react-dom/server');
+  if (job.router === 'framework') {
+    const element = await frameworkElement(React, requireFrom, job);
+    if (element) await renderElement(React, ReactDOMServer, requireFrom, job.providers, element);
+    return;
+  }
   const load = (file) => requireFrom(file);
   const pageModule = load(job.page);
   const Page = defaultExport(pageModule);
@@ -315,8 +389,13 @@ async function render(job) {
     const Layout = defaultExport(load(file));
     element = React.createElement(Layout, { params: awaitable(values) }, element);
   }
-  for (const file of [...job.providers].reverse()) {
-    const Provider = defaultExport(load(file));
+  await renderElement(React, ReactDOMServer, requireFrom, job.providers, element);
+}
+
+/** Renders `element` inside the configured providers; throws the first real render error. */
+async function renderElement(React, ReactDOMServer, requireFrom, providers, element) {
+  for (const file of [...providers].reverse()) {
+    const Provider = defaultExport(requireFrom(file));
     element = React.createElement(Provider, null, element);
   }
   element = await resolveAsync(React, element);

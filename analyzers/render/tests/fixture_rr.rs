@@ -1,0 +1,52 @@
+//! The render step end to end on `fixtures/render-rr`: a React Router 7 framework-mode app
+//! (`app/root.tsx` with its `Layout`, `app/routes.ts`) with a healthy route whose loader runs,
+//! a page that throws, a hook outside its provider and a loader that fetches, rendered by real
+//! Node workers with the fixture's own React and react-router (installed by
+//! `scripts/install-deps.sh`).
+
+mod common;
+
+use std::sync::Arc;
+
+use commerce_project::FileSystem;
+
+use common::{
+    Rendered, fixture, render_app, render_fixture, stable_findings, stable_table,
+    without_node_modules,
+};
+
+const PACKAGES: [&str; 3] = ["react", "react-dom", "react-router"];
+
+#[test]
+fn each_route_renders_inside_root_and_the_planted_failures_are_named_at_their_lines() {
+    let (
+        Rendered {
+            mut routes,
+            outcome,
+        },
+        root,
+    ) = render_fixture("render-rr", &PACKAGES);
+    assert!(outcome.notices.is_empty(), "{:?}", outcome.notices);
+    // Every page of the table rendered (the root layout renders with each of them).
+    let pages = routes
+        .iter()
+        .filter(|route| route.file.starts_with("app/routes"))
+        .count();
+    assert_eq!(outcome.rendered.len(), pages);
+    insta::assert_snapshot!("routes_table", stable_table(&mut routes));
+    insta::assert_json_snapshot!("findings", stable_findings(&outcome, &root));
+}
+
+#[test]
+fn without_react_router_installed_the_notice_names_it() {
+    let root = fixture("render-rr");
+    let fs: Arc<dyn FileSystem> = Arc::new(without_node_modules(&root));
+    let Rendered { outcome, .. } = render_app(fs, &root);
+    assert!(outcome.rendered.is_empty());
+    assert_eq!(
+        outcome.notices,
+        [
+            "render skipped for the routes under `.`: react, react-dom and react-router are not installed there; run `npm ci` (or `pnpm install`, `yarn install`) in `.`"
+        ]
+    );
+}
