@@ -107,14 +107,23 @@ pub fn render_routes(input: RenderInput<'_>) -> RenderOutcome {
         input.config,
         &mut modules,
     );
-    for (dir, packages) in &skipped.missing_dependencies {
-        let shown = if dir.as_os_str().is_empty() {
+    let shown = |dir: &Path| {
+        if dir.as_os_str().is_empty() {
             ".".to_owned()
         } else {
             display_path(dir)
-        };
+        }
+    };
+    for (dir, packages) in &skipped.missing_dependencies {
+        let shown = shown(dir);
         outcome.notices.push(format!(
             "render skipped for the routes under `{shown}`: {packages} are not installed there; run `npm ci` (or `pnpm install`, `yarn install`) in `{shown}`"
+        ));
+    }
+    for (dir, why) in &skipped.unsupported {
+        outcome.notices.push(format!(
+            "render skipped for the routes under `{}`: {why}",
+            shown(dir)
         ));
     }
     if jobs.is_empty() {

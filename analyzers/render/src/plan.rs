@@ -110,6 +110,29 @@ pub struct Skipped {
     /// App directories (project-relative) without the packages their routes render with, and
     /// which packages those are (`react and react-dom`).
     pub missing_dependencies: Vec<(PathBuf, String)>,
+    /// App directories (project-relative) whose routes cannot be rendered here, and why.
+    pub unsupported: Vec<(PathBuf, String)>,
+}
+
+/// Adds `dir` (`root`-relative: the directory of the nearest `package.json` above `page`) to a
+/// skip list once, with what `why` says of it.
+fn note_skip(
+    fs: &dyn FileSystem,
+    root: &Path,
+    page: &Path,
+    list: &mut Vec<(PathBuf, String)>,
+    why: impl FnOnce() -> String,
+) {
+    let manifest_dir = page
+        .ancestors()
+        .skip(1)
+        .take_while(|dir| dir.starts_with(root))
+        .find(|dir| fs.is_file(&dir.join("package.json")))
+        .unwrap_or(root);
+    let relative = manifest_dir.strip_prefix(root).unwrap_or(manifest_dir);
+    if !list.iter().any(|(dir, _)| dir == relative) {
+        list.push((relative.to_path_buf(), why()));
+    }
 }
 
 /// The jobs for every route that can be rendered: Next.js app-router and pages-router pages
@@ -142,30 +165,22 @@ pub fn plan(
             Router::App | Router::Pages => &["react", "react-dom"],
         };
         let Some(app) = app_dir(fs, root, &page, packages) else {
-            let manifest_dir = page
-                .ancestors()
-                .skip(1)
-                .take_while(|dir| dir.starts_with(root))
-                .find(|dir| fs.is_file(&dir.join("package.json")))
-                .unwrap_or(root);
-            let relative = manifest_dir.strip_prefix(root).unwrap_or(manifest_dir);
-            if !skipped
-                .missing_dependencies
-                .iter()
-                .any(|(dir, _)| dir == relative)
-            {
+            note_skip(fs, root, &page, &mut skipped.missing_dependencies, || {
                 let (last, rest) = packages.split_last().unwrap_or((&"react", &[]));
-                let named = if rest.is_empty() {
+                if rest.is_empty() {
                     (*last).to_owned()
                 } else {
                     format!("{} and {last}", rest.join(", "))
-                };
-                skipped
-                    .missing_dependencies
-                    .push((relative.to_path_buf(), named));
-            }
+                }
+            });
             continue;
         };
+        if router == Router::Framework
+            && let Some(why) = framework_unsupported(fs, &app)
+        {
+            note_skip(fs, root, &page, &mut skipped.unsupported, || why);
+            continue;
+        }
         let layouts = match router {
             Router::App => layouts_of(routes, root, &route.file),
             Router::Framework => parents_of(routes, root, route),
@@ -267,6 +282,32 @@ fn app_dir(fs: &dyn FileSystem, root: &Path, page: &Path, packages: &[&str]) -> 
             })
         })
         .map(Path::to_path_buf)
+}
+
+/// Why a framework app's routes cannot be rendered with its installed packages: the static
+/// handler and router are react-router 7's (`react-router` 6 keeps them in
+/// `react-router-dom/server`), and a Remix v2 app's `<Meta>`/`<Links>` need Remix's own context.
+fn framework_unsupported(fs: &dyn FileSystem, app: &Path) -> Option<String> {
+    let modules = app.join("node_modules");
+    if fs.is_file(&modules.join("@remix-run/react/package.json")) {
+        return Some(
+            "Remix v2 routes are not rendered (React Router 7 framework routes are)".to_owned(),
+        );
+    }
+    let manifest = fs
+        .read_to_string(&modules.join("react-router/package.json"))
+        .ok()?;
+    let version = serde_json::from_str::<Value>(&manifest)
+        .ok()?
+        .get("version")?
+        .as_str()?
+        .to_owned();
+    let major: u32 = version.split('.').next()?.parse().ok()?;
+    (major < 7).then(|| {
+        format!(
+            "react-router {version} is installed; its routes render with react-router 7 or newer"
+        )
+    })
 }
 
 /// The app router layouts around a page (absolute paths), innermost first.
@@ -458,5 +499,29 @@ mod tests {
         assert_eq!(framework_url("/products/:id"), "/products/1");
         assert_eq!(framework_url("/:lang?/docs/*"), "/docs/1");
         assert_eq!(framework_url("/en?/about"), "/about");
+    }
+
+    #[test]
+    fn framework_routes_render_with_react_router_7_and_not_with_remix_or_6() {
+        let app = Path::new("/shop");
+        let installed = |packages: &[(&str, &str)]| {
+            let mut fs = commerce_project::MemoryFs::new();
+            for (name, version) in packages {
+                let manifest = format!(r#"{{"name":"{name}","version":"{version}"}}"#);
+                fs.insert(
+                    &app.join("node_modules").join(name).join("package.json"),
+                    manifest,
+                );
+            }
+            fs
+        };
+        assert_eq!(
+            framework_unsupported(&installed(&[("react-router", "7.18.7")]), app),
+            None
+        );
+        let six = framework_unsupported(&installed(&[("react-router", "6.30.1")]), app);
+        assert!(six.is_some_and(|why| why.contains("6.30.1")));
+        let remix = installed(&[("react-router", "6.30.1"), ("@remix-run/react", "2.17.0")]);
+        assert!(framework_unsupported(&remix, app).is_some_and(|why| why.contains("Remix v2")));
     }
 }

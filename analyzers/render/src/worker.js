@@ -334,9 +334,11 @@ async function frameworkElement(React, requireFrom, job) {
   }
   const handler = router.createStaticHandler([child]);
   const context = await handler.query(new Request(new URL(job.url, 'http://localhost')));
-  // A redirect from a loader ends the render on purpose.
+  // A redirect from a loader, or a Response it throws (a 404 for the placeholder id), ends the
+  // render on purpose, as notFound() does in Next.js.
   if (context instanceof Response) return null;
   const failed = context.errors && Object.values(context.errors)[0];
+  if (failed && router.isRouteErrorResponse(failed)) return null;
   if (failed) throw failed;
   const staticRouter = router.createStaticRouter(handler.dataRoutes, context);
   const framework = {
