@@ -306,7 +306,8 @@ async function frameworkElement(React, requireFrom, job) {
   const files = [...job.layouts].reverse().concat(job.page);
   const modules = files.map((file) => requireFrom(file));
   const ids = files.map((file) => path.relative(job.app, file));
-  const leafPath = job.url.replace(/^\/+/, '');
+  // The route's own pattern (`products/:id`): react-router reads the params from the URL.
+  const leafPath = job.route.replace(/^\/+/, '');
   let child = null;
   for (let i = files.length - 1; i >= 0; i -= 1) {
     const module = modules[i];
