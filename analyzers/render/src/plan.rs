@@ -509,7 +509,7 @@ mod tests {
             for (name, version) in packages {
                 let manifest = format!(r#"{{"name":"{name}","version":"{version}"}}"#);
                 fs.insert(
-                    &app.join("node_modules").join(name).join("package.json"),
+                    app.join("node_modules").join(name).join("package.json"),
                     manifest,
                 );
             }

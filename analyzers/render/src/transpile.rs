@@ -9,7 +9,7 @@ use swc_common::Spanned;
 use swc_common::errors::{EmitterWriter, HANDLER, Handler};
 use swc_common::sync::Lrc;
 use swc_common::{FileName, GLOBALS, Globals, Mark, SourceMap, comments::SingleThreadedComments};
-use swc_ecma_ast::{Callee, Expr, Lit, Program};
+use swc_ecma_ast::{Callee, Expr, Ident, Lit, MetaPropKind, Program};
 use swc_ecma_codegen::text_writer::JsWriter;
 use swc_ecma_codegen::{Emitter, to_code_default};
 use swc_ecma_parser::{Parser, StringInput, lexer::Lexer};
@@ -21,7 +21,7 @@ use swc_ecma_transforms_module::common_js::{self, FeatureFlag};
 use swc_ecma_transforms_module::path::Resolver;
 use swc_ecma_transforms_react::{Options as ReactOptions, Runtime, react};
 use swc_ecma_transforms_typescript::typescript;
-use swc_ecma_visit::{Visit, VisitWith};
+use swc_ecma_visit::{Visit, VisitMut, VisitMutWith, VisitWith, visit_mut_pass};
 
 /// One module transpiled: the CommonJS code, the specifiers it `require`s (in order, each
 /// once), and where each generated position came from.
@@ -171,6 +171,7 @@ fn transpile_unguarded(path: &Path, text: &str) -> Result<Transpiled, TranspileE
                         },
                     ));
                 }
+                program.mutate(visit_mut_pass(ImportMeta { unresolved_mark }));
                 program.mutate(inject_helpers(unresolved_mark));
                 program.mutate(hygiene());
                 program.mutate(fixer(Some(&comments)));
@@ -218,6 +219,29 @@ fn emit(cm: &Lrc<SourceMap>, program: &Program) -> Transpiled {
         code,
         requires: requires.specifiers,
         map: PositionMap { entries },
+    }
+}
+
+/// The `import.meta` the CommonJS transform leaves (it lowers `.url`, `.dirname`, ...; not
+/// Vite's `import.meta.env` nor `import.meta.hot`), which CommonJS cannot parse: read from
+/// the global the worker defines instead.
+struct ImportMeta {
+    unresolved_mark: Mark,
+}
+
+/// The global the worker sets to a development server's `import.meta`.
+const IMPORT_META_GLOBAL: &str = "__commerce_import_meta";
+
+impl VisitMut for ImportMeta {
+    fn visit_mut_expr(&mut self, expr: &mut Expr) {
+        if let Expr::MetaProp(meta) = expr
+            && meta.kind == MetaPropKind::ImportMeta
+        {
+            let context = swc_common::SyntaxContext::empty().apply_mark(self.unresolved_mark);
+            *expr = Expr::Ident(Ident::new(IMPORT_META_GLOBAL.into(), meta.span, context));
+            return;
+        }
+        expr.visit_mut_children_with(self);
     }
 }
 
@@ -279,6 +303,28 @@ mod tests {
         )
         .expect_err("does not parse");
         assert_eq!(error.line, 3, "{error}");
+    }
+
+    #[test]
+    fn vites_import_meta_reads_the_workers_global_and_the_url_stays_nodes() {
+        let source =
+            "export const dev = import.meta.env.DEV;\nexport const url = import.meta.url;\n";
+        let transpiled = transpile(Path::new("app/root.tsx"), source).expect("transpiles");
+        assert!(
+            !transpiled.code.contains("import.meta"),
+            "{}",
+            transpiled.code
+        );
+        assert!(
+            transpiled.code.contains("__commerce_import_meta.env.DEV"),
+            "{}",
+            transpiled.code
+        );
+        assert!(
+            transpiled.code.contains("__filename"),
+            "{}",
+            transpiled.code
+        );
     }
 
     /// The 1-based line and column of `needle` in `code`.

@@ -87,6 +87,12 @@ module.exports.default = module.exports;`,
   'client-only': '',
 };
 
+// `import.meta` in a project module (the transpiler points it here): what Vite's development
+// server gives a module rendered on the server.
+globalThis.__commerce_import_meta = Object.freeze({
+  env: Object.freeze({ DEV: true, PROD: false, SSR: true, MODE: 'development', BASE_URL: '/' }),
+});
+
 /** Modules served from the job: absolute path -> { code, resolve } or { asset: true }. */
 let served = new Map();
 /** The job being rendered: what it records. */
@@ -113,7 +119,9 @@ for (const extension of SOURCES) {
   const native = Module._extensions[extension] || Module._extensions['.js'];
   Module._extensions[extension] = function load(module, filename) {
     const entry = served.get(filename);
-    if (entry && entry.code !== undefined) return module._compile(entry.code, filename);
+    // Always CommonJS (the transpiler's output), also in a `"type": "module"` package, where
+    // Node 20.19+ would otherwise compile it as an ES module.
+    if (entry && entry.code !== undefined) return module._compile(entry.code, filename, 'commonjs');
     if (entry && entry.error) {
       const error = new SyntaxError(entry.error.message);
       error.__source = { file: filename, line: entry.error.line, column: entry.error.column };
