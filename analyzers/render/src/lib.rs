@@ -160,6 +160,14 @@ pub fn render_routes(input: RenderInput<'_>) -> RenderOutcome {
     };
     for (job, answer) in jobs.iter().zip(answers) {
         let route = &input.routes[job.route];
+        if let Ok(Answer {
+            unloaded: Some(error),
+            ..
+        }) = &answer
+        {
+            outcome.notices.push(judge.unloaded(route, error));
+            continue;
+        }
         let (rendered, diagnostics) = judge.judge(job.route, route, answer);
         outcome.rendered.push(rendered);
         outcome.diagnostics.extend(diagnostics);
@@ -310,6 +318,22 @@ impl Judge<'_> {
             return (rendered, diagnostics);
         }
         self.failed(index, answer.ms, diagnostics, first_reason)
+    }
+
+    /// The notice for a route whose loader could not run here.
+    fn unloaded(&self, route: &Route, error: &JsError) -> String {
+        let at = self
+            .map_frames(&error.frames)
+            .into_iter()
+            .find(|frame| frame.project)
+            .map(|frame| format!(" at {}:{}", display_path(&frame.file), frame.line))
+            .unwrap_or_default();
+        format!(
+            "render skipped for `{}`: its loader threw {}: {}{at}; a loader that needs its server's load context (a database, platform bindings) cannot run here",
+            route.path,
+            error.name,
+            first_line(&error.message)
+        )
     }
 
     fn failed(

@@ -80,6 +80,8 @@ pub struct Answer {
     pub error: Option<JsError>,
     pub console: Vec<ConsoleCall>,
     pub fetches: Vec<BlockedFetch>,
+    /// A React Router loader's error (other than a blocked fetch): the route was not rendered.
+    pub unloaded: Option<JsError>,
 }
 
 /// Why a job has no answer.

@@ -323,6 +323,9 @@ async function frameworkElement(React, requireFrom, job) {
     if (typeof Component !== 'function' && typeof Component !== 'object') {
       if (i === files.length - 1) throw new TypeError(`the route module has no component as its default export`);
       Component = router.Outlet;
+    } else if (typeof router.UNSAFE_withComponentProps === 'function') {
+      // As the framework's build does: the component gets `loaderData`, `params`, `matches`.
+      Component = router.UNSAFE_withComponentProps(Component);
     }
     if (i === 0 && typeof module.Layout === 'function') {
       const { Layout } = module;
@@ -348,7 +351,14 @@ async function frameworkElement(React, requireFrom, job) {
   if (context instanceof Response) return null;
   const failed = context.errors && Object.values(context.errors)[0];
   if (failed && router.isRouteErrorResponse(failed)) return null;
-  if (failed) throw failed;
+  // A blocked fetch is the route's finding; any other loader error most often means the loader
+  // needs what its server gives it (a load context with a database, platform bindings): the
+  // route is left unrendered and said so, not failed.
+  if (failed && current.fetches.length > 0) throw failed;
+  if (failed) {
+    current.unloaded = describe(failed);
+    return null;
+  }
   const staticRouter = router.createStaticRouter(handler.dataRoutes, context);
   const framework = {
     manifest: {
@@ -438,7 +448,7 @@ async function run(job) {
   await new Promise((resolve) => setImmediate(resolve));
   const ms = Number((process.hrtime.bigint() - started) / 1000000n);
   if (!error && current.late.length > 0) error = describe(current.late[0]);
-  const answer = { id: job.id, ms, error, console: current.console, fetches: current.fetches };
+  const answer = { id: job.id, ms, error, console: current.console, fetches: current.fetches, unloaded: current.unloaded || null };
   current = null;
   return answer;
 }
