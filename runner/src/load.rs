@@ -40,6 +40,33 @@ pub struct LoadSection {
     pub error: Option<String>,
 }
 
+impl LoadSection {
+    /// Adds another shard's scenarios (only the first runs the `[load]` ones; every shard
+    /// may hold the test kit's bursts); the first error is kept.
+    pub fn merge(&mut self, other: LoadSection) {
+        self.scenarios.extend(other.scenarios);
+        if self.error.is_none() {
+            self.error = other.error;
+        }
+    }
+}
+
+/// The test kit's bursts (`commerce_testkit::load`) join the section after the `[load]`
+/// scenarios, for the same tables, metrics and gates.
+pub fn add_bursts(section: &mut Option<LoadSection>, bursts: Vec<ScenarioReport>) {
+    if bursts.is_empty() {
+        return;
+    }
+    let added = LoadSection {
+        scenarios: bursts,
+        error: None,
+    };
+    match section {
+        Some(section) => section.merge(added),
+        None => *section = Some(added),
+    }
+}
+
 /// Why micro-load could not run. Messages say what, where and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {

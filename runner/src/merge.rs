@@ -46,9 +46,13 @@ pub fn merge(
         merged.failures.extend(report.failures);
         merged.flaky.extend(report.flaky);
         merged.drifts.extend(report.drifts);
-        // Only the first shard runs the load scenarios (see `run_tests`).
-        if merged.load.is_none() {
-            merged.load = report.load;
+        // Only the first shard runs the `[load]` scenarios (see `run_tests`); any shard may
+        // hold the test kit's bursts.
+        if let Some(load) = report.load {
+            match &mut merged.load {
+                Some(kept) => kept.merge(load),
+                None => merged.load = Some(load),
+            }
         }
         if merged.routes.is_none() {
             merged.routes = report.routes;

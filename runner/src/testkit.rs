@@ -1,11 +1,12 @@
 //! The runner's side of `commerce_testkit`: one ephemeral Postgres for the whole run, passed
 //! to every test process as `DATABASE_URL`, and the kit's telemetry (request latencies,
 //! idempotency violations, N+1 findings, the log rows failing tests touched) folded into the
-//! report.
+//! report; the kit's load bursts join the report's `load` section.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use commerce_load::ScenarioReport;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -65,7 +66,7 @@ impl KitRun {
     }
 
     /// The events the kit wrote during the run.
-    pub(crate) fn summary(&self) -> Option<TestkitSummary> {
+    pub(crate) fn summary(&self) -> KitEvents {
         summarise(&self.dir)
     }
 }
@@ -191,8 +192,25 @@ impl TestkitSummary {
     }
 }
 
-/// Reads every `*.jsonl` the kit wrote in `dir`; `None` when it wrote nothing.
-fn summarise(dir: &Path) -> Option<TestkitSummary> {
+/// What the kit wrote: its findings, and the bursts (`commerce_testkit::load`) that join the
+/// report's `load` section.
+#[derive(Debug, Default)]
+pub(crate) struct KitEvents {
+    /// `None` when it wrote nothing but bursts.
+    pub(crate) summary: Option<TestkitSummary>,
+    /// Each named `<test>: <burst>`, in the order of the test and burst names.
+    pub(crate) bursts: Vec<ScenarioReport>,
+}
+
+/// Reads every `*.jsonl` the kit wrote in `dir`.
+fn summarise(dir: &Path) -> KitEvents {
+    let mut bursts = Vec::new();
+    let summary = summarise_into(dir, &mut bursts);
+    bursts.sort_by(|a, b| a.name.cmp(&b.name));
+    KitEvents { summary, bursts }
+}
+
+fn summarise_into(dir: &Path, bursts: &mut Vec<ScenarioReport>) -> Option<TestkitSummary> {
     // (route, method) -> (latencies, error counts by status).
     type Samples = (Vec<f64>, BTreeMap<u16, u64>);
     let mut samples: BTreeMap<(String, String), Samples> = BTreeMap::new();
@@ -206,8 +224,17 @@ fn summarise(dir: &Path) -> Option<TestkitSummary> {
             .lines()
             .filter_map(|line| serde_json::from_str::<Value>(line).ok())
         {
-            any = true;
             let field = |name: &str| event[name].as_str().unwrap_or_default().to_owned();
+            if event["kind"] == "load" {
+                if let Ok(mut burst) =
+                    serde_json::from_value::<ScenarioReport>(event["scenario"].clone())
+                {
+                    burst.name = format!("{}: {}", field("test"), burst.name);
+                    bursts.push(burst);
+                }
+                continue;
+            }
+            any = true;
             match event["kind"].as_str() {
                 Some("request") => {
                     let (latencies, errors) = samples
@@ -313,7 +340,7 @@ mod tests {
         lines.push_str("not json\n");
         std::fs::write(dir.path().join("1.jsonl"), lines).expect("writes");
 
-        let summary = summarise(dir.path()).expect("events");
+        let summary = summarise(dir.path()).summary.expect("events");
         let route = &summary.routes[0];
         assert_eq!((route.route.as_str(), route.count), ("/products/{id}", 20));
         assert_eq!(
@@ -438,10 +465,60 @@ mod tests {
     }
 
     #[test]
+    fn the_kits_bursts_join_the_load_section_named_after_their_test() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let scenarios = crate::report::fixtures::load_section().scenarios;
+        let lines: String = scenarios
+            .iter()
+            .zip(["shop::catalog_burst", "shop::cart_burst"])
+            .map(|(scenario, test)| {
+                format!(
+                    "{}\n",
+                    serde_json::json!({ "kind": "load", "test": test, "scenario": scenario })
+                )
+            })
+            .collect();
+        std::fs::write(dir.path().join("7.jsonl"), lines).expect("writes");
+
+        let events = summarise(dir.path());
+        assert_eq!(events.summary, None, "bursts alone are no kit findings");
+        let names: Vec<&str> = events.bursts.iter().map(|b| b.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "shop::cart_burst: cart \"quoted\"",
+                "shop::catalog_burst: catalog"
+            ]
+        );
+        assert_eq!(events.bursts[1].warm.latency_ms.p95, 12.0);
+
+        // Beside the `[load]` scenarios, in the report's p95 table; a second shard's bursts add up.
+        let mut report = crate::report::fixtures::report();
+        report.load = Some(crate::report::fixtures::load_section());
+        crate::load::add_bursts(&mut report.load, events.bursts.clone());
+        let mut shard = crate::report::fixtures::report();
+        crate::load::add_bursts(&mut shard.load, events.bursts[..1].to_vec());
+        let config = commerce_project::GatesConfig::default();
+        let inputs = crate::gates::GateInputs {
+            config: &config,
+            baseline: None,
+            flaky_fails: false,
+        };
+        let merged = crate::merge::merge(vec![report, shard], None, inputs).expect("merges");
+        let load = merged.load.as_ref().expect("a load section");
+        assert_eq!(load.scenarios.len(), 5);
+        let markdown = crate::report::render_markdown(&merged);
+        assert!(
+            markdown.contains("shop::catalog_burst: catalog"),
+            "{markdown}"
+        );
+    }
+
+    #[test]
     fn no_events_no_summary() {
         let dir = tempfile::tempdir().expect("tempdir");
-        assert_eq!(summarise(dir.path()), None);
-        assert_eq!(summarise(&dir.path().join("absent")), None);
+        assert_eq!(summarise(dir.path()).summary, None);
+        assert_eq!(summarise(&dir.path().join("absent")).summary, None);
     }
 
     #[test]

@@ -10,13 +10,16 @@
 //! - [`users`], [`auth`], [`tokens`], [`race`], [`ratelimit`]: users per worker, the auth
 //!   matrix (its spec and policy from JSON or YAML: [`document`]), password-reset and refresh
 //!   tokens, races, idempotency, stock, 429s.
+//! - `load` (feature `load`, on by default): fixed-rate bursts on the `Router` in process
+//!   through `commerce_load`'s open-model driver, p95 and error-rate assertions, warm vs cold.
 //! - [`case`]: the test's name, worker, temp dir, and the replay line on failure.
 //! - [`telemetry`]: events for `cargo commerce test`'s report.
 //! - `stubs` (feature `stubs`, on by default): the services an app talks to: stateful Stripe,
 //!   PayPal, webhook and mail doubles, a queue, metrics, append-only audits.
 //!
-//! The kit depends on no tool crate except the ephemeral cluster (`commerce_pg`), and on the
-//! app-side `commerce_metrics` for its stubs.
+//! The kit depends on no tool crate except the ephemeral cluster (`commerce_pg`) and the
+//! load driver (`commerce_load`, itself depending on no crate of ours), and on the app-side
+//! `commerce_metrics` for its stubs.
 
 pub mod auth;
 pub mod case;
@@ -25,6 +28,8 @@ pub mod data;
 pub mod db;
 pub mod document;
 pub mod http;
+#[cfg(feature = "load")]
+pub mod load;
 mod queries;
 pub mod race;
 pub mod ratelimit;

@@ -1,6 +1,6 @@
 //! Events for the test report. When the runner sets `COMMERCE_RUN_DIR`, the kit appends one
 //! JSON object a line to `<dir>/testkit/<pid>.jsonl`: request latencies (route template,
-//! status), idempotency violations, N+1 findings, and the side-effect log rows a failing test
+//! status), load bursts, idempotency violations, N+1 findings, and the side-effect log rows a failing test
 //! touched. `cargo commerce test` folds them into `report.json` and `metrics.prom`.
 
 use std::io::Write as _;
@@ -41,6 +41,12 @@ pub(crate) fn request(test: &str, method: &str, route: &str, status: u16, micros
         "kind": "request", "test": test, "method": method, "route": route,
         "status": status, "ms": micros as f64 / 1000.0,
     }));
+}
+
+/// A burst's figures (`commerce_testkit::load`), folded into the report's `load` section.
+#[cfg(feature = "load")]
+pub(crate) fn load(test: &str, report: &commerce_load::ScenarioReport) {
+    emit(&json!({ "kind": "load", "test": test, "scenario": report }));
 }
 
 /// The side-effect log rows a failing test had read, to link the report to them.

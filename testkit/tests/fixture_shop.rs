@@ -76,7 +76,7 @@ fn the_kit_works_on_a_real_app_and_its_failures_say_why() {
         passing.status.success(),
         "the kit's tests failed:\n{output}"
     );
-    assert!(output.contains("23 passed"), "{output}");
+    assert!(output.contains("24 passed"), "{output}");
 
     let failing = nextest("fails_on_purpose", "4242");
     let output = text(&failing);

@@ -142,7 +142,8 @@ pub fn run_tests(
 
     let elapsed = started.elapsed();
     let mut report = context.assemble(outcome, started_unix_ms, elapsed);
-    report.testkit = kit.as_ref().and_then(KitRun::summary);
+    let kit_events = kit.as_ref().map(KitRun::summary).unwrap_or_default();
+    report.testkit = kit_events.summary;
     if report.tests.is_empty()
         && !notices
             .iter()
@@ -193,6 +194,7 @@ pub fn run_tests(
             cancel,
         );
     }
+    crate::load::add_bursts(&mut report.load, kit_events.bursts);
     report.gates = gates::evaluate(
         &report,
         GateInputs {
