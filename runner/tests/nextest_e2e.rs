@@ -1,6 +1,6 @@
 //! End to end on real cargo-nextest (and the cargo test fallback), over copies of
-//! `fixtures/runner/tiny`. Every copy builds into one target directory under the system temp
-//! dir, so the fixture is compiled once and reused by every test and every later run. These
+//! `fixtures/runner/tiny`. Every copy builds into one target directory under the checkout's
+//! `target/`, so the fixture is compiled once and reused by every test and every later run. These
 //! tests run one at a time (the `commerce-runner-e2e` group in .config/nextest.toml): two of
 //! them measure time and one cancels a run.
 

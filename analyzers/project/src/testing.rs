@@ -26,10 +26,13 @@ pub fn copy_fixture(fixture: &Path, into: &Path) {
 
 /// Copies `fixtures/runner/tiny` (a one-crate workspace whose tests fail, flake or hang on
 /// request; `fixtures` is the repository's `fixtures` directory) into `into`, building into one
-/// target directory under the system temp dir that every copy shares, so it compiles once.
+/// target directory that every copy of this checkout shares, so it compiles once. It is under
+/// the checkout's own `target/`, not the system temp dir: two checkouts testing at once would
+/// otherwise rebuild and delete each other's artifacts mid-run.
 pub fn copy_tiny_workspace(fixtures: &Path, into: &Path) {
     copy_fixture(&fixtures.join("runner/tiny"), into);
-    let target = std::env::temp_dir().join("commerce-runner-tiny-target");
+    let checkout = fixtures.parent().unwrap_or(fixtures);
+    let target = checkout.join("target/commerce-runner-tiny");
     fs::create_dir_all(into.join(".cargo")).expect("mkdir");
     fs::write(
         into.join(".cargo/config.toml"),
