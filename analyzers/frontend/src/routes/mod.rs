@@ -416,9 +416,18 @@ fn app_route(relative: &Path) -> Option<(String, RouteKind)> {
     Some((format!("/{}", segments.join("/")), kind))
 }
 
-/// `shop/[id].tsx` -> `/shop/[id]`, `shop/index.tsx` -> `/shop`; `api/*` are handlers.
+/// `shop/[id].tsx` -> `/shop/[id]`, `shop/index.tsx` -> `/shop`; `api/*` are handlers. The
+/// special files at the top are not pages (Next.js serves no `/_app`): `_app` and `_document`
+/// wrap every page, `_error` renders errors.
 fn pages_route(relative: &Path) -> Option<(String, RouteKind)> {
     let name = stem(relative)?;
+    if relative.parent() == Some(Path::new("")) {
+        match name {
+            "_app" | "_document" => return Some(("/".to_owned(), RouteKind::Layout)),
+            "_error" => return Some(("/".to_owned(), RouteKind::Error)),
+            _ => {}
+        }
+    }
     let mut segments: Vec<&str> = relative
         .parent()?
         .components()
@@ -714,7 +723,10 @@ mod tests {
             ("shop/index.tsx", ("/shop", RouteKind::Page)),
             ("shop/[id].tsx", ("/shop/[id]", RouteKind::Page)),
             ("api/orders.ts", ("/api/orders", RouteKind::Api)),
-            ("_app.tsx", ("/_app", RouteKind::Page)),
+            ("_app.tsx", ("/", RouteKind::Layout)),
+            ("_document.tsx", ("/", RouteKind::Layout)),
+            ("_error.tsx", ("/", RouteKind::Error)),
+            ("shop/_app.tsx", ("/shop/_app", RouteKind::Page)),
         ];
         for (path, (route, kind)) in cases {
             assert_eq!(
