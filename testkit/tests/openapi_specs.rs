@@ -1,30 +1,9 @@
 //! The auth matrix's operations from real OpenAPI documents of the shared corpus, in YAML and
 //! in JSON.
 
-use std::path::{Path, PathBuf};
-
+use commerce_project::testing::corpus;
 use commerce_testkit::auth::{Operation, operations_from_openapi, operations_from_openapi_file};
 use commerce_testkit::document;
-
-/// A directory of the shared corpus: `$COMMERCE_CORPUS/<part>` (relative to the repository
-/// root) when set, else `../shared/corpus/<part>` beside the repository root, as the tool's
-/// own tests find it (the kit depends on no tool crate). Missing, it fails the test.
-fn corpus(part: &str) -> PathBuf {
-    let repository = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let root = std::env::var_os("COMMERCE_CORPUS").map_or_else(
-        || repository.join("../shared/corpus"),
-        |dir| repository.join(dir),
-    );
-    let dir = root.join(part);
-    assert!(
-        dir.exists(),
-        "the corpus is missing at {}: set COMMERCE_CORPUS to the shared corpus (default \
-         `../shared/corpus` beside the repository root), or fetch its public part with \
-         `scripts/fetch-corpus.sh DIR`",
-        dir.display()
-    );
-    dir
-}
 
 #[test]
 fn a_yaml_spec_gives_its_operations_in_document_order() {
