@@ -2,13 +2,12 @@
 //! Mailpit's API through the router, SES v2 with the simulator and the suppression list, SNS
 //! notifications to a receiver with their signatures checked, and chaos.
 
-use std::sync::{Arc, Mutex};
+mod common;
+use common::receiver;
+
 use std::time::Duration;
 
-use axum::Router;
-use axum::routing::post;
 use base64::Engine as _;
-use bytes::Bytes;
 use commerce_testkit::TestApp;
 use commerce_testkit::clock::TestClock;
 use commerce_testkit::stubs::mail::{MailConfig, MailStub, NotificationKind, RunningMailStub};
@@ -406,26 +405,6 @@ async fn the_mailpit_api_lists_shows_searches_and_deletes() {
     assert!(stub.messages().is_empty());
 }
 
-/// A receiver on loopback keeping each POST's headers and body.
-async fn receiver() -> (String, Arc<Mutex<Vec<(http::HeaderMap, Bytes)>>>) {
-    let got: Arc<Mutex<Vec<(http::HeaderMap, Bytes)>>> = Arc::default();
-    let keep = got.clone();
-    let app = Router::new().route(
-        "/sns",
-        post(move |headers: http::HeaderMap, body: Bytes| {
-            let keep = keep.clone();
-            async move {
-                keep.lock().unwrap().push((headers, body));
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (format!("http://{addr}/sns"), got)
-}
-
 fn send_simple(to: &[&str]) -> Value {
     json!({
         "FromEmailAddress": "Shop <shop@example.com>",
@@ -442,7 +421,7 @@ fn send_simple(to: &[&str]) -> Value {
 
 #[tokio::test]
 async fn ses_sends_into_the_mailbox_and_the_simulator_notifies_signed_sns() {
-    let (url, got) = receiver().await;
+    let (url, got) = receiver("/sns").await;
     let (stub, running, _clock) = started(MailConfig {
         webhook_url: Some(url),
         ..MailConfig::default()

@@ -1,12 +1,11 @@
 //! The PayPal stub in process: token, orders, captures, refunds, request ids, errors, and
 //! webhooks with the transmission headers and their verification.
 
-use std::sync::{Arc, Mutex};
+mod common;
+use common::receiver;
+
 use std::time::Duration;
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::routing::post;
 use commerce_testkit::clock::TestClock;
 use commerce_testkit::stubs::paypal::{PayPalConfig, PayPalStub, Verification};
 use commerce_testkit::{TestApp, TestResponse};
@@ -256,21 +255,7 @@ async fn bad_input_gets_paypals_error_shape() {
 #[tokio::test]
 async fn webhooks_carry_transmission_headers_and_verify_as_the_test_chooses() {
     let clock = TestClock::new();
-    let got: Arc<Mutex<Vec<(http::HeaderMap, Bytes)>>> = Arc::default();
-    let keep = got.clone();
-    let receiver = Router::new().route(
-        "/hooks",
-        post(move |headers: http::HeaderMap, body: Bytes| {
-            let keep = keep.clone();
-            async move {
-                keep.lock().unwrap().push((headers, body));
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, receiver).await });
+    let (url, got) = receiver("/hooks").await;
     let paypal = PayPalStub::new(PayPalConfig {
         webhook_url: Some(url),
         ..PayPalConfig::new(clock.shared())

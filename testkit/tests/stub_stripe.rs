@@ -1,12 +1,12 @@
 //! The Stripe stub in process: the state machine, test cards, refunds, disputes,
 //! idempotency, errors, and signed webhooks to a receiver on loopback.
 
-use std::sync::{Arc, Mutex};
+mod common;
+use common::receiver;
+
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::Bytes;
-use axum::routing::post;
 use commerce_testkit::clock::TestClock;
 use commerce_testkit::race::race;
 use commerce_testkit::stubs::stripe::{StripeConfig, StripeStub, verify_signature};
@@ -573,31 +573,10 @@ async fn bad_input_gets_stripes_error_shape() {
     );
 }
 
-/// A receiver on loopback keeping each request's body and `Stripe-Signature`.
-async fn receiver() -> (String, Arc<Mutex<Vec<(Bytes, String)>>>) {
-    let got: Arc<Mutex<Vec<(Bytes, String)>>> = Arc::default();
-    let keep = got.clone();
-    let app = Router::new().route(
-        "/webhooks",
-        post(move |headers: http::HeaderMap, body: Bytes| {
-            let keep = keep.clone();
-            async move {
-                let signature = headers["stripe-signature"].to_str().unwrap().to_owned();
-                keep.lock().unwrap().push((body, signature));
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/webhooks", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, got)
-}
-
 #[tokio::test]
 async fn webhooks_are_signed_with_every_secret_and_verify() {
     let clock = TestClock::new();
-    let (url, got) = receiver().await;
+    let (url, received) = receiver("/webhooks").await;
     let stripe = StripeStub::new(StripeConfig {
         webhook_url: Some(url),
         webhook_secrets: vec!["whsec_old".to_owned(), "whsec_new".to_owned()],
@@ -611,7 +590,15 @@ async fn webhooks_are_signed_with_every_secret_and_verify() {
     )
     .await;
     assert_eq!(stripe.webhooks().run_due().await, 3);
-    let got = got.lock().unwrap().clone();
+    let got: Vec<(Bytes, String)> = received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(headers, body)| {
+            let signature = headers["stripe-signature"].to_str().unwrap().to_owned();
+            (body.clone(), signature)
+        })
+        .collect();
     assert_eq!(got.len(), 3);
     for (body, signature) in &got {
         assert_eq!(signature.matches("v1=").count(), 2, "{signature}");
