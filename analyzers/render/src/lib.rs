@@ -69,6 +69,9 @@ pub struct RouteRender {
     pub summary: RenderSummary,
     /// Why it failed: its first finding.
     pub problem: Option<RouteProblem>,
+    /// The route's path as its router computed it, when the table could only name the
+    /// expression (`/{paths.app.root}`).
+    pub path: Option<String>,
 }
 
 /// What the render step found.
@@ -86,6 +89,11 @@ impl RenderOutcome {
     pub fn apply(&self, routes: &mut [Route]) {
         for rendered in &self.rendered {
             if let Some(route) = routes.get_mut(rendered.route) {
+                if let Some(path) = &rendered.path
+                    && route.path.contains('{')
+                {
+                    route.path.clone_from(path);
+                }
                 route.render = Some(rendered.summary);
                 route.problems.extend(rendered.problem.clone());
             }
@@ -168,7 +176,21 @@ pub fn render_routes(input: RenderInput<'_>) -> RenderOutcome {
             outcome.notices.push(judge.unloaded(route, error));
             continue;
         }
-        let (rendered, diagnostics) = judge.judge(job.route, route, answer);
+        if let Ok(Answer {
+            skipped: Some(why),
+            path,
+            ..
+        }) = &answer
+        {
+            let shown = path.as_deref().unwrap_or(&route.path);
+            outcome
+                .notices
+                .push(format!("render skipped for `{shown}`: {why}"));
+            continue;
+        }
+        let path = answer.as_ref().ok().and_then(|answer| answer.path.clone());
+        let (mut rendered, diagnostics) = judge.judge(job.route, route, answer);
+        rendered.path = path;
         outcome.rendered.push(rendered);
         outcome.diagnostics.extend(diagnostics);
     }
@@ -314,6 +336,7 @@ impl Judge<'_> {
                     ms: answer.ms,
                 },
                 problem: None,
+                path: None,
             };
             return (rendered, diagnostics);
         }
@@ -355,6 +378,7 @@ impl Judge<'_> {
             route: index,
             summary: RenderSummary { ok: false, ms },
             problem: Some(problem),
+            path: None,
         };
         (rendered, diagnostics)
     }
