@@ -226,10 +226,7 @@ struct Bursts {
 impl Bursts {
     fn run(&mut self, test: String, attempt: u64, burst: ScenarioReport) {
         let key = (test, burst.name.clone());
-        let later = self
-            .runs
-            .get(&key)
-            .is_none_or(|(kept, _)| attempt >= *kept);
+        let later = self.runs.get(&key).is_none_or(|(kept, _)| attempt >= *kept);
         if later {
             self.runs.insert(key, (attempt, burst));
         }

@@ -195,5 +195,9 @@ fn asserted_thresholds_are_written_for_the_report() {
             ),
         ]
     );
-    assert!(events[1..].iter().all(|event| event["burst"] == "GET /fast"));
+    assert!(
+        events[1..]
+            .iter()
+            .all(|event| event["burst"] == "GET /fast")
+    );
 }

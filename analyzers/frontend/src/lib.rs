@@ -31,8 +31,9 @@ pub use graph::{EdgeKind, GraphEdge, ModuleGraph};
 pub use index::{FrontendIndex, IndexUpdate};
 pub use parse::{Dialect, ParseError, ParsedModule, is_frontend_source, parse_module};
 pub use project::is_analyzed_source;
-pub use routes::{RouteObject, 
-    ProblemKind, RenderSummary, Route, RouteKind, RouteProblem, routes_json, routes_table,
+pub use routes::{
+    ProblemKind, RenderSummary, Route, RouteKind, RouteObject, RouteProblem, routes_json,
+    routes_table,
 };
 
 /// What [`check_project`] found.

@@ -554,7 +554,10 @@ mod tests {
         let manifest = r#"{"dependencies":{"react":"19","react-router":"7"}}"#;
         let installed = layout_of(&[
             ("web/package.json", manifest),
-            ("web/node_modules/react/package.json", r#"{"version":"19.2.0"}"#),
+            (
+                "web/node_modules/react/package.json",
+                r#"{"version":"19.2.0"}"#,
+            ),
             ("web/src/main.tsx", ""),
         ]);
         assert_eq!(

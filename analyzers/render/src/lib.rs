@@ -85,18 +85,24 @@ pub struct RenderOutcome {
 
 impl RenderOutcome {
     /// Writes each rendered route's summary, and a failure as its problem, into `routes`
-    /// (the same slice the render read).
+    /// (the same slice the render read), and the paths their routers computed; routes named
+    /// anew are sorted back into the table's order (path, then file).
     pub fn apply(&self, routes: &mut [Route]) {
+        let mut renamed = false;
         for rendered in &self.rendered {
             if let Some(route) = routes.get_mut(rendered.route) {
                 if let Some(path) = &rendered.path
                     && route.path.contains('{')
                 {
                     route.path.clone_from(path);
+                    renamed = true;
                 }
                 route.render = Some(rendered.summary);
                 route.problems.extend(rendered.problem.clone());
             }
+        }
+        if renamed {
+            routes.sort_by(|a, b| (&a.path, &a.file).cmp(&(&b.path, &b.file)));
         }
     }
 }

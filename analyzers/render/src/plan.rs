@@ -210,7 +210,10 @@ pub fn plan(
             }
             Router::App | Router::Pages | Router::Framework => (None, None),
         };
-        let position = route.object.as_ref().and_then(|object| object.position.clone());
+        let position = route
+            .object
+            .as_ref()
+            .and_then(|object| object.position.clone());
         if router == Router::Objects && position.is_none() && route.path.contains('{') {
             skipped.unsupported.push((
                 route.declared_in.clone(),
@@ -327,7 +330,9 @@ fn app_dir(fs: &dyn FileSystem, root: &Path, page: &Path, packages: &[&str]) -> 
 fn object_router_package(fs: &dyn FileSystem, root: &Path, route: &Route) -> &'static str {
     let imports_dom = fs
         .read_to_string(&root.join(&route.declared_in))
-        .is_ok_and(|text| text.contains("\"react-router-dom\"") || text.contains("'react-router-dom'"));
+        .is_ok_and(|text| {
+            text.contains("\"react-router-dom\"") || text.contains("'react-router-dom'")
+        });
     if imports_dom {
         "react-router-dom"
     } else {
@@ -339,7 +344,12 @@ fn object_router_package(fs: &dyn FileSystem, root: &Path, route: &Route) -> &'s
 /// `.env`, `.env.local`, `.env.development` and `.env.development.local` (later files win).
 fn vite_env(fs: &dyn FileSystem, app: &Path) -> BTreeMap<String, String> {
     let mut env = BTreeMap::new();
-    for name in [".env", ".env.local", ".env.development", ".env.development.local"] {
+    for name in [
+        ".env",
+        ".env.local",
+        ".env.development",
+        ".env.development.local",
+    ] {
         let Ok(text) = fs.read_to_string(&app.join(name)) else {
             continue;
         };
@@ -379,7 +389,10 @@ fn entry_of(fs: &dyn FileSystem, app: &Path) -> Option<PathBuf> {
                 return None;
             }
             let source = tag.split("src=").nth(1)?;
-            let quote = source.chars().next().filter(|quote| matches!(quote, '"' | '\''))?;
+            let quote = source
+                .chars()
+                .next()
+                .filter(|quote| matches!(quote, '"' | '\''))?;
             let source = source[1..].split(quote).next()?;
             let file = app.join(source.trim_start_matches('/'));
             fs.is_file(&file).then_some(file)
@@ -620,7 +633,10 @@ mod tests {
         assert_eq!(
             env.into_iter().collect::<Vec<_>>(),
             [
-                ("VITE_API_URL".to_owned(), "http://localhost:8080".to_owned()),
+                (
+                    "VITE_API_URL".to_owned(),
+                    "http://localhost:8080".to_owned()
+                ),
                 ("VITE_TITLE".to_owned(), "Shop # 1".to_owned()),
             ]
         );

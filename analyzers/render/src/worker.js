@@ -547,8 +547,11 @@ if (real.__esModule) Object.defineProperty(module.exports, '__esModule', { value
   }
   try {
     requireFrom(job.entry);
-    requireFrom(job.declared_in);
-    for (let tick = 0; tick < 3 && !rootElement; tick += 1) await new Promise((resolve) => setImmediate(resolve));
+    // An entry that renders once a promise settles (mocks, feature flags) gets up to a second.
+    const until = Date.now() + 1000;
+    while (!rootElement && routers.size === 0 && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
   } finally {
     if (!hadDocument) delete globalThis.document;
   }
@@ -557,14 +560,22 @@ if (real.__esModule) Object.defineProperty(module.exports, '__esModule', { value
     const router = [...routers.values()].find((candidate) => candidate.file === job.declared_in) || routers.values().next().value;
     if (router) {
       element = React.createElement(RouterProvider, { router: { __commerceRouter: router } });
-    } else {
+    } else if (!job.position) {
       // A `<Routes>` app whose entry renders nothing here: the declaring module's component.
       const App = defaultExport(requireFrom(job.declared_in));
-      if (typeof App !== 'function') throw new TypeError('the module declaring the routes has no component as its default export, and the app\'s entry rendered nothing');
-      element = React.createElement(BrowserRouter, null, React.createElement(App));
+      if (typeof App === 'function') element = React.createElement(BrowserRouter, null, React.createElement(App));
     }
   }
-  return { element, reached: () => target.prepared };
+  if (!element) {
+    // What stopped the entry (most often an API only a browser has) says why, as a note: the
+    // routes render only inside the tree the entry renders.
+    const late = current.late.length > 0 ? describe(current.late[0]) : null;
+    current.late = [];
+    const why = late ? ` (${late.name}: ${String(late.message).split('\n')[0].slice(0, 200)})` : '';
+    current.skipped = `the app's entry \`${path.relative(job.app, job.entry)}\` rendered nothing and built no router here${why}`;
+  }
+  // The `<Route>`s of a `<Routes>` element have no router to be reached through.
+  return { element, reached: () => target.prepared || !job.position };
 }
 
 async function render(job) {
@@ -574,6 +585,7 @@ async function render(job) {
   const ReactDOMServer = requireFrom('react-dom/server');
   if (job.router === 'objects') {
     const { element, reached } = await objectsElement(React, requireFrom, job);
+    if (!element) return;
     await renderElement(React, ReactDOMServer, requireFrom, job.providers, element);
     if (!reached() && !current.unloaded) {
       current.skipped = 'the app rendered without reaching the router that declares this route (a guard or a redirect before it?)';

@@ -120,7 +120,12 @@ impl Walk<'_> {
         }
     }
 
-    fn elements(&self, children: &[JSXElementChild], parent: &Parent, found: &mut Vec<RouterRoute>) {
+    fn elements(
+        &self,
+        children: &[JSXElementChild],
+        parent: &Parent,
+        found: &mut Vec<RouterRoute>,
+    ) {
         let mut at = 0;
         for element in route_elements(children) {
             let declared = element_route(element);
@@ -150,7 +155,11 @@ impl Walk<'_> {
         if declared.path.is_some() || declared.component.is_some() {
             index = Some(found.len());
             found.push(RouterRoute {
-                path: if path.is_empty() { "/".to_owned() } else { path.clone() },
+                path: if path.is_empty() {
+                    "/".to_owned()
+                } else {
+                    path.clone()
+                },
                 component: declared.component,
                 range: self.parsed.range(span),
                 parent: parent.index,
@@ -172,24 +181,26 @@ fn object_route(route: &ObjectLit) -> Declared<'_, ArrayLit> {
             continue;
         };
         match &**property {
-            Prop::KeyValue(key_value) => match (key_name(&key_value.key), key_value.value.unwrap_parens()) {
-                (Some("path"), value) => declared.path = path_value(value),
-                (Some("element"), Expr::JSXElement(element)) => {
-                    declared.component = element_name(element)
-                        .map(|name| RouteComponent::Local(name.to_owned()))
-                        .or(declared.component);
+            Prop::KeyValue(key_value) => {
+                match (key_name(&key_value.key), key_value.value.unwrap_parens()) {
+                    (Some("path"), value) => declared.path = path_value(value),
+                    (Some("element"), Expr::JSXElement(element)) => {
+                        declared.component = element_name(element)
+                            .map(|name| RouteComponent::Local(name.to_owned()))
+                            .or(declared.component);
+                    }
+                    (Some("Component"), Expr::Ident(name)) => {
+                        declared.component = Some(RouteComponent::Local(name.sym.to_string()));
+                    }
+                    (Some("lazy"), value) => {
+                        declared.component = lazy_module(value)
+                            .map(RouteComponent::Lazy)
+                            .or(declared.component);
+                    }
+                    (Some("children"), Expr::Array(nested)) => declared.children = Some(nested),
+                    _ => {}
                 }
-                (Some("Component"), Expr::Ident(name)) => {
-                    declared.component = Some(RouteComponent::Local(name.sym.to_string()));
-                }
-                (Some("lazy"), value) => {
-                    declared.component = lazy_module(value)
-                        .map(RouteComponent::Lazy)
-                        .or(declared.component);
-                }
-                (Some("children"), Expr::Array(nested)) => declared.children = Some(nested),
-                _ => {}
-            },
+            }
             Prop::Method(method) if key_name(&method.key) == Some("lazy") => {
                 let mut finder = DynamicImport(None);
                 method.function.visit_with(&mut finder);
@@ -270,11 +281,13 @@ fn element_name(element: &JSXElement) -> Option<&str> {
 fn path_value(value: &Expr) -> Option<String> {
     match value {
         Expr::Lit(Lit::Str(text)) => Some(text.value.to_string_lossy().into_owned()),
-        Expr::Tpl(template) if template.exprs.is_empty() => template
-            .quasis
-            .first()
-            .map(|quasi| quasi.raw.to_string()),
-        value => Some(format!("{{{}}}", expression_name(value).unwrap_or("…".into()))),
+        Expr::Tpl(template) if template.exprs.is_empty() => {
+            template.quasis.first().map(|quasi| quasi.raw.to_string())
+        }
+        value => Some(format!(
+            "{{{}}}",
+            expression_name(value).unwrap_or("…".into())
+        )),
     }
 }
 
@@ -286,7 +299,11 @@ fn expression_name(value: &Expr) -> Option<String> {
             let MemberProp::Ident(property) = &member.prop else {
                 return None;
             };
-            Some(format!("{}.{}", expression_name(&member.obj)?, property.sym))
+            Some(format!(
+                "{}.{}",
+                expression_name(&member.obj)?,
+                property.sym
+            ))
         }
         Expr::Paren(inner) => expression_name(&inner.expr),
         _ => None,

@@ -825,7 +825,11 @@ mod table_tests {
                     display_path(&route.file),
                     display_path(&route.declared_in),
                     object.position,
-                    if object.has_children { " with children" } else { "" },
+                    if object.has_children {
+                        " with children"
+                    } else {
+                        ""
+                    },
                 ))
             })
             .collect();
