@@ -139,6 +139,22 @@ pub fn detect_layout(fs: &dyn FileSystem, root: &Path) -> Layout {
 }
 
 impl Layout {
+    /// What `init` says about render checks: on when it found React installed, else what to
+    /// install first; `None` without a React frontend.
+    pub fn render_note(&self) -> Option<String> {
+        let app = self.react.as_ref()?;
+        let dir = if app.dir.is_empty() { "." } else { &app.dir };
+        Some(if app.installed {
+            format!(
+                "render checks are on ([frontend.render] enabled = true): `{dir}` has React installed; `cargo commerce routes --render` shows each route's render"
+            )
+        } else {
+            format!(
+                "`{dir}` depends on React, which is not installed: run `npm ci` there, then set [frontend.render] enabled = true to render every route in `check`"
+            )
+        })
+    }
+
     /// A commented `commerce.toml`: the detected values set, every other key shown commented
     /// out with its default.
     pub fn to_config(&self) -> String {
@@ -570,6 +586,11 @@ mod tests {
         let text = installed.to_config();
         let config = crate::Config::parse(&text, Path::new("commerce.toml")).expect("parses");
         assert!(config.frontend.render.enabled, "{text}");
+        assert!(
+            installed
+                .render_note()
+                .is_some_and(|note| note.starts_with("render checks are on"))
+        );
 
         let not_installed = layout_of(&[("package.json", manifest), ("src/main.tsx", "")]);
         let text = not_installed.to_config();
@@ -582,6 +603,7 @@ mod tests {
 
         let without_react = layout_of(&[("package.json", r#"{"dependencies":{"vue":"3"}}"#)]);
         assert_eq!(without_react.react, None);
+        assert_eq!(without_react.render_note(), None);
         assert!(without_react.to_config().contains("# enabled = false\n"));
     }
 

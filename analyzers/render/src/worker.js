@@ -112,6 +112,10 @@ const RUNTIMES = { cloudflare: 'the Cloudflare Workers runtime', bun: 'Bun', den
 
 const nativeResolve = Module._resolveFilename;
 Module._resolveFilename = function resolveFilename(request, parent, isMain, options) {
+  // The router and root overrides of a route-object app, for the app's own modules only (the
+  // packages keep the real ones), whatever the plan resolved the package to.
+  const override = current && current.overrides[request];
+  if (override && parent && current.project.has(parent.filename)) return override;
   const from = parent && served.get(parent.filename);
   if (from && from.resolve && Object.prototype.hasOwnProperty.call(from.resolve, request)) {
     const target = from.resolve[request];
@@ -127,10 +131,6 @@ Module._resolveFilename = function resolveFilename(request, parent, isMain, opti
   if (current && !served.has(request)) {
     const shim = current.shims[request];
     if (shim) return shim;
-    // The router and root overrides of a route-object app, for the app's own modules only
-    // (the packages keep the real ones).
-    const override = current.overrides[request];
-    if (override && parent && current.project.has(parent.filename)) return override;
   }
   return nativeResolve.call(this, request, parent, isMain, options);
 };

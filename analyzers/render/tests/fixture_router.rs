@@ -8,13 +8,8 @@
 
 mod common;
 
-use std::sync::Arc;
-
-use commerce_project::FileSystem;
-
 use common::{
-    Rendered, fixture, render_app, render_fixture, stable_findings, stable_table,
-    without_node_modules,
+    Rendered, render_fixture, render_without_node_modules, stable_findings, stable_table,
 };
 
 const PACKAGES: [&str; 3] = ["react", "react-dom", "react-router"];
@@ -47,15 +42,13 @@ fn each_route_object_renders_inside_its_parent_routes_and_the_entrys_providers()
 }
 
 #[test]
-fn without_react_router_installed_the_notice_names_it() {
-    let root = fixture("render-router");
-    let fs: Arc<dyn FileSystem> = Arc::new(without_node_modules(&root));
-    let Rendered { outcome, .. } = render_app(fs, &root);
+fn without_the_router_package_installed_the_notice_names_the_one_the_routes_import() {
+    let outcome = render_without_node_modules("render-router-elements");
     assert!(outcome.rendered.is_empty());
     assert_eq!(
         outcome.notices,
         [
-            "render skipped for the routes under `.`: react, react-dom and react-router are not installed there; run `npm ci` (or `pnpm install`, `yarn install`) in `.`"
+            "render skipped for the routes under `.`: react, react-dom and react-router-dom are not installed there; run `npm ci` (or `pnpm install`, `yarn install`) in `.`"
         ]
     );
 }

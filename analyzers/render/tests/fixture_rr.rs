@@ -7,13 +7,8 @@
 
 mod common;
 
-use std::sync::Arc;
-
-use commerce_project::FileSystem;
-
 use common::{
-    Rendered, fixture, render_app, render_fixture, stable_findings, stable_table,
-    without_node_modules,
+    Rendered, render_fixture, render_without_node_modules, stable_findings, stable_table,
 };
 
 const PACKAGES: [&str; 3] = ["react", "react-dom", "react-router"];
@@ -47,9 +42,7 @@ fn each_route_renders_inside_root_and_the_planted_failures_are_named_at_their_li
 
 #[test]
 fn without_react_router_installed_the_notice_names_it() {
-    let root = fixture("render-rr");
-    let fs: Arc<dyn FileSystem> = Arc::new(without_node_modules(&root));
-    let Rendered { outcome, .. } = render_app(fs, &root);
+    let outcome = render_without_node_modules("render-rr");
     assert!(outcome.rendered.is_empty());
     assert_eq!(
         outcome.notices,

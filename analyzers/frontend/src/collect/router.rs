@@ -126,12 +126,10 @@ impl Walk<'_> {
         parent: &Parent,
         found: &mut Vec<RouterRoute>,
     ) {
-        let mut at = 0;
-        for element in route_elements(children) {
+        for (at, element) in route_elements(children).enumerate() {
             let declared = element_route(element);
             let nested = declared.children;
             let here = self.record(declared, element.span, at, parent, found);
-            at += 1;
             if let Some(nested) = nested {
                 self.elements(nested, &here, found);
             }
