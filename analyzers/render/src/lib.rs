@@ -357,11 +357,15 @@ impl Judge<'_> {
             .find(|frame| frame.project)
             .map(|frame| format!(" at {}:{}", display_path(&frame.file), frame.line))
             .unwrap_or_default();
+        let message = first_line(&error.message);
+        let needs = if browser_global(&error.name, &message).is_some() {
+            "a loader (or a lazy route's module) that needs a browser cannot run here"
+        } else {
+            "a loader that needs its server's load context (a database, platform bindings) cannot run here"
+        };
         format!(
-            "render skipped for `{}`: its loader threw {}: {}{at}; a loader that needs its server's load context (a database, platform bindings) cannot run here",
-            route.path,
-            error.name,
-            first_line(&error.message)
+            "render skipped for `{}`: its loader threw {}: {message}{at}; {needs}",
+            route.path, error.name,
         )
     }
 
@@ -605,6 +609,17 @@ fn first_line(message: &str) -> String {
     shown
 }
 
+/// The browser global a `ReferenceError` says is missing (`window is not defined`).
+fn browser_global<'a>(name: &str, message: &'a str) -> Option<&'a str> {
+    let global = message.strip_suffix(" is not defined")?;
+    (name == "ReferenceError"
+        && matches!(
+            global,
+            "window" | "document" | "navigator" | "localStorage" | "sessionStorage" | "location"
+        ))
+    .then_some(global)
+}
+
 /// `/abs/file.js:3` from the first line of the stack Node gives a syntax error in a module
 /// it compiled itself (a package).
 fn syntax_error_place(stack: &str) -> Option<(String, u32)> {
@@ -668,6 +683,16 @@ mod tests {
                 function: "Catalog".to_owned(),
             }]
         );
+    }
+
+    #[test]
+    fn a_missing_browser_global_is_named() {
+        assert_eq!(
+            browser_global("ReferenceError", "window is not defined"),
+            Some("window")
+        );
+        assert_eq!(browser_global("ReferenceError", "db is not defined"), None);
+        assert_eq!(browser_global("TypeError", "window is not defined"), None);
     }
 
     #[test]

@@ -175,8 +175,19 @@ process.reallyExit = process.exit;
 /** The React the current job loaded (its development build can name the owner stack). */
 let currentReact = null;
 
+// Warnings about rendering on a server, which a client-only app (route objects) never does:
+// not findings there.
+const SERVER_ONLY_WARNINGS = [
+  'useLayoutEffect does nothing on the server',
+  '<Navigate> must not be used on the initial render in a <StaticRouter>',
+];
+
 function recordCall(level, args, callee) {
   if (!current) return;
+  if (current.clientOnly) {
+    const text = util.format(...args);
+    if (SERVER_ONLY_WARNINGS.some((warning) => text.includes(warning))) return;
+  }
   const holder = {};
   Error.captureStackTrace(holder, callee);
   void holder.stack;
@@ -204,6 +215,22 @@ process.on('uncaughtException', (error) => {
 process.on('unhandledRejection', (error) => {
   if (current) current.late.push(error);
 });
+
+// Node's own HTTP clients (axios's Node adapter, got, ...) are blocked like `fetch`.
+for (const name of ['http', 'https']) {
+  const client = require(name);
+  const block = function blockedRequest(target) {
+    const url = typeof target === 'string' ? target : target instanceof URL ? target.href : `${name}://${(target && (target.hostname || target.host)) || 'localhost'}${(target && target.path) || ''}`;
+    const error = new Error(`fetch(${url}) during render: the render step blocks the network`);
+    error.name = 'BlockedFetch';
+    error.url = url;
+    void error.stack;
+    if (current) current.fetches.push({ url, frames: error.__frames || [] });
+    throw error;
+  };
+  client.request = block;
+  client.get = block;
+}
 
 globalThis.fetch = async function blockedFetch(input) {
   const url = typeof input === 'string' ? input : input && input.url ? input.url : String(input);
@@ -489,17 +516,24 @@ async function objectsElement(React, requireFrom, job) {
       }
       return { __commerceRouter: routers.get(site) };
     };
+  // Settles either way (a failure is kept): React retries a suspended component when the
+  // promise settles, and a rejected one thrown again would be retried forever.
   const ready = (router) => {
-    if (!router.ready) router.ready = prepare(router);
+    if (!router.ready) {
+      router.ready = prepare(router).catch((error) => {
+        router.failure = error;
+      });
+    }
     return router.ready;
   };
   function RouterProvider({ router }) {
     const prepared = router && router.__commerceRouter;
     if (!prepared) throw new TypeError('<RouterProvider> was given a router its app did not create with createBrowserRouter');
-    if (prepared.element === undefined) {
+    if (prepared.element === undefined && !prepared.failure) {
       if (typeof React.use === 'function') React.use(ready(prepared));
       else throw ready(prepared);
     }
+    if (prepared.failure) throw prepared.failure;
     return prepared.element;
   }
   function BrowserRouter({ children, basename }) {
@@ -641,7 +675,7 @@ async function run(job) {
     served.set(file, { code, resolve: {} });
   }
   setImportMeta(job.env || {});
-  current = { console: [], late: [], fetches: [], fixtures: job.fixtures, shims, overrides: {}, project: new Set(Object.keys(job.modules).filter((file) => !file.split(path.sep).includes('node_modules'))) };
+  current = { console: [], late: [], fetches: [], fixtures: job.fixtures, shims, overrides: {}, project: new Set(Object.keys(job.modules).filter((file) => !file.split(path.sep).includes('node_modules'))), clientOnly: job.router === 'objects' };
   const started = process.hrtime.bigint();
   let error = null;
   try {
