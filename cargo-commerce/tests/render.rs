@@ -1,22 +1,30 @@
 //! `cargo commerce routes --render` and the render step inside `check`, on
-//! `fixtures/render-shop` (its packages installed by `scripts/install-deps.sh`).
+//! `fixtures/render-shop` and on the reference shop's storefront `fixtures/shop/web` (their
+//! packages installed by `scripts/install-deps.sh`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn render_shop() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/render-shop");
+/// `fixtures/<app>`, with Node on PATH and the app's packages installed.
+fn installed_app(app: &str) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures")
+        .join(app);
     assert!(
         Command::new("node").arg("--version").output().is_ok(),
         "`node` was not found: install Node.js 18 or newer (https://nodejs.org/en/download), then re-run"
     );
     assert!(
         root.join("node_modules/react-dom/package.json").is_file(),
-        "the fixture's packages are not installed: run `bash scripts/install-deps.sh` (npm ci in fixtures/render-shop)"
+        "the fixture's packages are not installed: run `bash scripts/install-deps.sh` (npm ci in fixtures/{app})"
     );
     root
+}
+
+fn render_shop() -> PathBuf {
+    installed_app("render-shop")
 }
 
 fn commerce(args: &[&str], project: &Path) -> Output {
@@ -200,4 +208,66 @@ fn without_node_routes_render_notes_how_to_install_it_and_renders_nothing() {
             .all(|row| row["render"].is_null()),
         "{report}"
     );
+}
+
+#[test]
+fn the_shops_storefront_renders_every_page_clean_and_checks_clean() {
+    let web = installed_app("shop/web");
+    let shop = web.parent().expect("fixtures/shop");
+    let output = commerce(&["routes", "--render", "--format", "json"], shop);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    // A notice means something was not rendered (a missing install, a skipped route).
+    assert!(!stderr.contains("note:"), "{stderr}");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["diagnostics"], serde_json::json!([]), "{report}");
+    let pages: Vec<(&str, &Value)> = report["routes"]
+        .as_array()
+        .expect("routes")
+        .iter()
+        .filter(|row| row["kind"] == "page")
+        .map(|row| {
+            (
+                row["route"].as_str().expect("a route"),
+                &row["render"]["status"],
+            )
+        })
+        .collect();
+    let routes: Vec<&str> = pages.iter().map(|(route, _)| *route).collect();
+    assert_eq!(
+        routes,
+        [
+            "/",
+            "/account",
+            "/cart",
+            "/categories/:slug",
+            "/checkout",
+            "/login",
+            "/orders",
+            "/orders/:id",
+            "/products/:id",
+            "/search",
+        ],
+        "{report}"
+    );
+    assert!(pages.iter().all(|(_, status)| *status == "OK"), "{report}");
+
+    // The whole frontend analysis (imports, cycles, props, routes, and the render `check` runs
+    // since `[frontend.render] enabled`) down to information.
+    let checked = commerce(
+        &[
+            "check",
+            "--only",
+            "frontend",
+            "--no-tests",
+            "--fail-on",
+            "info",
+            "--format",
+            "json",
+        ],
+        shop,
+    );
+    let report: Value = serde_json::from_slice(&checked.stdout).expect("JSON");
+    assert_eq!(report["diagnostics"], serde_json::json!([]), "{report}");
+    assert_eq!(checked.status.code(), Some(0), "{report}");
 }
