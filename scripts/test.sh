@@ -25,6 +25,23 @@ cargo nextest run --workspace --all-targets --locked --profile ci
 step "doctests"
 cargo test --workspace --doc --locked --quiet
 
+# The reference shop is its own workspace (as a user's project is); it builds into
+# target/fixtures, beside the kit's fixture shop, sharing their dependencies.
+target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
+shop_target="$target_dir/fixtures"
+if ! $quick; then
+  step "reference shop: cargo fmt --check, cargo clippy -D warnings"
+  cargo fmt --manifest-path fixtures/shop/Cargo.toml -- --check
+  CARGO_TARGET_DIR="$shop_target" cargo clippy --manifest-path fixtures/shop/Cargo.toml \
+    --all-targets --locked -- -D warnings
+fi
+shop() { (cd fixtures/shop && CARGO_TARGET_DIR="$shop_target" "$target_dir/debug/cargo-commerce" commerce "$@"); }
+step "reference shop: cargo commerce contracts routes, migrations verify"
+shop contracts routes
+shop migrations verify --all
+step "reference shop: cargo commerce test --suite all"
+shop test --suite all
+
 if [ "${COMMERCE_TEST_SKIP_POSTGRES:-}" = "1" ]; then
   echo "note: COMMERCE_TEST_SKIP_POSTGRES=1: the tests that need PostgreSQL stopped without running"
 fi

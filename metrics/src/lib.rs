@@ -372,23 +372,28 @@ impl Metrics {
             "/metrics",
             get(move |headers: http::HeaderMap| {
                 let metrics = metrics.clone();
-                async move {
-                    let open_metrics = headers
-                        .get_all(header::ACCEPT)
-                        .iter()
-                        .filter_map(|value| value.to_str().ok())
-                        .any(|value| value.contains("application/openmetrics-text"));
-                    if open_metrics {
-                        ([(header::CONTENT_TYPE, CONTENT_TYPE)], metrics.encode())
-                    } else {
-                        (
-                            [(header::CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE)],
-                            metrics.encode_prometheus(),
-                        )
-                    }
-                }
+                async move { metrics.scrape(&headers) }
             }),
         )
+    }
+
+    /// The answer to a scrape, for an app that declares its own `/metrics` route: OpenMetrics
+    /// when `headers`' `Accept` asks for it, else the 0.0.4 text format.
+    pub fn scrape(&self, headers: &http::HeaderMap) -> Response {
+        let open_metrics = headers
+            .get_all(header::ACCEPT)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .any(|value| value.contains("application/openmetrics-text"));
+        if open_metrics {
+            ([(header::CONTENT_TYPE, CONTENT_TYPE)], self.encode()).into_response()
+        } else {
+            (
+                [(header::CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE)],
+                self.encode_prometheus(),
+            )
+                .into_response()
+        }
     }
 }
 
