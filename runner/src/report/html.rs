@@ -43,6 +43,7 @@ pub(super) fn render(report: &Report) -> String {
         );
     }
     gates(&mut out, &view);
+    areas(&mut out, report);
     if !view.slowest.is_empty() {
         out.push_str("<h2>Slowest tests</h2>\n");
         out.push_str(&bar_chart(
@@ -102,6 +103,31 @@ fn gates(out: &mut String, view: &View<'_>) {
             escape(&gate.gate),
             gate.status.as_str(),
             escape(&gate.why)
+        );
+    }
+    out.push_str("</table>\n");
+}
+
+/// The `[areas]` table: each area with its tests' counts.
+fn areas(out: &mut String, report: &Report) {
+    if report.areas.is_empty() {
+        return;
+    }
+    out.push_str("<h2>Areas</h2>\n<table><tr><th>area</th><th>tests</th><th>passed</th><th>failed</th><th></th></tr>\n");
+    for area in &report.areas {
+        let class = match area.verdict() {
+            "✓" => "pass",
+            "✗" => "fail",
+            _ => "skip",
+        };
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{}</td></tr>",
+            escape(&area.name),
+            area.counts.total,
+            area.counts.passed + area.counts.flaky,
+            area.failed(),
+            area.verdict(),
         );
     }
     out.push_str("</table>\n");

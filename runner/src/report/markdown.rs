@@ -28,6 +28,7 @@ pub(super) fn render(report: &Report) -> String {
     failures(&mut out, &view);
     flaky(&mut out, &view);
     budget(&mut out, &view);
+    areas(&mut out, report);
     durations(&mut out, &view);
     super::load::markdown(&mut out, report);
     drifts(&mut out, &view);
@@ -86,6 +87,28 @@ fn auth_matrix(out: &mut String, kit: &crate::testkit::TestkitSummary) {
             let _ = writeln!(out, "| {} | {} |", cell(operation), row.join(" | "));
         }
     }
+}
+
+/// The `[areas]` table: each area with its tests' counts.
+fn areas(out: &mut String, report: &Report) {
+    if report.areas.is_empty() {
+        return;
+    }
+    out.push_str(
+        "### Areas\n\n| area | tests | passed | failed | |\n| --- | ---: | ---: | ---: | --- |\n",
+    );
+    for area in &report.areas {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            cell(&area.name),
+            area.counts.total,
+            area.counts.passed + area.counts.flaky,
+            area.failed(),
+            area.verdict(),
+        );
+    }
+    out.push('\n');
 }
 
 /// The test kit's findings and the latency of the app's routes in its requests.

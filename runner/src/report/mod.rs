@@ -67,6 +67,42 @@ pub struct Report {
     /// N+1 findings, the log rows failing tests touched. `None` when no test used the kit.
     #[serde(default)]
     pub testkit: Option<crate::testkit::TestkitSummary>,
+    /// The `[areas]` of `commerce.toml`, each with the counts of the tests that cover it.
+    #[serde(default)]
+    pub areas: Vec<AreaRow>,
+}
+
+/// One area of the project (`payments and ledger`) and how its tests did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AreaRow {
+    pub name: String,
+    /// Test binary ids or test-name prefixes, as configured.
+    pub patterns: Vec<String>,
+    pub counts: Counts,
+}
+
+impl AreaRow {
+    /// Tests that failed or timed out.
+    pub fn failed(&self) -> usize {
+        self.counts.failed + self.counts.timed_out
+    }
+
+    /// `✓`, `✗`, or `no tests` when nothing covers the area.
+    pub fn verdict(&self) -> &'static str {
+        match (self.counts.total, self.failed()) {
+            (0, _) => "no tests",
+            (_, 0) => "✓",
+            _ => "✗",
+        }
+    }
+
+    fn covers(&self, test: &TestResult) -> bool {
+        self.patterns.iter().any(|pattern| {
+            test.binary_id == *pattern
+                || test.name.starts_with(pattern.as_str())
+                || test.id.starts_with(pattern.as_str())
+        })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -493,6 +529,28 @@ impl Report {
         self.tests.sort_by(|a, b| a.id.cmp(&b.id));
         self.summary = Counts::of(&self.tests);
         self.p95 = duration_rows(&self.tests);
+        for area in &mut self.areas {
+            let covered: Vec<TestResult> = self
+                .tests
+                .iter()
+                .filter(|test| area.covers(test))
+                .cloned()
+                .collect();
+            area.counts = Counts::of(&covered);
+        }
+    }
+
+    /// The area table of `areas` (`[areas]` of `commerce.toml`), counted over the tests.
+    pub fn set_areas(&mut self, areas: &BTreeMap<String, Vec<String>>) {
+        self.areas = areas
+            .iter()
+            .map(|(name, patterns)| AreaRow {
+                name: name.clone(),
+                patterns: patterns.clone(),
+                counts: Counts::default(),
+            })
+            .collect();
+        self.refresh_derived();
     }
 
     /// The slowest tests that ran, slowest first.

@@ -81,8 +81,9 @@ impl Context<'_> {
             testkit: None,
             load: None,
             gates: Vec::new(),
+            areas: Vec::new(),
         };
-        report.refresh_derived();
+        report.set_areas(&self.project.config().areas);
         report.budget = self.suite.budget.map(|limit| Budget {
             limit_ms: u64::try_from(limit.as_millis()).unwrap_or(u64::MAX),
             elapsed_ms,

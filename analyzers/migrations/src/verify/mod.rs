@@ -17,6 +17,7 @@
 //! the PostgreSQL the project targets (`target.rs`), the first file that fails in a way the
 //! newer server could accept is reported as `needs-newer-postgres`, and the history stops.
 
+mod check_values;
 mod creation_time;
 mod diff;
 mod probe;

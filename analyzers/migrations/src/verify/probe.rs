@@ -14,6 +14,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
+use super::check_values;
+
 use postgres::{Client, Transaction};
 
 /// SQLSTATEs of the violations probed.
@@ -27,6 +29,10 @@ const APPEND_ONLY_MARKER: &str = "commerce:append-only";
 
 /// How many valid rows each table gets before the violating inserts.
 const VALID_ROWS_PER_TABLE: usize = 2;
+
+/// How many rows are drawn for one valid row before the table is given up: each attempt takes
+/// other check candidates and other random values (`reserved <= on_hand`, `ends > starts`).
+const VALID_ROW_ATTEMPTS: usize = 12;
 
 /// Schemas that hold no migration's tables, and tables an extension owns.
 const USER_TABLES: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema') \
@@ -96,6 +102,7 @@ pub(crate) fn probe_constraints(
         transaction,
         values: Values::new(seed),
         rows: BTreeMap::new(),
+        attempt: 0,
         report: ProbeReport::default(),
     };
     run.empty_tables(&schema)?;
@@ -363,11 +370,12 @@ impl Values {
     }
 
     /// A fresh value for `column` as a SQL literal, or `None` for a type without generated
-    /// values. Small numbers, so `numeric(4,2)` and `smallint` take them.
-    fn fresh(&mut self, column: &Column, hint: Option<&str>) -> Option<String> {
+    /// values. Small numbers, so `numeric(4,2)` and `smallint` take them. A column its checks
+    /// give `candidates` for takes the `attempt`-th (rotating).
+    fn fresh(&mut self, column: &Column, candidates: &[String], attempt: usize) -> Option<String> {
         let number = self.next() % 90 + 1;
         let text = match (column.category.as_str(), column.base_type.as_str()) {
-            (_, _) if hint.is_some() => hint?.to_owned(),
+            (_, _) if !candidates.is_empty() => candidates[attempt % candidates.len()].clone(),
             ("E", _) => column.first_enum_label.clone()?,
             ("N", _) => number.to_string(),
             ("S", _) => {
@@ -381,7 +389,11 @@ impl Values {
             ("D", _) => format!("2024-01-{:02}", number % 28 + 1),
             ("T", _) => format!("{number} minutes"),
             ("I", _) => format!("10.0.{}.{}", number, self.next() % 250 + 1),
-            ("A", _) => "{}".to_owned(),
+            // One element: a `cardinality(…) > 0` check holds.
+            ("A", "_int2" | "_int4" | "_int8" | "_numeric" | "_float4" | "_float8") => {
+                format!("{{{number}}}")
+            }
+            ("A", _) => format!("{{p{:x}}}", self.next() % 4096),
             (_, "uuid") => format!("00000000-0000-4000-8000-{:012x}", self.next() >> 16),
             (_, "json" | "jsonb") => "{}".to_owned(),
             (_, "bytea") => format!("\\x{:02x}", number),
@@ -397,13 +409,14 @@ fn literal(text: &str, sql_type: &str) -> String {
 }
 
 /// Values that break common checks, by type category: negative and zero amounts, empty and
-/// unknown strings, dates far away.
+/// unknown strings, dates far away, empty arrays.
 fn check_breakers(column: &Column) -> Vec<String> {
     let texts: &[&str] = match column.category.as_str() {
         "N" => &["-1", "0", "-1000", "100000"],
         "S" => &["", "zz-not-allowed", " "],
         "B" => &["false", "true"],
         "D" => &["1900-01-01", "2999-12-31"],
+        "A" => &["{}"],
         _ => &[],
     };
     texts
@@ -420,6 +433,8 @@ struct ProbeRun<'a> {
     values: Values,
     /// The valid rows of each table that has any, as inserted (every column, read back).
     rows: BTreeMap<u32, Vec<Row>>,
+    /// Which attempt at a valid row this is (see [`VALID_ROW_ATTEMPTS`]).
+    attempt: usize,
     report: ProbeReport,
 }
 
@@ -464,31 +479,44 @@ impl ProbeRun<'_> {
     }
 
     /// A row for `table` that satisfies its constraints as far as they can be guessed:
-    /// foreign keys point at the parents' valid rows (the n-th key at the n-th row, when
-    /// there are enough), text checks listing values get one of them.
+    /// foreign keys point at the parents' valid rows, text columns take what their checks
+    /// suggest (`check_values`), an array column holds the element a membership check names.
     fn fresh_row(&mut self, schema: &ProbeSchema, table_id: u32) -> Option<Row> {
         let table = &schema.tables[&table_id];
         let mut row = Row::new();
+        // The n-th key of the row at the n-th parent row, shifted by the rows the table has
+        // and the attempt, so a second row (or a retry) points elsewhere (a unique key).
+        let shift = self.rows.get(&table_id).map_or(0, Vec::len) + self.attempt;
         for (nth, (parent, foreign_key)) in schema.foreign_keys_of(table_id).enumerate() {
             let (_, parent_columns) = foreign_key.references.as_ref()?;
-            let parent_row = self.rows.get(&parent).map(|rows| &rows[nth % rows.len()]);
+            let parent_row = self
+                .rows
+                .get(&parent)
+                .map(|rows| &rows[(nth + shift) % rows.len()]);
             match parent_row {
                 Some(parent_row) => {
                     for (column, parent_column) in foreign_key.columns.iter().zip(parent_columns) {
                         row.insert(*column, parent_row.get(parent_column)?.clone());
                     }
                 }
-                // No parent row (a self-reference, a cycle): a nullable key points nowhere.
+                // No parent row (a self-reference, a cycle): a key with a NULL column is not
+                // checked (MATCH SIMPLE), so its nullable columns point nowhere; the others
+                // (a composite key's `tenant_id`) take their value from another key or a
+                // fresh one.
                 None => {
+                    let mut nulled = false;
                     for number in &foreign_key.columns {
                         let column = table
                             .columns
                             .iter()
                             .find(|column| column.number == *number)?;
-                        if column.not_null {
-                            return None;
+                        if !column.not_null && !row.contains_key(number) {
+                            row.insert(*number, "NULL".to_owned());
+                            nulled = true;
                         }
-                        row.insert(*number, "NULL".to_owned());
+                    }
+                    if !nulled {
+                        return None;
                     }
                 }
             }
@@ -497,26 +525,101 @@ impl ProbeRun<'_> {
             if column.generated || row.contains_key(&column.number) {
                 continue;
             }
-            let hint = schema
+            let definitions: Vec<&str> = schema
                 .checks_of(table_id)
                 .filter(|check| check.columns.contains(&column.number))
-                .find_map(|check| first_quoted_literal(&check.definition));
-            if let Some(value) = self.values.fresh(column, hint.as_deref()) {
+                .map(|check| check.definition.as_str())
+                .collect();
+            let candidates = if column.category == "S" {
+                check_values::text_candidates(&definitions, &mut || self.values.next())
+            } else {
+                definitions
+                    .iter()
+                    .find_map(|definition| first_quoted_literal(definition))
+                    .into_iter()
+                    .collect()
+            };
+            if let Some(value) = self.values.fresh(column, &candidates, self.attempt) {
                 row.insert(column.number, value);
             } else if column.not_null && !column.has_default {
                 return None;
             }
         }
+        // `a = ANY (b)`: the array holds the element's value.
+        for check in schema.checks_of(table_id) {
+            let Some((element, array)) = check_values::membership(&check.definition) else {
+                continue;
+            };
+            let column_named = |name: &str| table.columns.iter().find(|column| column.name == name);
+            if let (Some(element), Some(array)) = (column_named(&element), column_named(&array))
+                && let Some(value) = row.get(&element.number).cloned()
+            {
+                row.insert(array.number, format!("ARRAY[{value}]::{}", array.sql_type));
+            }
+        }
         Some(row)
     }
 
+    /// A fresh row the table's checks accept (drawn again, as a valid row is, while one
+    /// refuses it), so a probe of a key fails on the key alone.
+    fn fresh_checked_row(
+        &mut self,
+        schema: &ProbeSchema,
+        table_id: u32,
+    ) -> Result<Option<Row>, postgres::Error> {
+        let table = &schema.tables[&table_id];
+        let expressions: Vec<&str> = schema
+            .checks_of(table_id)
+            .filter_map(|check| check_expression(&check.definition))
+            .collect();
+        let mut found = None;
+        'attempts: for attempt in 0..VALID_ROW_ATTEMPTS {
+            self.attempt = attempt;
+            let Some(row) = self.fresh_row(schema, table_id) else {
+                continue;
+            };
+            for expression in &expressions {
+                if self.violates(table, &row, expression)? {
+                    continue 'attempts;
+                }
+            }
+            found = Some(row);
+            break;
+        }
+        self.attempt = 0;
+        Ok(found)
+    }
+
+    /// A copy of the first valid row inserted into `table_id`.
+    fn valid_row(&self, table_id: u32) -> Option<Row> {
+        self.rows.get(&table_id)?.first().cloned()
+    }
+
+    /// Inserts one valid row into `table_id`, drawing again (other candidates, other values)
+    /// while Postgres refuses the row, at most [`VALID_ROW_ATTEMPTS`] times.
     fn insert_valid_row(
         &mut self,
         schema: &ProbeSchema,
         table_id: u32,
     ) -> Result<(), postgres::Error> {
+        for attempt in 0..VALID_ROW_ATTEMPTS {
+            self.attempt = attempt;
+            if self.try_insert_valid_row(schema, table_id)? {
+                break;
+            }
+        }
+        self.attempt = 0;
+        Ok(())
+    }
+
+    /// Whether one drawn row went in.
+    fn try_insert_valid_row(
+        &mut self,
+        schema: &ProbeSchema,
+        table_id: u32,
+    ) -> Result<bool, postgres::Error> {
         let Some(row) = self.fresh_row(schema, table_id) else {
-            return Ok(());
+            return Ok(false);
         };
         let table = &schema.tables[&table_id];
         let read_back: Vec<String> = table
@@ -542,13 +645,14 @@ impl ProbeRun<'_> {
                     }
                 }
                 self.rows.entry(table_id).or_default().push(stored);
+                Ok(true)
             }
             Err(_) => {
                 self.transaction
                     .batch_execute("ROLLBACK TO SAVEPOINT commerce_probe")?;
+                Ok(false)
             }
         }
-        Ok(())
     }
 
     fn probe(
@@ -583,12 +687,7 @@ impl ProbeRun<'_> {
         column: &Column,
     ) -> Result<(), postgres::Error> {
         let table = &schema.tables[&table_id];
-        let row = if self.rows.contains_key(&table_id) {
-            self.fresh_row(schema, table_id)
-        } else {
-            None
-        };
-        let Some(mut row) = row else {
+        let Some(mut row) = self.valid_row(table_id) else {
             self.report.inconclusive += 1;
             return Ok(());
         };
@@ -665,7 +764,7 @@ impl ProbeRun<'_> {
     /// A fresh row with the constraint's columns copied from the table's valid row.
     fn duplicate_row(&mut self, schema: &ProbeSchema, constraint: &Constraint) -> Option<Row> {
         let existing = self.rows.get(&constraint.table)?.first()?.clone();
-        let mut row = self.fresh_row(schema, constraint.table)?;
+        let mut row = self.fresh_checked_row(schema, constraint.table).ok()??;
         for column in &constraint.columns {
             row.insert(*column, existing.get(column)?.clone());
         }
@@ -675,7 +774,7 @@ impl ProbeRun<'_> {
     /// A fresh row whose foreign key columns name no parent row.
     fn orphan_row(&mut self, schema: &ProbeSchema, constraint: &Constraint) -> Option<Row> {
         self.rows.get(&constraint.table)?;
-        let mut row = self.fresh_row(schema, constraint.table)?;
+        let mut row = self.fresh_checked_row(schema, constraint.table).ok()??;
         let table = &schema.tables[&constraint.table];
         for number in &constraint.columns {
             let column = table
@@ -683,9 +782,9 @@ impl ProbeRun<'_> {
                 .iter()
                 .find(|column| column.number == *number)?;
             // A value the parent's single valid row does not hold: a different fresh one.
-            let mut value = self.values.fresh(column, None)?;
+            let mut value = self.values.fresh(column, &[], 0)?;
             if Some(&value) == row.get(number) {
-                value = self.values.fresh(column, None)?;
+                value = self.values.fresh(column, &[], 0)?;
             }
             row.insert(*number, value);
         }
@@ -702,10 +801,9 @@ impl ProbeRun<'_> {
         let Some(expression) = check_expression(&constraint.definition) else {
             return Ok(None);
         };
-        if !self.rows.contains_key(&constraint.table) {
-            return Ok(None);
-        }
-        let Some(row) = self.fresh_row(schema, constraint.table) else {
+        // A copy of a valid row: Postgres checks NOT NULL and CHECK constraints before unique
+        // keys and foreign keys, so the copy fails on the broken check alone.
+        let Some(row) = self.valid_row(constraint.table) else {
             return Ok(None);
         };
         let table = &schema.tables[&constraint.table];

@@ -15,6 +15,7 @@
 //!              requests = [{ method = "GET", path = "/products?page=${rand:1..5}" }]
 //! [gates]      fail_on = ["test", "contract-drift", "render", "p95"]   p95_regression_pct = 10
 //! [rules]      "migrations/prefer-bigint-over-int" = "off"
+//! [areas]      "payments and ledger" = ["shop::payments", "ledger::"]
 //! ```
 //!
 //! Parsing is strict: an unknown key, a value of the wrong type or an unknown level is a
@@ -50,6 +51,9 @@ pub struct Config {
     pub suites: BTreeMap<String, SuiteConfig>,
     pub gates: GatesConfig,
     pub load: LoadConfig,
+    /// The areas of the test report's area table: a name, and the tests that cover it as test
+    /// binary ids (`shop::payments`) or test-name prefixes (`ledger::`).
+    pub areas: BTreeMap<String, Vec<String>>,
     /// Only a parsed file has rule settings, because each keeps its place in that file.
     rules: Vec<RuleSetting>,
 }
@@ -125,6 +129,7 @@ struct ConfigFile {
     gates: GatesConfig,
     load: LoadConfig,
     rules: BTreeMap<Spanned<String>, Spanned<RuleLevel>>,
+    areas: BTreeMap<String, Vec<String>>,
 }
 
 impl ConfigFile {
@@ -147,6 +152,7 @@ impl ConfigFile {
             suites,
             gates: self.gates,
             load: self.load,
+            areas: self.areas,
             rules,
         }
     }
