@@ -271,3 +271,73 @@ fn the_shops_storefront_renders_every_page_clean_and_checks_clean() {
     assert_eq!(report["diagnostics"], serde_json::json!([]), "{report}");
     assert_eq!(checked.status.code(), Some(0), "{report}");
 }
+
+#[test]
+fn the_storefronts_render_fixtures_are_answers_the_shops_spec_allows() {
+    use commerce_contracts::conformance::{ObservedResponse, ResponseChecker};
+    use commerce_contracts::load::{DEFAULT_MAX_SPEC_BYTES, load};
+    use commerce_contracts::{SourceReader, SpecSource};
+
+    let shop = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/shop");
+    let fs = commerce_project::OsFs;
+    let reader = SourceReader {
+        fs: &fs,
+        root: &shop,
+        max_bytes: DEFAULT_MAX_SPEC_BYTES,
+    };
+    let loaded = load(&reader, &SpecSource::parse("openapi.yaml")).expect("the shop's spec");
+    let config: toml::Table = std::fs::read_to_string(shop.join("commerce.toml"))
+        .expect("commerce.toml")
+        .parse()
+        .expect("TOML");
+    let fixtures = config["frontend"]["render"]["fixtures"]
+        .as_table()
+        .expect("[frontend.render.fixtures]");
+    assert!(!fixtures.is_empty());
+    let mut checker = ResponseChecker::new(&loaded);
+    let mut failures = Vec::new();
+    for (url, file) in fixtures {
+        let path = url
+            .split_once("://")
+            .and_then(|(_, rest)| rest.find('/').map(|slash| &rest[slash..]))
+            .map_or(url.as_str(), |path| path.split('?').next().unwrap_or(path));
+        // The spec's template for the concrete path (`/orders/1` is `/orders/{order_id}`).
+        let entry = loaded
+            .spec
+            .paths
+            .iter()
+            .find(|entry| {
+                let template: Vec<&str> = entry.path.split('/').collect();
+                let concrete: Vec<&str> = path.split('/').collect();
+                template.len() == concrete.len()
+                    && template.iter().zip(&concrete).all(|(template, concrete)| {
+                        template == concrete || template.starts_with('{')
+                    })
+            })
+            .unwrap_or_else(|| panic!("{url}: no path of openapi.yaml matches `{path}`"));
+        // A fixture answers the page's GET, or the one operation of a path without one (the
+        // checkout's quote is a POST).
+        let method = if entry
+            .operations
+            .iter()
+            .any(|operation| operation.method == "GET")
+        {
+            "GET"
+        } else {
+            entry.operations[0].method.as_str()
+        };
+        let body = std::fs::read(shop.join(file.as_str().expect("a file"))).expect("the fixture");
+        let response = ObservedResponse {
+            status: 200,
+            headers: vec![("content-type".to_owned(), "application/json".to_owned())],
+            body,
+        };
+        failures.extend(
+            checker
+                .check(method, &entry.path, &response)
+                .into_iter()
+                .map(|diagnostic| format!("{file} for {method} {url}: {}", diagnostic.message)),
+        );
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
