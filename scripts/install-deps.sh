@@ -43,7 +43,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need initdb || apt_instal
 # The render step's fixture apps (and the shop's storefront) render with their own React (and
 # react-router), pinned by their lockfiles: `npm ci` when node_modules is missing or older than
 # the lockfile.
-for render_app in fixtures/render-shop fixtures/render-rr fixtures/shop/web; do
+for render_app in fixtures/render-shop fixtures/render-rr fixtures/render-router \
+  fixtures/render-router-elements fixtures/shop/web; do
   if [ ! -f "$render_app/node_modules/.package-lock.json" ] \
     || [ "$render_app/package-lock.json" -nt "$render_app/node_modules/.package-lock.json" ]; then
     echo "==> installing the render fixture's dependencies (npm ci in $render_app)"
