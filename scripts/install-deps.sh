@@ -40,9 +40,11 @@ need nvim || apt_install neovim
 need npm || apt_install nodejs npm
 # The migration round trips start a throwaway cluster from the server binaries.
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need initdb || apt_install postgresql
-# The render step's fixture apps render with their own React (and react-router), pinned by
-# their lockfiles: `npm ci` when node_modules is missing or older than the lockfile.
-for render_app in fixtures/render-shop fixtures/render-rr fixtures/render-router fixtures/render-router-elements; do
+# The render step's fixture apps (and the shop's storefront) render with their own React (and
+# react-router), pinned by their lockfiles: `npm ci` when node_modules is missing or older than
+# the lockfile.
+for render_app in fixtures/render-shop fixtures/render-rr fixtures/render-router \
+  fixtures/render-router-elements fixtures/shop/web; do
   if [ ! -f "$render_app/node_modules/.package-lock.json" ] \
     || [ "$render_app/package-lock.json" -nt "$render_app/node_modules/.package-lock.json" ]; then
     echo "==> installing the render fixture's dependencies (npm ci in $render_app)"

@@ -50,4 +50,6 @@ if ! $quick; then
   step "VS Code extension type-check"
   npm ci --prefix editors/vscode --no-audit --no-fund --loglevel=error
   npm run --prefix editors/vscode --silent compile
+  step "shop storefront type-check"
+  npm run --prefix fixtures/shop/web --silent typecheck
 fi

@@ -1,22 +1,30 @@
 //! `cargo commerce routes --render` and the render step inside `check`, on
-//! `fixtures/render-shop` (its packages installed by `scripts/install-deps.sh`).
+//! `fixtures/render-shop` and on the reference shop's storefront `fixtures/shop/web` (their
+//! packages installed by `scripts/install-deps.sh`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn render_shop() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/render-shop");
+/// `fixtures/<app>`, with Node on PATH and the app's packages installed.
+fn installed_app(app: &str) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures")
+        .join(app);
     assert!(
         Command::new("node").arg("--version").output().is_ok(),
         "`node` was not found: install Node.js 18 or newer (https://nodejs.org/en/download), then re-run"
     );
     assert!(
         root.join("node_modules/react-dom/package.json").is_file(),
-        "the fixture's packages are not installed: run `bash scripts/install-deps.sh` (npm ci in fixtures/render-shop)"
+        "the fixture's packages are not installed: run `bash scripts/install-deps.sh` (npm ci in fixtures/{app})"
     );
     root
+}
+
+fn render_shop() -> PathBuf {
+    installed_app("render-shop")
 }
 
 fn commerce(args: &[&str], project: &Path) -> Output {
@@ -200,4 +208,136 @@ fn without_node_routes_render_notes_how_to_install_it_and_renders_nothing() {
             .all(|row| row["render"].is_null()),
         "{report}"
     );
+}
+
+#[test]
+fn the_shops_storefront_renders_every_page_clean_and_checks_clean() {
+    let web = installed_app("shop/web");
+    let shop = web.parent().expect("fixtures/shop");
+    let output = commerce(&["routes", "--render", "--format", "json"], shop);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    // A notice means something was not rendered (a missing install, a skipped route).
+    assert!(!stderr.contains("note:"), "{stderr}");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["diagnostics"], serde_json::json!([]), "{report}");
+    let pages: Vec<(&str, &Value)> = report["routes"]
+        .as_array()
+        .expect("routes")
+        .iter()
+        .filter(|row| row["kind"] == "page")
+        .map(|row| {
+            (
+                row["route"].as_str().expect("a route"),
+                &row["render"]["status"],
+            )
+        })
+        .collect();
+    let routes: Vec<&str> = pages.iter().map(|(route, _)| *route).collect();
+    assert_eq!(
+        routes,
+        [
+            "/",
+            "/account",
+            "/cart",
+            "/categories/:slug",
+            "/checkout",
+            "/login",
+            "/orders",
+            "/orders/:id",
+            "/products/:id",
+            "/search",
+        ],
+        "{report}"
+    );
+    assert!(pages.iter().all(|(_, status)| *status == "OK"), "{report}");
+
+    // The whole frontend analysis (imports, cycles, props, routes, and the render `check` runs
+    // since `[frontend.render] enabled`) down to information.
+    let checked = commerce(
+        &[
+            "check",
+            "--only",
+            "frontend",
+            "--no-tests",
+            "--fail-on",
+            "info",
+            "--format",
+            "json",
+        ],
+        shop,
+    );
+    let report: Value = serde_json::from_slice(&checked.stdout).expect("JSON");
+    assert_eq!(report["diagnostics"], serde_json::json!([]), "{report}");
+    assert_eq!(checked.status.code(), Some(0), "{report}");
+}
+
+#[test]
+fn the_storefronts_render_fixtures_are_answers_the_shops_spec_allows() {
+    use commerce_contracts::conformance::{ObservedResponse, ResponseChecker};
+    use commerce_contracts::load::{DEFAULT_MAX_SPEC_BYTES, load};
+    use commerce_contracts::{SourceReader, SpecSource};
+
+    let shop = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/shop");
+    let fs = commerce_project::OsFs;
+    let reader = SourceReader {
+        fs: &fs,
+        root: &shop,
+        max_bytes: DEFAULT_MAX_SPEC_BYTES,
+    };
+    let loaded = load(&reader, &SpecSource::parse("openapi.yaml")).expect("the shop's spec");
+    let config: toml::Table = std::fs::read_to_string(shop.join("commerce.toml"))
+        .expect("commerce.toml")
+        .parse()
+        .expect("TOML");
+    let fixtures = config["frontend"]["render"]["fixtures"]
+        .as_table()
+        .expect("[frontend.render.fixtures]");
+    assert!(!fixtures.is_empty());
+    let mut checker = ResponseChecker::new(&loaded);
+    let mut failures = Vec::new();
+    for (url, file) in fixtures {
+        let path = url
+            .split_once("://")
+            .and_then(|(_, rest)| rest.find('/').map(|slash| &rest[slash..]))
+            .map_or(url.as_str(), |path| path.split('?').next().unwrap_or(path));
+        // The spec's template for the concrete path (`/orders/1` is `/orders/{order_id}`).
+        let entry = loaded
+            .spec
+            .paths
+            .iter()
+            .find(|entry| {
+                let template: Vec<&str> = entry.path.split('/').collect();
+                let concrete: Vec<&str> = path.split('/').collect();
+                template.len() == concrete.len()
+                    && template.iter().zip(&concrete).all(|(template, concrete)| {
+                        template == concrete || template.starts_with('{')
+                    })
+            })
+            .unwrap_or_else(|| panic!("{url}: no path of openapi.yaml matches `{path}`"));
+        // A fixture answers the page's GET, or the one operation of a path without one (the
+        // checkout's quote is a POST).
+        let method = if entry
+            .operations
+            .iter()
+            .any(|operation| operation.method == "GET")
+        {
+            "GET"
+        } else {
+            entry.operations[0].method.as_str()
+        };
+        let body = std::fs::read(shop.join(file.as_str().expect("a file"))).expect("the fixture");
+        let response = ObservedResponse {
+            status: 200,
+            headers: vec![("content-type".to_owned(), "application/json".to_owned())],
+            body,
+        };
+        failures.extend(
+            checker
+                .check(method, &entry.path, &response)
+                .into_iter()
+                .map(|diagnostic| format!("{file} for {method} {url}: {}", diagnostic.message)),
+        );
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
 }
