@@ -473,6 +473,13 @@ mod tests {
             markdown
                 .contains("- **Idempotency violation** in `orders::replay` (/orders): two orders")
         );
+        assert!(!markdown.contains("Idempotency violations: none"));
+        let mut clean = report.clone();
+        clean.testkit = Some(TestkitSummary {
+            idempotency_violations: Vec::new(),
+            ..summary()
+        });
+        assert!(crate::report::render_markdown(&clean).contains("- Idempotency violations: none"));
         assert!(markdown.contains("- **N+1** in `catalog::list`: GET /catalog ran `SELECT stock FROM inventory WHERE sku = $1` 5 times"));
         assert!(
             markdown

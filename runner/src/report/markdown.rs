@@ -144,6 +144,9 @@ fn testkit(out: &mut String, report: &Report) {
             seqs.join(", ")
         );
     }
+    if kit.idempotency_violations.is_empty() {
+        let _ = writeln!(out, "- Idempotency violations: none");
+    }
     auth_matrix(out, kit);
     if kit.routes.is_empty() {
         return;
