@@ -35,6 +35,9 @@ declare_rule! {
     /// its `ON CONFLICT (…) DO UPDATE` must name `tenant_id` in the conflict target or in its
     /// `WHERE`. Tables without the column (`tenants` itself, lookup tables) are never findings.
     ///
+    /// A table whose `tenant_id` is its whole primary key and references nothing is the
+    /// tenants' own registry, not a tenant table.
+    ///
     /// Not read: SQL built at run time (`format!`, query builders), queries sqlparser cannot
     /// parse, views (their columns are not tracked), and `ON CONFLICT ON CONSTRAINT`.
     ///
@@ -112,7 +115,9 @@ impl TenantTables {
 
     fn apply(&mut self, migration: &Path, statement: &Statement) {
         for definition in column_definitions(statement) {
-            if normalized_ident(&definition.column.name) == TENANT_COLUMN {
+            if normalized_ident(&definition.column.name) == TENANT_COLUMN
+                && !is_tenant_registry(statement, definition.options())
+            {
                 let has_default = definition
                     .options()
                     .any(|option| matches!(option, ast::ColumnOption::Default(_)));
@@ -187,6 +192,47 @@ impl TenantTables {
     fn defined_in_listed(&self, listed: &dyn Fn(&Path) -> bool) -> bool {
         self.tables.values().any(|column| listed(&column.migration))
     }
+}
+
+/// Whether the table `statement` creates is the tenants themselves: its tenant column (with
+/// `options`) is its whole primary key and references nothing. (A per-tenant table keyed by
+/// the tenant, `tenant_settings (tenant_id … PRIMARY KEY REFERENCES tenants)`, is not.)
+fn is_tenant_registry<'o>(
+    statement: &Statement,
+    mut options: impl Iterator<Item = &'o ast::ColumnOption>,
+) -> bool {
+    let Some(ast::Statement::CreateTable(create)) = statement.ast() else {
+        return false;
+    };
+    let is_tenant_list = |columns: Vec<String>| columns == [TENANT_COLUMN];
+    let (mut primary, mut references) = (false, false);
+    for option in options.by_ref() {
+        match option {
+            ast::ColumnOption::PrimaryKey(_) => primary = true,
+            ast::ColumnOption::ForeignKey(_) => references = true,
+            _ => {}
+        }
+    }
+    for constraint in &create.constraints {
+        match constraint {
+            ast::TableConstraint::PrimaryKey(key) => {
+                primary |= is_tenant_list(
+                    key.columns
+                        .iter()
+                        .map(|column| column.column.expr.to_string().to_lowercase())
+                        .collect(),
+                );
+            }
+            ast::TableConstraint::ForeignKey(key) => {
+                references |= key
+                    .columns
+                    .iter()
+                    .any(|column| normalized_ident(column) == TENANT_COLUMN);
+            }
+            _ => {}
+        }
+    }
+    primary && !references
 }
 
 /// The sqlx queries of the Rust `files` (relative to `root`) that leave a tenant table
@@ -1014,6 +1060,18 @@ mod tests {
             Dialect::Postgres,
         );
         assert_eq!(renamed.tables.keys().collect::<Vec<_>>(), ["b"]);
+        let registries = TenantTables::read(
+            [&migration(
+                "CREATE TABLE tenant (tenant_id uuid PRIMARY KEY, slug text); \
+                 CREATE TABLE tenants2 (tenant_id uuid, PRIMARY KEY (tenant_id)); \
+                 CREATE TABLE settings (tenant_id uuid PRIMARY KEY REFERENCES tenant (tenant_id)); \
+                 CREATE TABLE members (tenant_id uuid, user_id uuid, PRIMARY KEY (tenant_id, user_id));",
+            )],
+            Dialect::Postgres,
+        );
+        let mut tables: Vec<&String> = registries.tables.keys().collect();
+        tables.sort_unstable();
+        assert_eq!(tables, ["members", "settings"]);
     }
 
     #[test]
