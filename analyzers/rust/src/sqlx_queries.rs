@@ -8,7 +8,7 @@ use std::ops::Range;
 use commerce_diagnostics::{TextRange, TextSize};
 use proc_macro2::TokenTree;
 use syn::visit::{self, Visit};
-use syn::{Expr, ExprCall, Lit, LitStr, Macro};
+use syn::{Attribute, Expr, ExprCall, ItemFn, ItemMod, Lit, LitStr, Macro, Meta};
 
 use crate::parse::{ParseError, SpanMap, with_parsed_file};
 
@@ -39,6 +39,8 @@ pub struct SqlxQuery {
     pub sql: String,
     /// The whole string literal, quotes included.
     pub literal: TextRange,
+    /// Inside a test function (`#[test]`, `#[tokio::test]`, …) or a `#[cfg(test)]` item.
+    pub in_test: bool,
     /// Where `sql` starts in the file when the literal holds it byte for byte (no escapes).
     verbatim_at: Option<TextSize>,
 }
@@ -65,6 +67,7 @@ pub fn sqlx_queries(text: &str) -> Result<Vec<SqlxQuery>, ParseError> {
             text,
             spans,
             found: Vec::new(),
+            test_depth: 0,
         };
         collector.visit_file(file);
         collector.found
@@ -75,9 +78,25 @@ struct Collector<'s> {
     text: &'s str,
     spans: &'s SpanMap,
     found: Vec<SqlxQuery>,
+    /// How many test items enclose the node being visited.
+    test_depth: usize,
 }
 
 impl<'ast> Visit<'ast> for Collector<'_> {
+    fn visit_item_fn(&mut self, item: &'ast ItemFn) {
+        let is_test = is_test_item(&item.attrs);
+        self.test_depth += usize::from(is_test);
+        visit::visit_item_fn(self, item);
+        self.test_depth -= usize::from(is_test);
+    }
+
+    fn visit_item_mod(&mut self, item: &'ast ItemMod) {
+        let is_test = is_test_item(&item.attrs);
+        self.test_depth += usize::from(is_test);
+        visit::visit_item_mod(self, item);
+        self.test_depth -= usize::from(is_test);
+    }
+
     fn visit_macro(&mut self, mac: &'ast Macro) {
         let is_query = mac
             .path
@@ -119,9 +138,34 @@ impl Collector<'_> {
         self.found.push(SqlxQuery {
             sql,
             literal: range,
+            in_test: self.test_depth > 0,
             verbatim_at,
         });
     }
+}
+
+/// A test function, or an item under `#[cfg(test)]` (`cfg(all(test, …))` too).
+fn is_test_item(attributes: &[Attribute]) -> bool {
+    attributes.iter().any(|attribute| {
+        crate::test_fns::test_attribute_path(attribute).is_some()
+            || (attribute.path().is_ident("cfg")
+                && matches!(&attribute.meta, Meta::List(list) if names_test(list.tokens.clone())))
+    })
+}
+
+/// Whether the cfg predicate `tokens` asks for `test`, at any depth (`all(test, …)`), not
+/// under `not(…)`.
+fn names_test(tokens: proc_macro2::TokenStream) -> bool {
+    let mut negated = false;
+    for token in tokens {
+        match token {
+            TokenTree::Ident(ident) if ident == "test" => return true,
+            TokenTree::Ident(ident) => negated = ident == "not",
+            TokenTree::Group(group) if !negated && names_test(group.stream()) => return true,
+            _ => negated = false,
+        }
+    }
+    false
 }
 
 /// `sqlx::query`, `query_as::<_, T>` (imported from sqlx): a path of one segment, or one
@@ -213,6 +257,25 @@ async fn load(pool: &PgPool) {
         let found = queries(text);
         assert_eq!(found[0].sql, "SELECT \"note\" FROM orders");
         assert_eq!(found[0].range_of(7..13), found[0].literal);
+    }
+
+    #[test]
+    fn queries_in_tests_are_marked() {
+        let text = r#"
+fn app() { sqlx::query("SELECT 1"); }
+#[tokio::test]
+async fn a() { sqlx::query("SELECT 2"); }
+#[cfg(test)]
+mod tests { fn helper() { sqlx::query!("SELECT 3"); } }
+#[cfg(all(test, feature = "pg"))]
+fn b() { sqlx::query("SELECT 4"); }
+#[cfg(feature = "test-utils")]
+fn c() { sqlx::query("SELECT 5"); }
+#[cfg(not(test))]
+fn d() { sqlx::query("SELECT 6"); }
+"#;
+        let in_test: Vec<bool> = queries(text).iter().map(|query| query.in_test).collect();
+        assert_eq!(in_test, [false, true, true, true, false, false]);
     }
 
     #[test]

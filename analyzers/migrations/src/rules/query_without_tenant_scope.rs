@@ -38,6 +38,9 @@ declare_rule! {
     /// A table whose `tenant_id` is its whole primary key and references nothing is the
     /// tenants' own registry, not a tenant table.
     ///
+    /// Test code is not checked (tests set up and assert rows across tenants on purpose):
+    /// files under a package's `tests/` or `benches/`, test functions, `#[cfg(test)]` items.
+    ///
     /// Not read: SQL built at run time (`format!`, query builders), queries sqlparser cannot
     /// parse, views (their columns are not tracked), and `ON CONFLICT ON CONSTRAINT`.
     ///
@@ -252,15 +255,25 @@ pub(crate) fn check(
     let every_file = tenants.defined_in_listed(listed);
     let mut diagnostics = Vec::new();
     for path in files {
-        if !every_file && !listed(path) {
+        if (!every_file && !listed(path)) || is_test_path(path) {
             continue;
         }
-        for query in file_queries(fs, root, path) {
-            diagnostics.extend(query_findings(path, &query, tenants, dialect));
+        for query in file_queries(fs, root, path)
+            .iter()
+            .filter(|query| !query.in_test)
+        {
+            diagnostics.extend(query_findings(path, query, tenants, dialect));
         }
     }
     sort_and_dedup(&mut diagnostics);
     diagnostics
+}
+
+/// Cargo's integration tests and benchmarks (`tests/`, `benches/` of a package): test code
+/// sets up and asserts rows across tenants on purpose.
+fn is_test_path(path: &Path) -> bool {
+    path.components()
+        .any(|component| matches!(component.as_os_str().to_str(), Some("tests" | "benches")))
 }
 
 fn query_findings(
@@ -1265,6 +1278,32 @@ mod tests {
                  DO UPDATE SET price = 1 WHERE products.tenant_id = $2"
             )
             .is_empty()
+        );
+    }
+
+    #[test]
+    fn test_code_is_not_checked() {
+        let unscoped = r#"sqlx::query("SELECT * FROM orders")"#;
+        let rust = format!(
+            "#[tokio::test]\nasync fn t() {{ {unscoped}; }}\n#[cfg(test)]\nmod tests {{ fn f() {{ {unscoped}; }} }}\n"
+        );
+        assert_eq!(found(&rust), []);
+        let fs = MemoryFs::new().with_file(
+            "/p/tests/orders.rs",
+            format!("fn helper() {{ {unscoped}; }}"),
+        );
+        let files = [PathBuf::from("tests/orders.rs")];
+        let schema = fixture_schema();
+        assert_eq!(
+            check(
+                &fs,
+                Path::new("/p"),
+                &files,
+                &schema,
+                Dialect::Postgres,
+                &|_| true
+            ),
+            []
         );
     }
 
