@@ -3,12 +3,15 @@
 //! of the unchecked functions (`sqlx::query("..")`, `query_as::<_, T>("..")`,
 //! `query_scalar("..")`), raw strings included.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use commerce_diagnostics::{TextRange, TextSize};
 use proc_macro2::TokenTree;
 use syn::visit::{self, Visit};
-use syn::{Attribute, Expr, ExprCall, ItemFn, ItemMod, Lit, LitStr, Macro, Meta};
+use syn::{
+    Attribute, Expr, ExprCall, ExprLit, ItemConst, ItemFn, ItemMod, Lit, LitStr, Macro, Meta,
+};
 
 use crate::parse::{ParseError, SpanMap, with_parsed_file};
 
@@ -58,14 +61,18 @@ impl SqlxQuery {
     }
 }
 
-/// Every sqlx query string in the Rust source `text`, in source order. Queries inside other
-/// macros' arguments (`tokio::join!(sqlx::query!(..))`) are not seen: syn keeps those as
-/// tokens.
+/// Every sqlx query string in the Rust source `text`, in source order. A query function
+/// called with the name of a string `const` of the same file (`sqlx::query(BY_ID)`) gets that
+/// const's literal. Queries inside other macros' arguments (`tokio::join!(sqlx::query!(..))`)
+/// are not seen: syn keeps those as tokens.
 pub fn sqlx_queries(text: &str) -> Result<Vec<SqlxQuery>, ParseError> {
     with_parsed_file(text, |file, spans| {
+        let mut consts = Consts::default();
+        consts.visit_file(file);
         let mut collector = Collector {
             text,
             spans,
+            consts: consts.strings,
             found: Vec::new(),
             test_depth: 0,
         };
@@ -74,9 +81,33 @@ pub fn sqlx_queries(text: &str) -> Result<Vec<SqlxQuery>, ParseError> {
     })
 }
 
+/// The string `const`s of a file, by name (a name given twice, in two modules, is left out:
+/// which one a call means is not told here).
+#[derive(Default)]
+struct Consts {
+    strings: HashMap<String, Option<LitStr>>,
+}
+
+impl<'ast> Visit<'ast> for Consts {
+    fn visit_item_const(&mut self, item: &'ast ItemConst) {
+        if let Expr::Lit(ExprLit {
+            lit: Lit::Str(literal),
+            ..
+        }) = &*item.expr
+        {
+            self.strings
+                .entry(item.ident.to_string())
+                .and_modify(|seen| *seen = None)
+                .or_insert_with(|| Some(literal.clone()));
+        }
+        visit::visit_item_const(self, item);
+    }
+}
+
 struct Collector<'s> {
     text: &'s str,
     spans: &'s SpanMap,
+    consts: HashMap<String, Option<LitStr>>,
     found: Vec<SqlxQuery>,
     /// How many test items enclose the node being visited.
     test_depth: usize,
@@ -110,11 +141,23 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_expr_call(&mut self, call: &'ast ExprCall) {
-        if is_query_function(&call.func)
-            && let Some(Expr::Lit(argument)) = call.args.first()
-            && let Lit::Str(literal) = &argument.lit
-        {
-            self.push(literal);
+        if is_query_function(&call.func) {
+            match call.args.first() {
+                Some(Expr::Lit(ExprLit {
+                    lit: Lit::Str(literal),
+                    ..
+                })) => self.push(literal),
+                Some(Expr::Path(path)) => {
+                    let named = path
+                        .path
+                        .get_ident()
+                        .and_then(|name| self.consts.get(&name.to_string()).cloned().flatten());
+                    if let Some(literal) = named {
+                        self.push(&literal);
+                    }
+                }
+                _ => {}
+            }
         }
         visit::visit_expr_call(self, call);
     }
@@ -257,6 +300,23 @@ async fn load(pool: &PgPool) {
         let found = queries(text);
         assert_eq!(found[0].sql, "SELECT \"note\" FROM orders");
         assert_eq!(found[0].range_of(7..13), found[0].literal);
+    }
+
+    #[test]
+    fn a_string_const_passed_to_a_query_function_is_read_at_the_const() {
+        let text = r#"
+const BY_ID: &str = "SELECT * FROM orders WHERE id = $1";
+fn a() { sqlx::query(BY_ID); sqlx::query_as::<_, Order>(BY_ID); sqlx::query(other::BY_ID); }
+mod x { const TWICE: &str = "SELECT 1"; }
+mod y { const TWICE: &str = "SELECT 2"; fn b() { sqlx::query(TWICE); } }
+"#;
+        let found = queries(text);
+        assert_eq!(found.len(), 2);
+        assert!(found.iter().all(|query| query.literal == found[0].literal));
+        assert_eq!(
+            &text[found[0].literal.to_usize_range()],
+            "\"SELECT * FROM orders WHERE id = $1\""
+        );
     }
 
     #[test]
