@@ -42,7 +42,7 @@ need npm || apt_install nodejs npm
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need initdb || apt_install postgresql
 # The render step's fixture apps render with their own React (and react-router), pinned by
 # their lockfiles: `npm ci` when node_modules is missing or older than the lockfile.
-for render_app in fixtures/render-shop fixtures/render-rr; do
+for render_app in fixtures/render-shop fixtures/render-rr fixtures/render-router fixtures/render-router-elements; do
   if [ ! -f "$render_app/node_modules/.package-lock.json" ] \
     || [ "$render_app/package-lock.json" -nt "$render_app/node_modules/.package-lock.json" ]; then
     echo "==> installing the render fixture's dependencies (npm ci in $render_app)"

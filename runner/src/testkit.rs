@@ -204,20 +204,70 @@ pub(crate) struct KitEvents {
 
 /// Reads every `*.jsonl` the kit wrote in `dir`.
 fn summarise(dir: &Path) -> KitEvents {
-    let mut bursts = Vec::new();
+    let mut bursts = Bursts::default();
     let summary = summarise_into(dir, &mut bursts);
-    bursts.sort_by(|a, b| a.name.cmp(&b.name));
-    KitEvents { summary, bursts }
+    KitEvents {
+        summary,
+        bursts: bursts.into_reports(),
+    }
 }
 
-fn summarise_into(dir: &Path, bursts: &mut Vec<ScenarioReport>) -> Option<TestkitSummary> {
+/// The bursts of the kit's events, each test's burst once: a test nextest retried ran its
+/// bursts again, and the report keeps those of its last attempt (a burst run twice by one
+/// attempt keeps its last run). The thresholds a test asserted on a burst join it.
+#[derive(Default)]
+struct Bursts {
+    /// (test, burst) -> (attempt, figures).
+    runs: BTreeMap<(String, String), (u64, ScenarioReport)>,
+    /// (test, burst, attempt) -> the thresholds asserted, in the order asserted.
+    asserted: Vec<((String, String, u64), commerce_load::Thresholds)>,
+}
+
+impl Bursts {
+    fn run(&mut self, test: String, attempt: u64, burst: ScenarioReport) {
+        let key = (test, burst.name.clone());
+        let later = self.runs.get(&key).is_none_or(|(kept, _)| attempt >= *kept);
+        if later {
+            self.runs.insert(key, (attempt, burst));
+        }
+    }
+
+    /// Named `<test>: <burst>`, sorted by that name.
+    fn into_reports(self) -> Vec<ScenarioReport> {
+        let Bursts { mut runs, asserted } = self;
+        for ((test, burst, attempt), thresholds) in asserted {
+            if let Some((kept, report)) = runs.get_mut(&(test, burst))
+                && *kept == attempt
+            {
+                let own = &mut report.thresholds;
+                own.p95_ms = thresholds.p95_ms.or(own.p95_ms);
+                own.error_rate = thresholds.error_rate.or(own.error_rate);
+            }
+        }
+        runs.into_iter()
+            .map(|((test, _), (_, mut report))| {
+                report.name = format!("{test}: {}", report.name);
+                report
+            })
+            .collect()
+    }
+}
+
+fn summarise_into(dir: &Path, bursts: &mut Bursts) -> Option<TestkitSummary> {
     // (route, method) -> (latencies, error counts by status).
     type Samples = (Vec<f64>, BTreeMap<u16, u64>);
     let mut samples: BTreeMap<(String, String), Samples> = BTreeMap::new();
     let mut summary = TestkitSummary::default();
     let mut any = false;
-    for entry in std::fs::read_dir(dir).ok()?.filter_map(Result::ok) {
-        let Ok(text) = std::fs::read_to_string(entry.path()) else {
+    // In name order: which of two equal runs is kept must not depend on the directory's order.
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .collect();
+    files.sort();
+    for file in files {
+        let Ok(text) = std::fs::read_to_string(&file) else {
             continue;
         };
         for event in text
@@ -225,12 +275,19 @@ fn summarise_into(dir: &Path, bursts: &mut Vec<ScenarioReport>) -> Option<Testki
             .filter_map(|line| serde_json::from_str::<Value>(line).ok())
         {
             let field = |name: &str| event[name].as_str().unwrap_or_default().to_owned();
+            let attempt = event["attempt"].as_u64().unwrap_or(1);
             if event["kind"] == "load" {
-                if let Ok(mut burst) =
+                if let Ok(burst) =
                     serde_json::from_value::<ScenarioReport>(event["scenario"].clone())
                 {
-                    burst.name = format!("{}: {}", field("test"), burst.name);
-                    bursts.push(burst);
+                    bursts.run(field("test"), attempt, burst);
+                }
+                continue;
+            }
+            if event["kind"] == "load_thresholds" {
+                if let Ok(thresholds) = serde_json::from_value(event["thresholds"].clone()) {
+                    let key = (field("test"), field("burst"), attempt);
+                    bursts.asserted.push((key, thresholds));
                 }
                 continue;
             }
@@ -511,6 +568,49 @@ mod tests {
         assert!(
             markdown.contains("shop::catalog_burst: catalog"),
             "{markdown}"
+        );
+    }
+
+    #[test]
+    fn a_retried_tests_bursts_are_its_last_attempts_with_the_thresholds_it_asserted() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let catalog = crate::report::fixtures::load_section().scenarios[0].clone();
+        let mut slow = catalog.clone();
+        slow.warm.latency_ms.p95 = 90.0;
+        slow.thresholds = commerce_load::Thresholds::default();
+        let mut fast = slow.clone();
+        fast.warm.latency_ms.p95 = 20.0;
+        let test = "shop::catalog_burst";
+        let lines = |attempt: u64, report: &ScenarioReport| {
+            let run = serde_json::json!({
+                "kind": "load", "test": test, "attempt": attempt, "scenario": report,
+            });
+            let asserted = serde_json::json!({
+                "kind": "load_thresholds", "test": test, "burst": "catalog", "attempt": attempt,
+                "thresholds": { "p95_ms": 50.0 },
+            });
+            format!("{run}\n{asserted}\n")
+        };
+        // The first attempt (one process) failed its assertion; the retry (another process,
+        // whose file sorts first) passed it.
+        std::fs::write(dir.path().join("200.jsonl"), lines(1, &slow)).expect("writes");
+        std::fs::write(dir.path().join("100.jsonl"), lines(2, &fast)).expect("writes");
+
+        let bursts = summarise(dir.path()).bursts;
+        assert_eq!(bursts.len(), 1, "{bursts:#?}");
+        let kept = &bursts[0];
+        assert_eq!(kept.name, "shop::catalog_burst: catalog");
+        assert_eq!(kept.warm.latency_ms.p95, 20.0);
+        assert_eq!(kept.thresholds.p95_ms, Some(50.0));
+        assert!(kept.threshold_failures().is_empty());
+
+        // Without the retry the failed attempt is the one reported, judged by what it asserted.
+        std::fs::remove_file(dir.path().join("100.jsonl")).expect("removes");
+        let bursts = summarise(dir.path()).bursts;
+        assert_eq!(bursts[0].warm.latency_ms.p95, 90.0);
+        assert_eq!(
+            bursts[0].threshold_failures(),
+            ["shop::catalog_burst: catalog: p95 90.0 ms is over its threshold of 50 ms"]
         );
     }
 

@@ -56,6 +56,8 @@ pub struct TestApp {
     router: Router,
     jar: Arc<Mutex<BTreeMap<String, String>>>,
     test: Arc<str>,
+    #[cfg(feature = "contract")]
+    contract: Option<Arc<crate::contract::Contract>>,
 }
 
 /// The route template a request matched, carried out of the router in the response.
@@ -86,7 +88,19 @@ impl TestApp {
             router: router.layer(axum::middleware::from_fn(remember_route)),
             jar: Arc::default(),
             test: test.into(),
+            #[cfg(feature = "contract")]
+            contract: None,
         }
+    }
+
+    /// Checks every response against `contract` (the app's OpenAPI document): a response
+    /// whose status, media type or body the document does not declare fails the test with
+    /// what differs.
+    #[cfg(feature = "contract")]
+    #[must_use]
+    pub fn with_contract(mut self, contract: Arc<crate::contract::Contract>) -> Self {
+        self.contract = Some(contract);
+        self
     }
 
     /// A request; add to it, then [`RequestBuilder::send`].
@@ -273,10 +287,35 @@ impl RequestBuilder {
             .to_bytes();
         let latency = started.elapsed();
         self.app.store_cookies(&parts.headers);
-        let route = parts
-            .extensions
-            .get::<Route>()
-            .map_or_else(|| self.path.clone(), |route| route.0.clone());
+        let matched = parts.extensions.get::<Route>().map(|route| route.0.clone());
+        #[cfg(feature = "contract")]
+        if let (Some(contract), Some(route)) = (&self.app.contract, &matched) {
+            let content_type = parts
+                .headers
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|value| value.to_str().ok());
+            let violations = contract.check(
+                self.method.as_str(),
+                route,
+                parts.status.as_u16(),
+                content_type,
+                &body,
+            );
+            if !violations.is_empty() {
+                crate::telemetry::emit(&serde_json::json!({
+                    "kind": "contract_violation", "test": &*self.app.test,
+                    "method": self.method.as_str(), "route": route, "violations": violations,
+                }));
+                panic!(
+                    "{} {}: the response breaks the contract:\n  {}\nbody: {}",
+                    self.method,
+                    self.path,
+                    violations.join("\n  "),
+                    String::from_utf8_lossy(&body)
+                );
+            }
+        }
+        let route = matched.unwrap_or_else(|| self.path.clone());
         let statements = statements
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

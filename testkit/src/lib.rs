@@ -12,6 +12,8 @@
 //!   tokens, races, idempotency, stock, 429s.
 //! - `load` (feature `load`, on by default): fixed-rate bursts on the `Router` in process
 //!   through `commerce_load`'s open-model driver, p95 and error-rate assertions, warm vs cold.
+//! - `contract` (feature `contract`, on by default): every response of a [`TestApp`] checked
+//!   against the app's OpenAPI document (status, media type, body schema).
 //! - [`case`]: the test's name, worker, temp dir, and the replay line on failure.
 //! - [`telemetry`]: events for `cargo commerce test`'s report.
 //! - `stubs` (feature `stubs`, on by default): the services an app talks to: stateful Stripe,
@@ -24,6 +26,8 @@
 pub mod auth;
 pub mod case;
 pub mod clock;
+#[cfg(feature = "contract")]
+pub mod contract;
 pub mod data;
 pub mod db;
 pub mod document;

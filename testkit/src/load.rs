@@ -141,13 +141,18 @@ pub async fn burst(router: &Router, burst: Burst) -> BurstReport {
     let target = ServiceTarget::new(router.clone(), scenario.connections);
     let report = commerce_load::run(&scenario, target).await;
     crate::telemetry::load(case.name(), &report);
-    BurstReport { report }
+    BurstReport {
+        report,
+        test: case.name().to_owned(),
+    }
 }
 
 /// What a burst measured (warm phase at the top, cold apart), with assertions.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BurstReport {
     pub report: ScenarioReport,
+    /// The test that ran it: its assertions join its entry in the run's report.
+    test: String,
 }
 
 impl BurstReport {
@@ -188,6 +193,8 @@ impl BurstReport {
     fn assert_with(&self, set: impl FnOnce(&mut Thresholds)) {
         let mut report = self.report.clone();
         set(&mut report.thresholds);
+        // Written before judging: a failed assertion's threshold is in the report too.
+        crate::telemetry::load_thresholds(&self.test, &report.name, &report.thresholds);
         let failures = report.threshold_failures();
         assert!(
             failures.is_empty(),

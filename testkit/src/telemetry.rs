@@ -46,7 +46,29 @@ pub(crate) fn request(test: &str, method: &str, route: &str, status: u16, micros
 /// A burst's figures (`commerce_testkit::load`), folded into the report's `load` section.
 #[cfg(feature = "load")]
 pub(crate) fn load(test: &str, report: &commerce_load::ScenarioReport) {
-    emit(&json!({ "kind": "load", "test": test, "scenario": report }));
+    emit(&json!({
+        "kind": "load", "test": test, "attempt": attempt(), "scenario": report,
+    }));
+}
+
+/// The thresholds a test asserted on one of its bursts (`BurstReport::assert_p95_under`, ...):
+/// the report judges the burst by them as it judges a `[load]` scenario's own.
+#[cfg(feature = "load")]
+pub(crate) fn load_thresholds(test: &str, burst: &str, thresholds: &commerce_load::Thresholds) {
+    emit(&json!({
+        "kind": "load_thresholds", "test": test, "burst": burst, "attempt": attempt(),
+        "thresholds": thresholds,
+    }));
+}
+
+/// Which run of the test this is: nextest's `NEXTEST_ATTEMPT` (1 for the first, 2 for the first
+/// retry); 1 outside nextest. The report keeps a retried test's bursts from its last attempt.
+#[cfg(feature = "load")]
+fn attempt() -> u64 {
+    std::env::var("NEXTEST_ATTEMPT")
+        .ok()
+        .and_then(|attempt| attempt.parse().ok())
+        .unwrap_or(1)
 }
 
 /// The side-effect log rows a failing test had read, to link the report to them.

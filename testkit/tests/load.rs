@@ -124,3 +124,80 @@ fn panic_of(report: &BurstReport, assert: impl FnOnce(&BurstReport)) -> String {
         .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
         .unwrap_or_default()
 }
+
+/// Run by [`asserted_thresholds_are_written_for_the_report`] in a child process, with a run
+/// directory and a retry's attempt number set.
+#[tokio::test]
+#[ignore = "a helper: asserted_thresholds_are_written_for_the_report runs it with COMMERCE_RUN_DIR set"]
+async fn helper_a_burst_with_asserted_thresholds() {
+    let fast = burst(&router(), short(Burst::get("/fast"))).await;
+    fast.assert_p95_under(LIMIT);
+    fast.assert_error_rate_under(0.5);
+}
+
+/// A threshold asserted in a test is written beside the burst's figures, with nextest's attempt
+/// number, so the report judges the burst by it and keeps a retried test's last attempt.
+#[test]
+fn asserted_thresholds_are_written_for_the_report() {
+    let dir = std::env::temp_dir().join(format!("kit-thresholds-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let output = std::process::Command::new(std::env::current_exe().expect("the test binary"))
+        .args([
+            "--exact",
+            "helper_a_burst_with_asserted_thresholds",
+            "--ignored",
+        ])
+        .env("COMMERCE_RUN_DIR", &dir)
+        .env("NEXTEST_ATTEMPT", "2")
+        .output()
+        .expect("the test binary runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let mut events = Vec::new();
+    for entry in std::fs::read_dir(dir.join("testkit")).expect("the kit wrote events") {
+        let text = std::fs::read_to_string(entry.expect("an entry").path()).expect("readable");
+        events.extend(
+            text.lines()
+                .map(|line| serde_json::from_str::<serde_json::Value>(line).expect("JSON")),
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let shape: Vec<(String, String, u64, serde_json::Value)> = events
+        .iter()
+        .map(|event| {
+            (
+                event["kind"].as_str().unwrap_or_default().to_owned(),
+                event["test"].as_str().unwrap_or_default().to_owned(),
+                event["attempt"].as_u64().unwrap_or_default(),
+                event["thresholds"].clone(),
+            )
+        })
+        .collect();
+    let test = "helper_a_burst_with_asserted_thresholds".to_owned();
+    assert_eq!(
+        shape,
+        [
+            ("load".to_owned(), test.clone(), 2, serde_json::Value::Null),
+            (
+                "load_thresholds".to_owned(),
+                test.clone(),
+                2,
+                serde_json::json!({ "p95_ms": 100.0, "error_rate": null })
+            ),
+            (
+                "load_thresholds".to_owned(),
+                test,
+                2,
+                serde_json::json!({ "p95_ms": null, "error_rate": 0.5 })
+            ),
+        ]
+    );
+    assert!(
+        events[1..]
+            .iter()
+            .all(|event| event["burst"] == "GET /fast")
+    );
+}

@@ -32,7 +32,8 @@ pub use index::{FrontendIndex, IndexUpdate};
 pub use parse::{Dialect, ParseError, ParsedModule, is_frontend_source, parse_module};
 pub use project::is_analyzed_source;
 pub use routes::{
-    ProblemKind, RenderSummary, Route, RouteKind, RouteProblem, routes_json, routes_table,
+    ProblemKind, RenderSummary, Route, RouteKind, RouteObject, RouteProblem, routes_json,
+    routes_table,
 };
 
 /// What [`check_project`] found.

@@ -27,6 +27,19 @@ pub struct Layout {
     pub migrations_dir: Option<String>,
     /// True when a Cargo.toml enables sqlx's SQLite driver and none enables Postgres.
     pub sqlite: bool,
+    /// The first frontend (a root, or the project itself) that depends on React: its routes
+    /// can be rendered (`[frontend.render]`).
+    pub react: Option<ReactApp>,
+}
+
+/// A frontend that depends on React.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReactApp {
+    /// Its directory (empty: the project root).
+    pub dir: String,
+    /// Whether `react` is installed in its `node_modules` (or the root's, where a workspace
+    /// hoists it): rendering needs it.
+    pub installed: bool,
 }
 
 /// Looks at every (non-ignored) file under `root` once.
@@ -98,6 +111,20 @@ pub fn detect_layout(fs: &dyn FileSystem, root: &Path) -> Layout {
         [only] => Some(only.clone()),
         _ => None,
     };
+    let candidates: Vec<String> = if layout.frontend_roots.is_empty() {
+        vec![String::new()]
+    } else {
+        layout.frontend_roots.clone()
+    };
+    layout.react = candidates
+        .into_iter()
+        .find(|dir| depends_on(fs, &root.join(dir), "react"))
+        .map(|dir| {
+            let installed = [root.join(&dir), root.to_path_buf()]
+                .iter()
+                .any(|base| fs.is_file(&base.join("node_modules/react/package.json")));
+            ReactApp { dir, installed }
+        });
     if let Some(single) = single.filter(|dir| depends_on(fs, &root.join(dir), "next")) {
         let under = |relative: &str| join_glob(Path::new(&single), relative);
         layout.routes = ["app", "src/app"]
@@ -112,6 +139,22 @@ pub fn detect_layout(fs: &dyn FileSystem, root: &Path) -> Layout {
 }
 
 impl Layout {
+    /// What `init` says about render checks: on when it found React installed, else what to
+    /// install first; `None` without a React frontend.
+    pub fn render_note(&self) -> Option<String> {
+        let app = self.react.as_ref()?;
+        let dir = if app.dir.is_empty() { "." } else { &app.dir };
+        Some(if app.installed {
+            format!(
+                "render checks are on ([frontend.render] enabled = true): `{dir}` has React installed; `cargo commerce routes --render` shows each route's render"
+            )
+        } else {
+            format!(
+                "`{dir}` depends on React, which is not installed: run `npm ci` there, then set [frontend.render] enabled = true to render every route in `check`"
+            )
+        })
+    }
+
     /// A commented `commerce.toml`: the detected values set, every other key shown commented
     /// out with its default.
     pub fn to_config(&self) -> String {
@@ -142,6 +185,25 @@ impl Layout {
             "# Cycles that exist only through `import type`: off | info | warn | error.\n",
         );
         setting(&mut out, "type_only_cycles", None, "\"warn\"");
+
+        out.push_str("\n[frontend.render]\n");
+        out.push_str(
+            "# Render every route on Node with the app's own React in `check` and `test` (`cargo commerce routes --render`).\n",
+        );
+        match &self.react {
+            Some(app) if app.installed => setting(&mut out, "enabled", Some("true".into()), ""),
+            Some(app) => {
+                let dir = if app.dir.is_empty() { "." } else { &app.dir };
+                out.push_str(&format!(
+                    "# `{dir}` depends on React, which is not installed: run `npm ci` (or pnpm/yarn) in `{dir}`, then enable.\n"
+                ));
+                setting(&mut out, "enabled", None, "true");
+            }
+            None => setting(&mut out, "enabled", None, "false"),
+        }
+        out.push_str("# Modules whose default export wraps every page (contexts the layouts do not provide).\n");
+        setting(&mut out, "providers", None, "[\"web/test/providers.tsx\"]");
+        setting(&mut out, "timeout", None, "\"10s\"");
 
         out.push_str("\n[contracts]\n");
         setting(
@@ -503,6 +565,48 @@ mod tests {
 
     /// Routes are compared with a spec: without one, init leaves the comparison off (the
     /// globs it found are the commented example) instead of a warning per route.
+    #[test]
+    fn a_react_frontend_gets_the_render_section_enabled_once_react_is_installed() {
+        let manifest = r#"{"dependencies":{"react":"19","react-router":"7"}}"#;
+        let installed = layout_of(&[
+            ("web/package.json", manifest),
+            (
+                "web/node_modules/react/package.json",
+                r#"{"version":"19.2.0"}"#,
+            ),
+            ("web/src/main.tsx", ""),
+        ]);
+        assert_eq!(
+            installed.react,
+            Some(ReactApp {
+                dir: "web".to_owned(),
+                installed: true
+            })
+        );
+        let text = installed.to_config();
+        let config = crate::Config::parse(&text, Path::new("commerce.toml")).expect("parses");
+        assert!(config.frontend.render.enabled, "{text}");
+        assert!(
+            installed
+                .render_note()
+                .is_some_and(|note| note.starts_with("render checks are on"))
+        );
+
+        let not_installed = layout_of(&[("package.json", manifest), ("src/main.tsx", "")]);
+        let text = not_installed.to_config();
+        assert!(
+            text.contains("# `.` depends on React, which is not installed: run `npm ci` (or pnpm/yarn) in `.`, then enable.\n# enabled = true\n"),
+            "{text}"
+        );
+        let config = crate::Config::parse(&text, Path::new("commerce.toml")).expect("parses");
+        assert!(!config.frontend.render.enabled);
+
+        let without_react = layout_of(&[("package.json", r#"{"dependencies":{"vue":"3"}}"#)]);
+        assert_eq!(without_react.react, None);
+        assert_eq!(without_react.render_note(), None);
+        assert!(without_react.to_config().contains("# enabled = false\n"));
+    }
+
     #[test]
     fn routes_are_not_compared_without_a_spec() {
         let without_spec = Layout {

@@ -32,7 +32,7 @@ pub use git::{
     ChangeStatus, ChangedFile, GitError, changed_files, commit_exists, diff_since_fork,
     files_at_fork, show as git_show,
 };
-pub use init::{Layout, detect_layout};
+pub use init::{Layout, ReactApp, detect_layout};
 pub use inventory::{
     DEFAULT_MAX_FILE_BYTES, Inventory, InventoryOptions, SkipReason, SkippedFile,
     glob_literal_prefix, inventory, inventory_claimed, inventory_claimed_in, inventory_with,

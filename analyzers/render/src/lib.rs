@@ -69,6 +69,9 @@ pub struct RouteRender {
     pub summary: RenderSummary,
     /// Why it failed: its first finding.
     pub problem: Option<RouteProblem>,
+    /// The route's path as its router computed it, when the table could only name the
+    /// expression (`/{paths.app.root}`).
+    pub path: Option<String>,
 }
 
 /// What the render step found.
@@ -82,13 +85,24 @@ pub struct RenderOutcome {
 
 impl RenderOutcome {
     /// Writes each rendered route's summary, and a failure as its problem, into `routes`
-    /// (the same slice the render read).
+    /// (the same slice the render read), and the paths their routers computed; routes named
+    /// anew are sorted back into the table's order (path, then file).
     pub fn apply(&self, routes: &mut [Route]) {
+        let mut renamed = false;
         for rendered in &self.rendered {
             if let Some(route) = routes.get_mut(rendered.route) {
+                if let Some(path) = &rendered.path
+                    && route.path.contains('{')
+                {
+                    route.path.clone_from(path);
+                    renamed = true;
+                }
                 route.render = Some(rendered.summary);
                 route.problems.extend(rendered.problem.clone());
             }
+        }
+        if renamed {
+            routes.sort_by(|a, b| (&a.path, &a.file).cmp(&(&b.path, &b.file)));
         }
     }
 }
@@ -168,7 +182,21 @@ pub fn render_routes(input: RenderInput<'_>) -> RenderOutcome {
             outcome.notices.push(judge.unloaded(route, error));
             continue;
         }
-        let (rendered, diagnostics) = judge.judge(job.route, route, answer);
+        if let Ok(Answer {
+            skipped: Some(why),
+            path,
+            ..
+        }) = &answer
+        {
+            let shown = path.as_deref().unwrap_or(&route.path);
+            outcome
+                .notices
+                .push(format!("render skipped for `{shown}`: {why}"));
+            continue;
+        }
+        let path = answer.as_ref().ok().and_then(|answer| answer.path.clone());
+        let (mut rendered, diagnostics) = judge.judge(job.route, route, answer);
+        rendered.path = path;
         outcome.rendered.push(rendered);
         outcome.diagnostics.extend(diagnostics);
     }
@@ -314,6 +342,7 @@ impl Judge<'_> {
                     ms: answer.ms,
                 },
                 problem: None,
+                path: None,
             };
             return (rendered, diagnostics);
         }
@@ -328,11 +357,15 @@ impl Judge<'_> {
             .find(|frame| frame.project)
             .map(|frame| format!(" at {}:{}", display_path(&frame.file), frame.line))
             .unwrap_or_default();
+        let message = first_line(&error.message);
+        let needs = if browser_global(&error.name, &message).is_some() {
+            "a loader (or a lazy route's module) that needs a browser cannot run here"
+        } else {
+            "a loader that needs its server's load context (a database, platform bindings) cannot run here"
+        };
         format!(
-            "render skipped for `{}`: its loader threw {}: {}{at}; a loader that needs its server's load context (a database, platform bindings) cannot run here",
-            route.path,
-            error.name,
-            first_line(&error.message)
+            "render skipped for `{}`: its loader threw {}: {message}{at}; {needs}",
+            route.path, error.name,
         )
     }
 
@@ -355,6 +388,7 @@ impl Judge<'_> {
             route: index,
             summary: RenderSummary { ok: false, ms },
             problem: Some(problem),
+            path: None,
         };
         (rendered, diagnostics)
     }
@@ -575,6 +609,17 @@ fn first_line(message: &str) -> String {
     shown
 }
 
+/// The browser global a `ReferenceError` says is missing (`window is not defined`).
+fn browser_global<'a>(name: &str, message: &'a str) -> Option<&'a str> {
+    let global = message.strip_suffix(" is not defined")?;
+    (name == "ReferenceError"
+        && matches!(
+            global,
+            "window" | "document" | "navigator" | "localStorage" | "sessionStorage" | "location"
+        ))
+    .then_some(global)
+}
+
 /// `/abs/file.js:3` from the first line of the stack Node gives a syntax error in a module
 /// it compiled itself (a package).
 fn syntax_error_place(stack: &str) -> Option<(String, u32)> {
@@ -638,6 +683,16 @@ mod tests {
                 function: "Catalog".to_owned(),
             }]
         );
+    }
+
+    #[test]
+    fn a_missing_browser_global_is_named() {
+        assert_eq!(
+            browser_global("ReferenceError", "window is not defined"),
+            Some("window")
+        );
+        assert_eq!(browser_global("ReferenceError", "db is not defined"), None);
+        assert_eq!(browser_global("TypeError", "window is not defined"), None);
     }
 
     #[test]

@@ -23,6 +23,9 @@ pub enum Router {
     /// A React Router 7 framework (or Remix v2) route: rendered by react-router's own static
     /// router inside its parent routes, up to `root`.
     Framework,
+    /// A React Router route object (library mode): the app's entry module is loaded with its
+    /// router made static, and rendered at the route's URL.
+    Objects,
 }
 
 /// One route to render.
@@ -148,10 +151,16 @@ pub fn plan(
     let mut jobs = Vec::new();
     let mut skipped = Skipped::default();
     for (index, route) in routes.iter().enumerate() {
-        if route.kind != RouteKind::Page || !route.is_ok() {
+        if !matches!(route.kind, RouteKind::Page | RouteKind::Element) || !route.is_ok() {
             continue;
         }
-        let router = if route.parent.is_some() {
+        let router = if let Some(object) = &route.object {
+            // A route with children renders with each of them (in its `<Outlet />`).
+            if object.has_children {
+                continue;
+            }
+            Router::Objects
+        } else if route.parent.is_some() {
             Router::Framework
         } else {
             let Some(router) = router_of(&route.file) else {
@@ -162,6 +171,7 @@ pub fn plan(
         let page = root.join(&route.file);
         let packages: &[&'static str] = match router {
             Router::Framework => &["react", "react-dom", "react-router"],
+            Router::Objects => &["react", "react-dom", object_router_package(fs, root, route)],
             Router::App | Router::Pages => &["react", "react-dom"],
         };
         let Some(app) = app_dir(fs, root, &page, packages) else {
@@ -184,12 +194,36 @@ pub fn plan(
         let layouts = match router {
             Router::App => layouts_of(routes, root, &route.file),
             Router::Framework => parents_of(routes, root, route),
-            Router::Pages => Vec::new(),
+            Router::Pages | Router::Objects => Vec::new(),
         };
         let app_component = match router {
             Router::Pages => pages_app(fs, root, &route.file),
-            Router::App | Router::Framework => None,
+            Router::App | Router::Framework | Router::Objects => None,
         };
+        // The module that declares the routes, and the app's entry, which builds the tree the
+        // router renders in (providers around `<RouterProvider>`).
+        let (declared_in, entry) = match router {
+            Router::Objects => {
+                let declared_in = root.join(&route.declared_in);
+                let entry = entry_of(fs, &app).unwrap_or_else(|| declared_in.clone());
+                (Some(declared_in), Some(entry))
+            }
+            Router::App | Router::Pages | Router::Framework => (None, None),
+        };
+        let position = route
+            .object
+            .as_ref()
+            .and_then(|object| object.position.clone());
+        if router == Router::Objects && position.is_none() && route.path.contains('{') {
+            skipped.unsupported.push((
+                route.declared_in.clone(),
+                format!(
+                    "`{}` is computed at run time inside a `<Routes>` element; only route objects given to a router are rendered at their computed path",
+                    route.path
+                ),
+            ));
+            continue;
+        }
         let providers: Vec<PathBuf> = config
             .providers
             .iter()
@@ -198,7 +232,9 @@ pub fn plan(
         let entries = std::iter::once(&page)
             .chain(&layouts)
             .chain(&providers)
-            .chain(&app_component);
+            .chain(&app_component)
+            .chain(&declared_in)
+            .chain(&entry);
         let reached = reach(fs, resolver, entries, modules);
         let served: serde_json::Map<String, Value> = reached
             .iter()
@@ -227,7 +263,7 @@ pub fn plan(
             .map(|(url, file)| (url.as_str(), root.join(file)))
             .collect();
         let (params, url) = match router {
-            Router::Framework => (json!({}), framework_url(&route.path)),
+            Router::Framework | Router::Objects => (json!({}), framework_url(&route.path)),
             Router::App | Router::Pages => (params_of(&route.path), route.path.clone()),
         };
         jobs.push(Job {
@@ -239,7 +275,11 @@ pub fn plan(
                     Router::App => "app",
                     Router::Pages => "pages",
                     Router::Framework => "framework",
+                    Router::Objects => "objects",
                 },
+                "entry": entry,
+                "declared_in": declared_in,
+                "position": position,
                 "app": app,
                 "page": page,
                 "layouts": layouts,
@@ -247,6 +287,7 @@ pub fn plan(
                 "app_component": app_component,
                 "params": params,
                 "fixtures": fixtures,
+                "env": vite_env(fs, &app),
                 "modules": served,
             }),
         });
@@ -282,6 +323,89 @@ fn app_dir(fs: &dyn FileSystem, root: &Path, page: &Path, packages: &[&str]) -> 
             })
         })
         .map(Path::to_path_buf)
+}
+
+/// The React Router package the module declaring a route object imports (`react-router-dom`
+/// for React Router 6 apps, `react-router` for 7).
+fn object_router_package(fs: &dyn FileSystem, root: &Path, route: &Route) -> &'static str {
+    let imports_dom = fs
+        .read_to_string(&root.join(&route.declared_in))
+        .is_ok_and(|text| {
+            text.contains("\"react-router-dom\"") || text.contains("'react-router-dom'")
+        });
+    if imports_dom {
+        "react-router-dom"
+    } else {
+        "react-router"
+    }
+}
+
+/// The `VITE_*` variables Vite's development server puts in `import.meta.env`, from the app's
+/// `.env`, `.env.local`, `.env.development` and `.env.development.local` (later files win).
+fn vite_env(fs: &dyn FileSystem, app: &Path) -> BTreeMap<String, String> {
+    let mut env = BTreeMap::new();
+    for name in [
+        ".env",
+        ".env.local",
+        ".env.development",
+        ".env.development.local",
+    ] {
+        let Ok(text) = fs.read_to_string(&app.join(name)) else {
+            continue;
+        };
+        for line in text.lines() {
+            let line = line.trim();
+            let line = line.strip_prefix("export ").unwrap_or(line);
+            let Some((key, value)) = line.split_once('=') else {
+                continue;
+            };
+            let key = key.trim();
+            if !key.starts_with("VITE_") {
+                continue;
+            }
+            let value = value.trim();
+            let unquoted = ['"', '\'']
+                .iter()
+                .find_map(|quote| {
+                    value
+                        .strip_prefix(*quote)
+                        .and_then(|rest| rest.strip_suffix(*quote))
+                })
+                .unwrap_or_else(|| value.split(" #").next().unwrap_or(value).trim_end());
+            env.insert(key.to_owned(), unquoted.to_owned());
+        }
+    }
+    env
+}
+
+/// The module a browser loads first: the script `index.html` names (Vite), else
+/// `src/main.*` or `src/index.*` (Create React App and most templates).
+fn entry_of(fs: &dyn FileSystem, app: &Path) -> Option<PathBuf> {
+    let html = fs.read_to_string(&app.join("index.html")).ok();
+    let from_html = html.as_deref().and_then(|html| {
+        html.split("<script").skip(1).find_map(|tag| {
+            let tag = tag.split('>').next()?;
+            if !tag.contains("module") {
+                return None;
+            }
+            let source = tag.split("src=").nth(1)?;
+            let quote = source
+                .chars()
+                .next()
+                .filter(|quote| matches!(quote, '"' | '\''))?;
+            let source = source[1..].split(quote).next()?;
+            let file = app.join(source.trim_start_matches('/'));
+            fs.is_file(&file).then_some(file)
+        })
+    });
+    from_html.or_else(|| {
+        ["main", "index"].iter().find_map(|stem| {
+            ["tsx", "jsx", "ts", "js"]
+                .iter()
+                .map(|extension| app.join("src").join(format!("{stem}.{extension}")))
+                .find(|file| fs.is_file(file))
+        })
+    })
 }
 
 /// Why a framework app's routes cannot be rendered with its installed packages: the static
@@ -492,6 +616,31 @@ fn load(fs: &dyn FileSystem, resolver: &ModuleResolver, modules: &Modules, file:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vites_env_files_give_their_vite_variables_later_files_winning() {
+        let mut fs = commerce_project::MemoryFs::new();
+        let app = Path::new("/shop");
+        fs.insert(
+            app.join(".env"),
+            "# the API\nVITE_API_URL=https://api.example\nSECRET=hidden\nVITE_TITLE=\"Shop # 1\"\n",
+        );
+        fs.insert(
+            app.join(".env.development"),
+            "export VITE_API_URL=http://localhost:8080 # dev\n",
+        );
+        let env = vite_env(&fs, app);
+        assert_eq!(
+            env.into_iter().collect::<Vec<_>>(),
+            [
+                (
+                    "VITE_API_URL".to_owned(),
+                    "http://localhost:8080".to_owned()
+                ),
+                ("VITE_TITLE".to_owned(), "Shop # 1".to_owned()),
+            ]
+        );
+    }
 
     #[test]
     fn a_react_router_path_is_rendered_at_placeholder_params() {

@@ -82,6 +82,12 @@ pub struct Answer {
     pub fetches: Vec<BlockedFetch>,
     /// A React Router loader's error (other than a blocked fetch): the route was not rendered.
     pub unloaded: Option<JsError>,
+    /// Why the route was not rendered, when the worker saw it could not be (a module only
+    /// another runtime provides, a route its app never reached).
+    pub skipped: Option<String>,
+    /// The route's full path as its router declares it at run time (route objects whose
+    /// paths are computed).
+    pub path: Option<String>,
 }
 
 /// Why a job has no answer.

@@ -89,24 +89,44 @@ module.exports.default = module.exports;`,
 
 // `import.meta` in a project module (the transpiler points it here): what Vite's development
 // server gives a module rendered on the server.
-globalThis.__commerce_import_meta = Object.freeze({
-  env: Object.freeze({ DEV: true, PROD: false, SSR: true, MODE: 'development', BASE_URL: '/' }),
-});
+const VITE_ENV = { DEV: true, PROD: false, SSR: true, MODE: 'development', BASE_URL: '/' };
+/** Sets `import.meta` for a job: Vite's own keys and the app's `VITE_*` variables (`.env` files). */
+function setImportMeta(env) {
+  globalThis.__commerce_import_meta = Object.freeze({ env: Object.freeze({ ...env, ...VITE_ENV }) });
+}
+setImportMeta({});
 
 /** Modules served from the job: absolute path -> { code, resolve } or { asset: true }. */
 let served = new Map();
+/** What a route-object job's overrides add to the app's react-router and react-dom/client. */
+globalThis.__commerce_overrides = {};
 /** The job being rendered: what it records. */
 let current = null;
 
 const ASSETS = ['.css', '.scss', '.sass', '.less', '.svg', '.png', '.jpg', '.jpeg', '.gif', '.webp', '.avif', '.ico', '.woff', '.woff2', '.ttf', '.otf', '.json'];
 const SOURCES = ['.js', '.jsx', '.ts', '.tsx', '.mjs', '.cjs', '.mts', '.cts'];
 
+// Modules another runtime provides (`cloudflare:workers`, `bun:sqlite`): Node cannot load
+// them, so a route that needs one is said to need that runtime, not failed.
+const RUNTIMES = { cloudflare: 'the Cloudflare Workers runtime', bun: 'Bun', deno: 'Deno' };
+
 const nativeResolve = Module._resolveFilename;
 Module._resolveFilename = function resolveFilename(request, parent, isMain, options) {
+  // The router and root overrides of a route-object app, for the app's own modules only (the
+  // packages keep the real ones), whatever the plan resolved the package to.
+  const override = current && current.overrides[request];
+  if (override && parent && current.project.has(parent.filename)) return override;
   const from = parent && served.get(parent.filename);
   if (from && from.resolve && Object.prototype.hasOwnProperty.call(from.resolve, request)) {
     const target = from.resolve[request];
     if (typeof target === 'string') return target;
+  }
+  const scheme = /^([a-z]+):/.exec(request);
+  if (scheme && Object.prototype.hasOwnProperty.call(RUNTIMES, scheme[1])) {
+    if (current) current.runtimeModule = current.runtimeModule || request;
+    const error = new Error(`\`${request}\` is provided by ${RUNTIMES[scheme[1]]}, not by Node`);
+    error.code = 'COMMERCE_RUNTIME_MODULE';
+    throw error;
   }
   if (current && !served.has(request)) {
     const shim = current.shims[request];
@@ -155,8 +175,19 @@ process.reallyExit = process.exit;
 /** The React the current job loaded (its development build can name the owner stack). */
 let currentReact = null;
 
+// Warnings about rendering on a server, which a client-only app (route objects) never does:
+// not findings there.
+const SERVER_ONLY_WARNINGS = [
+  'useLayoutEffect does nothing on the server',
+  '<Navigate> must not be used on the initial render in a <StaticRouter>',
+];
+
 function recordCall(level, args, callee) {
   if (!current) return;
+  if (current.clientOnly) {
+    const text = util.format(...args);
+    if (SERVER_ONLY_WARNINGS.some((warning) => text.includes(warning))) return;
+  }
   const holder = {};
   Error.captureStackTrace(holder, callee);
   void holder.stack;
@@ -184,6 +215,22 @@ process.on('uncaughtException', (error) => {
 process.on('unhandledRejection', (error) => {
   if (current) current.late.push(error);
 });
+
+// Node's own HTTP clients (axios's Node adapter, got, ...) are blocked like `fetch`.
+for (const name of ['http', 'https']) {
+  const client = require(name);
+  const block = function blockedRequest(target) {
+    const url = typeof target === 'string' ? target : target instanceof URL ? target.href : `${name}://${(target && (target.hostname || target.host)) || 'localhost'}${(target && target.path) || ''}`;
+    const error = new Error(`fetch(${url}) during render: the render step blocks the network`);
+    error.name = 'BlockedFetch';
+    error.url = url;
+    void error.stack;
+    if (current) current.fetches.push({ url, frames: error.__frames || [] });
+    throw error;
+  };
+  client.request = block;
+  client.get = block;
+}
 
 globalThis.fetch = async function blockedFetch(input) {
   const url = typeof input === 'string' ? input : input && input.url ? input.url : String(input);
@@ -383,11 +430,202 @@ async function frameworkElement(React, requireFrom, job) {
   );
 }
 
+/** `require` that answers null when `name` is not installed. */
+function optional(requireFrom, name) {
+  try {
+    return requireFrom(name);
+  } catch (error) {
+    if (error && error.code === 'MODULE_NOT_FOUND' && String(error.message).includes(`'${name}'`)) return null;
+    throw error;
+  }
+}
+
+/** The URL a React Router path renders at: `:id` and `*` are `1`, optional segments left out. */
+function placeholderUrl(pattern) {
+  const segments = pattern.split('/').filter((segment) => segment && !segment.endsWith('?'));
+  return '/' + segments.map((segment) => (segment === '*' || segment.startsWith(':') ? '1' : segment)).join('/');
+}
+
+/** The full path of the route at `position` in `routes` (`null`: there is none). */
+function pathAt(routes, position) {
+  let full = '';
+  let level = routes;
+  for (const index of position) {
+    const route = Array.isArray(level) ? level[index] : undefined;
+    if (!route || typeof route !== 'object') return null;
+    const own = typeof route.path === 'string' ? route.path : '';
+    if (own.startsWith('/')) full = own;
+    else if (own) full = `${full.replace(/\/+$/, '')}/${own}`;
+    level = route.children;
+  }
+  return full || '/';
+}
+
+/**
+ * A React Router route-object app (library mode), rendered the way its browser would build
+ * it: the entry module runs with `createRoot(…).render(tree)` captured and the app's
+ * `createBrowserRouter` (and hash/memory siblings) made static: each router's routes go to
+ * react-router's own static handler at the route's URL (loaders run with `fetch` blocked),
+ * and `<RouterProvider>` renders its static router, so each route renders inside its parent
+ * routes' elements (`<Outlet />`) and inside the providers the entry puts around the router.
+ * `<BrowserRouter>`/`<HashRouter>` (a `<Routes>` app) become a `<StaticRouter>` at the URL.
+ */
+async function objectsElement(React, requireFrom, job) {
+  const api = [optional(requireFrom, 'react-router'), optional(requireFrom, 'react-router-dom/server')]
+    .find((candidate) => candidate && typeof candidate.createStaticHandler === 'function' && candidate.StaticRouterProvider);
+  if (!api) throw new Error('rendering route objects needs react-router 6.4 or newer (its createStaticHandler)');
+  let rootElement = null;
+  /** Routers by the place of their `createBrowserRouter` call: a component that builds its router while rendering gets the same one back when React renders it again. */
+  const routers = new Map();
+  const target = { prepared: false };
+  const prepare = async (router) => {
+    let url = job.url;
+    if (job.position && router.file === job.declared_in) {
+      const full = pathAt(router.routes, job.position);
+      if (full !== null) {
+        url = placeholderUrl(full);
+        current.path = full;
+        target.prepared = true;
+      }
+    } else if (!job.position) {
+      target.prepared = true;
+    }
+    const handler = api.createStaticHandler(router.routes, { basename: router.basename });
+    const context = await handler.query(new Request(new URL(url, 'http://localhost')));
+    if (context instanceof Response) {
+      router.element = null;
+      return;
+    }
+    const failed = context.errors && Object.values(context.errors)[0];
+    if (failed && !(api.isRouteErrorResponse && api.isRouteErrorResponse(failed))) {
+      if (current.fetches.length > 0 || current.runtimeModule) throw failed;
+      current.unloaded = describe(failed);
+    }
+    const staticRouter = api.createStaticRouter(handler.dataRoutes, context);
+    router.element = React.createElement(api.StaticRouterProvider, { router: staticRouter, context, hydrate: false });
+  };
+  const capture = (kind) =>
+    function createRouter(routes, options) {
+      const holder = {};
+      Error.captureStackTrace(holder, createRouter);
+      void holder.stack;
+      const frame = (holder.__frames || [])[0] || {};
+      const site = `${frame.file}:${frame.line}:${frame.column}`;
+      if (!routers.has(site)) {
+        routers.set(site, { kind, file: frame.file, routes, basename: (options && options.basename) || undefined, element: undefined, ready: null });
+      }
+      return { __commerceRouter: routers.get(site) };
+    };
+  // Settles either way (a failure is kept): React retries a suspended component when the
+  // promise settles, and a rejected one thrown again would be retried forever.
+  const ready = (router) => {
+    if (!router.ready) {
+      router.ready = prepare(router).catch((error) => {
+        router.failure = error;
+      });
+    }
+    return router.ready;
+  };
+  function RouterProvider({ router }) {
+    const prepared = router && router.__commerceRouter;
+    if (!prepared) throw new TypeError('<RouterProvider> was given a router its app did not create with createBrowserRouter');
+    if (prepared.element === undefined && !prepared.failure) {
+      if (typeof React.use === 'function') React.use(ready(prepared));
+      else throw ready(prepared);
+    }
+    if (prepared.failure) throw prepared.failure;
+    return prepared.element;
+  }
+  function BrowserRouter({ children, basename }) {
+    const Static = api.StaticRouter || optional(requireFrom, 'react-router-dom/server').StaticRouter;
+    return React.createElement(Static, { location: job.url, basename }, children);
+  }
+  const routerOverrides = {
+    createBrowserRouter: capture('browser'),
+    createHashRouter: capture('hash'),
+    createMemoryRouter: capture('memory'),
+    RouterProvider,
+    BrowserRouter,
+    HashRouter: BrowserRouter,
+  };
+  const rootOverrides = {
+    createRoot: () => ({ render: (element) => { rootElement = rootElement || element; }, unmount() {} }),
+    hydrateRoot: (_container, element) => {
+      rootElement = rootElement || element;
+      return { render() {}, unmount() {} };
+    },
+  };
+  for (const [name, overrides] of [['react-router', routerOverrides], ['react-router-dom', routerOverrides], ['react-router/dom', routerOverrides], ['react-dom/client', rootOverrides]]) {
+    let real;
+    try {
+      real = requireFrom.resolve(name);
+    } catch (_) {
+      continue;
+    }
+    const file = path.join(job.app, '__commerce_render_shims__', `override-${name.replace(/\//g, '-')}.js`);
+    globalThis.__commerce_overrides[name] = overrides;
+    served.set(file, {
+      code: `const real = require(${JSON.stringify(real)});
+module.exports = Object.assign({}, real, globalThis.__commerce_overrides[${JSON.stringify(name)}]);
+if (real.__esModule) Object.defineProperty(module.exports, '__esModule', { value: true });`,
+      resolve: {},
+    });
+    current.overrides[name] = file;
+  }
+  // The entry asks the page for its container (`document.getElementById('root')`): a stand-in
+  // while it loads (and while a promise it starts settles), gone before the render.
+  const hadDocument = 'document' in globalThis;
+  if (!hadDocument) {
+    const node = () => ({ appendChild() {}, removeChild() {}, setAttribute() {}, classList: { add() {}, remove() {} }, style: {} });
+    globalThis.document = { getElementById: node, querySelector: node, createElement: node, body: node(), documentElement: node(), head: node() };
+  }
+  try {
+    requireFrom(job.entry);
+    // An entry that renders once a promise settles (mocks, feature flags) gets up to a second.
+    const until = Date.now() + 1000;
+    while (!rootElement && routers.size === 0 && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  } finally {
+    if (!hadDocument) delete globalThis.document;
+  }
+  let element = rootElement;
+  if (!element) {
+    const router = [...routers.values()].find((candidate) => candidate.file === job.declared_in) || routers.values().next().value;
+    if (router) {
+      element = React.createElement(RouterProvider, { router: { __commerceRouter: router } });
+    } else if (!job.position) {
+      // A `<Routes>` app whose entry renders nothing here: the declaring module's component.
+      const App = defaultExport(requireFrom(job.declared_in));
+      if (typeof App === 'function') element = React.createElement(BrowserRouter, null, React.createElement(App));
+    }
+  }
+  if (!element) {
+    // What stopped the entry (most often an API only a browser has) says why, as a note: the
+    // routes render only inside the tree the entry renders.
+    const late = current.late.length > 0 ? describe(current.late[0]) : null;
+    current.late = [];
+    const why = late ? ` (${late.name}: ${String(late.message).split('\n')[0].slice(0, 200)})` : '';
+    current.skipped = `the app's entry \`${path.relative(job.app, job.entry)}\` rendered nothing and built no router here${why}`;
+  }
+  // The `<Route>`s of a `<Routes>` element have no router to be reached through.
+  return { element, reached: () => target.prepared || !job.position };
+}
+
 async function render(job) {
   const requireFrom = Module.createRequire(path.join(job.app, 'package.json'));
   const React = requireFrom('react');
   currentReact = React;
   const ReactDOMServer = requireFrom('react-dom/server');
+  if (job.router === 'objects') {
+    const { element, reached } = await objectsElement(React, requireFrom, job);
+    if (!element) return;
+    await renderElement(React, ReactDOMServer, requireFrom, job.providers, element);
+    if (!reached() && !current.unloaded) {
+      current.skipped = 'the app rendered without reaching the router that declares this route (a guard or a redirect before it?)';
+    }
+    return;
+  }
   if (job.router === 'framework') {
     const element = await frameworkElement(React, requireFrom, job);
     if (element) await renderElement(React, ReactDOMServer, requireFrom, job.providers, element);
@@ -436,7 +674,8 @@ async function run(job) {
     shims[name] = file;
     served.set(file, { code, resolve: {} });
   }
-  current = { console: [], late: [], fetches: [], fixtures: job.fixtures, shims };
+  setImportMeta(job.env || {});
+  current = { console: [], late: [], fetches: [], fixtures: job.fixtures, shims, overrides: {}, project: new Set(Object.keys(job.modules).filter((file) => !file.split(path.sep).includes('node_modules'))), clientOnly: job.router === 'objects' };
   const started = process.hrtime.bigint();
   let error = null;
   try {
@@ -448,7 +687,14 @@ async function run(job) {
   await new Promise((resolve) => setImmediate(resolve));
   const ms = Number((process.hrtime.bigint() - started) / 1000000n);
   if (!error && current.late.length > 0) error = describe(current.late[0]);
-  const answer = { id: job.id, ms, error, console: current.console, fetches: current.fetches, unloaded: current.unloaded || null };
+  let skipped = current.skipped || null;
+  if (current.runtimeModule && (error || current.unloaded)) {
+    const scheme = current.runtimeModule.split(':')[0];
+    skipped = `it imports \`${current.runtimeModule}\`, which only ${RUNTIMES[scheme]} provides; Node cannot load it`;
+    error = null;
+    current.unloaded = null;
+  }
+  const answer = { id: job.id, ms, error, console: current.console, fetches: current.fetches, unloaded: current.unloaded || null, skipped, path: current.path || null };
   current = null;
   return answer;
 }

@@ -4,13 +4,8 @@
 
 mod common;
 
-use std::sync::Arc;
-
-use commerce_project::FileSystem;
-
 use common::{
-    Rendered, fixture, render_app, render_fixture, stable_findings, stable_table,
-    without_node_modules,
+    Rendered, render_fixture, render_without_node_modules, stable_findings, stable_table,
 };
 
 #[test]
@@ -29,10 +24,7 @@ fn every_planted_failure_is_named_at_its_line_and_healthy_routes_render() {
 
 #[test]
 fn without_the_apps_packages_nothing_renders_and_the_notice_says_how_to_install() {
-    let root = fixture("render-shop");
-    // The same project seen through a file system where node_modules does not exist.
-    let fs: Arc<dyn FileSystem> = Arc::new(without_node_modules(&root));
-    let Rendered { outcome, .. } = render_app(fs, &root);
+    let outcome = render_without_node_modules("render-shop");
     assert!(outcome.rendered.is_empty());
     assert!(outcome.diagnostics.is_empty());
     assert_eq!(

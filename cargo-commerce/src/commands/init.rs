@@ -17,5 +17,8 @@ pub fn run(cli: &Cli, force: bool) -> Result<Exit, CliError> {
         source,
     })?;
     eprintln!("wrote {}", path.display());
+    if let Some(note) = layout.render_note() {
+        eprintln!("note: {note}");
+    }
     Ok(Exit::Clean)
 }

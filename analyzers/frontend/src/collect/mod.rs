@@ -237,14 +237,22 @@ pub enum RouteComponent {
     Lazy(String),
 }
 
-/// One route object of `createBrowserRouter([...])` (or a sibling, or `useRoutes`).
+/// One route object of `createBrowserRouter([...])` (or a sibling, or `useRoutes`), or one
+/// `<Route>` element of `createRoutesFromElements(...)` or of a `<Routes>` element.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RouterRoute {
-    /// The full path, the parents' paths joined: `/shop/:id`.
+    /// The full path, the parents' paths joined: `/shop/:id`. A path computed at run time is
+    /// its expression in braces: `/{paths.app.root}`.
     pub path: String,
     pub component: Option<RouteComponent>,
     /// The route object.
     pub range: TextRange,
+    /// The route it is a child of (an index into the module's `router_routes`).
+    pub parent: Option<usize>,
+    /// Where it sits in the route array the router is given: its index in the top-level
+    /// array, then in each `children`. `None` for the `<Route>`s of a `<Routes>` element
+    /// (a component renders them, no router is given an array).
+    pub position: Option<Vec<usize>>,
 }
 
 /// Whether a prop's type admits `null` or `undefined`.

@@ -13,7 +13,7 @@ use commerce_diagnostics::TextRange;
 use swc_ecma_ast::{
     ArrowExpr, ArrowFunctionBody, BlockStmt, CallExpr, Callee, CatchClause, ClassDecl, Constructor,
     ExportSpecifier, Expr, FnDecl, ForHead, ForInStmt, ForOfStmt, ForStmt, Function, Ident,
-    ImportDecl, JSXElementName, JSXMemberExpr, JSXObject, Lit, MemberExpr, MemberProp,
+    ImportDecl, JSXElement, JSXElementName, JSXMemberExpr, JSXObject, Lit, MemberExpr, MemberProp,
     ModuleExportName, NamedExport, ParamOrTsParamProp, Pat, Prop, Stmt, Str, TsEntityName,
     TsEnumDecl, TsExprWithTypeArgs, TsImportEqualsDecl, TsImportType, TsInterfaceDecl,
     TsModuleDecl, TsModuleRef, TsParamPropParam, TsType, TsTypeAliasDecl, TsTypeAnn,
@@ -301,6 +301,11 @@ impl Visit for UsageWalker<'_> {
         prop.visit_children_with(self);
     }
 
+    fn visit_jsx_element(&mut self, element: &JSXElement) {
+        router::routes_element(self.parsed, element, &mut self.routes);
+        element.visit_children_with(self);
+    }
+
     fn visit_jsx_element_name(&mut self, name: &JSXElementName) {
         match name {
             JSXElementName::Ident(ident) if !is_intrinsic_element(&ident.sym) => {
@@ -335,7 +340,7 @@ impl Visit for UsageWalker<'_> {
 
     fn visit_call_expr(&mut self, call: &CallExpr) {
         self.call_import(call);
-        self.routes.extend(router::router_routes(self.parsed, call));
+        router::router_routes(self.parsed, call, &mut self.routes);
         call.visit_children_with(self);
     }
 

@@ -75,6 +75,7 @@ pub(crate) fn discover(context: &Context<'_>) -> FrameworkRoutes {
                 declaration: TextRange::default(),
                 problems: Vec::new(),
                 render: None,
+                object: None,
             },
             Some(root_id),
         ));
@@ -195,6 +196,7 @@ impl Rows<'_, '_> {
                     declaration: TextRange::default(),
                     problems: Vec::new(),
                     render: None,
+                    object: None,
                 },
                 module,
             ));

@@ -100,6 +100,18 @@ pub struct Route {
     pub problems: Vec<RouteProblem>,
     /// How rendering it went; `None` when no render ran.
     pub render: Option<RenderSummary>,
+    /// A React Router route object (or `<Route>` element): where its router finds it.
+    pub object: Option<RouteObject>,
+}
+
+/// Where a React Router route object sits in its router's routes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RouteObject {
+    /// Its index in the route array the router is given, then in each `children`; `None` for
+    /// the `<Route>`s of a `<Routes>` element, which a component renders.
+    pub position: Option<Vec<usize>>,
+    /// Whether it has child routes (it renders them in its `<Outlet />`).
+    pub has_children: bool,
 }
 
 /// One route's render: whether it rendered clean, and how long it took.
@@ -376,6 +388,7 @@ fn next_routes(context: &Context<'_>) -> Vec<(Route, Option<ModuleId>)> {
                     declaration: TextRange::default(),
                     problems: Vec::new(),
                     render: None,
+                    object: None,
                 },
                 Some(id),
             ));
@@ -444,23 +457,36 @@ fn pages_route(relative: &Path) -> Option<(String, RouteKind)> {
     Some((format!("/{}", segments.join("/")), kind))
 }
 
-/// React Router route objects, each with the module of its component.
+/// React Router route objects, each with the module of its component and, as its layout,
+/// the module of its parent route's component.
 fn router_routes(context: &Context<'_>) -> Vec<(Route, Option<ModuleId>)> {
     let mut routes = Vec::new();
     for (id, module) in context.parsed() {
         let Some(facts) = module.facts() else {
             continue;
         };
-        for declared in &facts.router_routes {
+        let first = routes.len();
+        for (index, declared) in facts.router_routes.iter().enumerate() {
+            let parent = declared.parent.and_then(|parent| {
+                let (route, _): &(Route, _) = routes.get(first + parent)?;
+                Some(route.file.clone())
+            });
             let mut route = Route {
                 path: declared.path.clone(),
                 file: module.path.clone(),
                 kind: RouteKind::Element,
-                parent: None,
+                parent,
                 declared_in: module.path.clone(),
                 declaration: declared.range,
                 problems: Vec::new(),
                 render: None,
+                object: Some(RouteObject {
+                    position: declared.position.clone(),
+                    has_children: facts
+                        .router_routes
+                        .iter()
+                        .any(|child| child.parent == Some(index)),
+                }),
             };
             let rendered = match &declared.component {
                 Some(component) => component_module(context, id, component, &mut route),
@@ -783,6 +809,46 @@ mod table_tests {
             found.sort_unstable();
             assert_eq!(found, expected, "{name}");
         }
+    }
+
+    #[test]
+    fn route_objects_and_route_elements_know_their_parent_and_place_in_the_router() {
+        let report = fixture("routes-react-router").report();
+        let mut found: Vec<String> = report
+            .routes
+            .iter()
+            .filter_map(|route| {
+                let object = route.object.as_ref()?;
+                Some(format!(
+                    "{} {} in {} at {:?}{}",
+                    route.path,
+                    display_path(&route.file),
+                    display_path(&route.declared_in),
+                    object.position,
+                    if object.has_children {
+                        " with children"
+                    } else {
+                        ""
+                    },
+                ))
+            })
+            .collect();
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                "/ src/routes/home.tsx in src/main.tsx at Some([0, 0])",
+                "/ src/routes/root.tsx in src/main.tsx at Some([0]) with children",
+                "/cart src/routes/cart.tsx in src/main.tsx at Some([0, 1])",
+                "/checkout src/routes/checkout.tsx in src/main.tsx at Some([0, 2])",
+                "/help src/main.tsx in src/main.tsx at Some([0, 4])",
+                "/legacy src/routes/home.tsx in src/elements.tsx at None",
+                "/orders/:id src/routes/order.tsx in src/main.tsx at Some([0, 3])",
+                "/shop src/routes/home.tsx in src/elements.tsx at Some([0, 0])",
+                "/shop src/routes/root.tsx in src/elements.tsx at Some([0]) with children",
+                "/shop/about src/routes/home.tsx in src/elements.tsx at Some([0, 1])",
+            ]
+        );
     }
 
     #[test]

@@ -98,8 +98,15 @@ pub fn stable_findings(outcome: &RenderOutcome, root: &Path) -> serde_json::Valu
     findings["diagnostics"].take()
 }
 
+/// The fixture rendered through a file system where its node_modules does not exist.
+pub fn render_without_node_modules(name: &str) -> RenderOutcome {
+    let root = fixture(name);
+    let fs: Arc<dyn FileSystem> = Arc::new(without_node_modules(&root));
+    render_app(fs, &root).outcome
+}
+
 /// The fixture at `root` as a file system where node_modules does not exist.
-pub fn without_node_modules(root: &Path) -> MemoryFs {
+fn without_node_modules(root: &Path) -> MemoryFs {
     let mut memory = MemoryFs::new();
     copy_without_node_modules(root, &mut memory);
     memory
