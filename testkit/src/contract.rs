@@ -192,7 +192,10 @@ impl Contract {
             .or_insert_with(|| {
                 let mut root = self.spec.clone();
                 let object = root.as_object_mut()?;
-                object.insert("$ref".to_owned(), Value::String(format!("#{}", fragment(pointer))));
+                object.insert(
+                    "$ref".to_owned(),
+                    Value::String(format!("#{}", fragment(pointer))),
+                );
                 object.remove("$schema");
                 object.remove("$id");
                 jsonschema::options()

@@ -479,11 +479,8 @@ impl Walker<'_> {
             name_span: Some(name.span()),
             problem,
         };
-        let sets_tenant = insert.columns.is_empty()
-            || insert
-                .columns
-                .iter()
-                .any(|column| name_is_tenant_column(column));
+        let sets_tenant =
+            insert.columns.is_empty() || insert.columns.iter().any(name_is_tenant_column);
         if !sets_tenant && !column.has_default {
             self.found.push(unscoped(Problem::InsertWithoutTenant));
         }
@@ -638,9 +635,7 @@ impl Walker<'_> {
             };
             match constraint {
                 JoinConstraint::On(expr) => scope.conditions.push(Condition { expr, filters }),
-                JoinConstraint::Using(columns)
-                    if columns.iter().any(|column| name_is_tenant_column(column)) =>
-                {
+                JoinConstraint::Using(columns) if columns.iter().any(name_is_tenant_column) => {
                     scope.using_tenant.push(UsingTenant {
                         joined: (start..scope.relations.len()).collect(),
                         filters,
