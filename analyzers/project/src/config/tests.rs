@@ -470,7 +470,7 @@ fn a_key_with_no_near_match_lists_the_valid_ones() {
     assert_eq!(
         error.help(),
         Some(
-            "valid sections: `[frontend]`, `[contracts]`, `[migrations]`, `[suites]`, `[gates]`, `[load]`, `[rules]`"
+            "valid sections: `[frontend]`, `[contracts]`, `[migrations]`, `[suites]`, `[gates]`, `[load]`, `[rules]`, `[areas]`"
         )
     );
 }
