@@ -585,3 +585,45 @@ fn a_runtime_import_cycle_is_fixed_with_import_type_and_rechecked_as_a_whole() {
     );
     assert_eq!(remaining["diagnostics"][0]["severity"], "warning");
 }
+
+/// `rust/query-without-tenant-scope` on its fixture project: every planted unscoped query of
+/// `src/invalid.rs` is found (but the one a `commerce-ignore` comment keeps), none of
+/// `src/valid.rs`.
+#[test]
+fn the_tenant_scope_rule_finds_the_planted_unscoped_queries() {
+    let project = tempfile::tempdir().expect("temp dir");
+    copy_fixture(
+        &fixtures_dir().join("rules/migrations/query-without-tenant-scope"),
+        project.path(),
+    );
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cargo-commerce"));
+    command
+        .args([
+            "check",
+            "--no-tests",
+            "--only",
+            "migrations",
+            "--format",
+            "json",
+        ])
+        .arg("--project")
+        .arg(project.path());
+    let run = Run::of(command);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let json = run.json();
+    let found: Vec<String> = json["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|diagnostic| diagnostic["rule"] == "rust/query-without-tenant-scope")
+        .map(|diagnostic| {
+            format!(
+                "{}:{} {}",
+                diagnostic["path"].as_str().unwrap_or_default(),
+                diagnostic["range"]["start"]["line"],
+                diagnostic["message"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    insta::assert_snapshot!(found.join("\n"));
+}

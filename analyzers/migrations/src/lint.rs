@@ -90,6 +90,19 @@ pub fn lint(
         config.dialect,
         &is_listed,
     ));
+    // Every migration builds the schema, whatever `lint_from` says.
+    let tenants = rules::query_without_tenant_scope::TenantTables::read(
+        &discovery.migrations,
+        config.dialect,
+    );
+    diagnostics.extend(rules::query_without_tenant_scope::check(
+        fs,
+        root,
+        &rust_files,
+        &tenants,
+        config.dialect,
+        &is_listed,
+    ));
     if let Some(base) = scope.base {
         let listed = discovery
             .migrations

@@ -3,12 +3,15 @@
 //! of the unchecked functions (`sqlx::query("..")`, `query_as::<_, T>("..")`,
 //! `query_scalar("..")`), raw strings included.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use commerce_diagnostics::{TextRange, TextSize};
 use proc_macro2::TokenTree;
 use syn::visit::{self, Visit};
-use syn::{Expr, ExprCall, Lit, LitStr, Macro};
+use syn::{
+    Attribute, Expr, ExprCall, ExprLit, ItemConst, ItemFn, ItemMod, Lit, LitStr, Macro, Meta,
+};
 
 use crate::parse::{ParseError, SpanMap, with_parsed_file};
 
@@ -39,6 +42,8 @@ pub struct SqlxQuery {
     pub sql: String,
     /// The whole string literal, quotes included.
     pub literal: TextRange,
+    /// Inside a test function (`#[test]`, `#[tokio::test]`, …) or a `#[cfg(test)]` item.
+    pub in_test: bool,
     /// Where `sql` starts in the file when the literal holds it byte for byte (no escapes).
     verbatim_at: Option<TextSize>,
 }
@@ -56,28 +61,73 @@ impl SqlxQuery {
     }
 }
 
-/// Every sqlx query string in the Rust source `text`, in source order. Queries inside other
-/// macros' arguments (`tokio::join!(sqlx::query!(..))`) are not seen: syn keeps those as
-/// tokens.
+/// Every sqlx query string in the Rust source `text`, in source order. A query function
+/// called with the name of a string `const` of the same file (`sqlx::query(BY_ID)`) gets that
+/// const's literal. Queries inside other macros' arguments (`tokio::join!(sqlx::query!(..))`)
+/// are not seen: syn keeps those as tokens.
 pub fn sqlx_queries(text: &str) -> Result<Vec<SqlxQuery>, ParseError> {
     with_parsed_file(text, |file, spans| {
+        let mut consts = Consts::default();
+        consts.visit_file(file);
         let mut collector = Collector {
             text,
             spans,
+            consts: consts.strings,
             found: Vec::new(),
+            test_depth: 0,
         };
         collector.visit_file(file);
         collector.found
     })
 }
 
+/// The string `const`s of a file, by name (a name given twice, in two modules, is left out:
+/// which one a call means is not told here).
+#[derive(Default)]
+struct Consts {
+    strings: HashMap<String, Option<LitStr>>,
+}
+
+impl<'ast> Visit<'ast> for Consts {
+    fn visit_item_const(&mut self, item: &'ast ItemConst) {
+        if let Expr::Lit(ExprLit {
+            lit: Lit::Str(literal),
+            ..
+        }) = &*item.expr
+        {
+            self.strings
+                .entry(item.ident.to_string())
+                .and_modify(|seen| *seen = None)
+                .or_insert_with(|| Some(literal.clone()));
+        }
+        visit::visit_item_const(self, item);
+    }
+}
+
 struct Collector<'s> {
     text: &'s str,
     spans: &'s SpanMap,
+    consts: HashMap<String, Option<LitStr>>,
     found: Vec<SqlxQuery>,
+    /// How many test items enclose the node being visited.
+    test_depth: usize,
 }
 
 impl<'ast> Visit<'ast> for Collector<'_> {
+    fn visit_item_fn(&mut self, item: &'ast ItemFn) {
+        let is_test = is_test_item(&item.attrs);
+        self.test_depth += usize::from(is_test);
+        visit::visit_item_fn(self, item);
+        self.test_depth -= usize::from(is_test);
+    }
+
+    fn visit_item_mod(&mut self, item: &'ast ItemMod) {
+        let is_test = is_test_item(&item.attrs);
+        self.test_depth += usize::from(is_test);
+        visit::visit_item_mod(self, item);
+        self.test_depth -= usize::from(is_test);
+    }
+
     fn visit_macro(&mut self, mac: &'ast Macro) {
         let is_query = mac
             .path
@@ -91,11 +141,23 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_expr_call(&mut self, call: &'ast ExprCall) {
-        if is_query_function(&call.func)
-            && let Some(Expr::Lit(argument)) = call.args.first()
-            && let Lit::Str(literal) = &argument.lit
-        {
-            self.push(literal);
+        if is_query_function(&call.func) {
+            match call.args.first() {
+                Some(Expr::Lit(ExprLit {
+                    lit: Lit::Str(literal),
+                    ..
+                })) => self.push(literal),
+                Some(Expr::Path(path)) => {
+                    let named = path
+                        .path
+                        .get_ident()
+                        .and_then(|name| self.consts.get(&name.to_string()).cloned().flatten());
+                    if let Some(literal) = named {
+                        self.push(&literal);
+                    }
+                }
+                _ => {}
+            }
         }
         visit::visit_expr_call(self, call);
     }
@@ -119,9 +181,34 @@ impl Collector<'_> {
         self.found.push(SqlxQuery {
             sql,
             literal: range,
+            in_test: self.test_depth > 0,
             verbatim_at,
         });
     }
+}
+
+/// A test function, or an item under `#[cfg(test)]` (`cfg(all(test, …))` too).
+fn is_test_item(attributes: &[Attribute]) -> bool {
+    attributes.iter().any(|attribute| {
+        crate::test_fns::test_attribute_path(attribute).is_some()
+            || (attribute.path().is_ident("cfg")
+                && matches!(&attribute.meta, Meta::List(list) if names_test(list.tokens.clone())))
+    })
+}
+
+/// Whether the cfg predicate `tokens` asks for `test`, at any depth (`all(test, …)`), not
+/// under `not(…)`.
+fn names_test(tokens: proc_macro2::TokenStream) -> bool {
+    let mut negated = false;
+    for token in tokens {
+        match token {
+            TokenTree::Ident(ident) if ident == "test" => return true,
+            TokenTree::Ident(ident) => negated = ident == "not",
+            TokenTree::Group(group) if !negated && names_test(group.stream()) => return true,
+            _ => negated = false,
+        }
+    }
+    false
 }
 
 /// `sqlx::query`, `query_as::<_, T>` (imported from sqlx): a path of one segment, or one
@@ -213,6 +300,42 @@ async fn load(pool: &PgPool) {
         let found = queries(text);
         assert_eq!(found[0].sql, "SELECT \"note\" FROM orders");
         assert_eq!(found[0].range_of(7..13), found[0].literal);
+    }
+
+    #[test]
+    fn a_string_const_passed_to_a_query_function_is_read_at_the_const() {
+        let text = r#"
+const BY_ID: &str = "SELECT * FROM orders WHERE id = $1";
+fn a() { sqlx::query(BY_ID); sqlx::query_as::<_, Order>(BY_ID); sqlx::query(other::BY_ID); }
+mod x { const TWICE: &str = "SELECT 1"; }
+mod y { const TWICE: &str = "SELECT 2"; fn b() { sqlx::query(TWICE); } }
+"#;
+        let found = queries(text);
+        assert_eq!(found.len(), 2);
+        assert!(found.iter().all(|query| query.literal == found[0].literal));
+        assert_eq!(
+            &text[found[0].literal.to_usize_range()],
+            "\"SELECT * FROM orders WHERE id = $1\""
+        );
+    }
+
+    #[test]
+    fn queries_in_tests_are_marked() {
+        let text = r#"
+fn app() { sqlx::query("SELECT 1"); }
+#[tokio::test]
+async fn a() { sqlx::query("SELECT 2"); }
+#[cfg(test)]
+mod tests { fn helper() { sqlx::query!("SELECT 3"); } }
+#[cfg(all(test, feature = "pg"))]
+fn b() { sqlx::query("SELECT 4"); }
+#[cfg(feature = "test-utils")]
+fn c() { sqlx::query("SELECT 5"); }
+#[cfg(not(test))]
+fn d() { sqlx::query("SELECT 6"); }
+"#;
+        let in_test: Vec<bool> = queries(text).iter().map(|query| query.in_test).collect();
+        assert_eq!(in_test, [false, true, true, true, false, false]);
     }
 
     #[test]

@@ -106,7 +106,7 @@ impl Collector<'_> {
 /// A test attribute's last segment is `test` (`#[test]`, `#[tokio::test]`, `#[sqlx::test]`,
 /// `#[test_log::test]`), ends in `_test` (`#[wasm_bindgen_test]`), or names a test-generating
 /// macro: `#[rstest]`, `#[test_case(..)]`, `#[test_matrix(..)]`, googletest's `#[gtest]`.
-fn test_attribute_path(attribute: &Attribute) -> Option<String> {
+pub(crate) fn test_attribute_path(attribute: &Attribute) -> Option<String> {
     let path = attribute.path();
     let last = path.segments.last()?.ident.to_string();
     let is_test = last == "test"

@@ -11,7 +11,7 @@ use commerce_rust::SqlxQuery;
 use sqlparser::ast::{self, AlterTableOperation, ObjectType, RenameTableNameKind};
 
 use super::{Check, Rule};
-use super::{display_path, shown};
+use super::{display_path, file_queries, shown};
 use crate::layout::Migration;
 use crate::sql::ddl::{alter_operations, normalized_ident, table_key};
 use crate::sql::query_names::QueryNames;
@@ -201,17 +201,7 @@ pub(crate) fn check(
         if removals.is_empty() {
             continue;
         }
-        let Ok(text) = fs.read_to_string(&root.join(path)) else {
-            continue;
-        };
-        // Cheap: most Rust files run no query, and parsing is what costs.
-        if !text.contains("query") {
-            continue;
-        }
-        let Ok(queries) = commerce_rust::sqlx_queries(&text) else {
-            continue;
-        };
-        for query in &queries {
+        for query in &file_queries(fs, root, path) {
             diagnostics.extend(query_findings(path, query, removals, dialect));
         }
     }

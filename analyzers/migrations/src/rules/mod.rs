@@ -46,6 +46,7 @@ pub mod prefer_identity;
 pub mod prefer_robust_stmts;
 pub mod prefer_text_field;
 pub mod prefer_timestamp_tz;
+pub mod query_without_tenant_scope;
 pub mod renaming_column;
 pub mod renaming_table;
 pub mod require_concurrent_index_creation;
@@ -101,6 +102,7 @@ commerce_diagnostics::rule_registry! {
         prefer_robust_stmts,
         prefer_text_field,
         prefer_timestamp_tz,
+        query_without_tenant_scope,
         renaming_column,
         renaming_table,
         require_concurrent_index_creation,
@@ -123,8 +125,8 @@ pub(crate) enum Check {
     /// A static check over each migration file.
     File(FileCheck),
     /// Reported where its analysis finds it: discovery (`invalid-migration`), the base ref
-    /// (`applied-migration-edited`), the project's Rust code (`code-references-dropped-column`)
-    /// or the round trip (`verify`).
+    /// (`applied-migration-edited`), the project's Rust code (`code-references-dropped-column`,
+    /// `rust/query-without-tenant-scope`) or the round trip (`verify`).
     Reported,
 }
 
@@ -263,6 +265,23 @@ pub(crate) fn is_transaction_end(tokens: TokenSlice<'_>) -> bool {
     tokens.starts_with_words(&["COMMIT"])
         || (tokens.starts_with_words(&["END"]) && tokens.len() <= 2)
         || (tokens.starts_with_words(&["ROLLBACK"]) && tokens.find_words(&["TO"]).is_none())
+}
+
+/// The sqlx queries of the Rust file `path` (relative to `root`); none when it cannot be
+/// read or does not parse (another rule's business).
+pub(crate) fn file_queries(
+    fs: &dyn commerce_project::FileSystem,
+    root: &Path,
+    path: &Path,
+) -> Vec<commerce_rust::SqlxQuery> {
+    let Ok(text) = fs.read_to_string(&root.join(path)) else {
+        return Vec::new();
+    };
+    // Cheap: most Rust files run no query, and parsing is what costs.
+    if !text.contains("query") {
+        return Vec::new();
+    }
+    commerce_rust::sqlx_queries(&text).unwrap_or_default()
 }
 
 /// A path as reports show it: `/` separators.

@@ -51,6 +51,21 @@ impl Statement {
     pub fn ast(&self) -> Option<&ast::Statement> {
         self.parsed.as_ref().ok()
     }
+
+    /// The bytes of a syntax tree node's `span` (an identifier, a table name), found through
+    /// the tokens it starts and ends on; `None` for a span no token has.
+    pub fn range_of_span(&self, span: sqlparser::tokenizer::Span) -> Option<TextRange> {
+        let start = self
+            .tokens
+            .iter()
+            .find(|token| token.span().start == span.start)?;
+        let end = self
+            .tokens
+            .iter()
+            .find(|token| token.span().end == span.end)?;
+        (start.range.start() <= end.range.end())
+            .then(|| TextRange::new(start.range.start(), end.range.end()))
+    }
 }
 
 impl SqlFile {

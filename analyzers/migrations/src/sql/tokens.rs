@@ -25,6 +25,11 @@ impl SqlToken {
         TokenWithSpan::new(self.token.clone(), self.span)
     }
 
+    /// Where sqlparser saw the token: the spans its syntax tree carries.
+    pub(super) fn span(&self) -> Span {
+        self.span
+    }
+
     /// Whitespace and comments.
     pub fn is_trivia(&self) -> bool {
         matches!(self.token, Token::Whitespace(_))
