@@ -36,7 +36,8 @@ if ! $quick; then
     --all-targets --locked -- -D warnings
 fi
 shop() { (cd fixtures/shop && CARGO_TARGET_DIR="$shop_target" "$target_dir/debug/cargo-commerce" commerce "$@"); }
-step "reference shop: cargo commerce contracts routes, migrations verify"
+step "reference shop: cargo commerce check --no-tests, contracts routes, migrations verify"
+shop check --no-tests
 shop contracts routes
 shop migrations verify --all
 step "reference shop: cargo commerce test --suite all"
