@@ -51,11 +51,11 @@ declare_rule! {
     /// leaks or is guessed: the classic insecure direct object reference.
     ///
     /// ## Example
-    /// ```rust
+    /// ```rust,ignore
     /// sqlx::query!("SELECT total FROM orders WHERE id = $1", order_id)
     /// ```
     /// Use instead:
-    /// ```rust
+    /// ```rust,ignore
     /// sqlx::query!(
     ///     "SELECT total FROM orders WHERE tenant_id = $1 AND id = $2",
     ///     tenant_id,
